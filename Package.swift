@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+// PrefLab: learning from preference feedback, declarative recipes over an embedded CPU engine.
+import PackageDescription
+
+// Strict settings, set once for every target.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "PrefLab",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "preflab", targets: ["preflab"]),
+        .library(name: "RecipeSpec", targets: ["RecipeSpec"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Llama", targets: ["Llama"]),
+        .library(name: "Preference", targets: ["Preference"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+    ],
+    targets: [
+        // Engine: COpenBLAS <- Tensor <- Llama, Optim, Checkpoint; Tokenizer stands alone.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: strict),
+        .target(name: "Llama", dependencies: ["Tensor"], swiftSettings: strict),
+        .target(name: "Optim", dependencies: ["Tensor"], swiftSettings: strict),
+        .target(name: "Checkpoint", dependencies: ["Tensor"], swiftSettings: strict),
+        .target(name: "Tokenizer", swiftSettings: strict),
+        // Science: data, tasks, annotators, algorithms.
+        .target(name: "Preference",
+                dependencies: ["Tensor", "Llama", "Optim", "Checkpoint", "Tokenizer", "CZlib",
+                               .product(name: "Yams", package: "Yams")],
+                swiftSettings: strict),
+        // Recipes: never import compute code.
+        .target(name: "RecipeSpec",
+                dependencies: [.product(name: "Yams", package: "Yams"),
+                               .product(name: "Collections", package: "swift-collections")],
+                swiftSettings: strict),
+        .target(name: "Pipeline", dependencies: ["RecipeSpec"], swiftSettings: strict),
+        .target(name: "PipelineFakes", dependencies: ["Pipeline", "RecipeSpec"], swiftSettings: strict),
+        // Binding of stage kinds to code, and the command line.
+        .target(name: "Stages", dependencies: ["Pipeline", "RecipeSpec", "Preference"], swiftSettings: strict),
+        .executableTarget(name: "preflab",
+                          dependencies: ["Stages", "Pipeline", "RecipeSpec",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: strict),
+
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
+        .testTarget(name: "LlamaTests", dependencies: ["Llama", "Tensor"], resources: [.copy("Golden")], swiftSettings: strict),
+        .testTarget(name: "OptimTests", dependencies: ["Optim", "Tensor"], swiftSettings: strict),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor"], swiftSettings: strict),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], swiftSettings: strict),
+        .testTarget(name: "PreferenceTests", dependencies: ["Preference", "Llama", "Tokenizer"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "RecipeSpecTests", dependencies: ["RecipeSpec"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec"], swiftSettings: strict),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "RecipeSpec", "Preference"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// The Checkpoint target; its code lands here.

@@ -1,0 +1,1 @@
+// The Llama target; its code lands here.

@@ -1,0 +1,1 @@
+// The Optim target; its code lands here.

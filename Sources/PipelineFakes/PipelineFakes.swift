@@ -1,0 +1,1 @@
+// The PipelineFakes target; its code lands here.

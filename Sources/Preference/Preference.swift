@@ -1,0 +1,1 @@
+// The Preference target; its code lands here.

@@ -1,0 +1,1 @@
+// The Stages target; its code lands here.

@@ -1,0 +1,1 @@
+// The Tensor target; its code lands here.

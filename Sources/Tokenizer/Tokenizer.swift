@@ -1,0 +1,1 @@
+// The Tokenizer target; its code lands here.

@@ -1,0 +1,1 @@
+print("preflab: under construction")

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Optim
+
+final class OptimTestsSmoke: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Pipeline
+
+final class PipelineTestsSmoke: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

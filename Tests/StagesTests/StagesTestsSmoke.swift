@@ -1,0 +1,6 @@
+import XCTest
+@testable import Stages
+
+final class StagesTestsSmoke: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}
