@@ -22,6 +22,19 @@ extension LlamaModel {
         return out
     }
 
+    /// LM head, no gradient. Returns (B, T, V) next-token logits; rows at padding are 0.
+    public func logits(_ batch: TokenBatch) -> [Float] {
+        precondition(head == .lm, "logits needs an LM head; this model has a \(head) head")
+        let acts = forwardBody(batch, keep: false, cache: nil)
+        let B = batch.batchSize, T = batch.seqLen, V = config.vocabSize
+        var out = [Float](repeating: 0, count: B * T * V)
+        matmulForward(&out, acts.xnF, w(outputMatrix), n: B * T, inC: config.dModel, outC: V)
+        for r in 0..<(B * T) where r % T >= batch.lengths[r / T] {
+            for j in 0..<V { out[r * V + j] = 0 }
+        }
+        return out
+    }
+
     /// Scalar head. Returns (B, T): the head's value at every position; 0 at padding.
     public func scalarOutputs(_ batch: TokenBatch, keepActivations: Bool) -> [Float] {
         precondition(head == .scalar, "scalarOutputs needs a scalar head; this model has an LM head")

@@ -47,4 +47,31 @@ final class GradientTests: XCTestCase {
         for t in 4..<7 { XCTAssertEqual(lp[7 + t], 0) }
         XCTAssertEqual(lp[0], 0)
     }
+
+    /// Two forward/backward pairs accumulate the sum of their gradients, and a gradient-free forward
+    /// in between does not disturb the kept activations.
+    func testGradientAccumulationAndInterleavedInference() {
+        let model = LlamaModel(config: tinyConfig(), head: .lm, seed: 12)
+        amplify(model, seed: 13)
+        let a = tinyBatch(), b = TokenBatch(sequences: [[3, 1, 4, 1, 5], [9, 2, 6]], pad: 0)
+        let ra = objectiveWeights(a, seed: 14, skipFirst: true), rb = objectiveWeights(b, seed: 15, skipFirst: true)
+        func grads() -> [Float] { Array(model.parameters[0].arena.grads) }
+        model.zeroGradients()
+        _ = model.tokenLogProbs(a, keepActivations: true)
+        model.backwardTokenLogProbs(ra)
+        let ga = grads()
+        model.zeroGradients()
+        _ = model.tokenLogProbs(b, keepActivations: true)
+        _ = model.tokenLogProbs(a, keepActivations: false)
+        model.backwardTokenLogProbs(rb)
+        let gb = grads()
+        model.zeroGradients()
+        _ = model.tokenLogProbs(a, keepActivations: true)
+        model.backwardTokenLogProbs(ra)
+        _ = model.tokenLogProbs(b, keepActivations: true)
+        model.backwardTokenLogProbs(rb)
+        let both = grads()
+        XCTAssertGreaterThan(gb.map(abs).max()!, 0.1)
+        for j in both.indices { XCTAssertEqual(both[j], ga[j] + gb[j], accuracy: 1e-4) }
+    }
 }
