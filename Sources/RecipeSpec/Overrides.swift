@@ -32,7 +32,14 @@ struct Override {
             do {
                 value = try YAMLReader.read(valueText, file: file)
             } catch let e as RecipeErrors {
-                throw RecipeErrors(e.errors.map { var x = $0; x.location = x.location.map { shift($0, offset) }; x.keyPath = key; return x })
+                let end = raw.count + 1
+                throw RecipeErrors(e.errors.map {
+                    var x = $0
+                    // A value is one line; problems found past its end point just after it.
+                    x.location = x.location.map { $0.line == 1 ? shift($0, offset) : at(end) }
+                    x.keyPath = key
+                    return x
+                })
             }
             value = shifted(value, by: offset)
         }

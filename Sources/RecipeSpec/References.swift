@@ -52,6 +52,17 @@ final class ReferenceResolver {
         }
     }
 
+    /// Every var resolved, each through its own key so cycles are reported from their start.
+    func resolveVars() -> ConfigNode? {
+        guard let vars = scope.vars, let entries = vars.entries else { return scope.vars }
+        var out: [(key: String, value: ConfigNode)] = []
+        var ok = true
+        for (k, v) in entries {
+            if let r = resolveKey("vars." + k, raw: v, site: v, sitePath: "vars." + k) { out.append((k, r)) } else { ok = false }
+        }
+        return ok ? ConfigNode(.map(out), at: vars.location, keyAt: vars.keyLocation) : nil
+    }
+
     /// The resolved value of `stages.NAME.FIELD` as written (no default), memoised.
     func stageField(_ stage: String, _ field: String, raw: ConfigNode) -> ConfigNode? {
         resolveKey("stages.\(stage).\(field)", raw: raw, site: raw, sitePath: "stages.\(stage).\(field)")

@@ -44,7 +44,7 @@ struct StructureChecker {
             var scope = ReferenceScope(vars: vars)
             scope.deferCellReferences = true
             let varsResolver = ReferenceResolver(scope: scope, catalog: catalog)
-            _ = varsResolver.resolve(vars, keyPath: "vars")
+            _ = varsResolver.resolveVars()
             diags.add(contentsOf: varsResolver.diags)
         }
         checkMatrix()

@@ -59,7 +59,7 @@ struct StageValidator {
                 entries.append((field.name, v))
             } else if let d = field.defaultValue {
                 entries.append((field.name, ConfigNode(d)))
-            } else if !field.optional {
+            } else if !field.optional, node[field.name] == nil {
                 diags.add(node.keyLocation ?? node.location, "\(base).\(field.name)", "missing required key '\(field.name)' for stage kind '\(kind)'",
                           expected: "\(field.type) (\(field.doc))")
                 ok = false
