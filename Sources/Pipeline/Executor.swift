@@ -87,6 +87,10 @@ public final class Executor: Sendable {
             return try compute(node, ticket: ticket, report: report)
         } catch {
             let message = String(describing: error)
+            let log = store.logFile(for: node.hash)
+            if !FileManager.default.fileExists(atPath: log.path) {
+                _ = FileManager.default.createFile(atPath: log.path, contents: Data("error: \(message)\n".utf8))
+            }
             report.outcome = .failed(error: message, log: store.logFile(for: node.hash))
             report.wallSeconds = Date().timeIntervalSince(start)
             display.handle(.nodeFailed(ticket, error: message, log: store.logFile(for: node.hash)))
@@ -104,7 +108,7 @@ public final class Executor: Sendable {
         var report = report
         let stale = store.removeStaleTemporaries(for: node.hash)
         let tmp = try store.makeTemporaryDirectory(for: node.hash)
-        let logFile = store.logFile(for: node.hash)
+        let logFile = tmp.appendingPathComponent("log.txt")
         let start = Date()
         let recorder = NodeRecorder(metricsFile: tmp.appendingPathComponent("metrics.jsonl"), logFile: logFile,
                                     display: display, ticket: ticket, start: start)
@@ -113,31 +117,38 @@ public final class Executor: Sendable {
         display.handle(.nodeStarted(ticket))
         var inputs: [String: URL] = [:]
         for input in node.inputs { inputs[input.field] = store.objectDirectory(for: input.hash) }
-        let context = NodeContext(hash: node.hash, stage: node.stage, inputs: inputs, outputDirectory: tmp,
-                                  resumeDirectory: try store.resumeDirectory(for: node.hash), reporter: recorder)
+        let wall: Double, summary: [String: Double]
         do {
+            let context = NodeContext(hash: node.hash, stage: node.stage, inputs: inputs, outputDirectory: tmp,
+                                      resumeDirectory: try store.resumeDirectory(for: node.hash), reporter: recorder)
             try runner.run(context)
+            wall = Date().timeIntervalSince(start)
+            recorder.writeLog("finished in \(TerminalProgressDisplay.duration(wall))")
+            recorder.close()
+            summary = recorder.collectedSummary
+            try write(NodeRecorder.json(summary) + "\n", to: tmp.appendingPathComponent("summary.json"))
+            try write(nodeJSON(node, wall: wall), to: tmp.appendingPathComponent("node.json"))
+            try store.commit(temporary: tmp, as: node.hash)
         } catch {
             recorder.writeLog("error: \(error)")
             recorder.close()
+            keepFailureLog(logFile, hash: node.hash)
             try? FileManager.default.removeItem(at: tmp)
             throw error
         }
-        let wall = Date().timeIntervalSince(start)
-        recorder.writeLog("finished in \(TerminalProgressDisplay.duration(wall))")
-        recorder.close()
-        let summary = recorder.collectedSummary
-        try write(NodeRecorder.json(summary) + "\n", to: tmp.appendingPathComponent("summary.json"))
-        try write(nodeJSON(node, wall: wall), to: tmp.appendingPathComponent("node.json"))
-        try? FileManager.default.removeItem(at: tmp.appendingPathComponent("log.txt"))
-        try FileManager.default.copyItem(at: logFile, to: tmp.appendingPathComponent("log.txt"))
-        try store.commit(temporary: tmp, as: node.hash)
-        try? FileManager.default.removeItem(at: logFile)
+        try? FileManager.default.removeItem(at: store.logFile(for: node.hash))
         report.outcome = .ran
         report.wallSeconds = wall
         report.summary = summary
         display.handle(.nodeFinished(ticket, seconds: wall, summary: summary))
         return report
+    }
+
+    /// Moves a failed attempt's log to `logs/<hash>.log`, where the failure report points.
+    private func keepFailureLog(_ log: URL, hash: String) {
+        let kept = store.logFile(for: hash)
+        try? FileManager.default.removeItem(at: kept)
+        try? FileManager.default.moveItem(at: log, to: kept)
     }
 
     private func nodeJSON(_ node: GraphNode, wall: Double) -> String {
@@ -158,7 +169,7 @@ public final class Executor: Sendable {
     }
 
     static func timestamp(_ date: Date) -> String {
-        ISO8601DateFormatter().string(from: date)
+        date.formatted(.iso8601)
     }
 }
 

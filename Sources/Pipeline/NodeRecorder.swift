@@ -5,8 +5,8 @@ import RecipeSpec
 /// lines to the node's log, keeps the summary, and forwards everything to the display.
 final class NodeRecorder: ProgressReporter, @unchecked Sendable {
     private let lock = NSLock()
-    private let metrics: FileHandle?
-    private let logHandle: FileHandle?
+    private var metrics: FileHandle?
+    private var logHandle: FileHandle?
     private let display: any ProgressDisplay
     private let ticket: NodeTicket
     private let start: Date
@@ -56,10 +56,13 @@ final class NodeRecorder: ProgressReporter, @unchecked Sendable {
         return summaryValues
     }
 
+    /// Closes the files; later records and log lines are dropped rather than written to a closed handle.
     func close() {
         lock.lock()
         try? metrics?.close()
         try? logHandle?.close()
+        metrics = nil
+        logHandle = nil
         lock.unlock()
     }
 

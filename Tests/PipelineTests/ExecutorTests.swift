@@ -62,8 +62,8 @@ final class ExecutorTests: XCTestCase {
         let store = try makeStore()
         let ledger = FakeLedger()
         let cell = RecipeCell(matrix: [], stages: [
-            FakeStages.stage("s1", "sleep", [("seconds", .double(0.3)), ("tag", .string("one"))]),
-            FakeStages.stage("s2", "sleep", [("seconds", .double(0.3)), ("tag", .string("two"))]),
+            FakeStages.stage("s1", "sleep", [("seconds", .double(0.15)), ("tag", .string("one"))]),
+            FakeStages.stage("s2", "sleep", [("seconds", .double(0.15)), ("tag", .string("two"))]),
         ])
         _ = try Executor(store: store, runners: FakeStages.runners(ledger: ledger), jobs: 2).run(graph([cell]))
         let spans = ledger.intervals
@@ -170,8 +170,8 @@ final class ExecutorTests: XCTestCase {
         let root = try temporaryFolder(self).appendingPathComponent("store")
         let ledger = FakeLedger()
         let cell = RecipeCell(matrix: [], stages: [
-            FakeStages.stage("slow", "sleep", [("seconds", .double(0.2))]),
-            FakeStages.stage("slow2", "sleep", [("seconds", .double(0.1)), ("after", .string("slow"))]),
+            FakeStages.stage("slow", "sleep", [("seconds", .double(0.1))]),
+            FakeStages.stage("slow2", "sleep", [("seconds", .double(0.05)), ("after", .string("slow"))]),
             FakeStages.stage("c", "constant", [("value", .double(3))]),
             FakeStages.stage("s", "sum", [("inputs", list("c", "slow2"))]),
         ])
