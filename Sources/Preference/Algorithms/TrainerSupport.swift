@@ -67,6 +67,21 @@ enum TrainerKit {
         return Array(0..<count).shuffled(using: &rng)
     }
 
+    /// Indices of the `size` items of `step` when items are consumed in order, `count` per epoch, reshuffled each epoch.
+    static func cyclicBatch(step: Int, size: Int, count: Int, seed: UInt64) -> [Int] {
+        var out: [Int] = []
+        var order: [Int] = []
+        var orderEpoch = -1
+        for i in (step * size)..<(step * size + size) {
+            if i / count != orderEpoch {
+                orderEpoch = i / count
+                order = epochOrder(count: count, epoch: orderEpoch, seed: seed)
+            }
+            out.append(order[i % count])
+        }
+        return out
+    }
+
     /// The random stream of one step, derived from `seed` alone (so resume needs no generator state).
     static func stepRandom(seed: UInt64, step: Int, _ label: String) -> SeededRandom {
         SeededRandom(seed: seed).derived("\(label)-\(step)")
