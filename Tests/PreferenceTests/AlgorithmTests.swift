@@ -134,4 +134,23 @@ final class AlgorithmTests: XCTestCase {
             XCTAssertEqual(e as? TrainingError, .emptyDataset(trainer: "dpo"))
         }
     }
+
+    func testParametersDecodeFromPartialConfigs() throws {
+        let dec = JSONDecoder()
+        let p = try dec.decode(PPOTrainer.Parameters.self, from: Data(#"{"beta": 0.0325, "eosPenalty": null}"#.utf8))
+        XCTAssertEqual(p.beta, 0.0325)
+        XCTAssertNil(p.eosPenalty)
+        XCTAssertEqual(p.lambda, 0.95)  // Table 9 default kept
+        XCTAssertEqual(try dec.decode(PPOTrainer.Parameters.self, from: Data("{}".utf8)), PPOTrainer.Parameters())
+        let d = try dec.decode(DPOTrainer.Parameters.self, from: Data(#"{"loss": {"kind": "ipo"}}"#.utf8))
+        XCTAssertEqual(d.loss.kind, .ipo)
+        XCTAssertEqual(d.loss.beta, 0.1)
+        XCTAssertThrowsError(try dec.decode(D2POTrainer.Parameters.self, from: Data(#"{"goldBudjet": 5}"#.utf8))) { e in
+            XCTAssertTrue("\(e)".contains("d2po: unknown parameter 'goldBudjet'"), "\(e)")
+        }
+        // Round trip.
+        var o = OPOTrainer.Parameters()
+        o.goldBudget = 300
+        XCTAssertEqual(try dec.decode(OPOTrainer.Parameters.self, from: JSONEncoder().encode(o)), o)
+    }
 }

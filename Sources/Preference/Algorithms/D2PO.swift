@@ -61,6 +61,31 @@ public struct D2POTrainer {
         /// Seed of prompt order, sampling and random selection.
         public var seed: UInt64 = 0
 
+        enum CodingKeys: String, CodingKey, CaseIterable { case loss, learningRate, discriminatorLearningRate, discriminatorBeta, promptsPerStep, rolloutsPerGoldRound, goldPerRound, goldBudget, steps, selection, goldUpdateEpochs, maxNewTokens, temperature, topP, maxGradNorm, microBatch, seed }
+
+        /// Absent keys keep the defaults above; unknown keys are rejected.
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "d2po")
+            try c.update(&loss, .loss)
+            try c.update(&learningRate, .learningRate)
+            try c.update(&discriminatorLearningRate, .discriminatorLearningRate)
+            try c.update(&discriminatorBeta, .discriminatorBeta)
+            try c.update(&promptsPerStep, .promptsPerStep)
+            try c.update(&rolloutsPerGoldRound, .rolloutsPerGoldRound)
+            try c.update(&goldPerRound, .goldPerRound)
+            try c.update(&goldBudget, .goldBudget)
+            try c.updateOptional(&steps, .steps)
+            try c.update(&selection, .selection)
+            try c.update(&goldUpdateEpochs, .goldUpdateEpochs)
+            try c.update(&maxNewTokens, .maxNewTokens)
+            try c.update(&temperature, .temperature)
+            try c.update(&topP, .topP)
+            try c.update(&maxGradNorm, .maxGradNorm)
+            try c.update(&microBatch, .microBatch)
+            try c.update(&seed, .seed)
+        }
+
         public init() {}
     }
 

@@ -67,6 +67,18 @@ public struct DPOLossOptions: Codable, Sendable, Equatable {
     /// γ for `simpo`: target reward margin (SimPO paper range 0.3–1.6; neither PrefLab paper sets it).
     public var simpoGamma: Double = 0.5
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case kind, beta, labelSmoothing, simpoGamma }
+
+    /// Absent keys keep the defaults above; unknown keys are rejected.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "loss")
+        try c.update(&kind, .kind)
+        try c.update(&beta, .beta)
+        try c.update(&labelSmoothing, .labelSmoothing)
+        try c.update(&simpoGamma, .simpoGamma)
+    }
+
     public init(kind: DPOLossKind = .sigmoid, beta: Double = 0.1, labelSmoothing: Double = 0.1, simpoGamma: Double = 0.5) {
         self.kind = kind
         self.beta = beta

@@ -45,6 +45,28 @@ public struct OPOTrainer {
         /// Seed of prompt order and sampling.
         public var seed: UInt64 = 0
 
+        enum CodingKeys: String, CodingKey, CaseIterable { case loss, learningRate, promptsPerStep, epochs, updateEpochs, replayLast, goldBudget, maxNewTokens, temperature, topP, warmupFraction, maxGradNorm, microBatch, seed }
+
+        /// Absent keys keep the defaults above; unknown keys are rejected.
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "opo")
+            try c.update(&loss, .loss)
+            try c.update(&learningRate, .learningRate)
+            try c.update(&promptsPerStep, .promptsPerStep)
+            try c.update(&epochs, .epochs)
+            try c.updateOptional(&updateEpochs, .updateEpochs)
+            try c.update(&replayLast, .replayLast)
+            try c.updateOptional(&goldBudget, .goldBudget)
+            try c.update(&maxNewTokens, .maxNewTokens)
+            try c.update(&temperature, .temperature)
+            try c.update(&topP, .topP)
+            try c.update(&warmupFraction, .warmupFraction)
+            try c.update(&maxGradNorm, .maxGradNorm)
+            try c.update(&microBatch, .microBatch)
+            try c.update(&seed, .seed)
+        }
+
         public init() {}
     }
 

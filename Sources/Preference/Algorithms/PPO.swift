@@ -24,6 +24,16 @@ public struct PPOTrainer {
         public var target: Double = 6
         /// Horizon in rollouts: how fast β moves toward the target.
         public var horizon: Double = 10_000
+        enum CodingKeys: String, CodingKey, CaseIterable { case target, horizon }
+
+        /// Absent keys keep the defaults above; unknown keys are rejected.
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "ppo.adaptiveKL")
+            try c.update(&target, .target)
+            try c.update(&horizon, .horizon)
+        }
+
         public init(target: Double = 6, horizon: Double = 10_000) {
             self.target = target
             self.horizon = horizon
@@ -84,6 +94,40 @@ public struct PPOTrainer {
         public var microBatch: Int = 8
         /// Seed of prompt order, rollouts and minibatch order.
         public var seed: UInt64 = 0
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case promptBatch, rolloutsPerPrompt, miniBatch, gradientAccumulation, epochs, innerEpochs, maxPromptTokens, maxNewTokens, temperature, topP, beta, gamma, lambda, clip, valueCoefficient, learningRate, warmupFraction, maxGradNorm, eosPenalty, rewardNormalization, rewardWhitening, adaptiveKL, clampKL, valueInit, microBatch, seed }
+
+        /// Absent keys keep the defaults above; unknown keys are rejected.
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "ppo")
+            try c.update(&promptBatch, .promptBatch)
+            try c.update(&rolloutsPerPrompt, .rolloutsPerPrompt)
+            try c.update(&miniBatch, .miniBatch)
+            try c.update(&gradientAccumulation, .gradientAccumulation)
+            try c.update(&epochs, .epochs)
+            try c.update(&innerEpochs, .innerEpochs)
+            try c.update(&maxPromptTokens, .maxPromptTokens)
+            try c.update(&maxNewTokens, .maxNewTokens)
+            try c.update(&temperature, .temperature)
+            try c.update(&topP, .topP)
+            try c.update(&beta, .beta)
+            try c.update(&gamma, .gamma)
+            try c.update(&lambda, .lambda)
+            try c.update(&clip, .clip)
+            try c.update(&valueCoefficient, .valueCoefficient)
+            try c.update(&learningRate, .learningRate)
+            try c.update(&warmupFraction, .warmupFraction)
+            try c.update(&maxGradNorm, .maxGradNorm)
+            try c.updateOptional(&eosPenalty, .eosPenalty)
+            try c.update(&rewardNormalization, .rewardNormalization)
+            try c.update(&rewardWhitening, .rewardWhitening)
+            try c.updateOptional(&adaptiveKL, .adaptiveKL)
+            try c.update(&clampKL, .clampKL)
+            try c.update(&valueInit, .valueInit)
+            try c.update(&microBatch, .microBatch)
+            try c.update(&seed, .seed)
+        }
 
         public init() {}
     }

@@ -23,6 +23,21 @@ public struct SFTTrainer {
         /// Seed of the data order.
         public var seed: UInt64 = 0
 
+        enum CodingKeys: String, CodingKey, CaseIterable { case learningRate, epochs, batchSize, microBatch, warmupFraction, maxGradNorm, seed }
+
+        /// Absent keys keep the defaults above; unknown keys are rejected.
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "sft")
+            try c.update(&learningRate, .learningRate)
+            try c.update(&epochs, .epochs)
+            try c.update(&batchSize, .batchSize)
+            try c.update(&microBatch, .microBatch)
+            try c.update(&warmupFraction, .warmupFraction)
+            try c.update(&maxGradNorm, .maxGradNorm)
+            try c.update(&seed, .seed)
+        }
+
         public init() {}
     }
 

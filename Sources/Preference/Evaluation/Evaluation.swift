@@ -13,6 +13,18 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
     /// Seed of the sampling stream.
     public var seed: UInt64 = 0
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case maxNewTokens, temperature, topP, seed }
+
+    /// Absent keys keep the defaults above; unknown keys are rejected.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "sampling")
+        try c.update(&maxNewTokens, .maxNewTokens)
+        try c.update(&temperature, .temperature)
+        try c.update(&topP, .topP)
+        try c.update(&seed, .seed)
+    }
+
     public init(maxNewTokens: Int = 64, temperature: Double = 0.7, topP: Double = 1.0, seed: UInt64 = 0) {
         self.maxNewTokens = maxNewTokens
         self.temperature = temperature
