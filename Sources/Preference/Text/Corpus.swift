@@ -32,25 +32,29 @@ public enum Corpus {
         return docs.shuffled(using: &rng)
     }
 
-    /// Sentences (7+ words, no line breaks) of the fortune files, in file order.
+    /// Sentences (7+ words, starting with a capital) of the fortune files, in file order.
     public static func sentences(directory: String = fortuneDirectory) throws -> [String] {
+        if let cached = cache.get("sentences:" + directory) { return cached }
         var out: [String] = []
         for doc in try fortunes(directory: directory) {
-            var current = ""
-            for ch in doc {
-                current.append(ch)
-                if ".!?".contains(ch) {
-                    let s = current.trimmingCharacters(in: .whitespaces)
-                    if s.split(separator: " ").count >= 7, s.first?.isUppercase == true { out.append(s) }
-                    current = ""
-                }
+            var start = doc.utf8.startIndex
+            for i in doc.utf8.indices {
+                let b = doc.utf8[i]
+                guard b == 0x2E || b == 0x21 || b == 0x3F else { continue }  // . ! ?
+                let end = doc.utf8.index(after: i)
+                let s = String(doc[start..<end]).trimmingCharacters(in: .whitespaces)
+                start = end
+                if s.first?.isUppercase == true, s.split(separator: " ").count >= 7 { out.append(s) }
             }
         }
+        cache.set("sentences:" + directory, out)
         return out
     }
 
     /// The fortunes as single-line documents; mostly-symbol entries (ASCII art) are skipped.
+    /// Read once per directory, then served from memory.
     public static func fortunes(directory: String = fortuneDirectory) throws -> [String] {
+        if let cached = cache.get(directory) { return cached }
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: directory),
               names.contains("fortunes") else {
@@ -63,17 +67,39 @@ public enum Corpus {
             let path = directory + "/" + name
             guard fm.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue,
                   let data = fm.contents(atPath: path) else { continue }
-            let text = String(decoding: data, as: UTF8.self)
-            for entry in text.components(separatedBy: "\n%\n") {
-                let flat = entry.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
-                let letters = flat.filter { $0.isLetter || $0 == " " }.count
-                if flat.count >= 20 && flat.count <= 1500 && Double(letters) >= 0.8 * Double(flat.count) {
-                    docs.append(flat)
-                }
-            }
+            docs += entries(Array(data))
         }
+        cache.set(directory, docs)
         return docs
     }
+
+    /// Splits a fortune file's bytes at `%` lines, flattens whitespace, keeps mostly-letter entries.
+    static func entries(_ bytes: [UInt8]) -> [String] {
+        var docs: [String] = []
+        var current: [UInt8] = [], letters = 0
+        func flush() {
+            while current.last == 0x20 { current.removeLast() }
+            if current.count >= 20 && current.count <= 1500 && letters * 10 >= current.count * 8 {
+                docs.append(String(decoding: current, as: UTF8.self))
+            }
+            current.removeAll(keepingCapacity: true); letters = 0
+        }
+        var lineStart = true
+        for (i, b) in bytes.enumerated() {
+            if lineStart && b == 0x25 && (i + 1 == bytes.count || bytes[i + 1] == 0x0A) { flush(); continue }
+            lineStart = b == 0x0A
+            if b == 0x0A || b == 0x09 || b == 0x0D || b == 0x20 {
+                if !current.isEmpty && current.last != 0x20 { current.append(0x20); letters += 1 }
+            } else {
+                current.append(b)
+                if (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A || b >= 0x80 { letters += 1 }
+            }
+        }
+        flush()
+        return docs
+    }
+
+    static let cache = FortuneCache()
 
     /// The leading documents of `docs` whose total size stays within `bytes`.
     static func take(_ docs: [String], bytes: Int) -> [String] {
@@ -85,4 +111,12 @@ public enum Corpus {
         }
         return out
     }
+}
+
+/// A lock-guarded memo of fortune files already read, by directory.
+final class FortuneCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var docs: [String: [String]] = [:]
+    func get(_ key: String) -> [String]? { lock.lock(); defer { lock.unlock() }; return docs[key] }
+    func set(_ key: String, _ value: [String]) { lock.lock(); docs[key] = value; lock.unlock() }
 }
