@@ -17,16 +17,21 @@ struct StageValidator {
     /// The resolved stages, or nil when any error was found (errors in `diags`).
     mutating func validate() -> [ResolvedStage]? {
         var out: [ResolvedStage] = []
+        var complete = true
         for (name, node) in stages {
-            if let s = validateStage(name, node) { out.append(s) }
+            // A stage with errors still takes part in the reference checks, so all are reported.
+            guard let (s, ok) = validateStage(name, node) else { complete = false; continue }
+            out.append(s)
+            complete = complete && ok
         }
         checkInputs(out)
         if diags.isEmpty { checkAcyclic(out) }
         diags.add(contentsOf: resolver.diags)
-        return diags.isEmpty && out.count == stages.count ? out : nil
+        return diags.isEmpty && complete ? out : nil
     }
 
-    private mutating func validateStage(_ name: String, _ node: ConfigNode) -> ResolvedStage? {
+    /// The stage as far as it validates, and whether it validated fully; nil without a usable kind.
+    private mutating func validateStage(_ name: String, _ node: ConfigNode) -> (ResolvedStage, Bool)? {
         let base = "stages." + name
         guard let rawKind = node["kind"], let kindNode = resolver.stageField(name, "kind", raw: rawKind) else { return nil }
         guard let kind = kindNode.string else {
@@ -65,10 +70,9 @@ struct StageValidator {
                 ok = false
             }
         }
-        guard ok else { return nil }
         let inputs = schema.fields.flatMap { f in StageValidator.refs(values[f.name], f) }
-        return ResolvedStage(name: name, kind: kind, config: ConfigNode(.map(entries), at: node.location, keyAt: node.keyLocation),
-                             inputs: inputs.map { ($0.field, $0.stage) }, location: node.keyLocation ?? node.location)
+        return (ResolvedStage(name: name, kind: kind, config: ConfigNode(.map(entries), at: node.location, keyAt: node.keyLocation),
+                             inputs: inputs.map { ($0.field, $0.stage) }, location: node.keyLocation ?? node.location), ok)
     }
 
     /// The stage names a field holds when its type is a stage reference (or a list of them).
