@@ -55,7 +55,7 @@ struct StageValidator {
                 continue
             }
             guard let r = resolver.stageField(name, key, raw: raw),
-                  let checked = check(r, field.type, "\(base).\(key)") else { ok = false; continue }
+                  let checked = check(r, field.type, "\(base).\(key)", from: raw.string) else { ok = false; continue }
             values[key] = checked
         }
         var entries: [(key: String, value: ConfigNode)] = [("kind", ConfigNode(.string(kind), at: kindNode.location, keyAt: rawKind.keyLocation))]
@@ -87,7 +87,9 @@ struct StageValidator {
     }
 
     /// Checks a value against a field type; ints become doubles where a number is expected.
-    private mutating func check(_ n: ConfigNode, _ type: FieldType, _ keyPath: String) -> ConfigNode? {
+    private mutating func check(_ n: ConfigNode, _ type: FieldType, _ keyPath: String, from template: String? = nil) -> ConfigNode? {
+        // A value that came through a reference says so, since the bad value is written elsewhere.
+        let origin = template.flatMap { $0.contains("${") ? " from " + ConfigValue.jsonQuote($0) : nil } ?? ""
         var out = n
         switch (type, n.value) {
         case (.any, _), (.bool, .bool), (.int, .int), (.double, .double), (.string, .string), (.stageRef, .string):
@@ -98,7 +100,7 @@ struct StageValidator {
         case let (.choice(options), .string(s)):
             if options.contains(s) { return n }
             let sug = didYouMean(s, among: options)
-            diags.add(n.location, keyPath, "'\(s)' is not an accepted value",
+            diags.add(n.location, keyPath, "'\(s)'\(origin) is not an accepted value",
                       expected: sug == nil ? type.description : nil, suggestion: sug)
             return nil
         case let (.list(inner), .list(items)):
@@ -110,7 +112,7 @@ struct StageValidator {
             out.value = .list(checked)
             return out
         default:
-            diags.add(n.location, keyPath, "wrong type: got \(n.value.typeDescription)", expected: type.description)
+            diags.add(n.location, keyPath, "wrong type: got \(n.value.typeDescription)\(origin)", expected: type.description)
             return nil
         }
     }
