@@ -85,8 +85,8 @@ public struct RecipeLoader {
             }
         }
         var out = doc
-        let selected = doc["scale"]
-        if let selected, let name = selected.string {
+        let selected = doc["scale"] ?? ConfigNode(.string("default"))
+        if let name = selected.string {
             if let entry = scales?[name] {
                 out = deepMerge(doc, entry.removing("scale")) ?? doc
                 for o in overrides { out = o.apply(to: out) }
@@ -97,7 +97,7 @@ public struct RecipeLoader {
                           expected: s == nil ? (names.isEmpty ? "'default' (the recipe declares no scales)" : "default or one of " + names.joined(separator: ", ")) : nil,
                           suggestion: s)
             }
-        } else if let selected {
+        } else {
             diags.add(selected.location, "scale", "wrong type: got \(selected.value.typeDescription)", expected: "a scale name")
         }
         try diags.throwIfAny()

@@ -58,4 +58,36 @@ final class OverrideScaleTests: XCTestCase {
         XCTAssertEqual(try Override.parse("x='5'").value.value, .string("5"))
         XCTAssertEqual(try Override.parse("x=").value.value, .null)
     }
+
+    func testDefaultScaleEntryAppliesWhenNoScaleIsChosen() throws {
+        let r = try loadText(recipe.replacingOccurrences(of: "  big:", with: "  default: { vars: { steps: 50 } }\n  big:"))
+        XCTAssertEqual(r.cells[0].value("policy", "steps"), .int(50))
+    }
+
+    func testSetIndexesIntoLists() throws {
+        let r = try loadText("""
+            name: m
+            vars: { seeds: [4, 5] }
+            matrix: { seed: [1, 2, 3] }
+            exclude: [ { seed: 1 } ]
+            stages:
+              p: { kind: sft, task: "t${vars.seeds.1}" }
+            """, overrides: ["exclude.0.seed=2"])
+        XCTAssertEqual(r.cells.map(\.label), ["seed=1", "seed=3"])
+        XCTAssertEqual(r.cells[0].value("p", "task"), .string("t5"))
+    }
+
+    func testDocsReferenceExample() throws {
+        let r = try loadText("""
+            name: m
+            vars: { steps: 200, lr: 5.0e-5 }
+            matrix: { seed: [3] }
+            stages:
+              p: { kind: sft, task: "run-${vars.steps}-${matrix.seed}", steps: "${vars.steps}", lr: "${vars.lr}" }
+              q: { kind: task_preferences, task: "${stages.p.task}", policy: p, size: "${stages.p.steps}" }
+            """)
+        XCTAssertEqual(r.cells[0].value("p", "task"), .string("run-200-3"))
+        XCTAssertEqual(r.cells[0].value("q", "task"), .string("run-200-3"))
+        XCTAssertEqual(r.cells[0].value("q", "size"), .int(200))
+    }
 }
