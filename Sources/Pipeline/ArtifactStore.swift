@@ -157,9 +157,7 @@ public final class ArtifactStore: Sendable {
     /// Call with the node's lock held.
     public func commit(temporary: URL, as hash: String) throws {
         let marker = temporary.appendingPathComponent(Self.completionMarker)
-        guard FileManager.default.createFile(atPath: marker.path, contents: Data()) else {
-            throw StoreError.io("cannot write completion marker \(marker.path)")
-        }
+        try FileWriter.write(Data(), to: marker)
         let destination = objectDirectory(for: hash)
         if isComplete(hash) {
             try? FileManager.default.removeItem(at: temporary)

@@ -78,7 +78,7 @@ public enum FakeStages {
 
     /// Writes `value.txt` into a node's output folder.
     static func writeValue(_ value: Double, _ context: NodeContext) throws {
-        try Data("\(value)\n".utf8).write(to: context.outputDirectory.appendingPathComponent("value.txt"))
+        try FileWriter.write("\(value)\n", to: context.outputDirectory.appendingPathComponent("value.txt"))
     }
 
     /// Reads `value.txt` from a finished node folder.
@@ -154,7 +154,7 @@ struct FailRunner: StageRunner {
     let ledger: FakeLedger
     func run(_ context: NodeContext) throws {
         ledger.called("fail", context.hash)
-        try Data("partial".utf8).write(to: context.outputDirectory.appendingPathComponent("partial.txt"))
+        try FileWriter.write("partial", to: context.outputDirectory.appendingPathComponent("partial.txt"))
         throw FakeStageError(FakeStages.string(context, "message") ?? "fake failure")
     }
 }
@@ -164,10 +164,10 @@ struct HalfWriteRunner: StageRunner {
     func run(_ context: NodeContext) throws {
         ledger.called("halfwrite", context.hash)
         let value = FakeStages.number(context, "value") ?? 0
-        try Data("first half".utf8).write(to: context.outputDirectory.appendingPathComponent("half.txt"))
+        try FileWriter.write("first half", to: context.outputDirectory.appendingPathComponent("half.txt"))
         let checkpoint = context.resumeDirectory.appendingPathComponent("checkpoint.txt")
         guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-            try Data("step 5\n".utf8).write(to: checkpoint)
+            try FileWriter.write("step 5\n", to: checkpoint)
             throw FakeStageError("halfwrite: interrupted after writing half")
         }
         ledger.resumed(context.hash)
