@@ -100,6 +100,11 @@ public struct PipelineGraph: Sendable {
         return node(hash: h)
     }
 
+    /// Hashes of the nodes that the stage named `stage` resolves to, over all cells (for `--stage` targets).
+    public func hashes(forStage stage: String) -> Set<String> {
+        Set(cellNodes.compactMap { $0[stage] })
+    }
+
     /// The given hashes and everything they depend on, transitively.
     public func closure(of targets: Set<String>) -> Set<String> {
         var seen = Set<String>()

@@ -195,6 +195,8 @@ final class ExecutorTests: XCTestCase {
         let mid = try XCTUnwrap(g.node(for: "default", stage: "mid"))
         let report = try Executor(store: store, runners: FakeStages.runners(ledger: ledger)).run(g, targets: [mid.hash])
         XCTAssertEqual(report.nodes.map(\.stage), ["base", "mid"])
+        XCTAssertEqual(g.hashes(forStage: "mid"), [mid.hash])
+        XCTAssertEqual(g.hashes(forStage: "nope"), [])
         XCTAssertThrowsError(try Executor(store: store, runners: [:]).run(g, targets: ["nope"])) { error in
             XCTAssertEqual(error as? PipelineError, .unknownTarget("nope"))
         }
