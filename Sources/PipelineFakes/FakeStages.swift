@@ -128,10 +128,7 @@ struct SumRunner: StageRunner {
     func run(_ context: NodeContext) throws {
         ledger.called("sum", context.hash)
         var total = FakeStages.number(context, "offset") ?? 0
-        for key in context.inputs.keys.sorted() {
-            guard let folder = context.inputs[key] else { continue }
-            total += try FakeStages.readValue(folder)
-        }
+        for folder in context.inputList("inputs") { total += try FakeStages.readValue(folder) }
         context.reporter.record(step: 1, of: 1, values: ["value": total])
         try FakeStages.writeValue(total, context)
         context.reporter.summary(["value": total])

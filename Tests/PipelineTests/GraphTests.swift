@@ -80,6 +80,18 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(g.node(for: "default", stage: "total")?.inputs.map(\.field), ["inputs[0]", "inputs[1]"])
     }
 
+    func testInputListKeepsNumericOrder() {
+        let urls = (0..<12).map { URL(fileURLWithPath: "/s/\($0)") }
+        var inputs: [String: URL] = ["after": URL(fileURLWithPath: "/a")]
+        for (i, u) in urls.enumerated() { inputs["terms[\(i)]"] = u }
+        let context = NodeContext(hash: "h", stage: FakeStages.stage("x", "constant", [("value", .double(1))]), inputs: inputs,
+                                  outputDirectory: URL(fileURLWithPath: "/o"), resumeDirectory: URL(fileURLWithPath: "/r"),
+                                  reporter: NullReporter())
+        XCTAssertEqual(context.inputList("terms"), urls)
+        XCTAssertEqual(context.input("after")?.path, "/a")
+        XCTAssertEqual(context.inputList("after"), [])
+    }
+
     func testErrorsNameTheProblem() throws {
         let unknownKind = RecipeCell(matrix: [], stages: [FakeStages.stage("x", "nope", [])])
         XCTAssertThrowsError(try graph([unknownKind])) { error in
@@ -111,4 +123,10 @@ final class GraphTests: XCTestCase {
         b.document = ConfigNode(.map([("b", ConfigNode(.int(3))), ("a", ConfigNode(.int(1)))]))
         XCTAssertNotEqual(a.contentHash, b.contentHash)
     }
+}
+
+struct NullReporter: ProgressReporter {
+    func record(step: Int, of total: Int, values: [String: Double]) {}
+    func log(_ message: String) {}
+    func summary(_ values: [String: Double]) {}
 }
