@@ -47,7 +47,8 @@ public enum FakeStages {
          "halfwrite": HalfWriteRunner(ledger: ledger)]
     }
 
-    /// A resolved stage of a fake kind: defaults filled from the schema, inputs from its stage-ref fields.
+    /// A resolved stage of a fake kind: defaults filled from the schema, inputs from its stage-ref fields
+    /// (list elements named `field[i]`, as the recipe loader does).
     public static func stage(_ name: String, _ kind: String, _ fields: [(String, ConfigValue)] = []) -> ResolvedStage {
         var entries: [(key: String, value: ConfigNode)] = fields.map { ($0.0, ConfigNode($0.1)) }
         var inputs: [(field: String, stage: String)] = []
@@ -59,7 +60,9 @@ public enum FakeStages {
             switch (field.type, node.value) {
             case let (.stageRef, .string(s)): inputs.append((field.name, s))
             case let (.list(.stageRef), .list(items)):
-                for item in items { if case let .string(s) = item.value { inputs.append((field.name, s)) } }
+                for (i, item) in items.enumerated() {
+                    if case let .string(s) = item.value { inputs.append(("\(field.name)[\(i)]", s)) }
+                }
             default: break
             }
         }

@@ -262,4 +262,22 @@ final class ExecutorTests: XCTestCase {
         XCTAssertTrue(text.contains("constant \(g.nodes[0].shortHash) step 3/3 loss 0.3333"), text)
         XCTAssertTrue(text.contains("pipeline: 3 nodes: 3 ran, 0 cached, 0 failed, 0 skipped"), text)
     }
+
+    func testTerminalDisplayRewritesOneLiveLine() throws {
+        let file = try temporaryFolder(self).appendingPathComponent("tty.txt")
+        try FileWriter.write("", to: file)
+        let handle = try FileHandle(forWritingTo: file)
+        let display = TerminalProgressDisplay(output: handle, live: true)
+        let ticket = NodeTicket(index: 1, total: 2, hash: String(repeating: "0", count: 64), kind: "sft", stage: "policy")
+        display.handle(.nodeStarted(ticket))
+        display.handle(.nodeProgress(ticket, step: 1, of: 4, values: ["loss": 2], elapsed: 1))
+        display.handle(.nodeProgress(ticket, step: 2, of: 4, values: ["loss": 1], elapsed: 2))
+        display.handle(.nodeFinished(ticket, seconds: 4, summary: [:]))
+        try handle.close()
+        XCTAssertEqual(try String(contentsOf: file, encoding: .utf8),
+                       "[1/2] sft 000000000000 (policy) started\n"
+                       + "\r\u{1B}[K[1/2] sft 000000000000 step 1/4 loss 2 ETA 3.0s"
+                       + "\r\u{1B}[K[1/2] sft 000000000000 step 2/4 loss 1 ETA 2.0s"
+                       + "\r\u{1B}[K[1/2] sft 000000000000 (policy) done in 4.0s\n")
+    }
 }

@@ -80,6 +80,18 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(g.node(for: "default", stage: "total")?.inputs.map(\.field), ["inputs[0]", "inputs[1]"])
     }
 
+    /// Declared inputs (list elements as `field[i]`, or none at all) give the same edges and hashes.
+    func testDeclaredInputsMatchSchemaReferences() throws {
+        let plain = try graph([chainCell()])
+        var stripped = chainCell()
+        for i in stripped.stages.indices { stripped.stages[i].inputs = [] }
+        XCTAssertEqual(try graph([stripped]).nodes.map(\.hash), plain.nodes.map(\.hash))
+        let head = try XCTUnwrap(plain.node(for: "default", stage: "head"))
+        XCTAssertEqual(head.stage.inputs.map(\.field), ["inputs[0]"])
+        XCTAssertEqual(head.inputs.count, 1)
+        XCTAssertEqual(plain.edges.count, 2)
+    }
+
     func testInputListKeepsNumericOrder() {
         let urls = (0..<12).map { URL(fileURLWithPath: "/s/\($0)") }
         var inputs: [String: URL] = ["after": URL(fileURLWithPath: "/a")]
