@@ -31,6 +31,8 @@ final class ExecutorTests: XCTestCase {
         let curve = try String(contentsOf: store.objectDirectory(for: base.hash).appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         XCTAssertEqual(curve.split(separator: "\n").count, 3)
         XCTAssertTrue(curve.hasPrefix("{\"step\":1,\"total\":3,\"values\":{\"loss\":1.0}}"), curve)
+        XCTAssertEqual(store.metrics(for: base.hash).map { $0.values["loss"] ?? -1 }, [1, 0.5, 1.0 / 3])
+        XCTAssertEqual(store.metrics(for: base.hash).last?.step, 3)
 
         let started = Date()
         let second = try executor.run(g)
