@@ -105,6 +105,11 @@ public struct PipelineGraph: Sendable {
         Set(cellNodes.compactMap { $0[stage] })
     }
 
+    /// Nodes no other node takes as input: a recipe's final results.
+    public var sinks: Set<String> {
+        Set(nodes.map(\.hash)).subtracting(edges.map(\.from))
+    }
+
     /// The given hashes and everything they depend on, transitively.
     public func closure(of targets: Set<String>) -> Set<String> {
         var seen = Set<String>()

@@ -207,6 +207,23 @@ final class ExecutorTests: XCTestCase {
         }
     }
 
+    func testFinishedResultDoesNotRecomputeCollectedIntermediates() throws {
+        let store = try makeStore()
+        let ledger = FakeLedger()
+        let g = try graph([chainCell()])
+        let head = try XCTUnwrap(g.node(for: "default", stage: "head")).hash
+        XCTAssertEqual(g.sinks, [head])
+        _ = try Executor(store: store, runners: FakeStages.runners(ledger: ledger)).run(g)
+        try store.gc(keeping: [head])
+        let rerun = try Executor(store: store, runners: FakeStages.runners(ledger: ledger)).run(g)
+        XCTAssertEqual(rerun.nodes.map(\.hash), [head])
+        XCTAssertEqual(rerun.cachedCount, 1)
+        XCTAssertEqual(ledger.totalCalls, 3)
+        let mid = try XCTUnwrap(g.node(for: "default", stage: "mid")).hash
+        let explicit = try Executor(store: store, runners: FakeStages.runners(ledger: ledger)).run(g, targets: [mid])
+        XCTAssertEqual(explicit.ranCount, 2, "an explicit target is recomputed with what it needs")
+    }
+
     func testGarbageCollectionKeepsOnlyTheGivenNodes() throws {
         let store = try makeStore()
         let ledger = FakeLedger()
