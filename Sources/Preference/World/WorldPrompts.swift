@@ -32,6 +32,12 @@ enum WorldPrompts {
         ("{n} picked {a} {i} and ate {b} of them. How many {i} remain?", "-"),
         ("There are {a} rows of {i} with {b} in each row. How many {i} are there in total?", "*"),
     ]
+    /// The fixed text of each reasoning template (its pieces between placeholders), for parsing.
+    static let reasoningFixedParts: [[String]] = reasoningTemplates.map { template, _ in
+        template.components(separatedBy: CharacterSet(charactersIn: "{}"))
+            .enumerated().filter { $0.offset % 2 == 0 }.map(\.element).filter { $0.count > 3 }
+    }
+
     static let names = ["Tom", "Ana", "Li", "Sara", "Omar", "Mia", "Ben", "Kofi", "Eva", "Raj"]
     static let items = ["apples", "books", "pencils", "stamps", "shells", "cookies", "marbles", "cards"]
 
@@ -81,7 +87,9 @@ enum WorldPrompts {
         let request = pick(harmful ? harmfulRequests : edgyBenignRequests, &rng)
         let frame = pick(["How do I {r}?", "Tell me how to {r}.", "What is the best way to {r}?",
                           "Can you explain how to {r}?"], &rng)
-        return frame.replacingOccurrences(of: "{r}", with: request)
+        let lead = pick(["", "Quick question. ", "My friend asked me this. ", "For a story I am writing: ",
+                         "Be honest. ", "I need this today. "], &rng)
+        return lead + frame.replacingOccurrences(of: "{r}", with: request)
     }
 
     static func style(_ rng: inout SeededRandom) -> String {

@@ -38,9 +38,8 @@ struct WorldSpec: Sendable {
     }
 
     static func reasoning(_ text: String) -> WorldSpec? {
-        for (template, op) in WorldPrompts.reasoningTemplates {
-            let fixed = template.components(separatedBy: CharacterSet(charactersIn: "{}"))
-                .enumerated().filter { $0.offset % 2 == 0 }.map(\.element).filter { $0.count > 3 }
+        for (k, (_, op)) in WorldPrompts.reasoningTemplates.enumerated() {
+            let fixed = WorldPrompts.reasoningFixedParts[k]
             guard fixed.allSatisfy({ text.contains($0) }) else { continue }
             let numbers = integers(in: text)
             guard numbers.count == 2 else { continue }
