@@ -7,13 +7,13 @@ public protocol SequenceScorer: Sendable {
 }
 
 /// Turns text into token ids and back (the scoring models' tokenizer).
-public protocol TextCodec: Sendable {
+public protocol ScoringCodec: Sendable {
     func encode(_ text: String) -> [Int32]
     func decode(_ ids: [Int32]) -> String
 }
 
 /// The UTF-8 bytes of the text as ids 0...255: a tokenizer-free codec for byte-level models.
-public struct UTF8ByteCodec: TextCodec {
+public struct UTF8ByteCodec: ScoringCodec {
     public init() {}
     public func encode(_ text: String) -> [Int32] { text.utf8.map { Int32($0) } }
     public func decode(_ ids: [Int32]) -> String {
@@ -32,11 +32,11 @@ public struct ContrastiveDistillationTask: GoldTask {
     public let name = "contrastive_distillation"
     let large: any SequenceScorer
     let small: any SequenceScorer
-    let codec: any TextCodec
+    let codec: any ScoringCodec
     let sentences: [String]
 
     /// `sentences`: the source of prefixes (e.g. `Corpus.sentences`); those under 7 words are skipped.
-    public init(large: any SequenceScorer, small: any SequenceScorer, codec: any TextCodec, sentences: [String]) {
+    public init(large: any SequenceScorer, small: any SequenceScorer, codec: any ScoringCodec, sentences: [String]) {
         self.large = large
         self.small = small
         self.codec = codec
