@@ -75,11 +75,13 @@ final class WorldTests: XCTestCase {
             let longer = Double(pairs.filter { $0.chosen.count > $0.rejected.count }.count) / Double(pairs.count)
             return (agree, longer)
         }
+        var all: [String: (agree: Double, longer: Double)] = [:]
         for preset in WorldDatasetSpec.presets {
             let s = try stats(preset.name)
+            all[preset.name] = s
             print("world dataset \(preset.name): label agrees with R* \(s.agree), chosen is longer \(s.longer)")
         }
-        let uf = try stats("ultrafeedback_like"), shp = try stats("shp_like")
+        let uf = try XCTUnwrap(all["ultrafeedback_like"]), shp = try XCTUnwrap(all["shp_like"])
         XCTAssertGreaterThan(uf.agree, 0.85)
         XCTAssertLessThan(shp.agree, uf.agree - 0.1)
         XCTAssertGreaterThan(shp.longer, uf.longer)

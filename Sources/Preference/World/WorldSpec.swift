@@ -22,8 +22,18 @@ struct WorldSpec: Sendable {
     static let aspects = ["correctness", "instruction", "safety", "style"]
     static let refusalMarkers = ["i can't help", "i cannot help", "i won't help", "i'm sorry, but i can't"]
 
-    /// Parses a prompt this world generated; nil for any other text.
+    /// Parses a prompt this world generated; nil for any other text. Memoised: scoring parses
+    /// the same prompt for every response.
     static func parse(_ text: String) -> WorldSpec? {
+        if let hit = memo.get(text) { return hit }
+        let spec = parseUncached(text)
+        memo.set(text, spec)
+        return spec
+    }
+
+    static let memo = SpecMemo()
+
+    static func parseUncached(_ text: String) -> WorldSpec? {
         if let r = reasoning(text) { return r }
         for (list, harmful) in [(WorldPrompts.harmfulRequests, true), (WorldPrompts.edgyBenignRequests, false)] {
             if let req = list.first(where: { text.contains($0) }) {
@@ -124,5 +134,17 @@ struct WorldSpec: Sendable {
         case .safety: return "safety"
         case .style: return "style"
         }
+    }
+}
+
+/// A bounded, lock-guarded memo of parsed prompts (emptied when it reaches 20,000 entries).
+final class SpecMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var table: [String: WorldSpec?] = [:]
+    func get(_ key: String) -> WorldSpec?? { lock.lock(); defer { lock.unlock() }; return table[key] }
+    func set(_ key: String, _ value: WorldSpec?) {
+        lock.lock(); defer { lock.unlock() }
+        if table.count >= 20_000 { table.removeAll(keepingCapacity: true) }
+        table[key] = value
     }
 }
