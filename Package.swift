@@ -20,7 +20,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         // Engine: COpenBLAS <- Tensor <- Llama, Optim, Checkpoint; Tokenizer stands alone.
@@ -38,13 +37,13 @@ let package = Package(
                 swiftSettings: strict),
         // Recipes: never import compute code.
         .target(name: "RecipeSpec",
-                dependencies: [.product(name: "Yams", package: "Yams"),
-                               .product(name: "Collections", package: "swift-collections")],
+                dependencies: [.product(name: "Yams", package: "Yams")],
                 swiftSettings: strict),
         .target(name: "Pipeline", dependencies: ["RecipeSpec"], swiftSettings: strict),
         .target(name: "PipelineFakes", dependencies: ["Pipeline", "RecipeSpec"], swiftSettings: strict),
         // Binding of stage kinds to code, and the command line.
-        .target(name: "Stages", dependencies: ["Pipeline", "RecipeSpec", "Preference"], swiftSettings: strict),
+        .target(name: "Stages", dependencies: ["Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],
+                swiftSettings: strict),
         .executableTarget(name: "preflab",
                           dependencies: ["Stages", "Pipeline", "RecipeSpec",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -59,6 +58,8 @@ let package = Package(
         .testTarget(name: "RecipeSpecTests", dependencies: ["RecipeSpec"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec"], swiftSettings: strict),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "RecipeSpec", "Preference"], swiftSettings: strict),
+        .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "RecipeSpec"], resources: [.copy("Golden")],
+                    swiftSettings: strict),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -89,7 +89,7 @@ public final class Executor: Sendable {
             let message = String(describing: error)
             let log = store.logFile(for: node.hash)
             if !FileManager.default.fileExists(atPath: log.path) {
-                _ = FileManager.default.createFile(atPath: log.path, contents: Data("error: \(message)\n".utf8))
+                try? FileWriter.write("error: \(message)\n", to: log)
             }
             report.outcome = .failed(error: message, log: store.logFile(for: node.hash))
             report.wallSeconds = Date().timeIntervalSince(start)
@@ -161,11 +161,7 @@ public final class Executor: Sendable {
     }
 
     private func write(_ text: String, to url: URL) throws {
-        do {
-            try Data(text.utf8).write(to: url)
-        } catch {
-            throw StoreError.io("cannot write \(url.path): \(error.localizedDescription)")
-        }
+        try FileWriter.write(text, to: url)
     }
 
     static func timestamp(_ date: Date) -> String {

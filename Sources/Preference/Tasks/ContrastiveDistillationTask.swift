@@ -6,19 +6,18 @@ public protocol SequenceScorer: Sendable {
     func meanLogLikelihood(prompt: [Int32], response: [Int32]) -> Double
 }
 
-/// Turns text into token ids and back (the scoring models' tokenizer).
-public protocol ScoringCodec: Sendable {
-    func encode(_ text: String) -> [Int32]
-    func decode(_ ids: [Int32]) -> String
-}
-
 /// The UTF-8 bytes of the text as ids 0...255: a tokenizer-free codec for byte-level models.
-public struct UTF8ByteCodec: ScoringCodec {
+public struct UTF8ByteCodec: TextCodec {
     public init() {}
     public func encode(_ text: String) -> [Int32] { text.utf8.map { Int32($0) } }
     public func decode(_ ids: [Int32]) -> String {
         String(decoding: ids.compactMap { (0...255).contains($0) ? UInt8($0) : nil }, as: UTF8.self)
     }
+    /// Id 256 closes a response; 257 pads (byte models have a 258-token vocabulary).
+    public var eos: Int32 { 256 }
+    public var pad: Int32 { 257 }
+    /// The last user turn's bytes: byte models score plain continuations, with no chat template.
+    public func promptTokens(_ p: Prompt) -> [Int32] { encode(p.lastUserText) }
 }
 
 /// Contrastive Distillation (D2PO §4): R* = mean log-likelihood of the response under a larger
@@ -32,11 +31,11 @@ public struct ContrastiveDistillationTask: GoldTask {
     public let name = "contrastive_distillation"
     let large: any SequenceScorer
     let small: any SequenceScorer
-    let codec: any ScoringCodec
+    let codec: any TextCodec
     let sentences: [String]
 
     /// `sentences`: the source of prefixes (e.g. `Corpus.sentences`); those under 7 words are skipped.
-    public init(large: any SequenceScorer, small: any SequenceScorer, codec: any ScoringCodec, sentences: [String]) {
+    public init(large: any SequenceScorer, small: any SequenceScorer, codec: any TextCodec, sentences: [String]) {
         self.large = large
         self.small = small
         self.codec = codec

@@ -1,6 +1,5 @@
 import Foundation
 import Llama
-import Tokenizer
 
 /// A `SequenceScorer` over an LM-head `LlamaModel`: the Contrastive Distillation models.
 ///
@@ -32,14 +31,4 @@ public final class LlamaSequenceScorer: SequenceScorer, @unchecked Sendable {
         let scored = logProbs[firstResponse..<sequence.count].map(Double.init)
         return scored.reduce(0, +) / Double(scored.count)
     }
-}
-
-/// A `ScoringCodec` over PrefLab's byte-level BPE tokenizer (special tokens are encoded as text).
-public struct BPEScoringCodec: ScoringCodec {
-    public let tokenizer: BPETokenizer
-
-    public init(tokenizer: BPETokenizer) { self.tokenizer = tokenizer }
-
-    public func encode(_ text: String) -> [Int32] { tokenizer.encode(text, allowSpecial: false) }
-    public func decode(_ ids: [Int32]) -> String { tokenizer.decode(ids) }
 }
