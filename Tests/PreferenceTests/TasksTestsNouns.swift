@@ -27,6 +27,18 @@ final class TasksTestsNouns: XCTestCase {
         XCTAssertEqual(task.reward(prompt: Prompt("q"), response: "Cats chase mice; dogs chase cats."), 4)
     }
 
+    /// SFT answers name a handful of nouns: room above for preference learning.
+    func testDemonstrationsHaveAFewNouns() {
+        let task = UniqueNounsTask()
+        let demos = task.demonstrations(count: 200, seed: 3)
+        let counts = demos.map { task.reward(prompt: $0.prompt, response: $0.response) }
+        let mean = counts.reduce(0, +) / Double(counts.count)
+        print("unique_nouns demonstrations: mean \(mean), max \(counts.max() ?? 0)")
+        XCTAssertGreaterThan(mean, 3)
+        XCTAssertLessThan(mean, 12)
+        XCTAssertEqual(Set(demos.map(\.prompt.lastUserText)).count, 200)
+    }
+
     struct Reference: Decodable {
         let text: String
         let tokens: [String]
