@@ -33,7 +33,10 @@ enum Gzip {
                     s.avail_out = uInt(chunk)
                     return CZlib.inflate(&s, Z_NO_FLUSH)
                 }
-                output.append(contentsOf: buffer[0..<(chunk - Int(s.avail_out))])
+                let produced = chunk - Int(s.avail_out)
+                buffer.withUnsafeBufferPointer { b in
+                    if let p = b.baseAddress, produced > 0 { output.append(p, count: produced) }
+                }
                 if status == Z_STREAM_END {
                     let consumed = src.count - Int(s.avail_in)
                     // Concatenated members (as `cat a.gz b.gz` makes) continue the same text.

@@ -124,7 +124,12 @@ enum RecordReader {
 
     /// The 0-based offset of the first byte that breaks UTF-8, or nil when the bytes are valid.
     static func firstInvalidUTF8(_ slice: ArraySlice<UInt8>) -> Int? {
-        if slice.allSatisfy({ $0 < 0x80 }) { return nil }
+        let ascii = slice.withUnsafeBufferPointer { b in
+            var bits: UInt8 = 0
+            for x in b { bits |= x }
+            return bits < 0x80
+        }
+        if ascii { return nil }
         if String(validating: slice, as: UTF8.self) != nil { return nil }
         var decoder = UTF8()
         var it = slice.makeIterator()
