@@ -54,29 +54,42 @@ final class DataTestsRealData: XCTestCase {
         XCTAssertEqual(Set(prompts).count, 100)
     }
 
-    func testAlpacaEvalBinarizedAndStrengthSubsets() throws {
-        let c = try catalog()
-        let all = try timed("alpaca_eval_gpt4") { try c.load("alpaca_eval_gpt4", seed: 1) }
-        print(DatasetInspector.render(all, examples: 0))
-        XCTAssertEqual(all.report.rowsRead, 53 * 805)
-        XCTAssertEqual(all.report.count(.unscored), 61)
-        XCTAssertEqual(all.report.count(.emptyResponse), 16)
-        XCTAssertEqual(all.report.generators.count, 53)
-        XCTAssertEqual(all.report.ties + all.train.count + all.heldOut.count, 805)
-        XCTAssertTrue(all.train.allSatisfy { ($0.margin ?? 0) > 0 })
-        var sizes: [Int] = []
-        for g in ["top", "middle", "bottom"] {
-            let d = try timed("alpaca_eval_gpt4_\(g)") { try c.load("alpaca_eval_gpt4_\(g)", seed: 1) }
-            print("\(g): train \(d.train.count), ties \(d.report.ties), other_generator \(d.report.count(.otherGenerator))")
-            sizes.append(d.report.generators.filter { $0.group == ["top": 1, "middle": 2, "bottom": 3][g] }.count)
-            XCTAssertEqual(d.report.ties + d.train.count + d.report.count(.tooFewResponses), 805)
+    /// Every entry loads; AlpacaEval and its strength subsets and the mixture have the measured counts.
+    func testEveryEntryValidatesWithItsCounts() throws {
+        let results = try timed("validateAll") { try catalog().validateAll(seed: 1) }
+        var reports: [String: LoadReport] = [:]
+        for r in results {
+            switch r.result {
+            case .success(let rep): reports[r.name] = rep
+            case .failure(let e): XCTFail("\(r.name): \(e)")
+            }
         }
-        XCTAssertEqual(sizes, [18, 18, 17])
-    }
-
-    func testEveryEntryValidates() throws {
-        let results = try catalog().validateAll(seed: 0)
-        for r in results { if case .failure(let e) = r.result { XCTFail("\(r.name): \(e)") } }
-        XCTAssertEqual(results.count, 8)
+        XCTAssertEqual(results.map(\.name), ["alpaca_eval_gpt4", "alpaca_eval_gpt4_bottom", "alpaca_eval_gpt4_middle",
+                                             "alpaca_eval_gpt4_top", "gsm8k_test", "gsm8k_train", "hh_rlhf_harmless_test", "mix_rm"])
+        let all = try XCTUnwrap(reports["alpaca_eval_gpt4"])
+        XCTAssertEqual(all.rowsRead, 53 * 805)
+        XCTAssertEqual(all.count(.unscored), 61)
+        XCTAssertEqual(all.count(.emptyResponse), 16)
+        XCTAssertEqual(all.generators.count, 53)
+        XCTAssertEqual(all.generators.first?.name, "gpt4_1106_preview")
+        XCTAssertEqual(all.generators.last?.name, "text_davinci_001")
+        XCTAssertEqual(all.ties, 8)
+        XCTAssertEqual(all.kept, 797)
+        var groupSizes: [Int] = []
+        for (g, index) in [("top", 1), ("middle", 2), ("bottom", 3)] {
+            let rep = try XCTUnwrap(reports["alpaca_eval_gpt4_\(g)"])
+            groupSizes.append(rep.generators.filter { $0.group == index }.count)
+            XCTAssertEqual(rep.ties + rep.kept + rep.count(.tooFewResponses), 805, g)
+            print("\(g): kept \(rep.kept), ties \(rep.ties), other_generator \(rep.count(.otherGenerator))")
+        }
+        XCTAssertEqual(groupSizes, [18, 18, 17])
+        XCTAssertEqual(reports["alpaca_eval_gpt4_top"]?.kept, 282)
+        XCTAssertEqual(reports["alpaca_eval_gpt4_middle"]?.kept, 495)
+        XCTAssertEqual(reports["alpaca_eval_gpt4_bottom"]?.kept, 779)
+        XCTAssertEqual(reports["gsm8k_train"]?.kept, 7473)
+        XCTAssertEqual(reports["gsm8k_test"]?.kept, 1319)
+        XCTAssertEqual(reports["hh_rlhf_harmless_test"]?.kept, 2308)
+        // Mixture: 2000 HH + 500 AlpacaEval train pairs, plus both components' held-out pairs.
+        XCTAssertEqual(reports["mix_rm"]?.kept, 2500 + 231 + 80)
     }
 }

@@ -45,7 +45,7 @@ enum Dialogue {
         let promptText = String(decoding: c[0..<cut], as: UTF8.self)
         let msgs = try parseTurns(String(promptText.dropLast(assistant.count)))
         let trim: (ArraySlice<UInt8>) -> String = {
-            String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            String(decoding: $0, as: UTF8.self).trimmedText
         }
         return (Prompt(messages: msgs), trim(c[cut...]), trim(r[cut...]))
     }
@@ -66,7 +66,7 @@ enum Dialogue {
             let nextH = rest.range(of: human)?.lowerBound ?? rest.endIndex
             let nextA = rest.range(of: assistant)?.lowerBound ?? rest.endIndex
             let end = min(nextH, nextA)
-            msgs.append(ChatMessage(role: role, content: rest[..<end].trimmingCharacters(in: .whitespacesAndNewlines)))
+            msgs.append(ChatMessage(role: role, content: String(rest[..<end]).trimmedText))
             rest = rest[end...]
         }
         guard msgs.last?.role == "user" else {

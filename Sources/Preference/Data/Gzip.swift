@@ -13,7 +13,7 @@ enum Gzip {
     static func inflate(_ data: Data) -> (output: Data, problem: String?) {
         var output = Data()
         var problem: String?
-        let bytes = [UInt8](data)
+        let bytes = data.withUnsafeBytes { [UInt8]($0) }
         let chunk = 1 << 16
         var buffer = [UInt8](repeating: 0, count: chunk)
         bytes.withUnsafeBufferPointer { src in

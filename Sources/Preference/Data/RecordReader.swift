@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One record read from a data file (a JSON object or a CSV row) with where it came from.
 struct RawRecord {
@@ -40,7 +43,7 @@ enum RecordReader {
         var data = raw
         var gzipProblem: String?
         if Gzip.isGzip(raw) { (data, gzipProblem) = Gzip.inflate(raw) }
-        let bytes = [UInt8](data)
+        let bytes = data.withUnsafeBytes { [UInt8]($0) }
         let fmt = format ?? guessFormat(name: url.lastPathComponent, bytes: bytes)
         var result: (records: [RawRecord], problems: [RecordProblem])
         switch fmt {
@@ -77,14 +80,13 @@ enum RecordReader {
         var start = 0
         var line = 1
         while start < bytes.count {
-            var end = start
-            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            let end = nextNewline(bytes, from: start)
             let terminated = end < bytes.count
             if !terminated && damaged { break }  // a partial last line of a truncated stream
             var stop = end
             if stop > start && bytes[stop - 1] == 0x0D { stop -= 1 }
             let slice = bytes[start..<stop]
-            if !slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+            if slice.contains(where: { $0 != 0x20 && $0 != 0x09 }) {
                 switch parseObject(slice, maxBytes) {
                 case .success(let obj): records.append(RawRecord(file: file, line: line, fields: obj))
                 case .failure(let p): problems.append(RecordProblem(reason: p.reason, line: line, message: p.message))
@@ -94,6 +96,15 @@ enum RecordReader {
             line += 1
         }
         return (records, problems)
+    }
+
+    /// The index of the next newline at or after `start`, or the end (memchr: fast even in debug builds).
+    static func nextNewline(_ bytes: [UInt8], from start: Int) -> Int {
+        bytes.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress, start < p.count else { return p.count }
+            guard let hit = memchr(base + start, 0x0A, p.count - start) else { return p.count }
+            return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     /// A record-level parse failure before the line is known.
@@ -124,12 +135,6 @@ enum RecordReader {
 
     /// The 0-based offset of the first byte that breaks UTF-8, or nil when the bytes are valid.
     static func firstInvalidUTF8(_ slice: ArraySlice<UInt8>) -> Int? {
-        let ascii = slice.withUnsafeBufferPointer { b in
-            var bits: UInt8 = 0
-            for x in b { bits |= x }
-            return bits < 0x80
-        }
-        if ascii { return nil }
         if String(validating: slice, as: UTF8.self) != nil { return nil }
         var decoder = UTF8()
         var it = slice.makeIterator()

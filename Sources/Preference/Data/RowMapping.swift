@@ -44,7 +44,7 @@ enum RowMapping {
     /// A prompt from a string (one user turn) or a list of `{role, content}` messages.
     static func prompt(_ record: [String: Any], _ path: String) throws -> Prompt {
         let v = try require(record, path)
-        if let s = v as? String { return Prompt(s.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        if let s = v as? String { return Prompt(s.trimmedText) }
         if v is [Any] {
             let msgs = try messages(v, path)
             // A conversation ending in an assistant turn is a prompt plus response: keep the prompt.
@@ -57,7 +57,7 @@ enum RowMapping {
     /// A response from a string, or the last assistant turn of a message list.
     static func response(_ record: [String: Any], _ path: String) throws -> String {
         let v = try require(record, path)
-        if let s = v as? String { return s.trimmingCharacters(in: .whitespacesAndNewlines) }
+        if let s = v as? String { return s.trimmedText }
         if v is [Any] {
             let msgs = try messages(v, path)
             guard let last = msgs.last(where: { $0.role == "assistant" }) else {
@@ -82,7 +82,7 @@ enum RowMapping {
             }
             let r = role.lowercased()
             let mapped = ["human": "user", "gpt": "assistant", "bot": "assistant"][r] ?? r
-            return ChatMessage(role: mapped, content: content.trimmingCharacters(in: .whitespacesAndNewlines))
+            return ChatMessage(role: mapped, content: content.trimmedText)
         }
     }
 
@@ -116,5 +116,18 @@ enum RowMapping {
             return String(d)
         }
         return "\(v)"
+    }
+}
+
+extension String {
+    /// The text without leading and trailing whitespace (zero-width space included, as Foundation's
+    /// whitespace set has it); walks only the ends, unlike `trimmingCharacters(in:)` on Linux.
+    var trimmedText: String {
+        let u = unicodeScalars
+        func isSpace(_ c: Unicode.Scalar) -> Bool { c.properties.isWhitespace || c == "\u{200B}" }
+        guard let first = u.firstIndex(where: { !isSpace($0) }), let last = u.lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(u[first...last])
     }
 }
