@@ -82,30 +82,31 @@ public struct DatasetCatalog: Sendable {
 
     /// Loads an entry; every random draw (binarization, split, sampling, mixing) comes from `seed`.
     public func load(_ name: String, seed: UInt64) throws -> LoadedDataset {
-        try load(name, seed: seed, stack: [])
+        try load(name, seed: seed, stack: [], cache: RecordCache())
     }
 
-    func load(_ name: String, seed: UInt64, stack: [String]) throws -> LoadedDataset {
+    func load(_ name: String, seed: UInt64, stack: [String], cache: RecordCache) throws -> LoadedDataset {
         let spec = try self.spec(name)
         guard let entry = entries[name] else { throw DatasetError(file: name, "no such entry") }
-        if spec.layout == .mixture { return try loadMixture(spec, entry, seed: seed, stack: stack + [name]) }
+        if spec.layout == .mixture { return try loadMixture(spec, entry, seed: seed, stack: stack + [name], cache: cache) }
         guard let source = spec.source else { throw DatasetError(file: entry.display, "missing source") }
         let base = source.relativeTo == "file" ? entry.file.deletingLastPathComponent() : root
         let url = source.path.hasPrefix("/") ? URL(fileURLWithPath: source.path) : base.appendingPathComponent(source.path)
-        var loader = DatasetLoader(spec: spec, sourceURL: url.standardizedFileURL, sourceDisplay: source.path)
+        var loader = DatasetLoader(spec: spec, sourceURL: url.standardizedFileURL, sourceDisplay: source.path, cache: cache)
         return try loader.load(seed: seed)
     }
 
     /// Loads each entry and says whether it loaded, with its report or its error.
     public func validateAll(seed: UInt64 = 0) -> [(name: String, result: Result<LoadReport, DatasetError>)] {
-        names.map { name in
-            (name, Result { try load(name, seed: seed).report }
+        let cache = RecordCache()
+        return names.map { name in
+            (name, Result { try load(name, seed: seed, stack: [], cache: cache).report }
                 .mapError { $0 as? DatasetError ?? DatasetError(file: name, "\($0)") })
         }
     }
 
     /// A mixture: `size` seeded train pairs from each component, held-out pairs from all components.
-    func loadMixture(_ spec: DatasetSpec, _ entry: Entry, seed: UInt64, stack: [String]) throws -> LoadedDataset {
+    func loadMixture(_ spec: DatasetSpec, _ entry: Entry, seed: UInt64, stack: [String], cache: RecordCache) throws -> LoadedDataset {
         var report = LoadReport(name: spec.name)
         var train: [PreferencePair] = [], heldOut: [PreferencePair] = []
         for c in spec.mixture ?? [] {
@@ -116,7 +117,7 @@ public struct DatasetCatalog: Sendable {
             if stack.contains(c.dataset) {
                 throw DatasetError(file: entry.display, "mixture cycle: \((stack + [c.dataset]).joined(separator: " → "))")
             }
-            let d = try load(c.dataset, seed: seed, stack: stack)
+            let d = try load(c.dataset, seed: seed, stack: stack, cache: cache)
             let size = c.size ?? d.train.count
             guard size <= d.train.count else {
                 throw DatasetError(file: entry.display, "mixture asks \(size) train pairs of '\(c.dataset)', which has \(d.train.count)")

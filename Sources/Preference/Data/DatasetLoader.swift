@@ -20,12 +20,15 @@ struct DatasetLoader {
     /// Absolute source path and how to show it.
     let sourceURL: URL
     let sourceDisplay: String
+    /// Shared parsed files while validating or mixing; nil reads every time.
+    let cache: RecordCache?
     var report: LoadReport
 
-    init(spec: DatasetSpec, sourceURL: URL, sourceDisplay: String) {
+    init(spec: DatasetSpec, sourceURL: URL, sourceDisplay: String, cache: RecordCache? = nil) {
         self.spec = spec
         self.sourceURL = sourceURL
         self.sourceDisplay = sourceDisplay
+        self.cache = cache
         self.report = LoadReport(name: spec.name)
     }
 
@@ -54,8 +57,12 @@ struct DatasetLoader {
         }
         var all: [RawRecord] = []
         for (url, display) in files {
-            var (records, problems) = try RecordReader.read(url: url, display: display, format: source.format.flatMap(FileFormat.init),
-                                                           maxRecordBytes: source.maxLineBytes)
+            let read = {
+                try RecordReader.read(url: url, display: display, format: source.format.flatMap(FileFormat.init),
+                                      maxRecordBytes: source.maxLineBytes)
+            }
+            let key = "\(url.path)|\(source.format ?? "")|\(source.maxLineBytes)"
+            var (records, problems) = try cache.map { try $0.get(key, read) } ?? read()
             report.rowsRead += records.count + problems.filter { $0.reason != .truncatedGzip }.count
             for p in problems { try skip(p.reason, Origin(file: display, line: p.line), p.message) }
             if source.generatorFromFilename {
