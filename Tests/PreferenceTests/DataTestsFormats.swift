@@ -67,6 +67,15 @@ final class DataTestsFormats: XCTestCase {
         XCTAssertEqual(one.report.count(.multiTurn), 1)
     }
 
+    func testHHStylePromptStringBecomesTurns() throws {
+        let t = try TempCatalog()
+        let row = #"{"prompt": "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: again\n\nAssistant:", "chosen": "yes", "rejected": "no"}"#
+        try t.entry("e", pairEntry(try t.data("p.jsonl", row + "\n")))
+        let d = try t.load("e")
+        XCTAssertEqual(d.train.first?.prompt.messages.map(\.role), ["user", "assistant", "user"])
+        XCTAssertEqual(d.train.first?.prompt.lastUserText, "again")
+    }
+
     func testLengthFiltersInCharsAndTokens() throws {
         let t = try TempCatalog()
         // "good answer 3.1" is 3 tokens and 15 characters; "question 3" is 2 tokens, 10 characters.

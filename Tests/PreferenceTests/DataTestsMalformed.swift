@@ -117,6 +117,11 @@ final class DataTestsMalformed: XCTestCase {
                   "2: stray quote inside unquoted field 2")
     }
 
+    func testCSVInvalidUTF8() throws {
+        let csv = Array("prompt,chosen,rejected\np1,c1,r1\np2,".utf8) + [0xC3, 0x28] + Array(",r2\np3,c3,r3\n".utf8)
+        try check("utf8.csv", csv, kept: 2, .invalidUTF8, "3: invalid UTF-8 in field 2")
+    }
+
     func testJSONArrayWithOneBrokenElement() throws {
         let json = "[\n  \(good1),\n  {\"prompt\": \"p\", \"chosen\": tru, \"rejected\": \"r\"},\n  \(good2)\n]\n"
         try check("arr.json", Array(json.utf8), kept: 2, .badJSON, "3: not valid JSON")

@@ -30,30 +30,35 @@ enum CSVReader {
                                                   message: "record of \(i - start) bytes exceeds max_line_bytes \(maxBytes)"))
                     continue
                 }
-                var fields: [String] = []
-                var bad: Int?
-                for f in raw {
-                    if let s = String(validating: f, as: UTF8.self) { fields.append(s) } else { bad = fields.count }
+                switch decode(raw, header: header) {
+                case .failure(let p): problems.append(RecordProblem(reason: p.reason, line: startLine, message: p.message))
+                case .success(let fields):
+                    guard let names = header else { header = fields; continue }
+                    records.append(RawRecord(file: file, line: startLine,
+                                             fields: Dictionary(zip(names, fields.map { $0 as Any }), uniquingKeysWith: { a, _ in a })))
                 }
-                if let bad {
-                    problems.append(RecordProblem(reason: .invalidUTF8, line: startLine,
-                                                  message: "invalid UTF-8 in field \(bad + 1)"))
-                    continue
-                }
-                guard let names = header else { header = fields; continue }
-                guard fields.count == names.count else {
-                    problems.append(RecordProblem(reason: .badCSV, line: startLine,
-                                                  message: "expected \(names.count) fields as in the header, found \(fields.count)"))
-                    continue
-                }
-                records.append(RawRecord(file: file, line: startLine,
-                                         fields: Dictionary(zip(names, fields.map { $0 as Any }), uniquingKeysWith: { a, _ in a })))
             }
         }
         return (records, problems)
     }
 
     struct Failure: Error { var message: String }
+
+    /// A record's fields as text, checked for UTF-8 and, once the header is known, for its width.
+    private static func decode(_ raw: [[UInt8]], header: [String]?) -> Result<[String], RecordReader.Failure> {
+        var fields: [String] = []
+        for (i, f) in raw.enumerated() {
+            guard let s = String(validating: f, as: UTF8.self) else {
+                return .failure(RecordReader.Failure(reason: .invalidUTF8, message: "invalid UTF-8 in field \(i + 1)"))
+            }
+            fields.append(s)
+        }
+        if let names = header, fields.count != names.count {
+            return .failure(RecordReader.Failure(reason: .badCSV,
+                                                 message: "expected \(names.count) fields as in the header, found \(fields.count)"))
+        }
+        return .success(fields)
+    }
 
     /// Parses one record up to and including its line end; fields as raw bytes.
     private static func parseRecord(_ b: [UInt8], _ i: inout Int, _ line: inout Int) -> Result<[[UInt8]], Failure> {

@@ -127,21 +127,7 @@ public struct DatasetCatalog: Sendable {
             report.absorb(d.report)
             report.notes.append("\(c.dataset): \(size) of \(d.train.count) train pairs, \(d.heldOut.count) held-out")
         }
-        // A prompt held out by one component must not be trained on through another.
-        let held = Set(heldOut.map(\.prompt.messages))
-        train = train.filter { p in
-            guard held.contains(p.prompt.messages) else { return true }
-            report.skip(.heldOutOverlap, "\(p.prompt.source ?? "?"): prompt is held out by another component")
-            return false
-        }
-        if spec.dedup {
-            var seen = Set<PairKey>()
-            train = train.filter { p in
-                if seen.insert(PairKey(p)).inserted { return true }
-                report.skip(.duplicate, "\(p.prompt.source ?? "?"): pair repeated across components")
-                return false
-            }
-        }
+        train = Self.removeOverlaps(train, heldOut: heldOut, dedup: spec.dedup, report: &report)
         if let h = spec.heldOut {
             let (t, extra) = splitByPrompt(train, h, seed: seed)
             train = t
@@ -155,5 +141,23 @@ public struct DatasetCatalog: Sendable {
         report.notes.append("train \(train.count), held-out \(heldOut.count)")
         return LoadedDataset(name: spec.name, train: train, heldOut: heldOut, prompts: distinctPrompts(train),
                              verifiable: [], report: report)
+    }
+
+    /// Drops train pairs whose prompt another component holds out, then (with `dedup`) repeats across components.
+    static func removeOverlaps(_ train: [PreferencePair], heldOut: [PreferencePair], dedup: Bool,
+                               report: inout LoadReport) -> [PreferencePair] {
+        let held = Set(heldOut.map(\.prompt.messages))
+        var seen = Set<PairKey>()
+        var out: [PreferencePair] = []
+        for p in train {
+            if held.contains(p.prompt.messages) {
+                report.skip(.heldOutOverlap, "\(p.prompt.source ?? "?"): prompt is held out by another component")
+            } else if dedup && !seen.insert(PairKey(p)).inserted {
+                report.skip(.duplicate, "\(p.prompt.source ?? "?"): pair repeated across components")
+            } else {
+                out.append(p)
+            }
+        }
+        return out
     }
 }

@@ -18,6 +18,7 @@ enum Gzip {
         var buffer = [UInt8](repeating: 0, count: chunk)
         bytes.withUnsafeBufferPointer { src in
             guard let base = src.baseAddress else { problem = "empty gzip file"; return }
+            guard src.count <= Int(UInt32.max) else { problem = "gzip file over 4 GiB: split it"; return }
             var s = z_stream()
             // windowBits 15 + 32: a 32 KiB window and automatic gzip/zlib header detection.
             guard inflateInit2_(&s, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {

@@ -44,7 +44,14 @@ enum RowMapping {
     /// A prompt from a string (one user turn) or a list of `{role, content}` messages.
     static func prompt(_ record: [String: Any], _ path: String) throws -> Prompt {
         let v = try require(record, path)
-        if let s = v as? String { return Prompt(s.trimmedText) }
+        if let s = v as? String {
+            // An HH-style prompt string ("\n\nHuman: …\n\nAssistant:") becomes its turns.
+            if s.hasPrefix(Dialogue.human) {
+                let body = s.hasSuffix(Dialogue.assistant) ? String(s.dropLast(Dialogue.assistant.count)) : s
+                if let turns = try? Dialogue.parseTurns(body) { return Prompt(messages: turns) }
+            }
+            return Prompt(s.trimmedText)
+        }
         if v is [Any] {
             let msgs = try messages(v, path)
             // A conversation ending in an assistant turn is a prompt plus response: keep the prompt.
