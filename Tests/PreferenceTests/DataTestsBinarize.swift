@@ -119,4 +119,16 @@ final class DataTestsBinarize: XCTestCase {
         XCTAssertEqual(bottom.report.ties, 1)
         XCTAssertEqual(bottom.report.count(.tooFewResponses), 1)
     }
+
+    func testSameTextIsNeverPairedWithItself() throws {
+        let t = try TempCatalog()
+        let rows = [#"{"q": "a", "r": "x", "s": 1}"#, #"{"q": "a", "r": "x", "s": 0}"#, #"{"q": "a", "r": "y", "s": 0}"#,
+                    #"{"q": "b", "r": "z", "s": 1}"#, #"{"q": "b", "r": "z", "s": 0}"#].joined(separator: "\n")
+        try t.entry("e", "source: {path: \"\(try t.data("same.jsonl", rows))\"}\nlayout: rated_rows\nfields: {prompt: q, response: r, overall: s}\n")
+        for seed in 0..<8 {
+            let d = try t.load("e", seed: UInt64(seed))
+            XCTAssertEqual(d.train.map(\.rejected), ["y"])  // never the other "x"
+            XCTAssertEqual(d.report.ties, 1)  // "b": its only lower response is the same text
+        }
+    }
 }

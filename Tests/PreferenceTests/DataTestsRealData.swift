@@ -85,7 +85,7 @@ final class DataTestsRealData: XCTestCase {
         XCTAssertEqual(groupSizes, [18, 18, 17])
         XCTAssertEqual(reports["alpaca_eval_gpt4_top"]?.kept, 282)
         XCTAssertEqual(reports["alpaca_eval_gpt4_middle"]?.kept, 495)
-        XCTAssertEqual(reports["alpaca_eval_gpt4_bottom"]?.kept, 779)
+        XCTAssertEqual(reports["alpaca_eval_gpt4_bottom"]?.kept, 780)
         XCTAssertEqual(reports["gsm8k_train"]?.kept, 7473)
         XCTAssertEqual(reports["gsm8k_test"]?.kept, 1319)
         XCTAssertEqual(reports["hh_rlhf_harmless_test"]?.kept, 2308)

@@ -53,20 +53,19 @@ extension DatasetLoader {
             lower = g.responses.indices.filter { scores[$0] < top }
         }
         let c = best[rng.nextInt(best.count)]
+        // The same text from another generator is not a different response: never pair a text with itself.
+        lower.removeAll { g.responses[$0].text == g.responses[c].text }
         if lower.isEmpty {
-            // All responses score the same: a tie, kept only when ties are not dropped.
-            guard !spec.filters.dropTies, best.count >= 2 else {
-                report.skip(.tie, "\(g.origin): all \(g.responses.count) responses score \(top)")
+            // No strictly lower, different response: a tie, kept only when ties are not dropped.
+            let others = best.filter { g.responses[$0].text != g.responses[c].text }
+            guard !spec.filters.dropTies, !others.isEmpty else {
+                report.skip(.tie, "\(g.origin): no response scores below \(top) with a different text")
                 return nil
             }
-            lower = best.filter { $0 != c }
+            lower = others
         }
         let r = lower[rng.nextInt(lower.count)]
         let chosen = g.responses[c], rejected = g.responses[r]
-        if spec.filters.dropTies && chosen.text == rejected.text {
-            report.skip(.tie, "\(g.origin): chosen and rejected are the same text")
-            return nil
-        }
         let pair = PreferencePair(prompt: g.prompt, chosen: chosen.text, rejected: rejected.text,
                                   margin: chosen.score - rejected.score)
         return Candidate(pair: pair, origin: g.origin)
