@@ -158,11 +158,20 @@ final class DataTestsMalformed: XCTestCase {
         XCTAssertTrue(raw.report.skipped[0].examples[0].hasSuffix("judged.jsonl:4: score 'high' in 's' is not a number"))
     }
 
+    func testEmptyFolderSource() throws {
+        let t = try TempCatalog()
+        try t.entry("e", pairEntry(TempCatalog.fixture("judged"), source: "pattern: \"*.csv\""))
+        XCTAssertThrowsError(try t.load("e")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("e.yaml:1:16: no files in folder"), "\(error)")
+            XCTAssertTrue("\(error)".hasSuffix("match pattern '*.csv'"), "\(error)")
+        }
+    }
+
     func testMissingSourceFileIsAnErrorNotACrash() throws {
         let t = try TempCatalog()
         try t.entry("e", pairEntry("no/such/file.jsonl"))
         XCTAssertThrowsError(try t.load("e")) { error in
-            XCTAssertTrue("\(error)".hasPrefix("no/such/file.jsonl: source path does not exist"), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix("e.yaml:1:16: source path 'no/such/file.jsonl' does not exist"), "\(error)")
         }
     }
 }

@@ -93,6 +93,7 @@ public struct DatasetCatalog: Sendable {
         let base = source.relativeTo == "file" ? entry.file.deletingLastPathComponent() : root
         let url = source.path.hasPrefix("/") ? URL(fileURLWithPath: source.path) : base.appendingPathComponent(source.path)
         var loader = DatasetLoader(spec: spec, sourceURL: url.standardizedFileURL, sourceDisplay: source.path, cache: cache)
+        loader.entryDisplay = entry.display
         return try loader.load(seed: seed)
     }
 

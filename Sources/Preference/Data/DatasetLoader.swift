@@ -20,6 +20,8 @@ struct DatasetLoader {
     /// Absolute source path and how to show it.
     let sourceURL: URL
     let sourceDisplay: String
+    /// The catalogue YAML as shown in messages.
+    var entryDisplay = ""
     /// Shared parsed files while validating or mixing; nil reads every time.
     let cache: RecordCache?
     var report: LoadReport
@@ -45,7 +47,8 @@ struct DatasetLoader {
         guard let source = spec.source else { return [] }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: sourceURL.path, isDirectory: &isDir) else {
-            throw DatasetError(file: sourceDisplay, "source path does not exist (resolved to \(sourceURL.path))")
+            throw DatasetError(file: entryDisplay, line: source.pathLine, column: source.pathColumn,
+                               "source path '\(sourceDisplay)' does not exist (resolved to \(sourceURL.path))")
         }
         var files: [(URL, String)] = [(sourceURL, sourceDisplay)]
         if isDir.boolValue {
@@ -53,7 +56,10 @@ struct DatasetLoader {
             files = names.filter { globMatch(source.pattern, $0) }.sorted().map {
                 (sourceURL.appendingPathComponent($0), sourceDisplay + "/" + $0)
             }
-            if files.isEmpty { throw DatasetError(file: sourceDisplay, "no files in the folder match pattern '\(source.pattern)'") }
+            if files.isEmpty {
+                throw DatasetError(file: entryDisplay, line: source.pathLine, column: source.pathColumn,
+                                   "no files in folder '\(sourceDisplay)' match pattern '\(source.pattern)'")
+            }
         }
         var all: [RawRecord] = []
         for (url, display) in files {

@@ -63,6 +63,9 @@ public struct SourceSpec: Codable, Sendable, Equatable {
     public var generatorFromFilename: Bool
     /// Records longer than this many bytes are malformed (`line_too_long`).
     public var maxLineBytes: Int
+    /// Where `path` is written in the YAML (line, column), for messages.
+    public var pathLine: Int?
+    public var pathColumn: Int?
 }
 
 /// Row fields: dotted paths into each JSON record (or CSV column names).

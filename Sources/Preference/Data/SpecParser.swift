@@ -46,7 +46,8 @@ enum SpecParser {
                                                   "generator_from_filename", "max_line_bytes"])
         guard let path = m["path"] else { throw n.error("source needs 'path' (a file or folder)") }
         var spec = SourceSpec(path: try path.string("source.path"), relativeTo: "root", format: nil, pattern: "*",
-                              generatorFromFilename: false, maxLineBytes: 1 << 20)
+                              generatorFromFilename: false, maxLineBytes: 1 << 20,
+                              pathLine: path.node.mark?.line, pathColumn: path.node.mark?.column)
         if let r = m["relative_to"] { spec.relativeTo = try r.choice("source.relative_to", ["root", "file"]) }
         if let f = m["format"] { spec.format = try f.choice("source.format", FileFormat.allCases.map(\.rawValue)) }
         if let p = m["pattern"] { spec.pattern = try p.string("source.pattern") }
