@@ -63,8 +63,9 @@ public struct SourceSpec: Codable, Sendable, Equatable {
     public var generatorFromFilename: Bool
     /// Records longer than this many bytes are malformed (`line_too_long`).
     public var maxLineBytes: Int
-    /// Where `path` is written in the YAML (line, column), for messages.
+    /// The YAML line where `path` is written, for messages.
     public var pathLine: Int?
+    /// The YAML column where `path` is written, for messages.
     public var pathColumn: Int?
 }
 
