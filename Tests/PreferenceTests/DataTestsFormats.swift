@@ -134,7 +134,7 @@ final class DataTestsFormats: XCTestCase {
         // 8 × 2/3 = 5.33 and 8 × 1/3 = 2.67: floors 5 + 2, the remainder to the larger fraction.
         XCTAssertEqual(a.filter { $0.source == "pairs" }.count, 5)
         XCTAssertEqual(a.filter { $0.source == "prompts" }.count, 3)
-        XCTAssertEqual(allocate(10, weights: [1, 1, 1]), [4, 3, 3])
+        XCTAssertEqual(dataAllocate(10, weights: [1, 1, 1]), [4, 3, 3])
         XCTAssertThrowsError(try c.loadPrompts(PromptSetSpec(file: TempCatalog.fixture("prompts.txt"), size: 4), seed: 1)) {
             XCTAssertTrue("\($0)".contains("asks 4 prompts, the source has 3"), "\($0)")
         }

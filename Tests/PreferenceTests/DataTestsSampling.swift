@@ -34,8 +34,8 @@ final class DataTestsSampling: XCTestCase {
         let order = a.train.compactMap { p in full.train.firstIndex { $0.chosen == p.chosen } }
         XCTAssertEqual(order.count, 5)
         XCTAssertEqual(order, order.sorted())
-        XCTAssertEqual(sampledIndices(10, 4, seed: 1), sampledIndices(10, 4, seed: 1))
-        XCTAssertEqual(Set(sampledIndices(10, 10, seed: 1)), Set(0..<10))
+        XCTAssertEqual(dataSampledIndices(10, 4, seed: 1), dataSampledIndices(10, 4, seed: 1))
+        XCTAssertEqual(Set(dataSampledIndices(10, 10, seed: 1)), Set(0..<10))
     }
 
     func testDeduplicationCountsRepeats() throws {

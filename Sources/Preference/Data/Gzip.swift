@@ -2,7 +2,7 @@ import CZlib
 import Foundation
 
 /// gzip detection by magic bytes and inflation through zlib.
-enum Gzip {
+enum DataGzip {
     /// Whether `data` starts with the gzip magic bytes 1f 8b.
     static func isGzip(_ data: Data) -> Bool {
         data.count >= 2 && data[data.startIndex] == 0x1F && data[data.startIndex + 1] == 0x8B

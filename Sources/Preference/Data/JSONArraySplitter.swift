@@ -5,16 +5,16 @@ import Glibc
 
 /// Splits a JSON array file into its top-level elements, each parsed on its own, so that one broken
 /// element costs one record and every element keeps the line where it starts.
-enum JSONArraySplitter {
+enum DataJSONArraySplitter {
     static func read(_ bytes: [UInt8], _ file: String, _ maxBytes: Int)
-        -> (records: [RawRecord], problems: [RecordProblem]) {
-        var records: [RawRecord] = []
-        var problems: [RecordProblem] = []
+        -> (records: [DataRecord], problems: [DataRecordProblem]) {
+        var records: [DataRecord] = []
+        var problems: [DataRecordProblem] = []
         var i = 0
         var line = 1
         skipSpace(bytes, &i, &line)
         guard i < bytes.count else {
-            problems.append(RecordProblem(reason: .badJSON, line: line, message: "empty JSON file"))
+            problems.append(DataRecordProblem(reason: .badJSON, line: line, message: "empty JSON file"))
             return (records, problems)
         }
         if bytes[i] == UInt8(ascii: "{") {
@@ -23,7 +23,7 @@ enum JSONArraySplitter {
             return (records, problems)
         }
         guard bytes[i] == UInt8(ascii: "[") else {
-            problems.append(RecordProblem(reason: .badJSON, line: line,
+            problems.append(DataRecordProblem(reason: .badJSON, line: line,
                                           message: "expected a JSON array '[' or object '{' at the start of the file"))
             return (records, problems)
         }
@@ -33,7 +33,7 @@ enum JSONArraySplitter {
         while true {
             skipSpace(bytes, &i, &line)
             if i >= bytes.count {
-                problems.append(RecordProblem(reason: .badJSON, line: line,
+                problems.append(DataRecordProblem(reason: .badJSON, line: line,
                                               message: "the JSON array is not closed: the file ends before ']'"))
                 return (records, problems)
             }
@@ -42,7 +42,7 @@ enum JSONArraySplitter {
             let start = i
             let closed = scanElement(terminated, &i, &line)
             guard closed else {
-                problems.append(RecordProblem(reason: .badJSON, line: startLine,
+                problems.append(DataRecordProblem(reason: .badJSON, line: startLine,
                                               message: "the element starting here is cut off: the file ends inside it"))
                 return (records, problems)
             }
@@ -53,10 +53,10 @@ enum JSONArraySplitter {
     }
 
     private static func add(_ slice: ArraySlice<UInt8>, _ line: Int, _ file: String, _ maxBytes: Int,
-                            _ records: inout [RawRecord], _ problems: inout [RecordProblem]) {
-        switch RecordReader.parseObject(slice, maxBytes) {
-        case .success(let obj): records.append(RawRecord(file: file, line: line, fields: obj))
-        case .failure(let p): problems.append(RecordProblem(reason: p.reason, line: line, message: p.message))
+                            _ records: inout [DataRecord], _ problems: inout [DataRecordProblem]) {
+        switch DataRecordReader.parseObject(slice, maxBytes) {
+        case .success(let obj): records.append(DataRecord(file: file, line: line, fields: obj))
+        case .failure(let p): problems.append(DataRecordProblem(reason: p.reason, line: line, message: p.message))
         }
     }
 
