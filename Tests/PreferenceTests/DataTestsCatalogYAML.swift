@@ -72,4 +72,20 @@ final class DataTestsCatalogYAML: XCTestCase {
             XCTAssertTrue("\($0)".hasSuffix("no dataset 'god' in the catalogue (did you mean 'good'?)"), "\($0)")
         }
     }
+
+    func testPathsRelativeToRootOrToTheYAMLFile() throws {
+        let t = try TempCatalog()
+        let recipes = t.dir.appendingPathComponent("Recipes/datasets")
+        try FileManager.default.createDirectory(at: recipes, withIntermediateDirectories: true)
+        try t.data("root.jsonl", #"{"prompt": "p", "chosen": "c", "rejected": "r"}"# + "\n")
+        try Data(#"{"prompt": "q", "chosen": "c", "rejected": "r"}"#.utf8).write(to: recipes.appendingPathComponent("local.jsonl"))
+        try pairEntry("root.jsonl").write(to: recipes.appendingPathComponent("by_root.yaml"), atomically: true, encoding: .utf8)
+        try pairEntry("local.jsonl", source: "relative_to: file")
+            .write(to: recipes.appendingPathComponent("by_file.yaml"), atomically: true, encoding: .utf8)
+        // The root defaults to two levels above Recipes/datasets.
+        let c = try DatasetCatalog(directory: recipes)
+        XCTAssertEqual(c.root.path, t.dir.standardizedFileURL.path)
+        XCTAssertEqual(try c.load("by_root", seed: 1).train.first?.prompt.lastUserText, "p")
+        XCTAssertEqual(try c.load("by_file", seed: 1).train.first?.prompt.lastUserText, "q")
+    }
 }
