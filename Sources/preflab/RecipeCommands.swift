@@ -50,10 +50,9 @@ struct Run: ParsableCommand {
             }
             let table = try TableBuilder.build(recipe: resolved, graph: graph, store: artifacts, command: command,
                                                paperCSV: paper)
-            let dir = URL(fileURLWithPath: results).appendingPathComponent(resolved.name)
-            _ = try table.write(to: dir)
+            let dir = try table.write(to: URL(fileURLWithPath: results))
             print(table.markdown)
-            print("table written to \(dir.path)/")
+            print("table written to \(dir.path)")
         }
     }
 }
