@@ -49,6 +49,9 @@ let package = Package(
                           dependencies: ["Stages", "Pipeline", "RecipeSpec",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
+        // Engine throughput runner (benchmarks/README.md); not part of the preflab product.
+        .executableTarget(name: "EngineBench", dependencies: ["Llama", "Tensor"], path: "benchmarks/EngineBench",
+                          swiftSettings: strict),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "Tensor"], resources: [.copy("Golden")], swiftSettings: strict),

@@ -182,3 +182,32 @@ public func parallelRows(_ n: Int, cost: Int, _ body: (Int) -> Void) {
         parallelFor(n, body)
     }
 }
+
+// MARK: - General GEMM and BLAS threading
+
+/// C (m, n) = alpha * op(A) @ op(B) + beta * C, row-major with leading dimensions (cblas_sgemm).
+@inline(__always)
+public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                 _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                 beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+    guard m > 0 && n > 0 else { return }
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// Runs `body(worker, range)` over contiguous chunks of 0..<n, one chunk per worker, with OpenBLAS
+/// single-threaded inside (many small GEMMs side by side beat one multithreaded GEMM at a time).
+public func parallelChunks(_ n: Int, maxWorkers: Int = .max, _ body: (_ worker: Int, _ range: Range<Int>) -> Void) {
+    let workers = min(Threads.count, n, maxWorkers)
+    if workers <= 1 {
+        body(0, 0..<n)
+        return
+    }
+    openblas_set_num_threads(1)
+    defer { openblas_set_num_threads(Int32(Threads.count)) }
+    withoutActuallyEscaping(body) { body in
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            body(w, (n * w / workers)..<(n * (w + 1) / workers))
+        }
+    }
+}

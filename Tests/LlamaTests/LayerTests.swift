@@ -81,3 +81,58 @@ final class LayerTests: XCTestCase {
         XCTAssertLessThan(loss, 0.02)
     }
 }
+
+/// Blocked-GEMM attention against a row-by-row reference on sequences longer than one block.
+final class LongAttentionTests: XCTestCase {
+    func testBlockedAttentionMatchesRowwiseReference() {
+        let config = LlamaConfig(vocabSize: 5, dModel: 16, nLayers: 1, nHeads: 4, nKVHeads: 2, hidden: 8, maxSeqLen: 200)
+        let model = LlamaModel(config: config, head: .lm, seed: 1)
+        let B = 2, T = 150, C = 16, KVD = 8, H = 4, hd = 4, lengths = [150, 97]
+        let acts = Activations(config: config, full: true)
+        acts.prepare(b: B, t: T, lmHead: true)
+        let a = acts.layers[0]
+        var rng = SeededRandom(seed: 3)
+        for i in 0..<(B * T * C) { a.q[i] = rng.nextGaussian(); acts.dy[i] = rng.nextGaussian() }
+        for i in 0..<(B * T * KVD) { a.k[i] = rng.nextGaussian(); a.v[i] = rng.nextGaussian() }
+        model.attentionForward(a, b: B, t: T, lengths: lengths)
+        model.attentionBackward(a, acts: acts, b: B, t: T, lengths: lengths)
+        var refY = [Float](repeating: 0, count: B * T * C), refDq = refY
+        var refDk = [Float](repeating: 0, count: B * T * KVD), refDv = refDk
+        var att = [Float](repeating: 0, count: T), dAtt = att
+        let scale = 1 / Float(hd).squareRoot()
+        for b in 0..<B {
+            for h in 0..<H {
+                let g = h / 2
+                for i in 0..<lengths[b] {
+                    let qi = a.q + (b * T + i) * C + h * hd, dyi = acts.dy + (b * T + i) * C + h * hd
+                    func kRow(_ j: Int) -> UnsafeMutablePointer<Float> { a.k + (b * T + j) * KVD + g * hd }
+                    func vRow(_ j: Int) -> UnsafeMutablePointer<Float> { a.v + (b * T + j) * KVD + g * hd }
+                    for j in 0...i { att[j] = dot(qi, kRow(j), hd) * scale }
+                    att.withUnsafeMutableBufferPointer { softmaxInPlace($0.baseAddress!, i + 1) }
+                    var s: Float = 0
+                    for j in 0...i {
+                        for d in 0..<hd { refY[(b * T + i) * C + h * hd + d] += att[j] * vRow(j)[d] }
+                        dAtt[j] = dot(dyi, vRow(j), hd)
+                        s += att[j] * dAtt[j]
+                        for d in 0..<hd { refDv[(b * T + j) * KVD + g * hd + d] += att[j] * dyi[d] }
+                    }
+                    for j in 0...i {
+                        let ds = att[j] * (dAtt[j] - s) * scale
+                        for d in 0..<hd {
+                            refDq[(b * T + i) * C + h * hd + d] += ds * kRow(j)[d]
+                            refDk[(b * T + j) * KVD + g * hd + d] += ds * qi[d]
+                        }
+                    }
+                }
+            }
+        }
+        func maxDiff(_ p: UnsafeMutablePointer<Float>, _ r: [Float]) -> Float {
+            r.indices.reduce(0) { max($0, abs(p[$1] - r[$1])) }
+        }
+        XCTAssertLessThan(maxDiff(a.y, refY), 1e-5)
+        XCTAssertLessThan(maxDiff(acts.dq, refDq), 1e-4)
+        XCTAssertLessThan(maxDiff(acts.dk, refDk), 1e-4)
+        XCTAssertLessThan(maxDiff(acts.dv, refDv), 1e-4)
+        XCTAssertGreaterThan(refDk.map(abs).max()!, 0.1)
+    }
+}
