@@ -1,0 +1,265 @@
+import Foundation
+import Llama
+import Optim
+import Tensor
+
+/// D2PO (D2PO paper, Algorithm 1): silver labels from a discriminator every step, and every N/T_P rollouts
+/// P/T_P gold labels that update both the discriminator (L14) and the policy (L15).
+public struct D2POTrainer {
+    /// The response evaluation model that silver-labels pairs (§6.2).
+    public enum Discriminator {
+        /// A Bradley–Terry reward model, updated on gold labels with the BT loss (the default, D2PO-RM).
+        case rewardModel(RewardModel)
+        /// A separate DPO model with implicit reward β_d·log π_d/π_ref, updated with the DPO loss (D2PO-DPO).
+        case dpo(Policy, reference: Policy)
+        /// The policy itself, implicit reward β·log π/π_ref (D2PO-self); its gold update is the policy's L15.
+        case selfPolicy
+    }
+
+    /// How gold pairs are chosen from the candidates (L11).
+    public enum Selection: String, Codable, Sendable {
+        /// Smallest |R(x, y1) − R(x, y2)| first (confidence sampling, the paper's default).
+        case confidence
+        /// Uniformly at random (better on Contrastive Distillation, §3).
+        case random
+    }
+
+    /// D2PO settings; defaults from D2PO §4.2 and App. A.3 (Word Collector values for N/T_P, P/T_P, P).
+    public struct Parameters: Codable, Sendable, Equatable {
+        /// Policy DPO loss; β = 0.05 (the KL coefficient λ of §4.2).
+        public var loss: DPOLossOptions = DPOLossOptions(beta: 0.05)
+        /// Policy learning rate: 5e-5 (App. A.3).
+        public var learningRate: Double = 5e-5
+        /// Discriminator learning rate (reward model or DPO discriminator): 1e-4 (App. A.3).
+        public var discriminatorLearningRate: Double = 1e-4
+        /// β_d of a DPO discriminator's loss and implicit reward (same λ = 0.05).
+        public var discriminatorBeta: Double = 0.05
+        /// Prompts (hence rollout pairs) per step: 8 (the "batch of 8" of App. A.3).
+        public var promptsPerStep: Int = 8
+        /// N/T_P: rollout pairs between gold rounds (Word Collector 32; Nouns 64; CDist and Math 160).
+        public var rolloutsPerGoldRound: Int = 32
+        /// P/T_P: gold labels per round (Word Collector 2; Nouns 4; CDist 5; Math 10).
+        public var goldPerRound: Int = 2
+        /// P: total gold budget, never exceeded (Word Collector 4000; Nouns 1000; CDist and Math 2000).
+        public var goldBudget: Int = 4000
+        /// Steps to run; nil runs until the gold budget is spent.
+        public var steps: Int? = nil
+        /// Gold-pair selection (L11).
+        public var selection: Selection = .confidence
+        /// Passes over each round's gold labels for L14 and L15.
+        public var goldUpdateEpochs: Int = 1
+        /// Longest sampled response in tokens (the D2PO tasks ask for ~50-token outputs).
+        public var maxNewTokens: Int = 64
+        /// Sampling temperature (TRL's default of 1).
+        public var temperature: Double = 1.0
+        /// Nucleus mass for sampling.
+        public var topP: Double = 1.0
+        /// Global gradient-norm clip per model; 0 disables.
+        public var maxGradNorm: Double = 1.0
+        /// Pairs per forward/backward pass (memory only).
+        public var microBatch: Int = 8
+        /// Seed of prompt order, sampling and random selection.
+        public var seed: UInt64 = 0
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case loss, learningRate, discriminatorLearningRate, discriminatorBeta, promptsPerStep, rolloutsPerGoldRound, goldPerRound, goldBudget, steps, selection, goldUpdateEpochs, maxNewTokens, temperature, topP, maxGradNorm, microBatch, seed }
+
+        /// Absent keys keep the defaults above; unknown keys are rejected.
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "d2po")
+            try c.update(&loss, .loss)
+            try c.update(&learningRate, .learningRate)
+            try c.update(&discriminatorLearningRate, .discriminatorLearningRate)
+            try c.update(&discriminatorBeta, .discriminatorBeta)
+            try c.update(&promptsPerStep, .promptsPerStep)
+            try c.update(&rolloutsPerGoldRound, .rolloutsPerGoldRound)
+            try c.update(&goldPerRound, .goldPerRound)
+            try c.update(&goldBudget, .goldBudget)
+            try c.updateOptional(&steps, .steps)
+            try c.update(&selection, .selection)
+            try c.update(&goldUpdateEpochs, .goldUpdateEpochs)
+            try c.update(&maxNewTokens, .maxNewTokens)
+            try c.update(&temperature, .temperature)
+            try c.update(&topP, .topP)
+            try c.update(&maxGradNorm, .maxGradNorm)
+            try c.update(&microBatch, .microBatch)
+            try c.update(&seed, .seed)
+        }
+
+        public init() {}
+    }
+
+    private struct Progress: Codable {
+        var step: Int
+        var goldUsed: Int
+        var candidates: [OnlinePairs.Candidate]
+        var goldRounds: Int
+    }
+
+    public let parameters: Parameters
+
+    public init(_ parameters: Parameters = Parameters()) { self.parameters = parameters }
+
+    /// Steps per gold round: enough steps to collect N/T_P rollout pairs.
+    public var stepsPerRound: Int { (parameters.rolloutsPerGoldRound + parameters.promptsPerStep - 1) / parameters.promptsPerStep }
+
+    /// Trains `policy` with silver labels from `discriminator` and at most `goldBudget` gold labels from `annotator`.
+    public func train(policy: Policy, reference: Policy, discriminator: Discriminator, annotator: any Annotator,
+                      prompts: [Prompt], control: TrainingControl = TrainingControl()) throws -> TrainingOutcome {
+        let p = parameters
+        try validate(p, promptCount: prompts.count)
+        let rounds = (p.goldBudget + p.goldPerRound - 1) / p.goldPerRound
+        let total = p.steps ?? rounds * stepsPerRound
+        let policyOpt = AdamW(parameters: policy.model.parameters, config: AdamWConfig(lr: Float(p.learningRate)))
+        var models = ["policy": policy.model]
+        var optimisers = ["policy": policyOpt]
+        let discOpt: AdamW?
+        switch discriminator {
+        case .rewardModel(let rm): discOpt = AdamW(parameters: rm.model.parameters, config: AdamWConfig(lr: Float(p.discriminatorLearningRate)))
+            models["discriminator"] = rm.model
+        case .dpo(let d, _): discOpt = AdamW(parameters: d.model.parameters, config: AdamWConfig(lr: Float(p.discriminatorLearningRate)))
+            models["discriminator"] = d.model
+        case .selfPolicy: discOpt = nil
+        }
+        if let discOpt { optimisers["discriminator"] = discOpt }
+        let ckpt = Checkpointer<Progress>(control)
+        let restored = try ckpt.restore(models: models, optimisers: optimisers)
+        var progress = restored?.progress ?? Progress(step: 0, goldUsed: 0, candidates: [], goldRounds: 0)
+        var values: [String: Double] = [:]
+        for step in progress.step..<total {
+            let clock = Date()
+            // L4–8: sample, silver-label with the discriminator, DPO update.
+            let batchPrompts = TrainerKit.cyclicBatch(step: step, size: p.promptsPerStep, count: prompts.count, seed: p.seed)
+                .map { prompts[$0] }
+            var rng = TrainerKit.stepRandom(seed: p.seed, step: step, "d2po-sample")
+            let candidates = OnlinePairs.sample(policy: policy, prompts: batchPrompts, maxNewTokens: p.maxNewTokens,
+                                                temperature: p.temperature, topP: p.topP, rng: &rng)
+            let scores = try score(candidates, discriminator, policy: policy, reference: reference)
+            let silver = candidates.indices.map { candidates[$0].ordered(firstWins: scores[$0].0 >= scores[$0].1) }
+            let silverRef = try DPOUpdate.referenceLogProbs(reference, silver, options: p.loss)
+            let kl = p.loss.kind == .simpo ? nil : try OnlinePairs.kl(policy: policy, silver, silverRef)
+            let r = try DPOUpdate.accumulate(policy: policy, silver, refChosen: silverRef.chosen, refRejected: silverRef.rejected,
+                                             options: p.loss, microBatch: p.microBatch)
+            TrainerKit.optimiserStep(policy.model, policyOpt, lr: Float(p.learningRate), maxNorm: Float(p.maxGradNorm))
+            progress.candidates += candidates  // L6
+            values = ["loss": r.loss, "accuracy": r.accuracy, "margin": r.margin]
+            if let kl { values["kl"] = kl }
+            // L9–17: a gold round every N/T_P rollouts, while budget remains.
+            if (step + 1) % stepsPerRound == 0 && progress.goldUsed < p.goldBudget {
+                let g = try goldRound(policy: policy, policyOpt: policyOpt, reference: reference, discriminator: discriminator, discOpt: discOpt,
+                                      annotator: annotator, step: step, progress: &progress)
+                values.merge(g) { $1 }
+            }
+            progress.step = step + 1
+            values["gold_used"] = Double(progress.goldUsed)
+            values["tokens_per_s"] = Double(r.tokens) / max(Date().timeIntervalSince(clock), 1e-9)
+            control.reporter(step + 1, total, values)
+            if ckpt.due(step + 1, total) { try ckpt.save(step: step + 1, models: models, optimisers: optimisers, progress: progress) }
+            if step + 1 < total && control.shouldStop(step + 1) {
+                return TrainingOutcome(stepsDone: step + 1, totalSteps: total, completed: false,
+                                       resumedFromStep: restored?.step, lastValues: values, goldUsed: progress.goldUsed)
+            }
+        }
+        return TrainingOutcome(stepsDone: total, totalSteps: total, completed: true, resumedFromStep: restored?.step,
+                               lastValues: values, goldUsed: progress.goldUsed)
+    }
+
+    /// L11–17: select, gold-label, update discriminator and policy, reset candidates.
+    private func goldRound(policy: Policy, policyOpt: AdamW, reference: Policy, discriminator: Discriminator, discOpt: AdamW?,
+                           annotator: any Annotator, step: Int, progress: inout Progress) throws -> [String: Double] {
+        let p = parameters
+        let cands = progress.candidates
+        let n = min(p.goldPerRound, p.goldBudget - progress.goldUsed, cands.count)
+        let scores = try score(cands, discriminator, policy: policy, reference: reference)
+        let chosenIdx: [Int]
+        switch p.selection {
+        case .confidence:
+            chosenIdx = Array(cands.indices.sorted { (abs(scores[$0].0 - scores[$0].1), $0) < (abs(scores[$1].0 - scores[$1].1), $1) }.prefix(n))
+        case .random:
+            var rng = TrainerKit.stepRandom(seed: p.seed, step: step, "d2po-select")
+            chosenIdx = Array(Array(cands.indices).shuffled(using: &rng).prefix(n))
+        }
+        var gold: [TokenPreference] = []
+        var agree = 0
+        for i in chosenIdx where progress.goldUsed < p.goldBudget {
+            let label = try annotator.label(prompt: cands[i].prompt, cands[i].firstText, cands[i].secondText)  // L13
+            progress.goldUsed += 1
+            gold.append(cands[i].ordered(firstWins: label == .first))
+            if (label == .first) == (scores[i].0 >= scores[i].1) { agree += 1 }
+        }
+        var out: [String: Double] = ["gold_round": 1, "silver_agreement": Double(agree) / Double(max(gold.count, 1))]
+        if !gold.isEmpty {
+            for _ in 0..<p.goldUpdateEpochs {
+                if let d = try updateDiscriminator(discriminator, discOpt, gold) { out["disc_loss"] = d }  // L14
+                let ref = try DPOUpdate.referenceLogProbs(reference, gold, options: p.loss)
+                let r = try DPOUpdate.accumulate(policy: policy, gold, refChosen: ref.chosen, refRejected: ref.rejected,
+                                                 options: p.loss, microBatch: p.microBatch)  // L15
+                TrainerKit.optimiserStep(policy.model, policyOpt, lr: Float(p.learningRate), maxNorm: Float(p.maxGradNorm))
+                out["gold_loss"] = r.loss
+            }
+        }
+        progress.candidates = []  // L17
+        progress.goldRounds += 1
+        return out
+    }
+
+    /// One gradient step of the discriminator on gold pairs (none for the self-discriminator); returns its loss.
+    private func updateDiscriminator(_ discriminator: Discriminator, _ opt: AdamW?, _ gold: [TokenPreference]) throws -> Double? {
+        let p = parameters
+        switch discriminator {
+        case .rewardModel(let rm):
+            let (loss, _, _) = try RewardUpdate.accumulate(rm, gold, microBatch: p.microBatch)
+            if let opt { TrainerKit.optimiserStep(rm.model, opt, lr: Float(p.discriminatorLearningRate), maxNorm: Float(p.maxGradNorm)) }
+            return loss
+        case let .dpo(d, ref):
+            let o = DPOLossOptions(kind: .sigmoid, beta: p.discriminatorBeta)
+            let rl = try DPOUpdate.referenceLogProbs(ref, gold, options: o)
+            let r = try DPOUpdate.accumulate(policy: d, gold, refChosen: rl.chosen, refRejected: rl.rejected, options: o,
+                                             microBatch: p.microBatch)
+            if let opt { TrainerKit.optimiserStep(d.model, opt, lr: Float(p.discriminatorLearningRate), maxNorm: Float(p.maxGradNorm)) }
+            return r.loss
+        case .selfPolicy:
+            return nil
+        }
+    }
+
+    /// Discriminator rewards R(x, y1), R(x, y2) of each candidate.
+    private func score(_ cands: [OnlinePairs.Candidate], _ discriminator: Discriminator, policy: Policy,
+                       reference: Policy) throws -> [(Double, Double)] {
+        guard !cands.isEmpty else { return [] }
+        let items = cands.map(\.first) + cands.map(\.second)
+        let s: [Double]
+        switch discriminator {
+        case .rewardModel(let rm): s = try rm.scores(items)
+        case let .dpo(d, ref): s = try Self.implicitRewards(d, ref, items, beta: parameters.discriminatorBeta)
+        case .selfPolicy: s = try Self.implicitRewards(policy, reference, items, beta: parameters.loss.beta)
+        }
+        let n = cands.count
+        return (0..<n).map { (s[$0], s[n + $0]) }
+    }
+
+    /// β·(log π − log π_ref): the DPO implicit reward.
+    static func implicitRewards(_ policy: Policy, _ reference: Policy, _ items: [SequencePair], beta: Double) throws -> [Double] {
+        let lp = try policy.sequenceLogProbs(items)
+        let ref = try reference.sequenceLogProbs(items)
+        return zip(lp, ref).map { beta * ($0 - $1) }
+    }
+
+    private func validate(_ p: Parameters, promptCount: Int) throws {
+        let t = "d2po"
+        try DPOUpdate.validate(p.loss, t)
+        if promptCount == 0 { throw TrainingError.emptyDataset(trainer: t) }
+        try TrainerKit.require(p.learningRate > 0 && p.discriminatorLearningRate > 0, t, "learningRate/discriminatorLearningRate",
+                               "\(p.learningRate)/\(p.discriminatorLearningRate)", "> 0")
+        try TrainerKit.require(p.discriminatorBeta > 0, t, "discriminatorBeta", p.discriminatorBeta, "> 0")
+        try TrainerKit.require(p.promptsPerStep >= 1, t, "promptsPerStep", p.promptsPerStep, ">= 1")
+        try TrainerKit.require(p.rolloutsPerGoldRound >= 1, t, "rolloutsPerGoldRound", p.rolloutsPerGoldRound, ">= 1")
+        try TrainerKit.require(p.goldPerRound >= 1, t, "goldPerRound", p.goldPerRound, ">= 1")
+        try TrainerKit.require(p.goldBudget >= 0, t, "goldBudget", p.goldBudget, ">= 0")
+        try TrainerKit.require((p.steps ?? 1) >= 1, t, "steps", p.steps ?? 1, ">= 1")
+        try TrainerKit.require(p.goldUpdateEpochs >= 1, t, "goldUpdateEpochs", p.goldUpdateEpochs, ">= 1")
+        try TrainerKit.require(p.maxNewTokens >= 1, t, "maxNewTokens", p.maxNewTokens, ">= 1")
+        try TrainerKit.require(p.temperature > 0, t, "temperature", p.temperature, "> 0")
+        try TrainerKit.require(p.microBatch >= 1, t, "microBatch", p.microBatch, ">= 1")
+    }
+}

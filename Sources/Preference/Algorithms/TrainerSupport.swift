@@ -1,0 +1,149 @@
+import Foundation
+import Llama
+import Optim
+import Tensor
+
+/// Receives progress as values: (step done, total steps, named values such as loss, reward, kl, accuracy,
+/// gold_used, tokens_per_s).
+public typealias TrainingReporter = (_ step: Int, _ total: Int, _ values: [String: Double]) -> Void
+
+/// What every trainer is told besides its data: where to report, where to checkpoint, when to stop.
+public struct TrainingControl {
+    /// Called after every optimisation step.
+    public var reporter: TrainingReporter
+    /// Directory for resumable checkpoints; nil trains without checkpoints.
+    public var resumeDirectory: URL?
+    /// Checkpoint every this many steps (and always at the end); 0 checkpoints only at the end.
+    public var checkpointEvery: Int
+    /// Asked after each step with the number of steps done; true stops at once, without a checkpoint,
+    /// as an interruption would (the next call resumes from the last checkpoint).
+    public var shouldStop: (Int) -> Bool
+
+    public init(reporter: @escaping TrainingReporter = { _, _, _ in }, resumeDirectory: URL? = nil,
+                checkpointEvery: Int = 50, shouldStop: @escaping (Int) -> Bool = { _ in false }) {
+        self.reporter = reporter
+        self.resumeDirectory = resumeDirectory
+        self.checkpointEvery = checkpointEvery
+        self.shouldStop = shouldStop
+    }
+}
+
+/// How a training call ended.
+public struct TrainingOutcome: Sendable {
+    /// Optimisation steps done, counting those restored from a checkpoint.
+    public var stepsDone: Int
+    /// Steps the run was planned for.
+    public var totalSteps: Int
+    /// False when `shouldStop` interrupted the run.
+    public var completed: Bool
+    /// The step restored from the resume directory, if any.
+    public var resumedFromStep: Int?
+    /// Values of the last step (as reported).
+    public var lastValues: [String: Double]
+    /// Gold preferences spent (online methods; 0 otherwise).
+    public var goldUsed: Int
+}
+
+/// Errors from trainers on bad input.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case emptyDataset(trainer: String)
+    case invalidParameter(trainer: String, name: String, value: String, expected: String)
+    case checkpointMismatch(String)
+
+    public var description: String {
+        switch self {
+        case .emptyDataset(let t): return "\(t): the training set is empty"
+        case let .invalidParameter(t, n, v, e): return "\(t): parameter \(n) = \(v) is invalid; expected \(e)"
+        case .checkpointMismatch(let m): return "resume checkpoint does not match this run: \(m)"
+        }
+    }
+}
+
+/// Small helpers shared by the trainers (data order, checks, optimiser steps).
+enum TrainerKit {
+    /// A permutation of 0..<count for `epoch`, derived from `seed` alone so a resumed run sees the same order.
+    static func epochOrder(count: Int, epoch: Int, seed: UInt64) -> [Int] {
+        var rng = SeededRandom(seed: seed).derived("epoch-\(epoch)")
+        return Array(0..<count).shuffled(using: &rng)
+    }
+
+    /// Indices of the `size` items of `step` when items are consumed in order, `count` per epoch, reshuffled each epoch.
+    static func cyclicBatch(step: Int, size: Int, count: Int, seed: UInt64) -> [Int] {
+        var out: [Int] = []
+        var order: [Int] = []
+        var orderEpoch = -1
+        for i in (step * size)..<(step * size + size) {
+            if i / count != orderEpoch {
+                orderEpoch = i / count
+                order = epochOrder(count: count, epoch: orderEpoch, seed: seed)
+            }
+            out.append(order[i % count])
+        }
+        return out
+    }
+
+    /// The random stream of one step, derived from `seed` alone (so resume needs no generator state).
+    static func stepRandom(seed: UInt64, step: Int, _ label: String) -> SeededRandom {
+        SeededRandom(seed: seed).derived("\(label)-\(step)")
+    }
+
+    /// Throws unless `value` satisfies `ok`.
+    static func require(_ ok: Bool, _ trainer: String, _ name: String, _ value: Any, _ expected: String) throws {
+        if !ok { throw TrainingError.invalidParameter(trainer: trainer, name: name, value: "\(value)", expected: expected) }
+    }
+
+    /// Clips the global gradient norm (if `maxNorm` > 0), steps, and clears gradients; returns the pre-clip norm.
+    @discardableResult
+    static func optimiserStep(_ model: LlamaModel, _ opt: AdamW, lr: Float, maxNorm: Float) -> Float {
+        let norm = maxNorm > 0 ? clipGradNorm(model.parameters, maxNorm: maxNorm) : 0
+        opt.step(lr: lr)
+        model.zeroGradients()
+        return norm
+    }
+
+    /// Response tokens in a batch of pairs (throughput accounting).
+    static func tokenCount(_ pairs: [SequencePair]) -> Int { pairs.reduce(0) { $0 + $1.response.count } }
+
+    /// Mean of `xs` (0 when empty).
+    static func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
+}
+
+/// Saves and restores a trainer's state; every trainer uses it the same way.
+struct Checkpointer<Progress: Codable> {
+    let store: ResumeStore?
+    let every: Int
+
+    init(_ control: TrainingControl) {
+        store = control.resumeDirectory.map { ResumeStore(directory: $0) }
+        every = control.checkpointEvery
+    }
+
+    /// Whether to save after `step` of `total`.
+    func due(_ step: Int, _ total: Int) -> Bool {
+        store != nil && (step == total || (every > 0 && step % every == 0))
+    }
+
+    /// Loads the latest snapshot into `models` and `optimisers` (matched by group name) and returns its progress.
+    func restore(models: [String: LlamaModel], optimisers: [String: AdamW]) throws -> (step: Int, progress: Progress)? {
+        guard let store, let snap = try store.latest() else { return nil }
+        for (name, model) in models {
+            guard let t = snap.groups["model." + name] else { throw TrainingError.checkpointMismatch("no model '\(name)'") }
+            try model.load(t)
+        }
+        for (name, opt) in optimisers {
+            guard let t = snap.groups["optim." + name] else { throw TrainingError.checkpointMismatch("no optimiser '\(name)'") }
+            try opt.loadState(t)
+        }
+        return (snap.step, try JSONDecoder().decode(Progress.self, from: snap.progress))
+    }
+
+    func save(step: Int, models: [String: LlamaModel], optimisers: [String: AdamW], progress: Progress) throws {
+        guard let store else { return }
+        var groups: [String: [String: Tensor]] = [:]
+        for (name, m) in models { groups["model." + name] = m.namedTensors() }
+        for (name, o) in optimisers { groups["optim." + name] = o.stateTensors() }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        try store.save(step: step, groups: groups, progress: try enc.encode(progress))
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Llama
+import Tensor
+
+/// How evaluation samples responses.
+public struct SamplingOptions: Codable, Sendable, Equatable {
+    /// Longest response in tokens.
+    public var maxNewTokens: Int = 64
+    /// Sampling temperature (Unpacking App. H samples best-of-N candidates at 0.7).
+    public var temperature: Double = 0.7
+    /// Nucleus mass.
+    public var topP: Double = 1.0
+    /// Seed of the sampling stream.
+    public var seed: UInt64 = 0
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case maxNewTokens, temperature, topP, seed }
+
+    /// Absent keys keep the defaults above; unknown keys are rejected.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "sampling")
+        try c.update(&maxNewTokens, .maxNewTokens)
+        try c.update(&temperature, .temperature)
+        try c.update(&topP, .topP)
+        try c.update(&seed, .seed)
+    }
+
+    public init(maxNewTokens: Int = 64, temperature: Double = 0.7, topP: Double = 1.0, seed: UInt64 = 0) {
+        self.maxNewTokens = maxNewTokens
+        self.temperature = temperature
+        self.topP = topP
+        self.seed = seed
+    }
+}
+
+/// Summary of a score over samples.
+public struct ScoreSummary: Sendable {
+    public var mean: Double
+    /// Population standard deviation over samples.
+    public var std: Double
+    public var count: Int
+    /// Fraction of samples that hit the length limit without EOS.
+    public var truncatedFraction: Double
+
+    init(_ xs: [Double], truncated: Int) {
+        count = xs.count
+        mean = xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count)
+        let m = mean
+        std = xs.isEmpty ? 0 : (xs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(xs.count)).squareRoot()
+        truncatedFraction = xs.isEmpty ? 0 : Double(truncated) / Double(xs.count)
+    }
+}
+
+/// Accuracy of a scorer against gold preferences.
+public struct AccuracySummary: Sendable {
+    /// Fraction of counted pairs the scorer orders as gold does.
+    public var accuracy: Double
+    /// Pairs counted.
+    public var pairs: Int
+    /// Pairs left out because gold saw a tie.
+    public var goldTies: Int
+}
+
+/// One best-of-N pick.
+public struct BestOfNResult: Sendable {
+    public var prompt: Prompt
+    /// The candidate with the highest reward-model score.
+    public var best: Sample
+    /// Reward-model scores of all N candidates, in sampling order.
+    public var scores: [Double]
+}
+
+/// Evaluation of policies and reward models (D2PO Figs 3, 5, 6, 8; Unpacking Table 3).
+public enum Evaluation {
+    /// Samples `samplesPerPrompt` responses per prompt (one generate call per prompt block, deterministic).
+    public static func sample(policy: Policy, prompts: [Prompt], samplesPerPrompt: Int = 1,
+                              options: SamplingOptions = SamplingOptions()) -> [Sample] {
+        var rng = SeededRandom(seed: options.seed).derived("evaluation-sample")
+        let ids = prompts.flatMap { p in Array(repeating: policy.codec.promptTokens(p), count: max(1, samplesPerPrompt)) }
+        return policy.sample(ids, maxNewTokens: options.maxNewTokens, temperature: Float(options.temperature),
+                             topP: Float(options.topP), rng: &rng)
+    }
+
+    /// Gold reward R* of the policy's samples on held-out prompts: mean and std over samples.
+    public static func goldReward(policy: Policy, task: any GoldTask, prompts: [Prompt], samplesPerPrompt: Int = 1,
+                                  options: SamplingOptions = SamplingOptions()) -> (summary: ScoreSummary, samples: [Sample]) {
+        let samples = sample(policy: policy, prompts: prompts, samplesPerPrompt: samplesPerPrompt, options: options)
+        let k = max(1, samplesPerPrompt)
+        let rewards = samples.indices.map { task.reward(prompt: prompts[$0 / k], response: samples[$0].text) }
+        return (ScoreSummary(rewards, truncated: samples.filter(\.hitLengthLimit).count), samples)
+    }
+
+    /// KL(π ‖ π_ref) estimated on samples from π: mean over samples of Σ_t (log π − log π_ref).
+    public static func klToReference(policy: Policy, reference: Policy, samples: [Sample]) throws -> Double {
+        guard !samples.isEmpty else { return 0 }
+        let pairs = samples.map(\.pair)
+        let lp = try policy.sequenceLogProbs(pairs)
+        let ref = try reference.sequenceLogProbs(pairs)
+        return zip(lp, ref).reduce(0) { $0 + $1.0 - $1.1 } / Double(samples.count)
+    }
+
+    /// Reward-model accuracy on held-out text pairs: fraction with R(chosen) > R(rejected).
+    public static func rewardModelAccuracy(_ rm: RewardModel, pairs: [PreferencePair]) throws -> Double {
+        guard !pairs.isEmpty else { return 0 }
+        let s = try rm.scores(pairs.map { rm.pair($0.prompt, $0.chosen) } + pairs.map { rm.pair($0.prompt, $0.rejected) })
+        return Double(pairs.indices.filter { s[$0] > s[pairs.count + $0] }.count) / Double(pairs.count)
+    }
+
+    /// Agreement of a scorer with the gold reward on pairs sampled from `policy` (D2PO Figs 5, 6, 8):
+    /// two samples per prompt, gold ties thrown out.
+    ///
+    /// `score` maps (prompt, response) token pairs to rewards: a reward model's `scores`, or `implicitRewardScorer`.
+    public static func accuracyOnPolicy(score: ([SequencePair]) throws -> [Double], policy: Policy, task: any GoldTask,
+                                        prompts: [Prompt], options: SamplingOptions = SamplingOptions()) throws -> AccuracySummary {
+        let samples = sample(policy: policy, prompts: prompts, samplesPerPrompt: 2, options: options)
+        let s = try score(samples.map(\.pair))
+        var correct = 0, counted = 0, ties = 0
+        for (i, prompt) in prompts.enumerated() {
+            let g1 = task.reward(prompt: prompt, response: samples[2 * i].text)
+            let g2 = task.reward(prompt: prompt, response: samples[2 * i + 1].text)
+            if g1 == g2 { ties += 1; continue }
+            counted += 1
+            if (g1 > g2) == (s[2 * i] > s[2 * i + 1]) { correct += 1 }
+        }
+        return AccuracySummary(accuracy: counted == 0 ? 0 : Double(correct) / Double(counted), pairs: counted, goldTies: ties)
+    }
+
+    /// A scorer giving the DPO implicit reward β·(log π − log π_ref) (D2PO Fig. 6, green).
+    public static func implicitRewardScorer(policy: Policy, reference: Policy, beta: Double) -> ([SequencePair]) throws -> [Double] {
+        { items in try D2POTrainer.implicitRewards(policy, reference, items, beta: beta) }
+    }
+
+    /// Best-of-N: N samples per prompt (16, Unpacking Table 3 / App. H), the reward model keeps the top one.
+    public static func bestOfN(policy: Policy, rewardModel: RewardModel, prompts: [Prompt], n: Int = 16,
+                               options: SamplingOptions = SamplingOptions()) throws -> [BestOfNResult] {
+        let k = max(1, n)
+        let samples = sample(policy: policy, prompts: prompts, samplesPerPrompt: k, options: options)
+        let s = try rewardModel.scores(samples.map(\.pair))
+        return prompts.indices.map { i in
+            let block = Array(s[(i * k)..<((i + 1) * k)])
+            // First maximum wins ties, so the pick is deterministic.
+            let best = block.indices.max { block[$0] < block[$1] || (block[$0] == block[$1] && $0 > $1) } ?? 0
+            return BestOfNResult(prompt: prompts[i], best: samples[i * k + best], scores: block)
+        }
+    }
+
+    /// Gold reward of best-of-N picks.
+    public static func goldReward(of picks: [BestOfNResult], task: any GoldTask) -> ScoreSummary {
+        ScoreSummary(picks.map { task.reward(prompt: $0.prompt, response: $0.best.text) },
+                     truncated: picks.filter(\.best.hitLengthLimit).count)
+    }
+}

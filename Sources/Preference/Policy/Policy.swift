@@ -1,0 +1,191 @@
+import Llama
+import Tensor
+
+/// A prompt and a response as token ids: what every model in PrefLab scores.
+public struct SequencePair: Hashable, Sendable {
+    /// Rendered prompt (chat template and generation prompt applied).
+    public var prompt: [Int32]
+    /// Response ids; ends with EOS when the response finished naturally.
+    public var response: [Int32]
+
+    public init(prompt: [Int32], response: [Int32]) {
+        self.prompt = prompt
+        self.response = response
+    }
+}
+
+/// A padded batch plus where each row's response lies (the loss mask).
+public struct EncodedBatch {
+    /// (B, T) prompt ++ response, right-padded.
+    public var batch: TokenBatch
+    /// (B) position of the first response token in each row.
+    public var responseStart: [Int]
+    /// (B) number of response tokens kept in each row after fitting the model window.
+    public var responseLength: [Int]
+
+    /// Fits each pair into `maxSeqLen` tokens (response cut on the right, prompt on the left) and pads.
+    public init(_ items: [SequencePair], pad: Int32, maxSeqLen: Int) throws {
+        guard maxSeqLen >= 2 else { throw PolicyError.windowTooSmall(maxSeqLen: maxSeqLen, needed: 2) }
+        var rows: [[Int32]] = []
+        responseStart = []
+        responseLength = []
+        for (i, item) in items.enumerated() {
+            guard !item.prompt.isEmpty else { throw PolicyError.emptyPrompt(index: i) }
+            let response = Array(item.response.prefix(maxSeqLen - 1))
+            let prompt = Array(item.prompt.suffix(maxSeqLen - response.count))
+            rows.append(prompt + response)
+            responseStart.append(prompt.count)
+            responseLength.append(response.count)
+        }
+        batch = TokenBatch(sequences: rows, pad: pad)
+    }
+
+    /// Sums (B, T) token values over each row's response positions, in Double.
+    public func responseSums(_ perToken: [Float]) -> [Double] {
+        (0..<batch.batchSize).map { b in
+            var s = 0.0
+            for t in responseStart[b]..<(responseStart[b] + responseLength[b]) { s += Double(perToken[b * batch.seqLen + t]) }
+            return s
+        }
+    }
+
+    /// Spreads one value per row over that row's response positions: the gradient of `responseSums`.
+    public func spreadOverResponse(_ perRow: [Double]) -> [Float] {
+        var out = [Float](repeating: 0, count: batch.batchSize * batch.seqLen)  // (B, T)
+        for b in 0..<batch.batchSize {
+            for t in responseStart[b]..<(responseStart[b] + responseLength[b]) { out[b * batch.seqLen + t] = Float(perRow[b]) }
+        }
+        return out
+    }
+
+    /// Index of each row's last real token (where a scalar head reads the reward).
+    public var lastIndex: [Int] { (0..<batch.batchSize).map { $0 * batch.seqLen + batch.lengths[$0] - 1 } }
+}
+
+/// A sampled response.
+public struct Sample: Sendable {
+    /// The prompt and the generated ids (EOS kept when produced, so the pair scores as sampled).
+    public var pair: SequencePair
+    /// Decoded response text, without EOS.
+    public var text: String
+    /// True when generation stopped at the length limit without producing EOS.
+    public var hitLengthLimit: Bool
+}
+
+/// A language model with an LM head plus its codec: log-probs of responses, and sampling.
+public final class Policy {
+    public let model: LlamaModel
+    public let codec: any TextCodec
+    /// Rows per forward pass when no gradient is needed (bounds activation memory).
+    public var inferenceChunk: Int = 16
+
+    public init(model: LlamaModel, codec: any TextCodec) throws {
+        guard model.head == .lm else { throw PolicyError.wrongHead(role: "policy", expected: "language-model") }
+        self.model = model
+        self.codec = codec
+    }
+
+    /// A copy of this policy with its own weights (e.g. the frozen reference).
+    public func copy() -> Policy {
+        // The head is checked at init, so the copy's cannot fail.
+        Policy(unchecked: model.copy(), codec: codec)
+    }
+
+    private init(unchecked model: LlamaModel, codec: any TextCodec) {
+        self.model = model
+        self.codec = codec
+    }
+
+    /// Prompt and text response as ids; the response is closed with EOS, as the policy should emit it.
+    public func pair(_ prompt: Prompt, _ response: String) -> SequencePair {
+        SequencePair(prompt: codec.promptTokens(prompt), response: codec.encode(response) + [codec.eos])
+    }
+
+    /// Pads `items` for this model's window.
+    public func encode(_ items: [SequencePair]) throws -> EncodedBatch {
+        try EncodedBatch(items, pad: codec.pad, maxSeqLen: model.config.maxSeqLen)
+    }
+
+    /// log π(response | prompt) summed over response tokens, without keeping activations.
+    public func sequenceLogProbs(_ items: [SequencePair]) throws -> [Double] {
+        var out: [Double] = []
+        for start in stride(from: 0, to: items.count, by: max(1, inferenceChunk)) {
+            let enc = try encode(Array(items[start..<min(items.count, start + max(1, inferenceChunk))]))
+            out += enc.responseSums(model.tokenLogProbs(enc.batch, keepActivations: false))
+        }
+        return out
+    }
+
+    /// Per-token log-probs (B, T) of an encoded batch, keeping activations for `backward`.
+    public func tokenLogProbsForTraining(_ enc: EncodedBatch) -> [Float] {
+        model.tokenLogProbs(enc.batch, keepActivations: true)
+    }
+
+    /// Accumulates gradients of Σ_b dSequence[b] · log π(response_b | prompt_b) (after a training forward).
+    public func backward(_ enc: EncodedBatch, dSequence: [Double]) {
+        model.backwardTokenLogProbs(enc.spreadOverResponse(dSequence))
+    }
+
+    /// Samples one response per prompt; `rng` is the only randomness.
+    public func sample(_ prompts: [[Int32]], maxNewTokens: Int, temperature: Float, topP: Float,
+                       rng: inout SeededRandom) -> [Sample] {
+        let window = model.config.maxSeqLen
+        let newTokens = max(1, min(maxNewTokens, window - 1))
+        let fitted = prompts.map { Array($0.suffix(window - newTokens)) }
+        let generated = model.generate(prompts: fitted, maxNewTokens: newTokens, temperature: temperature,
+                                       topP: topP, eos: codec.eos, rng: &rng)
+        return zip(fitted, generated).map { prompt, new in
+            let ended = new.last == codec.eos
+            let body = ended ? Array(new.dropLast()) : new
+            return Sample(pair: SequencePair(prompt: prompt, response: new), text: codec.decode(body),
+                          hitLengthLimit: !ended)
+        }
+    }
+}
+
+/// A scalar-head model read at the last token: a Bradley–Terry reward model or a PPO value model.
+public final class RewardModel {
+    public let model: LlamaModel
+    public let codec: any TextCodec
+    /// Rows per forward pass when no gradient is needed.
+    public var inferenceChunk: Int = 16
+
+    public init(model: LlamaModel, codec: any TextCodec) throws {
+        guard model.head == .scalar else { throw PolicyError.wrongHead(role: "reward", expected: "scalar") }
+        self.model = model
+        self.codec = codec
+    }
+
+    /// Prompt and text response as ids, closed with EOS exactly as `Policy.pair` does.
+    public func pair(_ prompt: Prompt, _ response: String) -> SequencePair {
+        SequencePair(prompt: codec.promptTokens(prompt), response: codec.encode(response) + [codec.eos])
+    }
+
+    public func encode(_ items: [SequencePair]) throws -> EncodedBatch {
+        try EncodedBatch(items, pad: codec.pad, maxSeqLen: model.config.maxSeqLen)
+    }
+
+    /// R(x, y) for each pair, without keeping activations.
+    public func scores(_ items: [SequencePair]) throws -> [Double] {
+        var out: [Double] = []
+        for start in stride(from: 0, to: items.count, by: max(1, inferenceChunk)) {
+            let enc = try encode(Array(items[start..<min(items.count, start + max(1, inferenceChunk))]))
+            let s = model.scalarOutputs(enc.batch, keepActivations: false)
+            out += enc.lastIndex.map { Double(s[$0]) }
+        }
+        return out
+    }
+
+    /// Scores at the last token, keeping activations for `backward`.
+    public func scoresForTraining(_ enc: EncodedBatch) -> [Double] {
+        let s = model.scalarOutputs(enc.batch, keepActivations: true)
+        return enc.lastIndex.map { Double(s[$0]) }
+    }
+
+    /// Accumulates gradients of Σ_b dScores[b] · R(x_b, y_b) (after a training forward).
+    public func backward(_ enc: EncodedBatch, dScores: [Double]) {
+        var d = [Float](repeating: 0, count: enc.batch.batchSize * enc.batch.seqLen)  // (B, T)
+        for (b, i) in enc.lastIndex.enumerated() { d[i] = Float(dScores[b]) }
+        model.backwardScalarOutputs(d)
+    }
+}

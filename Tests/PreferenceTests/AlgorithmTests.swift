@@ -1,0 +1,156 @@
+import Foundation
+import Llama
+import Tensor
+import XCTest
+@testable import Preference
+
+/// Policy glue and the offline trainers (SFT, reward model, DPO) on tiny byte-level models.
+final class AlgorithmTests: XCTestCase {
+    func testEncodedBatchMarksResponseAndFitsWindow() throws {
+        let items = [SequencePair(prompt: [1, 2, 3], response: [4, 5]), SequencePair(prompt: [7], response: [8, 9, 10, 11])]
+        let enc = try EncodedBatch(items, pad: 0, maxSeqLen: 4)
+        // Row 0 keeps prompt [2, 3] (cut on the left) + response [4, 5]; row 1 keeps [7] + [8, 9, 10].
+        XCTAssertEqual(enc.batch.tokens, [2, 3, 4, 5, 7, 8, 9, 10])
+        XCTAssertEqual(enc.responseStart, [2, 1])
+        XCTAssertEqual(enc.responseLength, [2, 3])
+        XCTAssertEqual(enc.responseSums([0, 0, 1, 2, 0, 3, 4, 5]), [3, 12])
+        XCTAssertThrowsError(try EncodedBatch([SequencePair(prompt: [], response: [1])], pad: 0, maxSeqLen: 4))
+    }
+
+    func testSequenceLogProbsSumTheResponseTokens() throws {
+        let policy = Toy.policy()
+        let pair = policy.pair(Prompt("xy"), "ab")  // prompt [x, y, 258], response [a, b, EOS]
+        let seq = try policy.sequenceLogProbs([pair])[0]
+        let enc = try policy.encode([pair])
+        let tok = policy.model.tokenLogProbs(enc.batch, keepActivations: false)
+        XCTAssertEqual(enc.responseStart, [3])
+        XCTAssertEqual(seq, Double(tok[3]) + Double(tok[4]) + Double(tok[5]), accuracy: 1e-5)
+        // An untrained model over 259 ids puts about 1/259 on each token.
+        XCTAssertEqual(seq / 3, -log(259.0), accuracy: 0.5)
+    }
+
+    func testPolicyBackwardMatchesFiniteDifferences() throws {
+        let policy = Toy.policy(seed: 9)
+        let pairs = [policy.pair(Prompt("x"), "abc"), policy.pair(Prompt("yz"), "d")]
+        let weights = [0.7, -1.3]
+        func objective() throws -> Double { zip(try policy.sequenceLogProbs(pairs), weights).reduce(0) { $0 + $1.0 * $1.1 } }
+        let enc = try policy.encode(pairs)
+        policy.model.zeroGradients()
+        _ = policy.tokenLogProbsForTraining(enc)
+        policy.backward(enc, dSequence: weights)
+        // The three largest gradient entries of the embedding table, checked against central differences.
+        let p = policy.model.parameters[0]
+        let top = (0..<p.count).sorted { abs(p.grad[$0]) > abs(p.grad[$1]) }.prefix(3)
+        for i in top {
+            let v = p.value[i], h: Float = 1e-2
+            p.value[i] = v + h
+            let up = try objective()
+            p.value[i] = v - h
+            let down = try objective()
+            p.value[i] = v
+            let numeric = (up - down) / Double(2 * h)
+            XCTAssertEqual(Double(p.grad[i]), numeric, accuracy: 0.05 * abs(numeric) + 1e-3, "entry \(i)")
+        }
+    }
+
+    func testSFTLearnsTheDemonstrationFormat() throws {
+        let demos = Toy.task.demonstrations(count: 32, seed: 77)
+        let before = try Toy.policy().sequenceLogProbs(demos.map { Toy.policy().pair($0.prompt, $0.response) })
+        let sft = Toy.sftPolicy
+        let after = try sft.sequenceLogProbs(demos.map { sft.pair($0.prompt, $0.response) })
+        // Untrained: ~ −5.56 nats per token; after SFT each of ~6 tokens is one of 4 letters or EOS.
+        XCTAssertLessThan(TrainerKit.mean(before), -25)
+        XCTAssertGreaterThan(TrainerKit.mean(after), -14)
+        let samples = Evaluation.sample(policy: sft, prompts: Toy.task.prompts(count: 16, split: .heldOut, seed: 3),
+                                        options: SamplingOptions(maxNewTokens: 12, temperature: 1))
+        let ended = samples.filter { !$0.hitLengthLimit }.count
+        XCTAssertGreaterThanOrEqual(ended, 12, "the SFT policy should learn to emit EOS")
+    }
+
+    func testRewardModelReachesHeldOutAccuracyOnSeparablePairs() throws {
+        let rm = Toy.rewardModel()
+        var p = RewardModelTrainer.Parameters()
+        p.learningRate = 3e-3
+        p.epochs = 4
+        p.batchSize = 16
+        p.warmupFraction = 0.03
+        var reported: [String: Double] = [:]
+        let out = try RewardModelTrainer(p).train(rewardModel: rm, pairs: Toy.countPairs(count: 256, seed: 1),
+                                                  heldOut: Toy.countPairs(count: 64, seed: 2),
+                                                  control: TrainingControl(reporter: { _, _, v in reported = v }))
+        XCTAssertEqual(out.totalSteps, 64)
+        let acc = try XCTUnwrap(out.lastValues["heldout_accuracy"])
+        XCTAssertGreaterThanOrEqual(acc, 0.8)
+        XCTAssertEqual(reported["heldout_accuracy"], acc)
+        XCTAssertEqual(try Evaluation.rewardModelAccuracy(rm, pairs: Toy.countPairs(count: 64, seed: 2)), acc, accuracy: 1e-12)
+    }
+
+    func testDPORaisesTheMarginOnItsTrainingPairs() throws {
+        let policy = Toy.sftPolicy.copy()
+        let reference = Toy.sftPolicy.copy()
+        let pairs = Toy.countPairs(count: 64, seed: 4)
+        func margin() throws -> Double {
+            let c = try policy.sequenceLogProbs(pairs.map { policy.pair($0.prompt, $0.chosen) })
+            let r = try policy.sequenceLogProbs(pairs.map { policy.pair($0.prompt, $0.rejected) })
+            let rc = try reference.sequenceLogProbs(pairs.map { policy.pair($0.prompt, $0.chosen) })
+            let rr = try reference.sequenceLogProbs(pairs.map { policy.pair($0.prompt, $0.rejected) })
+            return TrainerKit.mean(pairs.indices.map { (c[$0] - rc[$0]) - (r[$0] - rr[$0]) })
+        }
+        XCTAssertEqual(try margin(), 0, accuracy: 1e-9)
+        var p = DPOTrainer.Parameters()
+        p.learningRate = 3e-3
+        p.batchSize = 16
+        let out = try DPOTrainer(p).train(policy: policy, reference: reference, pairs: pairs)
+        XCTAssertEqual(out.totalSteps, 12)
+        XCTAssertGreaterThan(try margin(), 2.0)
+        XCTAssertGreaterThan(out.lastValues["accuracy"] ?? 0, 0.8)
+    }
+
+    func testDPOLossVariantsAllTrain() throws {
+        let pairs = Toy.countPairs(count: 16, seed: 6)
+        for kind in DPOLossKind.allCases {
+            let policy = Toy.sftPolicy.copy()
+            var p = DPOTrainer.Parameters()
+            p.loss = DPOLossOptions(kind: kind, beta: kind == .simpo ? 2 : 0.1)
+            p.learningRate = 3e-3
+            p.batchSize = 8
+            p.epochs = 4
+            var first: Double?, last = 0.0
+            _ = try DPOTrainer(p).train(policy: policy, pairs: pairs, control: TrainingControl(reporter: { step, _, v in
+                if step == 1 { first = v["loss"] }
+                last = v["loss"] ?? .nan
+            }))
+            XCTAssertLessThan(last, try XCTUnwrap(first), "\(kind) loss should fall")
+        }
+    }
+
+    func testBadParametersAreRejectedWithAClearError() {
+        var p = DPOTrainer.Parameters()
+        p.batchSize = 0
+        XCTAssertThrowsError(try DPOTrainer(p).train(policy: Toy.policy(), pairs: Toy.countPairs(count: 2, seed: 1))) { e in
+            XCTAssertEqual("\(e)", "dpo: parameter batchSize = 0 is invalid; expected >= 1")
+        }
+        XCTAssertThrowsError(try DPOTrainer().train(policy: Toy.policy(), pairs: [])) { e in
+            XCTAssertEqual(e as? TrainingError, .emptyDataset(trainer: "dpo"))
+        }
+    }
+
+    func testParametersDecodeFromPartialConfigs() throws {
+        let dec = JSONDecoder()
+        let p = try dec.decode(PPOTrainer.Parameters.self, from: Data(#"{"beta": 0.0325, "eosPenalty": null}"#.utf8))
+        XCTAssertEqual(p.beta, 0.0325)
+        XCTAssertNil(p.eosPenalty)
+        XCTAssertEqual(p.lambda, 0.95)  // Table 9 default kept
+        XCTAssertEqual(try dec.decode(PPOTrainer.Parameters.self, from: Data("{}".utf8)), PPOTrainer.Parameters())
+        let d = try dec.decode(DPOTrainer.Parameters.self, from: Data(#"{"loss": {"kind": "ipo"}}"#.utf8))
+        XCTAssertEqual(d.loss.kind, .ipo)
+        XCTAssertEqual(d.loss.beta, 0.1)
+        XCTAssertThrowsError(try dec.decode(D2POTrainer.Parameters.self, from: Data(#"{"goldBudjet": 5}"#.utf8))) { e in
+            XCTAssertTrue("\(e)".contains("d2po: unknown parameter 'goldBudjet'"), "\(e)")
+        }
+        // Round trip.
+        var o = OPOTrainer.Parameters()
+        o.goldBudget = 300
+        XCTAssertEqual(try dec.decode(OPOTrainer.Parameters.self, from: JSONEncoder().encode(o)), o)
+    }
+}

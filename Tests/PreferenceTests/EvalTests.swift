@@ -1,0 +1,63 @@
+import Foundation
+import Llama
+import Tensor
+import XCTest
+@testable import Preference
+
+/// Evaluation: gold reward, KL to the reference, reward-model accuracy (offline and on-policy), best-of-N.
+final class EvalTests: XCTestCase {
+    let prompts = Toy.task.prompts(count: 8, split: .heldOut, seed: 21)
+    let options = SamplingOptions(maxNewTokens: 8, temperature: 1, seed: 4)
+
+    func testGoldRewardMatchesTheTaskOnTheSamples() {
+        let (summary, samples) = Evaluation.goldReward(policy: Toy.sftPolicy, task: Toy.task, prompts: prompts,
+                                                       samplesPerPrompt: 3, options: options)
+        XCTAssertEqual(samples.count, 24)
+        let rewards = samples.enumerated().map { Toy.task.reward(prompt: prompts[$0.offset / 3], response: $0.element.text) }
+        XCTAssertEqual(summary.mean, TrainerKit.mean(rewards), accuracy: 1e-12)
+        XCTAssertEqual(summary.count, 24)
+        // Same seed, same samples.
+        XCTAssertEqual(Evaluation.goldReward(policy: Toy.sftPolicy, task: Toy.task, prompts: prompts, samplesPerPrompt: 3,
+                                             options: options).summary.mean, summary.mean)
+    }
+
+    func testKLToItselfIsZeroAndToAnotherModelIsPositive() throws {
+        let samples = Evaluation.sample(policy: Toy.sftPolicy, prompts: prompts, samplesPerPrompt: 4, options: options)
+        XCTAssertEqual(try Evaluation.klToReference(policy: Toy.sftPolicy, reference: Toy.sftPolicy.copy(), samples: samples),
+                       0, accuracy: 1e-9)
+        // KL(π ‖ untrained) on π's samples is large: the untrained model spreads mass over 259 ids.
+        XCTAssertGreaterThan(try Evaluation.klToReference(policy: Toy.sftPolicy, reference: Toy.policy(seed: 3), samples: samples), 1)
+    }
+
+    func testAccuracyOnPolicyAgainstGoldThrowsOutTies() throws {
+        // A scorer that is the gold reward itself is always right on non-tied pairs.
+        let task = Toy.task
+        let codec = ByteCodec()
+        let goldScorer: ([SequencePair]) throws -> [Double] = { items in
+            items.map { task.reward(prompt: Prompt(""), response: codec.decode($0.response)) }
+        }
+        let r = try Evaluation.accuracyOnPolicy(score: goldScorer, policy: Toy.sftPolicy, task: task,
+                                                prompts: Toy.task.prompts(count: 40, split: .heldOut, seed: 5), options: options)
+        XCTAssertEqual(r.pairs + r.goldTies, 40)
+        XCTAssertGreaterThan(r.pairs, 0)
+        XCTAssertEqual(r.accuracy, 1)
+        // The negated scorer is always wrong.
+        let flipped = try Evaluation.accuracyOnPolicy(score: { try goldScorer($0).map { -$0 } }, policy: Toy.sftPolicy, task: task,
+                                                      prompts: Toy.task.prompts(count: 40, split: .heldOut, seed: 5), options: options)
+        XCTAssertEqual(flipped.accuracy, 0)
+    }
+
+    func testBestOfNPicksTheTopScoredSampleAndBeatsOneSample() throws {
+        let rm = AlgorithmTestsOnline.countRM
+        let picks = try Evaluation.bestOfN(policy: Toy.sftPolicy, rewardModel: rm, prompts: prompts, n: 16, options: options)
+        XCTAssertEqual(picks.count, prompts.count)
+        for pick in picks {
+            XCTAssertEqual(pick.scores.count, 16)
+            XCTAssertEqual(try rm.scores([pick.best.pair])[0], pick.scores.max()!, accuracy: 1e-4)
+        }
+        let best = Evaluation.goldReward(of: picks, task: Toy.task).mean
+        let single = Evaluation.goldReward(policy: Toy.sftPolicy, task: Toy.task, prompts: prompts, samplesPerPrompt: 16,
+                                           options: options).summary.mean
+        XCTAssertGreaterThan(best, single + 0.5)
+    }
+}
