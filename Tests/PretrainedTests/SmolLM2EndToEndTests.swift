@@ -43,7 +43,8 @@ final class SmolLM2EndToEndTests: XCTestCase {
         let text = tok.decode(continuation.first ?? [])
         XCTAssertTrue(text.hasPrefix(" Rome"), "greedy continuation: \(text.debugDescription)")
         XCTAssertEqual(text, golden.greedyText)
-        print(String(format: "SmolLM2 prompt perplexity: ours %.6f, numpy %.6f (relative %.2e); worst token log-prob gap %.2e; greedy %@",
-                     perplexity, golden.perplexity, abs(perplexity / golden.perplexity - 1), worst, text.debugDescription))
+        let relative = abs(perplexity / golden.perplexity - 1)
+        print("SmolLM2 prompt perplexity: ours \(perplexity), numpy \(golden.perplexity) (relative \(relative));"
+              + " worst token log-prob gap \(worst); greedy \(text.debugDescription)")
     }
 }
