@@ -181,6 +181,20 @@ final class AlgorithmTestsOnline: XCTestCase {
         XCTAssertEqual(a, b)
     }
 
+    func testOPOGoldWithReplayResumeIsBitIdentical() throws {
+        var p = OPOTrainer.Parameters()
+        p.learningRate = 1e-3
+        p.maxNewTokens = 8
+        p.goldBudget = 40
+        p.replayLast = 6
+        p.updateEpochs = 2
+        let (a, b) = try interruptedAndResumed(stopAt: 3, { m, control in
+            try OPOTrainer(p).train(policy: Policy(model: m, codec: ByteCodec()), reference: Toy.sftPolicy,
+                                    labeler: .gold(CountingAnnotator(task: Toy.task)), prompts: Self.train, control: control)
+        }, fresh: { Toy.sftPolicy.model.copy() })
+        XCTAssertEqual(a, b)
+    }
+
     func testD2POResumeIsBitIdentical() throws {
         var p = d2poParameters(budget: 12)
         p.steps = 7

@@ -141,7 +141,8 @@ public struct D2POTrainer {
             let r = try DPOUpdate.accumulate(policy: policy, silver, refChosen: silverRef.chosen, refRejected: silverRef.rejected,
                                              options: p.loss, microBatch: p.microBatch)
             TrainerKit.optimiserStep(policy.model, policyOpt, lr: Float(p.learningRate), maxNorm: Float(p.maxGradNorm))
-            progress.candidates += candidates  // L6
+            // L6; once the budget is spent no round will read candidates, so none are kept.
+            if progress.goldUsed < p.goldBudget { progress.candidates += candidates }
             values = ["loss": r.loss, "accuracy": r.accuracy, "margin": r.margin]
             if let kl { values["kl"] = kl }
             // L9–17: a gold round every N/T_P rollouts, while budget remains.
