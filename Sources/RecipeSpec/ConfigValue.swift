@@ -25,10 +25,14 @@ public struct ConfigNode: Sendable, CustomStringConvertible {
     public var value: ConfigValue
     /// Where the value was written; nil for defaults filled in from a stage schema.
     public var location: SourceLocation?
+    /// Where the key holding this value was written, for entries of a map; errors about the
+    /// key itself (unknown, duplicate) point here. Ignored by equality and hashing.
+    public var keyLocation: SourceLocation?
 
-    public init(_ value: ConfigValue, at location: SourceLocation? = nil) {
+    public init(_ value: ConfigValue, at location: SourceLocation? = nil, keyAt keyLocation: SourceLocation? = nil) {
         self.value = value
         self.location = location
+        self.keyLocation = keyLocation
     }
 
     public var description: String { value.description }

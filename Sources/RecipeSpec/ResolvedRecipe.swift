@@ -10,6 +10,10 @@ public struct ResolvedRecipe: Sendable {
     public var table: TableSpec?
     /// The whole resolved document (with `cells` flattened away), for `resolve`, `diff` and hashing.
     public var document: ConfigNode
+    /// Matrix axes in order with their values (after scale and overrides; empty with no matrix).
+    public var axes: [(axis: String, values: [ConfigValue])] = []
+    /// The selected entry of `scales:` (`default` when none).
+    public var scale: String = "default"
 
     public init(name: String, file: String, cells: [RecipeCell], table: TableSpec?, document: ConfigNode) {
         self.name = name
@@ -31,6 +35,9 @@ public struct RecipeCell: Sendable {
         self.matrix = matrix
         self.stages = stages
     }
+
+    /// The stage called `name`.
+    public func stage(_ name: String) -> ResolvedStage? { stages.first { $0.name == name } }
 
     /// A label such as `task=word_collector,algorithm=dpo`.
     public var label: String {

@@ -1,1 +1,0 @@
-// The Checkpoint target; its code lands here.

@@ -1,0 +1,104 @@
+import Tensor
+
+/// Pointers to one block's activations inside an `Activations` arena.
+struct LayerActs {
+    var xin: UnsafeMutablePointer<Float>    // (B, T, C) block input (residual stream)
+    var rstd1: UnsafeMutablePointer<Float>  // (B, T)
+    var xn1: UnsafeMutablePointer<Float>    // (B, T, C) input_layernorm output
+    var q: UnsafeMutablePointer<Float>      // (B, T, C) queries after RoPE
+    var k: UnsafeMutablePointer<Float>      // (B, T, KVD) keys after RoPE
+    var v: UnsafeMutablePointer<Float>      // (B, T, KVD)
+    var att: UnsafeMutablePointer<Float>    // (B, H, T, T) attention probabilities (causal, 0 above diagonal)
+    var y: UnsafeMutablePointer<Float>      // (B, T, C) attention output before o_proj
+    var x2: UnsafeMutablePointer<Float>     // (B, T, C) residual after attention
+    var rstd2: UnsafeMutablePointer<Float>  // (B, T)
+    var xn2: UnsafeMutablePointer<Float>    // (B, T, C) post_attention_layernorm output
+    var gate: UnsafeMutablePointer<Float>   // (B, T, Hd)
+    var up: UnsafeMutablePointer<Float>     // (B, T, Hd)
+    var h: UnsafeMutablePointer<Float>      // (B, T, Hd) silu(gate) * up
+}
+
+/// Activations of one forward, allocated once and grown only when a larger batch arrives (llm.c style).
+/// `full` keeps every block (for backward); otherwise one block's buffers are reused by all blocks.
+final class Activations {
+    let config: LlamaConfig
+    let full: Bool
+    private var arena: UnsafeMutablePointer<Float>
+    private var capacity: Int
+
+    private(set) var b = 0, t = 0
+    var tokens: [Int32] = []          // (B, T) of the last forward
+    var lengths: [Int] = []           // (B)
+    var layers: [LayerActs] = []      // nLayers entries (all equal when !full)
+    var xout: UnsafeMutablePointer<Float>   // (B, T, C) final residual stream
+    var rstdF: UnsafeMutablePointer<Float>  // (B, T)
+    var xnF: UnsafeMutablePointer<Float>    // (B, T, C) model.norm output
+    var logits: UnsafeMutablePointer<Float> // (B, T, V) LM head: softmax probabilities after forward
+    // Backward scratch (full only).
+    var dres: UnsafeMutablePointer<Float>   // (B, T, C) gradient of the residual stream
+    var dxn: UnsafeMutablePointer<Float>    // (B, T, C)
+    var dq: UnsafeMutablePointer<Float>     // (B, T, C)
+    var dk: UnsafeMutablePointer<Float>     // (B, T, KVD)
+    var dv: UnsafeMutablePointer<Float>     // (B, T, KVD)
+    var dy: UnsafeMutablePointer<Float>     // (B, T, C)
+    var dgate: UnsafeMutablePointer<Float>  // (B, T, Hd)
+    var dup: UnsafeMutablePointer<Float>    // (B, T, Hd)
+    var dh: UnsafeMutablePointer<Float>     // (B, T, Hd)
+
+    init(config: LlamaConfig, full: Bool) {
+        self.config = config
+        self.full = full
+        capacity = 1
+        arena = .allocate(capacity: 1)
+        xout = arena; rstdF = arena; xnF = arena; logits = arena
+        dres = arena; dxn = arena; dq = arena; dk = arena; dv = arena; dy = arena
+        dgate = arena; dup = arena; dh = arena
+    }
+
+    deinit { arena.deallocate() }
+
+    /// Lays out buffers for a (B, T) batch, growing the arena if needed.
+    func prepare(b: Int, t: Int, lmHead: Bool) {
+        let need = layout(b: b, t: t, lmHead: lmHead, base: nil)
+        if need > capacity {
+            arena.deallocate()
+            capacity = need
+            arena = .allocate(capacity: need)
+        }
+        _ = layout(b: b, t: t, lmHead: lmHead, base: arena)
+        self.b = b
+        self.t = t
+    }
+
+    /// Computes offsets; with a base, also assigns the pointers. Returns the floats needed.
+    private func layout(b: Int, t: Int, lmHead: Bool, base: UnsafeMutablePointer<Float>?) -> Int {
+        let c = config, n = b * t, C = c.dModel, KVD = c.kvDim, Hd = c.hidden
+        var off = 0
+        func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+            defer { off += (count + 15) / 16 * 16 }  // 64-byte alignment of every buffer
+            return (base ?? UnsafeMutablePointer(bitPattern: 64)!) + (base == nil ? 0 : off)
+        }
+        var ls: [LayerActs] = []
+        for _ in 0..<(full ? c.nLayers : 1) {
+            ls.append(LayerActs(xin: take(n * C), rstd1: take(n), xn1: take(n * C), q: take(n * C),
+                                k: take(n * KVD), v: take(n * KVD), att: take(b * c.nHeads * t * t),
+                                y: take(n * C), x2: take(n * C), rstd2: take(n), xn2: take(n * C),
+                                gate: take(n * Hd), up: take(n * Hd), h: take(n * Hd)))
+        }
+        let xo = take(n * C), rf = take(n), xnf = take(n * C), lg = take(lmHead ? n * c.vocabSize : n)
+        var scratch: [UnsafeMutablePointer<Float>] = []
+        if full {
+            for size in [n * C, n * C, n * C, n * KVD, n * KVD, n * C, n * Hd, n * Hd, n * Hd] {
+                scratch.append(take(size))
+            }
+        }
+        guard base != nil else { return off }
+        layers = full ? ls : Array(repeating: ls[0], count: c.nLayers)
+        xout = xo; rstdF = rf; xnF = xnf; logits = lg
+        if full {
+            dres = scratch[0]; dxn = scratch[1]; dq = scratch[2]; dk = scratch[3]; dv = scratch[4]
+            dy = scratch[5]; dgate = scratch[6]; dup = scratch[7]; dh = scratch[8]
+        }
+        return off
+    }
+}

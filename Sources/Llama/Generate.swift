@@ -1,0 +1,175 @@
+import Tensor
+
+/// Rotated keys and values of every block for a batch of sequences.
+final class KVCache {
+    let layers: Int, batch: Int, maxLen: Int, kvDim: Int
+    let k: UnsafeMutablePointer<Float>  // (L, B, S, KVD)
+    let v: UnsafeMutablePointer<Float>  // (L, B, S, KVD)
+
+    init(config: LlamaConfig, batch: Int) {
+        layers = config.nLayers
+        self.batch = batch
+        maxLen = config.maxSeqLen
+        kvDim = config.kvDim
+        let n = max(1, layers * batch * maxLen * kvDim)
+        k = .allocate(capacity: n)
+        v = .allocate(capacity: n)
+    }
+
+    deinit { k.deallocate(); v.deallocate() }
+
+    /// Row (layer, sequence, position) of the key cache.
+    @inline(__always) func kRow(_ l: Int, _ b: Int, _ t: Int) -> UnsafeMutablePointer<Float> {
+        k + ((l * batch + b) * maxLen + t) * kvDim
+    }
+    @inline(__always) func vRow(_ l: Int, _ b: Int, _ t: Int) -> UnsafeMutablePointer<Float> {
+        v + ((l * batch + b) * maxLen + t) * kvDim
+    }
+
+    /// Copies k, v (B, T, KVD) rows at t < lengths[b] into layer `l`.
+    func store(layer l: Int, k src: UnsafePointer<Float>, v vsrc: UnsafePointer<Float>, b B: Int, t T: Int, lengths: [Int]) {
+        for b in 0..<B {
+            for t in 0..<lengths[b] {
+                kRow(l, b, t).update(from: src + (b * T + t) * kvDim, count: kvDim)
+                vRow(l, b, t).update(from: vsrc + (b * T + t) * kvDim, count: kvDim)
+            }
+        }
+    }
+}
+
+/// Buffers for one decoding step of up to `n` sequences, one token each.
+final class DecodeScratch {
+    let mem: UnsafeMutablePointer<Float>
+    let x, xn, q, k, v, y, x2, gate, up, h, logits, rstd, att: UnsafeMutablePointer<Float>
+    // x, xn, q, y, x2 (n, C); k, v (n, KVD); gate, up, h (n, Hd); logits (n, V); rstd (n); att (n, H, S)
+
+    init(config c: LlamaConfig, n: Int) {
+        let sizes = [n * c.dModel, n * c.dModel, n * c.dModel, n * c.kvDim, n * c.kvDim, n * c.dModel,
+                     n * c.dModel, n * c.hidden, n * c.hidden, n * c.hidden, n * c.vocabSize, n,
+                     n * c.nHeads * c.maxSeqLen]
+        mem = .allocate(capacity: sizes.reduce(0, +))
+        var ptrs: [UnsafeMutablePointer<Float>] = []
+        var off = 0
+        for s in sizes { ptrs.append(mem + off); off += s }
+        (x, xn, q, k, v, y, x2) = (ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6])
+        (gate, up, h, logits, rstd, att) = (ptrs[7], ptrs[8], ptrs[9], ptrs[10], ptrs[11], ptrs[12])
+    }
+
+    deinit { mem.deallocate() }
+}
+
+extension LlamaModel {
+    /// Batched sampling with a KV cache. Returns only the new tokens per prompt (EOS included if
+    /// produced, then stop). temperature 0 = greedy; topP < 1 keeps the smallest nucleus reaching topP.
+    /// A sequence also stops when it reaches maxSeqLen. Prompts must be non-empty and fit maxSeqLen.
+    public func generate(prompts: [[Int32]], maxNewTokens: Int, temperature: Float, topP: Float, eos: Int32,
+                         rng: inout SeededRandom) -> [[Int32]] {
+        precondition(head == .lm, "generate needs an LM head")
+        let c = config, B = prompts.count, V = c.vocabSize, C = c.dModel
+        var out = [[Int32]](repeating: [], count: B)
+        guard B > 0, maxNewTokens > 0 else { return out }
+        for p in prompts {
+            precondition(!p.isEmpty && p.count <= c.maxSeqLen,
+                         "generate: prompt length \(p.count) must be in 1...\(c.maxSeqLen)")
+        }
+        let cache = KVCache(config: c, batch: B)
+        let scratch = DecodeScratch(config: c, n: B)
+        let batch = TokenBatch(sequences: prompts, pad: 0)
+        let acts = forwardBody(batch, keep: false, cache: cache)
+        for b in 0..<B {  // final-norm rows at each prompt's last token
+            (scratch.xn + b * C).update(from: acts.xnF + (b * batch.seqLen + prompts[b].count - 1) * C, count: C)
+        }
+        matmulForward(scratch.logits, scratch.xn, w(outputMatrix), n: B, inC: C, outC: V)
+        var active = Array(0..<B), pos = prompts.map(\.count)
+        while true {
+            var next: [Int32] = [], stillActive: [Int] = []
+            for (r, b) in active.enumerated() {
+                let tok = sampleToken(scratch.logits + r * V, temperature: temperature, topP: topP, rng: &rng)
+                out[b].append(tok)
+                if tok != eos && out[b].count < maxNewTokens && pos[b] + 1 < c.maxSeqLen {
+                    stillActive.append(b)
+                    next.append(tok)
+                }
+            }
+            active = stillActive
+            if active.isEmpty { break }
+            decodeStep(tokens: next, seqs: active, positions: active.map { pos[$0] }, cache: cache, s: scratch)
+            for b in active { pos[b] += 1 }
+        }
+        return out
+    }
+
+    /// Feeds one token per listed sequence at its position; leaves logits (n, V) in the scratch.
+    func decodeStep(tokens: [Int32], seqs: [Int], positions: [Int], cache: KVCache, s: DecodeScratch) {
+        let c = config, n = tokens.count, C = c.dModel, KVD = c.kvDim, Hd = c.hidden, hd = c.headDim
+        let H = c.nHeads, rep = H / c.nKVHeads, S = c.maxSeqLen, scale = 1 / Float(hd).squareRoot()
+        for r in 0..<n { (s.x + r * C).update(from: w(embed) + Int(tokens[r]) * C, count: C) }
+        for l in 0..<c.nLayers {
+            let p = layers[l]
+            rmsnormForward(s.xn, s.rstd, s.x, w(p.ln1), n: n, c: C, eps: c.normEps)
+            matmulForward(s.q, s.xn, w(p.wq), n: n, inC: C, outC: C)
+            matmulForward(s.k, s.xn, w(p.wk), n: n, inC: C, outC: KVD)
+            matmulForward(s.v, s.xn, w(p.wv), n: n, inC: C, outC: KVD)
+            ropeCos.withUnsafeBufferPointer { cs in
+                ropeSin.withUnsafeBufferPointer { sn in
+                    for r in 0..<n {
+                        ropeRotate(s.q + r * C, heads: H, headDim: hd, pos: positions[r],
+                                   cos: cs.baseAddress!, sin: sn.baseAddress!, inverse: false)
+                        ropeRotate(s.k + r * KVD, heads: c.nKVHeads, headDim: hd, pos: positions[r],
+                                   cos: cs.baseAddress!, sin: sn.baseAddress!, inverse: false)
+                    }
+                }
+            }
+            for r in 0..<n {
+                cache.kRow(l, seqs[r], positions[r]).update(from: s.k + r * KVD, count: KVD)
+                cache.vRow(l, seqs[r], positions[r]).update(from: s.v + r * KVD, count: KVD)
+            }
+            parallelRows(n * H, cost: positions.max()! * hd) { rh in
+                let r = rh / H, h = rh % H, g = h / rep, b = seqs[r]
+                attendRow(q: s.q + r * C + h * hd, k: cache.kRow(l, b, 0) + g * hd, v: cache.vRow(l, b, 0) + g * hd,
+                          stride: KVD, n: positions[r] + 1, hd: hd, scale: scale, att: s.att + rh * S,
+                          y: s.y + r * C + h * hd)
+            }
+            s.x2.update(from: s.x, count: n * C)
+            matmulForward(s.x2, s.y, w(p.wo), n: n, inC: C, outC: C, accumulate: true)
+            rmsnormForward(s.xn, s.rstd, s.x2, w(p.ln2), n: n, c: C, eps: c.normEps)
+            matmulForward(s.gate, s.xn, w(p.wg), n: n, inC: C, outC: Hd)
+            matmulForward(s.up, s.xn, w(p.wu), n: n, inC: C, outC: Hd)
+            swigluForward(s.h, s.gate, s.up, n: n * Hd)
+            s.x.update(from: s.x2, count: n * C)
+            matmulForward(s.x, s.h, w(p.wd), n: n, inC: Hd, outC: C, accumulate: true)
+        }
+        rmsnormForward(s.xn, s.rstd, s.x, w(normF), n: n, c: C, eps: c.normEps)
+        matmulForward(s.logits, s.xn, w(outputMatrix), n: n, inC: C, outC: config.vocabSize)
+    }
+
+    /// Draws one token from a row of logits (greedy when temperature is 0); modifies the row.
+    func sampleToken(_ logits: UnsafeMutablePointer<Float>, temperature: Float, topP: Float,
+                     rng: inout SeededRandom) -> Int32 {
+        let V = config.vocabSize
+        if temperature <= 0 {
+            var best = 0
+            for j in 1..<max(V, 1) where logits[j] > logits[best] { best = j }
+            return Int32(best)
+        }
+        for j in 0..<V { logits[j] /= temperature }
+        softmaxInPlace(logits, V)
+        var order = Array(0..<V)
+        var limit = V
+        if topP < 1 {
+            order.sort { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
+            var cum: Float = 0
+            limit = 0
+            while limit < V { cum += logits[order[limit]]; limit += 1; if cum >= topP { break } }
+        }
+        var total: Float = 0
+        for i in 0..<limit { total += logits[order[i]] }
+        let u = rng.nextFloat() * total
+        var acc: Float = 0
+        for i in 0..<limit {
+            acc += logits[order[i]]
+            if u < acc { return Int32(order[i]) }
+        }
+        return Int32(order[limit - 1])
+    }
+}

@@ -1,1 +1,0 @@
-// The Llama target; its code lands here.

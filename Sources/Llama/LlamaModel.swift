@@ -1,0 +1,127 @@
+import Tensor
+
+/// The weights of one transformer block (Hugging Face names in comments).
+struct LayerParams {
+    let ln1: Parameter  // input_layernorm.weight (C)
+    let wq: Parameter   // self_attn.q_proj.weight (C, C)
+    let wk: Parameter   // self_attn.k_proj.weight (KVD, C)
+    let wv: Parameter   // self_attn.v_proj.weight (KVD, C)
+    let wo: Parameter   // self_attn.o_proj.weight (C, C)
+    let ln2: Parameter  // post_attention_layernorm.weight (C)
+    let wg: Parameter   // mlp.gate_proj.weight (Hd, C)
+    let wu: Parameter   // mlp.up_proj.weight (Hd, C)
+    let wd: Parameter   // mlp.down_proj.weight (C, Hd)
+}
+
+/// A Llama-layout decoder-only transformer with an LM or scalar head, hand-written backward.
+public final class LlamaModel {
+    public let config: LlamaConfig
+    public let head: HeadKind
+    /// Every trainable tensor, Hugging Face LlamaForCausalLM names, one arena for values and one for grads.
+    public private(set) var parameters: [Parameter]
+
+    let embed: Parameter          // model.embed_tokens.weight (V, C)
+    let layers: [LayerParams]
+    let normF: Parameter          // model.norm.weight (C)
+    let lmHead: Parameter?        // lm_head.weight (V, C); nil when tied or scalar head
+    let scoreW: Parameter?        // score.weight (1, C)
+    let scoreB: Parameter?        // score.bias (1)
+    let ropeCos: [Float]          // (maxSeqLen, headDim/2)
+    let ropeSin: [Float]          // (maxSeqLen, headDim/2)
+
+    /// Activations kept for backward, and a separate single-layer set for gradient-free forwards.
+    var trainActs: Activations?
+    var inferActs: Activations?
+
+    /// Builds a model with weights drawn from `seed`: matrices N(0, 0.02), norms 1, biases 0.
+    /// The configuration must be valid (see `LlamaConfig.validate()`).
+    public init(config: LlamaConfig, head: HeadKind, seed: UInt64) {
+        precondition(config.problems.isEmpty, "LlamaModel: " + config.problems.joined(separator: "; "))
+        self.config = config
+        self.head = head
+        let params = Parameter.allocate(LlamaModel.parameterSpecs(config: config, head: head))
+        parameters = params
+        var byName: [String: Parameter] = [:]
+        for p in params { byName[p.name] = p }
+        embed = byName["model.embed_tokens.weight"]!
+        layers = (0..<config.nLayers).map { l in
+            let pre = "model.layers.\(l)."
+            return LayerParams(ln1: byName[pre + "input_layernorm.weight"]!,
+                               wq: byName[pre + "self_attn.q_proj.weight"]!, wk: byName[pre + "self_attn.k_proj.weight"]!,
+                               wv: byName[pre + "self_attn.v_proj.weight"]!, wo: byName[pre + "self_attn.o_proj.weight"]!,
+                               ln2: byName[pre + "post_attention_layernorm.weight"]!,
+                               wg: byName[pre + "mlp.gate_proj.weight"]!, wu: byName[pre + "mlp.up_proj.weight"]!,
+                               wd: byName[pre + "mlp.down_proj.weight"]!)
+        }
+        normF = byName["model.norm.weight"]!
+        lmHead = byName["lm_head.weight"]
+        scoreW = byName["score.weight"]
+        scoreB = byName["score.bias"]
+        (ropeCos, ropeSin) = ropeTables(maxSeqLen: config.maxSeqLen, headDim: config.headDim, base: config.ropeBase)
+        var rng = SeededRandom(seed: seed)
+        for p in params { LlamaModel.initialise(p, rng: &rng) }
+    }
+
+    /// Deep copy: same config, head and weights; gradients zero; no activations.
+    public func copy() -> LlamaModel {
+        let m = LlamaModel(config: config, head: head, seed: 0)
+        for (dst, src) in zip(m.parameters, parameters) { _ = dst.value.update(fromContentsOf: src.value) }
+        return m
+    }
+
+    /// Copies the transformer body of `other` and draws a fresh head from `seed`;
+    /// with `head == other.head`, copies every weight (e.g. a value model from a reward model).
+    public convenience init(bodyOf other: LlamaModel, head: HeadKind, seed: UInt64) {
+        self.init(config: other.config, head: head, seed: seed)
+        var src: [String: Parameter] = [:]
+        for p in other.parameters { src[p.name] = p }
+        for p in parameters where head == other.head || p.name.hasPrefix("model.") {
+            if let s = src[p.name] { _ = p.value.update(fromContentsOf: s.value) }
+        }
+    }
+
+    /// Sets every gradient to zero.
+    public func zeroGradients() {
+        if let first = parameters.first { first.arena.grads.update(repeating: 0) }
+    }
+
+    /// Names and shapes of the parameters for `config` and `head`, in storage order.
+    public static func parameterSpecs(config c: LlamaConfig, head: HeadKind) -> [(name: String, shape: [Int])] {
+        var s: [(name: String, shape: [Int])] = [("model.embed_tokens.weight", [c.vocabSize, c.dModel])]
+        for l in 0..<c.nLayers {
+            let pre = "model.layers.\(l)."
+            s += [(pre + "input_layernorm.weight", [c.dModel]),
+                  (pre + "self_attn.q_proj.weight", [c.dModel, c.dModel]),
+                  (pre + "self_attn.k_proj.weight", [c.kvDim, c.dModel]),
+                  (pre + "self_attn.v_proj.weight", [c.kvDim, c.dModel]),
+                  (pre + "self_attn.o_proj.weight", [c.dModel, c.dModel]),
+                  (pre + "post_attention_layernorm.weight", [c.dModel]),
+                  (pre + "mlp.gate_proj.weight", [c.hidden, c.dModel]),
+                  (pre + "mlp.up_proj.weight", [c.hidden, c.dModel]),
+                  (pre + "mlp.down_proj.weight", [c.dModel, c.hidden])]
+        }
+        s.append(("model.norm.weight", [c.dModel]))
+        switch head {
+        case .lm: if !c.tiedEmbeddings { s.append(("lm_head.weight", [c.vocabSize, c.dModel])) }
+        case .scalar: s += [("score.weight", [1, c.dModel]), ("score.bias", [1])]
+        }
+        return s
+    }
+
+    private static func initialise(_ p: Parameter, rng: inout SeededRandom) {
+        if p.name.hasSuffix("norm.weight") {
+            p.value.update(repeating: 1)
+        } else if p.name == "score.bias" {
+            p.value.update(repeating: 0)
+        } else {
+            for i in 0..<p.count { p.value[i] = 0.02 * rng.nextGaussian() }
+        }
+    }
+
+    /// Pointer to a parameter's values.
+    @inline(__always) func w(_ p: Parameter) -> UnsafeMutablePointer<Float> { p.value.baseAddress! }
+    /// Pointer to a parameter's gradient.
+    @inline(__always) func g(_ p: Parameter) -> UnsafeMutablePointer<Float> { p.grad.baseAddress! }
+    /// The matrix used by the LM head: lm_head.weight, or the embedding when tied.
+    var outputMatrix: Parameter { lmHead ?? embed }
+}

@@ -1,1 +1,0 @@
-// The Optim target; its code lands here.

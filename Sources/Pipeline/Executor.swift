@@ -1,0 +1,252 @@
+import Foundation
+import RecipeSpec
+
+/// Runs a pipeline graph against an artifact store: cache hits skipped, independent nodes in
+/// parallel up to `jobs`, one node lock per computation so concurrent runs never duplicate work.
+public final class Executor: Sendable {
+    /// Where artifacts live.
+    public let store: ArtifactStore
+    /// Stage kind → runner.
+    public let runners: [String: any StageRunner]
+    /// Most nodes computed at once.
+    public let jobs: Int
+    /// Receives progress events.
+    public let display: any ProgressDisplay
+
+    public init(store: ArtifactStore, runners: [String: any StageRunner], jobs: Int = 1,
+                display: any ProgressDisplay = SilentProgressDisplay()) {
+        self.store = store
+        self.runners = runners
+        self.jobs = max(1, jobs)
+        self.display = display
+    }
+
+    /// Computes `targets` (node hashes) and everything they need; all nodes when nil.
+    ///
+    /// Node failures do not throw: the failed node's dependents are skipped, independent nodes
+    /// still run, and the report lists every failure with its log. Throws only when the request
+    /// itself is wrong (unknown target, no runner for a kind that must run).
+    public func run(_ graph: PipelineGraph, targets: Set<String>? = nil) throws -> RunReport {
+        let start = Date()
+        var wanted = Set(graph.nodes.map(\.hash))
+        if let targets {
+            for t in targets where graph.node(hash: t) == nil { throw PipelineError.unknownTarget(t) }
+            wanted = graph.closure(of: targets)
+        }
+        let nodes = graph.nodes.filter { wanted.contains($0.hash) }
+        for node in nodes where runners[node.kind] == nil && !store.isComplete(node.hash) {
+            throw PipelineError.noRunner(kind: node.kind, stage: node.stage.name)
+        }
+        display.handle(.runStarted(total: nodes.count, cached: nodes.filter { store.isComplete($0.hash) }.count))
+        let schedule = Schedule(nodes: nodes)
+        let group = DispatchGroup()
+        for _ in 0..<min(jobs, max(1, nodes.count)) {
+            group.enter()
+            let worker = Thread { [self] in
+                self.work(schedule)
+                group.leave()
+            }
+            worker.stackSize = 8 << 20
+            worker.start()
+        }
+        group.wait()
+        let report = RunReport(nodes: nodes.compactMap { schedule.reports[$0.hash] },
+                               wallSeconds: Date().timeIntervalSince(start))
+        display.handle(.runFinished(report))
+        return report
+    }
+
+    private func work(_ schedule: Schedule) {
+        while let (node, ticket) = schedule.next() {
+            let report = execute(node, ticket: ticket)
+            for skipped in schedule.finish(report) {
+                display.handle(.nodeSkipped(skipped.ticket, failedInput: skipped.failedInput))
+            }
+        }
+    }
+
+    private func execute(_ node: GraphNode, ticket: NodeTicket) -> NodeReport {
+        var report = NodeReport(hash: node.hash, kind: node.kind, stage: node.stage.name,
+                                outcome: .cached(waited: false), wallSeconds: 0, summary: [:])
+        let start = Date()
+        if let summary = cachedSummary(node.hash) {
+            report.summary = summary
+            display.handle(.nodeCached(ticket, waited: false))
+            return report
+        }
+        do {
+            let lock = try store.lock(node.hash)
+            defer { lock.release() }
+            if let summary = cachedSummary(node.hash) {
+                report.outcome = .cached(waited: true)
+                report.summary = summary
+                report.wallSeconds = Date().timeIntervalSince(start)
+                display.handle(.nodeCached(ticket, waited: true))
+                return report
+            }
+            return try compute(node, ticket: ticket, report: report)
+        } catch {
+            let message = String(describing: error)
+            let log = store.logFile(for: node.hash)
+            if !FileManager.default.fileExists(atPath: log.path) {
+                _ = FileManager.default.createFile(atPath: log.path, contents: Data("error: \(message)\n".utf8))
+            }
+            report.outcome = .failed(error: message, log: store.logFile(for: node.hash))
+            report.wallSeconds = Date().timeIntervalSince(start)
+            display.handle(.nodeFailed(ticket, error: message, log: store.logFile(for: node.hash)))
+            return report
+        }
+    }
+
+    private func cachedSummary(_ hash: String) -> [String: Double]? {
+        store.isComplete(hash) ? (store.summary(for: hash) ?? [:]) : nil
+    }
+
+    /// Runs the node's runner into a fresh temporary folder and commits it. Holds the node lock.
+    private func compute(_ node: GraphNode, ticket: NodeTicket, report: NodeReport) throws -> NodeReport {
+        guard let runner = runners[node.kind] else { throw PipelineError.noRunner(kind: node.kind, stage: node.stage.name) }
+        var report = report
+        let stale = store.removeStaleTemporaries(for: node.hash)
+        let tmp = try store.makeTemporaryDirectory(for: node.hash)
+        let logFile = tmp.appendingPathComponent("log.txt")
+        let start = Date()
+        let recorder = NodeRecorder(metricsFile: tmp.appendingPathComponent("metrics.jsonl"), logFile: logFile,
+                                    display: display, ticket: ticket, start: start)
+        recorder.writeLog("node \(node.hash) kind \(node.kind) stage \(node.stage.name) started \(Self.timestamp(start))")
+        if !stale.isEmpty { recorder.writeLog("removed stale temporaries: " + stale.joined(separator: ", ")) }
+        display.handle(.nodeStarted(ticket))
+        var inputs: [String: URL] = [:]
+        for input in node.inputs { inputs[input.field] = store.objectDirectory(for: input.hash) }
+        let wall: Double, summary: [String: Double]
+        do {
+            let context = NodeContext(hash: node.hash, stage: node.stage, inputs: inputs, outputDirectory: tmp,
+                                      resumeDirectory: try store.resumeDirectory(for: node.hash), reporter: recorder)
+            try runner.run(context)
+            wall = Date().timeIntervalSince(start)
+            recorder.writeLog("finished in \(TerminalProgressDisplay.duration(wall))")
+            recorder.close()
+            summary = recorder.collectedSummary
+            try write(NodeRecorder.json(summary) + "\n", to: tmp.appendingPathComponent("summary.json"))
+            try write(nodeJSON(node, wall: wall), to: tmp.appendingPathComponent("node.json"))
+            try store.commit(temporary: tmp, as: node.hash)
+        } catch {
+            recorder.writeLog("error: \(error)")
+            recorder.close()
+            keepFailureLog(logFile, hash: node.hash)
+            try? FileManager.default.removeItem(at: tmp)
+            throw error
+        }
+        try? FileManager.default.removeItem(at: store.logFile(for: node.hash))
+        report.outcome = .ran
+        report.wallSeconds = wall
+        report.summary = summary
+        display.handle(.nodeFinished(ticket, seconds: wall, summary: summary))
+        return report
+    }
+
+    /// Moves a failed attempt's log to `logs/<hash>.log`, where the failure report points.
+    private func keepFailureLog(_ log: URL, hash: String) {
+        let kept = store.logFile(for: hash)
+        try? FileManager.default.removeItem(at: kept)
+        try? FileManager.default.moveItem(at: log, to: kept)
+    }
+
+    private func nodeJSON(_ node: GraphNode, wall: Double) -> String {
+        let inputs = "{" + node.inputs.sorted { $0.field < $1.field }
+            .map { jsonString($0.field) + ":" + jsonString($0.hash) }.joined(separator: ",") + "}"
+        return "{\"codeVersion\":\(node.codeVersion),\"config\":\(node.canonicalConfig),"
+            + "\"created\":\(jsonString(Self.timestamp(Date()))),\"hash\":\(jsonString(node.hash)),"
+            + "\"inputs\":\(inputs),\"kind\":\(jsonString(node.kind)),\"stage\":\(jsonString(node.stage.name)),"
+            + "\"wallSeconds\":\(jsonNumber(wall))}\n"
+    }
+
+    private func write(_ text: String, to url: URL) throws {
+        do {
+            try Data(text.utf8).write(to: url)
+        } catch {
+            throw StoreError.io("cannot write \(url.path): \(error.localizedDescription)")
+        }
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+}
+
+/// The shared work list of one run: which nodes are ready, which are done, which are blocked.
+private final class Schedule: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let nodes: [GraphNode]
+    private let position: [String: Int]
+    private var pendingInputs: [String: Int] = [:]
+    private var dependents: [String: [String]] = [:]
+    private var ready: [Int] = []
+    private var started = 0
+    private var finished = 0
+    private(set) var reports: [String: NodeReport] = [:]
+
+    init(nodes: [GraphNode]) {
+        self.nodes = nodes
+        position = Dictionary(uniqueKeysWithValues: nodes.enumerated().map { ($1.hash, $0) })
+        for node in nodes {
+            let inputs = Set(node.inputs.map(\.hash)).filter { position[$0] != nil }
+            pendingInputs[node.hash] = inputs.count
+            for input in inputs { dependents[input, default: []].append(node.hash) }
+            if inputs.isEmpty, let i = position[node.hash] { ready.append(i) }
+        }
+    }
+
+    private func ticket(_ node: GraphNode, index: Int) -> NodeTicket {
+        NodeTicket(index: index, total: nodes.count, hash: node.hash, kind: node.kind, stage: node.stage.name)
+    }
+
+    /// The next ready node (earliest in topological order), waiting while others run; nil when all are done.
+    func next() -> (GraphNode, NodeTicket)? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let smallest = ready.min(), let at = ready.firstIndex(of: smallest) {
+                ready.remove(at: at)
+                started += 1
+                return (nodes[smallest], ticket(nodes[smallest], index: started))
+            }
+            if finished == nodes.count { return nil }
+            condition.wait()
+        }
+    }
+
+    /// Records a finished node; returns the nodes skipped because it failed.
+    func finish(_ report: NodeReport) -> [(ticket: NodeTicket, failedInput: String)] {
+        condition.lock()
+        defer {
+            condition.broadcast()
+            condition.unlock()
+        }
+        reports[report.hash] = report
+        finished += 1
+        guard report.succeeded else { return skipDependents(of: report.hash) }
+        for d in dependents[report.hash] ?? [] where reports[d] == nil {
+            pendingInputs[d, default: 0] -= 1
+            if pendingInputs[d] == 0, let i = position[d] { ready.append(i) }
+        }
+        return []
+    }
+
+    private func skipDependents(of failed: String) -> [(ticket: NodeTicket, failedInput: String)] {
+        var out: [(ticket: NodeTicket, failedInput: String)] = []
+        var stack = [failed]
+        while let h = stack.popLast() {
+            for d in dependents[h] ?? [] where reports[d] == nil {
+                guard let i = position[d] else { continue }
+                let node = nodes[i]
+                reports[d] = NodeReport(hash: d, kind: node.kind, stage: node.stage.name,
+                                        outcome: .skipped(failedInput: h), wallSeconds: 0, summary: [:])
+                finished += 1
+                started += 1
+                out.append((ticket(node, index: started), h))
+                stack.append(d)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import RecipeSpec
+
+/// Builds a recipe's results table from its cells' finished nodes.
+///
+/// Rows and columns are matrix axes; each table cell averages `stage.metric` (read from that
+/// matrix cell's node `summary.json`) over the `aggregate` axis.
+///
+/// Paper CSV format: a header line `row,column,value`, then one line per cell. `row` and `column`
+/// are the table's labels: the row-axis (column-axis) values joined by ` / ` in axis order, e.g.
+/// `dpo` or `dpo / word_collector`. `value` is copied as written (e.g. `61.3` or `61.3 ± 1.2`).
+/// Fields may be double-quoted (`""` escapes a quote); blank lines and lines starting with `#`
+/// are ignored.
+public enum TableBuilder {
+    /// Builds the table of `recipe`; `command` heads the outputs; `paperCSV` adds the paper's numbers.
+    public static func build(recipe: ResolvedRecipe, graph: PipelineGraph, store: ArtifactStore,
+                             command: String, paperCSV: URL? = nil) throws -> TableOutput {
+        guard let spec = recipe.table else { throw TableError.noTable(recipe: recipe.name) }
+        let (stage, metric) = try splitValue(spec.value, recipe: recipe)
+        try checkAxes(spec, recipe: recipe)
+        var rows: [String] = [], columns: [String] = []
+        var grouped: [String: TableCell] = [:]
+        for (i, cell) in recipe.cells.enumerated() {
+            let row = label(cell, spec.rows), column = label(cell, spec.columns)
+            if !rows.contains(row) { rows.append(row) }
+            if !columns.contains(column) { columns.append(column) }
+            let key = row + "\u{0}" + column
+            var entry = grouped[key] ?? TableCell(row: row, column: column, values: [], mean: nil, std: nil,
+                                                  nodes: [], missing: [], paper: nil)
+            if let node = graph.node(cellIndex: i, stage: stage),
+               let value = store.summary(for: node.hash)?[metric] {
+                entry.values.append(value)
+                entry.nodes.append(node.hash)
+            } else {
+                entry.missing.append(cell.label)
+            }
+            grouped[key] = entry
+        }
+        var cells: [TableCell] = []
+        for row in rows {
+            for column in columns {
+                guard var c = grouped[row + "\u{0}" + column] else { continue }
+                (c.mean, c.std) = meanStd(c.values)
+                cells.append(c)
+            }
+        }
+        var warnings: [String] = []
+        if let paperCSV {
+            let paper = try parsePaperCSV(paperCSV)
+            for entry in paper {
+                if let i = cells.firstIndex(where: { $0.row == entry.row && $0.column == entry.column }) {
+                    cells[i].paper = entry.value
+                } else {
+                    warnings.append("paper CSV line \(entry.line): no table cell row '\(entry.row)' column '\(entry.column)'")
+                }
+            }
+        }
+        return TableOutput(recipeName: recipe.name, recipeHash: recipe.contentHash, command: command,
+                           value: spec.value, rowAxes: spec.rows, columnAxes: spec.columns,
+                           aggregate: spec.aggregate, rows: rows, columns: columns, cells: cells, warnings: warnings)
+    }
+
+    /// Mean and sample standard deviation (nil below two values).
+    public static func meanStd(_ values: [Double]) -> (mean: Double?, std: Double?) {
+        guard !values.isEmpty else { return (nil, nil) }
+        let mean = values.reduce(0, +) / Double(values.count)
+        guard values.count > 1 else { return (mean, nil) }
+        let ss = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        return (mean, (ss / Double(values.count - 1)).squareRoot())
+    }
+
+    /// One paper CSV entry.
+    public struct PaperEntry: Sendable, Equatable {
+        public var row: String, column: String, value: String, line: Int
+    }
+
+    /// Reads a paper CSV (format in the type's documentation).
+    public static func parsePaperCSV(_ url: URL) throws -> [PaperEntry] {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw TableError.paperCSV(file: url.path, line: 0, message: "cannot read the file as UTF-8 text")
+        }
+        var entries: [PaperEntry] = []
+        var sawHeader = false
+        for (i, raw) in text.components(separatedBy: .newlines).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let fields = try csvFields(line, file: url.path, line: i + 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if !sawHeader {
+                guard fields.map({ $0.lowercased() }) == ["row", "column", "value"] else {
+                    throw TableError.paperCSV(file: url.path, line: i + 1,
+                                              message: "expected the header 'row,column,value', found '\(line)'")
+                }
+                sawHeader = true
+                continue
+            }
+            guard fields.count == 3 else {
+                throw TableError.paperCSV(file: url.path, line: i + 1, message: "expected 3 fields (row,column,value), found \(fields.count)")
+            }
+            if let previous = entries.first(where: { $0.row == fields[0] && $0.column == fields[1] }) {
+                throw TableError.paperCSV(file: url.path, line: i + 1,
+                                          message: "row '\(fields[0])' column '\(fields[1])' already given on line \(previous.line)")
+            }
+            entries.append(PaperEntry(row: fields[0], column: fields[1], value: fields[2], line: i + 1))
+        }
+        return entries
+    }
+
+    static func csvFields(_ line: String, file: String, line number: Int) throws -> [String] {
+        var fields: [String] = [], current = "", quoted = false, wasQuoted = false
+        var chars = Array(line)[...]
+        while let c = chars.popFirst() {
+            if quoted {
+                if c == "\"" {
+                    if chars.first == "\"" { current.append("\""); chars.removeFirst() } else { quoted = false }
+                } else {
+                    current.append(c)
+                }
+            } else if c == "\"" && current.trimmingCharacters(in: .whitespaces).isEmpty && !wasQuoted {
+                quoted = true
+                wasQuoted = true
+                current = ""
+            } else if c == "," {
+                fields.append(current)
+                current = ""
+                wasQuoted = false
+            } else {
+                current.append(c)
+            }
+        }
+        if quoted { throw TableError.paperCSV(file: file, line: number, message: "unterminated quoted field") }
+        fields.append(current)
+        return fields
+    }
+
+    static func csvField(_ s: String) -> String {
+        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return s }
+        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Decimals for a number of this size: 1 from 100 up, 2 from 10, else 3.
+    static func decimals(for x: Double) -> Int {
+        let a = abs(x)
+        return a >= 100 ? 1 : (a >= 10 ? 2 : 3)
+    }
+
+    static func format(_ x: Double, _ digits: Int) -> String {
+        x.isFinite ? String(format: "%.\(digits)f", x) : "nan"
+    }
+
+    /// Row or column label: the cell's values of `axes`, joined by ` / `.
+    static func label(_ cell: RecipeCell, _ axes: [String]) -> String {
+        axes.map { axis in cell.matrix.first { $0.axis == axis }.map { "\($0.value)" } ?? "" }.joined(separator: " / ")
+    }
+
+    static func splitValue(_ value: String, recipe: ResolvedRecipe) throws -> (String, String) {
+        guard let dot = value.firstIndex(of: "."), dot != value.startIndex, value.index(after: dot) != value.endIndex else {
+            throw TableError.badValue(value, reason: "no '.' between stage and metric")
+        }
+        let stage = String(value[..<dot]), metric = String(value[value.index(after: dot)...])
+        guard recipe.cells.allSatisfy({ cell in cell.stages.contains { $0.name == stage } }) else {
+            throw TableError.badValue(value, reason: "stage '\(stage)' is not a stage of every cell")
+        }
+        return (stage, metric)
+    }
+
+    static func checkAxes(_ spec: TableSpec, recipe: ResolvedRecipe) throws {
+        var axes: [String] = []
+        for cell in recipe.cells { for m in cell.matrix where !axes.contains(m.axis) { axes.append(m.axis) } }
+        let placed = spec.rows + spec.columns + (spec.aggregate.map { [$0] } ?? [])
+        for axis in placed where !axes.contains(axis) { throw TableError.unknownAxis(axis, available: axes) }
+        for axis in axes where !placed.contains(axis) {
+            let values = Set(recipe.cells.compactMap { cell in cell.matrix.first { $0.axis == axis }?.value.canonicalJSON })
+            if values.count > 1 { throw TableError.unplacedAxis(axis) }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Tensor
+
+/// A loaded catalogue entry: train and held-out pairs (disjoint by prompt), prompts, and what happened.
+public struct LoadedDataset: Sendable {
+    /// The catalogue entry.
+    public var name: String
+    /// Training pairs.
+    public var train: [PreferencePair]
+    /// Held-out pairs; no prompt here appears in `train`.
+    public var heldOut: [PreferencePair]
+    /// Prompt entries: their prompts; pair entries: the distinct prompts of `train`.
+    public var prompts: [Prompt]
+    /// Prompt entries with a reference answer: the checkable items (GSM8K).
+    public var verifiable: [VerifiableItem]
+    /// Counts, skips and notes.
+    public var report: LoadReport
+}
+
+/// The dataset catalogue: one YAML file per entry in a folder (Recipes/datasets/).
+///
+/// A broken entry does not stop the catalogue from opening: its error is given by `load` and `validateAll`.
+public struct DatasetCatalog: Sendable {
+    /// The folder of YAML entries.
+    public let directory: URL
+    /// The repository root that source paths are relative to.
+    public let root: URL
+    /// Entry names (YAML file names without `.yaml`), sorted.
+    public var names: [String] { entries.keys.sorted() }
+
+    struct Entry: Sendable {
+        var file: URL
+        var display: String
+        var spec: Result<DatasetSpec, DatasetError>
+    }
+
+    let entries: [String: Entry]
+
+    /// Reads every `*.yaml` / `*.yml` in `directory`. `root` defaults to two levels up when the folder is
+    /// `…/Recipes/datasets`, else to the folder itself.
+    public init(directory: URL, root: URL? = nil) throws {
+        self.directory = directory.standardizedFileURL
+        let up = self.directory.deletingLastPathComponent()
+        let isStandard = self.directory.lastPathComponent == "datasets" && up.lastPathComponent == "Recipes"
+        self.root = (root ?? (isStandard ? up.deletingLastPathComponent() : self.directory)).standardizedFileURL
+        let files: [String]
+        do { files = try FileManager.default.contentsOfDirectory(atPath: self.directory.path) } catch {
+            throw DatasetError(file: directory.path, "cannot read the dataset catalogue folder (\(error.localizedDescription))")
+        }
+        var entries: [String: Entry] = [:]
+        for f in files.sorted() where f.hasSuffix(".yaml") || f.hasSuffix(".yml") {
+            let url = self.directory.appendingPathComponent(f)
+            let name = String(f[..<(f.lastIndex(of: ".") ?? f.endIndex)])
+            let display = Self.relative(url, to: self.root)
+            if entries[name] != nil { throw DatasetError(file: display, "two catalogue files define '\(name)'") }
+            entries[name] = Entry(file: url, display: display, spec: Result { try Self.parse(url, display, name) }
+                .mapError { $0 as? DatasetError ?? DatasetError(file: display, "\($0)") })
+        }
+        self.entries = entries
+    }
+
+    static func parse(_ url: URL, _ display: String, _ name: String) throws -> DatasetSpec {
+        guard let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else {
+            throw DatasetError(file: display, "cannot read the entry as UTF-8 text")
+        }
+        return try SpecParser.parse(try YNode.parse(text, file: display), name: name)
+    }
+
+    static func relative(_ url: URL, to root: URL) -> String {
+        let p = url.standardizedFileURL.path, r = root.path.hasSuffix("/") ? root.path : root.path + "/"
+        return p.hasPrefix(r) ? String(p.dropFirst(r.count)) : p
+    }
+
+    /// The parsed entry, or its catalogue error.
+    public func spec(_ name: String) throws -> DatasetSpec {
+        guard let e = entries[name] else {
+            let hint = didYouMean(name, names).map { " (did you mean '\($0)'?)" } ?? ""
+            throw DatasetError(file: directory.path, "no dataset '\(name)' in the catalogue\(hint)")
+        }
+        return try e.spec.get()
+    }
+
+    /// Loads an entry; every random draw (binarization, split, sampling, mixing) comes from `seed`.
+    public func load(_ name: String, seed: UInt64) throws -> LoadedDataset {
+        try load(name, seed: seed, stack: [])
+    }
+
+    func load(_ name: String, seed: UInt64, stack: [String]) throws -> LoadedDataset {
+        let spec = try self.spec(name)
+        guard let entry = entries[name] else { throw DatasetError(file: name, "no such entry") }
+        if spec.layout == .mixture { return try loadMixture(spec, entry, seed: seed, stack: stack + [name]) }
+        guard let source = spec.source else { throw DatasetError(file: entry.display, "missing source") }
+        let base = source.relativeTo == "file" ? entry.file.deletingLastPathComponent() : root
+        let url = source.path.hasPrefix("/") ? URL(fileURLWithPath: source.path) : base.appendingPathComponent(source.path)
+        var loader = DatasetLoader(spec: spec, sourceURL: url.standardizedFileURL, sourceDisplay: source.path)
+        return try loader.load(seed: seed)
+    }
+
+    /// Loads each entry and says whether it loaded, with its report or its error.
+    public func validateAll(seed: UInt64 = 0) -> [(name: String, result: Result<LoadReport, DatasetError>)] {
+        names.map { name in
+            (name, Result { try load(name, seed: seed).report }
+                .mapError { $0 as? DatasetError ?? DatasetError(file: name, "\($0)") })
+        }
+    }
+
+    /// A mixture: `size` seeded train pairs from each component, held-out pairs from all components.
+    func loadMixture(_ spec: DatasetSpec, _ entry: Entry, seed: UInt64, stack: [String]) throws -> LoadedDataset {
+        var report = LoadReport(name: spec.name)
+        var train: [PreferencePair] = [], heldOut: [PreferencePair] = []
+        for c in spec.mixture ?? [] {
+            guard entries[c.dataset] != nil else {
+                let hint = didYouMean(c.dataset, names).map { " (did you mean '\($0)'?)" } ?? ""
+                throw DatasetError(file: entry.display, "mixture component '\(c.dataset)' is not in the catalogue\(hint)")
+            }
+            if stack.contains(c.dataset) {
+                throw DatasetError(file: entry.display, "mixture cycle: \((stack + [c.dataset]).joined(separator: " → "))")
+            }
+            let d = try load(c.dataset, seed: seed, stack: stack)
+            let size = c.size ?? d.train.count
+            guard size <= d.train.count else {
+                throw DatasetError(file: entry.display, "mixture asks \(size) train pairs of '\(c.dataset)', which has \(d.train.count)")
+            }
+            train += sampledIndices(d.train.count, size, seed: seed, label: "mixture/\(c.dataset)").map { d.train[$0] }
+            heldOut += d.heldOut
+            report.absorb(d.report)
+            report.notes.append("\(c.dataset): \(size) of \(d.train.count) train pairs, \(d.heldOut.count) held-out")
+        }
+        // A prompt held out by one component must not be trained on through another.
+        let held = Set(heldOut.map(\.prompt.messages))
+        train = train.filter { p in
+            guard held.contains(p.prompt.messages) else { return true }
+            report.skip(.heldOutOverlap, "\(p.prompt.source ?? "?"): prompt is held out by another component")
+            return false
+        }
+        if spec.dedup {
+            var seen = Set<PairKey>()
+            train = train.filter { p in
+                if seen.insert(PairKey(p)).inserted { return true }
+                report.skip(.duplicate, "\(p.prompt.source ?? "?"): pair repeated across components")
+                return false
+            }
+        }
+        if let h = spec.heldOut {
+            let (t, extra) = splitByPrompt(train, h, seed: seed)
+            train = t
+            heldOut += extra
+        }
+        if let n = spec.sample, n < train.count {
+            report.downsampledFrom = train.count
+            train = sampledIndices(train.count, n, seed: seed).map { train[$0] }
+        }
+        report.kept = train.count + heldOut.count
+        report.notes.append("train \(train.count), held-out \(heldOut.count)")
+        return LoadedDataset(name: spec.name, train: train, heldOut: heldOut, prompts: distinctPrompts(train),
+                             verifiable: [], report: report)
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Tensor
+
+/// Where an item came from: `file:line`.
+struct Origin: CustomStringConvertible {
+    var file: String
+    var line: Int
+    var description: String { "\(file):\(line)" }
+}
+
+/// A pair on its way through filters, with its origin for messages.
+struct Candidate {
+    var pair: PreferencePair
+    var origin: Origin
+}
+
+/// Reads one non-mixture entry: records, row mapping, binarization, filters, dedup, split, sampling.
+struct DatasetLoader {
+    let spec: DatasetSpec
+    /// Absolute source path and how to show it.
+    let sourceURL: URL
+    let sourceDisplay: String
+    var report: LoadReport
+
+    init(spec: DatasetSpec, sourceURL: URL, sourceDisplay: String) {
+        self.spec = spec
+        self.sourceURL = sourceURL
+        self.sourceDisplay = sourceDisplay
+        self.report = LoadReport(name: spec.name)
+    }
+
+    /// Counts a skipped item, or stops the load when it is malformed and the entry says `on_error: fail`.
+    mutating func skip(_ reason: SkipReason, _ origin: Origin, _ message: String) throws {
+        if reason.isMalformed && spec.onError == .fail {
+            throw DatasetError(file: origin.file, line: origin.line, "\(message) [\(reason.rawValue); on_error: fail]")
+        }
+        report.skip(reason, "\(origin): \(message)")
+    }
+
+    /// All records of the source, problems counted as they come.
+    mutating func readRecords() throws -> [RawRecord] {
+        guard let source = spec.source else { return [] }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: sourceURL.path, isDirectory: &isDir) else {
+            throw DatasetError(file: sourceDisplay, "source path does not exist (resolved to \(sourceURL.path))")
+        }
+        var files: [(URL, String)] = [(sourceURL, sourceDisplay)]
+        if isDir.boolValue {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: sourceURL.path)) ?? []
+            files = names.filter { globMatch(source.pattern, $0) }.sorted().map {
+                (sourceURL.appendingPathComponent($0), sourceDisplay + "/" + $0)
+            }
+            if files.isEmpty { throw DatasetError(file: sourceDisplay, "no files in the folder match pattern '\(source.pattern)'") }
+        }
+        var all: [RawRecord] = []
+        for (url, display) in files {
+            var (records, problems) = try RecordReader.read(url: url, display: display, format: source.format.flatMap(FileFormat.init),
+                                                           maxRecordBytes: source.maxLineBytes)
+            report.rowsRead += records.count + problems.filter { $0.reason != .truncatedGzip }.count
+            for p in problems { try skip(p.reason, Origin(file: display, line: p.line), p.message) }
+            if source.generatorFromFilename {
+                let g = generatorName(url.lastPathComponent)
+                for i in records.indices { records[i].generator = g }
+            }
+            all += records
+        }
+        return all
+    }
+
+    /// The file name without `.gz` and its format extension.
+    func generatorName(_ file: String) -> String {
+        var n = file
+        if n.lowercased().hasSuffix(".gz") { n.removeLast(3) }
+        for ext in [".jsonl", ".ndjson", ".json", ".csv"] where n.lowercased().hasSuffix(ext) {
+            n.removeLast(ext.count)
+            break
+        }
+        return n
+    }
+
+    /// Why a prompt is dropped, if it is.
+    func promptProblem(_ p: Prompt) -> (SkipReason, String)? {
+        let f = spec.filters
+        if f.dropEmpty, let i = p.messages.firstIndex(where: { $0.content.isEmpty }) {
+            return (.emptyTurn, "prompt turn \(i + 1) (\(p.messages[i].role)) is empty")
+        }
+        if f.dropEmpty && p.messages.isEmpty { return (.emptyTurn, "the prompt has no turns") }
+        let users = p.messages.filter { $0.role == "user" }.count
+        if f.singleTurn && users > 1 { return (.multiTurn, "prompt has \(users) user turns; single_turn is on") }
+        if let cats = f.categories, !cats.contains(p.source ?? "") {
+            return (.otherCategory, "category '\(p.source ?? "")' is not in filters.categories")
+        }
+        if let max = f.maxPromptLength {
+            let n = p.messages.reduce(0) { $0 + length($1.content) }
+            if n > max { return (.tooLong, "prompt is \(n) \(f.lengthUnit), over max_length.prompt \(max)") }
+        }
+        return nil
+    }
+
+    /// Why a response is dropped, if it is.
+    func responseProblem(_ text: String, _ what: String) -> (SkipReason, String)? {
+        if spec.filters.dropEmpty && text.isEmpty { return (.emptyResponse, "\(what) response is empty") }
+        if let max = spec.filters.maxResponseLength {
+            let n = length(text)
+            if n > max { return (.tooLong, "\(what) response is \(n) \(spec.filters.lengthUnit), over max_length.response \(max)") }
+        }
+        return nil
+    }
+
+    func length(_ s: String) -> Int {
+        spec.filters.lengthUnit == "chars" ? s.count : whitespaceTokens(s)
+    }
+
+    /// The prompt's source label: the mapped category, else the entry's name.
+    func category(_ r: RawRecord) throws -> String {
+        guard let path = spec.fields.category else { return spec.name }
+        let v = try RowMapping.require(r.fields, path)
+        if let s = v as? String { return s }
+        throw RowError(.wrongType, "field '\(path)' should be a string, found \(jsonTypeName(v))")
+    }
+}
+
+/// Whitespace-separated word count: the length unit before a tokenizer is chosen.
+public func whitespaceTokens(_ s: String) -> Int {
+    var n = 0
+    var inWord = false
+    for u in s.unicodeScalars {
+        if u.properties.isWhitespace { inWord = false } else if !inWord { inWord = true; n += 1 }
+    }
+    return n
+}
+
+/// `*` and `?` matching on a whole file name.
+func globMatch(_ pattern: String, _ name: String) -> Bool {
+    let p = Array(pattern), n = Array(name)
+    var memo: [Int: Bool] = [:]
+    func go(_ i: Int, _ j: Int) -> Bool {
+        if let m = memo[i * (n.count + 1) + j] { return m }
+        var r: Bool
+        if i == p.count { r = j == n.count }
+        else if p[i] == "*" { r = go(i + 1, j) || (j < n.count && go(i, j + 1)) }
+        else { r = j < n.count && (p[i] == "?" || p[i] == n[j]) && go(i + 1, j + 1) }
+        memo[i * (n.count + 1) + j] = r
+        return r
+    }
+    return go(0, 0)
+}

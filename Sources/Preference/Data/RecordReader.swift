@@ -1,0 +1,161 @@
+import Foundation
+
+/// One record read from a data file (a JSON object or a CSV row) with where it came from.
+struct RawRecord {
+    /// The file as shown in messages.
+    var file: String
+    /// 1-based line where the record starts (in the decompressed text).
+    var line: Int
+    /// The record's fields: JSON values, or strings for CSV.
+    var fields: [String: Any]
+    /// The generator named by the file (folder sources with `generator_from_filename`).
+    var generator: String?
+
+    /// `file:line` for messages.
+    var origin: String { "\(file):\(line)" }
+}
+
+/// A record that could not be read, with its line.
+struct RecordProblem {
+    var reason: SkipReason
+    var line: Int
+    var message: String
+}
+
+/// File layouts the reader understands.
+enum FileFormat: String, CaseIterable {
+    case jsonl, json, csv
+}
+
+/// Reads JSONL, JSON arrays and CSV, gzip'd or not, into records; each broken record becomes a
+/// problem with its line and the reader moves on, so that no valid record is lost.
+enum RecordReader {
+    /// The records and problems of one file, in file order.
+    static func read(url: URL, display: String, format: FileFormat?, maxRecordBytes: Int)
+        throws -> (records: [RawRecord], problems: [RecordProblem]) {
+        let raw: Data
+        do { raw = try Data(contentsOf: url) } catch {
+            throw DatasetError(file: display, "cannot read the data file (\(error.localizedDescription))")
+        }
+        var data = raw
+        var gzipProblem: String?
+        if Gzip.isGzip(raw) { (data, gzipProblem) = Gzip.inflate(raw) }
+        let bytes = [UInt8](data)
+        let fmt = format ?? guessFormat(name: url.lastPathComponent, bytes: bytes)
+        var result: (records: [RawRecord], problems: [RecordProblem])
+        switch fmt {
+        case .jsonl: result = readJSONL(bytes, display, maxRecordBytes, damaged: gzipProblem != nil)
+        case .json: result = JSONArraySplitter.read(bytes, display, maxRecordBytes)
+        case .csv: result = CSVReader.read(bytes, display, maxRecordBytes)
+        }
+        if let gzipProblem {
+            let lastLine = bytes.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+            result.problems.append(RecordProblem(reason: .truncatedGzip, line: lastLine, message: gzipProblem))
+        }
+        return result
+    }
+
+    /// The format from the name (`.jsonl`, `.json`, `.csv`, each maybe `.gz`), else from the first byte.
+    static func guessFormat(name: String, bytes: [UInt8]) -> FileFormat {
+        var n = name.lowercased()
+        if n.hasSuffix(".gz") { n.removeLast(3) }
+        if n.hasSuffix(".jsonl") || n.hasSuffix(".ndjson") { return .jsonl }
+        if n.hasSuffix(".json") { return .json }
+        if n.hasSuffix(".csv") { return .csv }
+        let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
+        if first == UInt8(ascii: "[") { return .json }
+        if first == UInt8(ascii: "{") { return .jsonl }
+        return .csv
+    }
+
+    /// Splits on newlines and parses each non-blank line as one JSON object.
+    /// When the gzip stream was damaged, an unterminated last line is left to the truncation problem.
+    static func readJSONL(_ bytes: [UInt8], _ file: String, _ maxBytes: Int, damaged: Bool)
+        -> (records: [RawRecord], problems: [RecordProblem]) {
+        var records: [RawRecord] = []
+        var problems: [RecordProblem] = []
+        var start = 0
+        var line = 1
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            let terminated = end < bytes.count
+            if !terminated && damaged { break }  // a partial last line of a truncated stream
+            var stop = end
+            if stop > start && bytes[stop - 1] == 0x0D { stop -= 1 }
+            let slice = bytes[start..<stop]
+            if !slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                switch parseObject(slice, maxBytes) {
+                case .success(let obj): records.append(RawRecord(file: file, line: line, fields: obj))
+                case .failure(let p): problems.append(RecordProblem(reason: p.reason, line: line, message: p.message))
+                }
+            }
+            start = end + 1
+            line += 1
+        }
+        return (records, problems)
+    }
+
+    /// A record-level parse failure before the line is known.
+    struct Failure: Error {
+        var reason: SkipReason
+        var message: String
+    }
+
+    /// Parses one JSON object from bytes: size, UTF-8 and syntax checked in that order.
+    static func parseObject(_ slice: ArraySlice<UInt8>, _ maxBytes: Int) -> Result<[String: Any], Failure> {
+        if slice.count > maxBytes {
+            return .failure(Failure(reason: .lineTooLong,
+                                    message: "record of \(slice.count) bytes exceeds max_line_bytes \(maxBytes)"))
+        }
+        if let bad = firstInvalidUTF8(slice) {
+            return .failure(Failure(reason: .invalidUTF8, message: "invalid UTF-8 at byte \(bad + 1) of the record"))
+        }
+        let value: Any
+        do { value = try JSONSerialization.jsonObject(with: Data(slice), options: [.fragmentsAllowed]) } catch {
+            return .failure(Failure(reason: .badJSON, message: "not valid JSON: \(jsonErrorSummary(error))"))
+        }
+        guard let obj = value as? [String: Any] else {
+            return .failure(Failure(reason: .wrongType,
+                                    message: "expected a JSON object per record, found \(jsonTypeName(value))"))
+        }
+        return .success(obj)
+    }
+
+    /// The 0-based offset of the first byte that breaks UTF-8, or nil when the bytes are valid.
+    static func firstInvalidUTF8(_ slice: ArraySlice<UInt8>) -> Int? {
+        if slice.allSatisfy({ $0 < 0x80 }) { return nil }
+        if String(validating: slice, as: UTF8.self) != nil { return nil }
+        var decoder = UTF8()
+        var it = slice.makeIterator()
+        var offset = 0
+        while true {
+            switch decoder.decode(&it) {
+            case .scalarValue(let s): offset += UTF8.width(s)
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
+    }
+
+    /// A short reason from a Foundation JSON error (its debug description when present).
+    static func jsonErrorSummary(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let d = ns.userInfo[NSDebugDescriptionErrorKey] as? String { return d }
+        return ns.localizedDescription
+    }
+}
+
+/// A JSON value's type in words, for wrong-type messages.
+func jsonTypeName(_ v: Any?) -> String {
+    switch v {
+    case nil: return "nothing"
+    case is NSNull: return "null"
+    case let n as NSNumber:
+        return String(cString: n.objCType) == "c" ? "a boolean" : "a number"
+    case is String: return "a string"
+    case is [Any]: return "a list"
+    case is [String: Any]: return "an object"
+    default: return "\(type(of: v as Any))"
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// A row-level problem found while mapping fields.
+struct RowError: Error {
+    var reason: SkipReason
+    var message: String
+    init(_ reason: SkipReason, _ message: String) {
+        self.reason = reason
+        self.message = message
+    }
+}
+
+/// Field access and conversion from records to prompts, responses and scores.
+enum RowMapping {
+    /// The value at a dotted path (`a.b.0.c`); list items by 0-based index.
+    static func value(_ record: [String: Any], _ path: String) -> Any? {
+        if let direct = record[path] { return direct }  // CSV headers and keys with dots
+        var cur: Any? = record
+        for part in path.split(separator: ".", omittingEmptySubsequences: false) {
+            if let d = cur as? [String: Any] {
+                cur = d[String(part)]
+            } else if let l = cur as? [Any], let i = Int(part), l.indices.contains(i) {
+                cur = l[i]
+            } else {
+                return nil
+            }
+        }
+        return cur
+    }
+
+    static func require(_ record: [String: Any], _ path: String) throws -> Any {
+        guard let v = value(record, path) else { throw RowError(.missingField, "missing field '\(path)'") }
+        return v
+    }
+
+    static func string(_ record: [String: Any], _ path: String) throws -> String {
+        let v = try require(record, path)
+        guard let s = v as? String else {
+            throw RowError(.wrongType, "field '\(path)' should be a string, found \(jsonTypeName(v))")
+        }
+        return s
+    }
+
+    /// A prompt from a string (one user turn) or a list of `{role, content}` messages.
+    static func prompt(_ record: [String: Any], _ path: String) throws -> Prompt {
+        let v = try require(record, path)
+        if let s = v as? String { return Prompt(s.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        if v is [Any] {
+            let msgs = try messages(v, path)
+            // A conversation ending in an assistant turn is a prompt plus response: keep the prompt.
+            if let last = msgs.last, last.role == "assistant" { return Prompt(messages: Array(msgs.dropLast())) }
+            return Prompt(messages: msgs)
+        }
+        throw RowError(.wrongType, "field '\(path)' should be a string or a list of messages, found \(jsonTypeName(v))")
+    }
+
+    /// A response from a string, or the last assistant turn of a message list.
+    static func response(_ record: [String: Any], _ path: String) throws -> String {
+        let v = try require(record, path)
+        if let s = v as? String { return s.trimmingCharacters(in: .whitespacesAndNewlines) }
+        if v is [Any] {
+            let msgs = try messages(v, path)
+            guard let last = msgs.last(where: { $0.role == "assistant" }) else {
+                throw RowError(.badDialogue, "field '\(path)' has no assistant turn")
+            }
+            return last.content
+        }
+        throw RowError(.wrongType, "field '\(path)' should be a string or a list of messages, found \(jsonTypeName(v))")
+    }
+
+    /// `{role, content}` messages; roles `human`/`gpt`/`bot` are read as user/assistant.
+    static func messages(_ v: Any, _ path: String) throws -> [ChatMessage] {
+        guard let list = v as? [Any] else {
+            throw RowError(.wrongType, "field '\(path)' should be a list of messages, found \(jsonTypeName(v))")
+        }
+        return try list.enumerated().map { i, item in
+            guard let m = item as? [String: Any] else {
+                throw RowError(.wrongType, "message \(i) of '\(path)' should be an object, found \(jsonTypeName(item))")
+            }
+            guard let role = m["role"] as? String, let content = m["content"] as? String else {
+                throw RowError(.wrongType, "message \(i) of '\(path)' needs string 'role' and 'content'")
+            }
+            let r = role.lowercased()
+            let mapped = ["human": "user", "gpt": "assistant", "bot": "assistant"][r] ?? r
+            return ChatMessage(role: mapped, content: content.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
+    /// A score: number, numeric string, or a value looked up in `scoreMap`; nil means unscored (null).
+    static func score(_ record: [String: Any], _ path: String, _ scoreMap: [String: Double]?) throws -> Double? {
+        let v = try require(record, path)
+        if let map = scoreMap {
+            let key = canonicalKey(v)
+            if let s = map[key] { return s }
+            if v is NSNull { return nil }
+            throw RowError(.badScore, "score '\(key)' in '\(path)' is not in score_map (\(map.keys.sorted().joined(separator: ", ")))")
+        }
+        if v is NSNull { return nil }
+        if let s = v as? String {
+            let t = s.trimmingCharacters(in: .whitespaces)
+            if let d = Double(t), d.isFinite { return d }
+            if ["", "n/a", "na", "null", "none"].contains(t.lowercased()) { return nil }
+            throw RowError(.badScore, "score '\(s)' in '\(path)' is not a number")
+        }
+        if let n = v as? NSNumber, String(cString: n.objCType) != "c" { return n.doubleValue }
+        throw RowError(.wrongType, "score '\(path)' should be a number, found \(jsonTypeName(v))")
+    }
+
+    /// How a raw value is written as a `score_map` key: integral numbers without ".0", null as "null".
+    static func canonicalKey(_ v: Any) -> String {
+        if v is NSNull { return "null" }
+        if let s = v as? String { return s }
+        if let n = v as? NSNumber {
+            let d = n.doubleValue
+            if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+            return String(d)
+        }
+        return "\(v)"
+    }
+}

@@ -1,0 +1,73 @@
+import Tensor
+
+/// Scores a response given a prompt under a language model: what Contrastive Distillation compares.
+public protocol SequenceScorer: Sendable {
+    /// Mean over the response's tokens of log p(token | prompt, earlier response tokens).
+    func meanLogLikelihood(prompt: [Int32], response: [Int32]) -> Double
+}
+
+/// Turns text into token ids and back (the scoring models' tokenizer).
+public protocol TextCodec: Sendable {
+    func encode(_ text: String) -> [Int32]
+    func decode(_ ids: [Int32]) -> String
+}
+
+/// The UTF-8 bytes of the text as ids 0...255: a tokenizer-free codec for byte-level models.
+public struct UTF8ByteCodec: TextCodec {
+    public init() {}
+    public func encode(_ text: String) -> [Int32] { text.utf8.map { Int32($0) } }
+    public func decode(_ ids: [Int32]) -> String {
+        String(decoding: ids.compactMap { (0...255).contains($0) ? UInt8($0) : nil }, as: UTF8.self)
+    }
+}
+
+/// Contrastive Distillation (D2PO §4): R* = mean log-likelihood of the response under a larger
+/// model minus under a smaller one, so text the large model likes and the small one does not wins.
+///
+/// The paper uses sums of log-probabilities under OPT-1.3b and OPT-125m; we use per-token means
+/// so that length alone is not rewarded. An empty response (no tokens) scores 0.
+/// Prompts are sentence prefixes of 5–15 words; the demonstration for a prompt is the rest of
+/// its sentence (the true continuation), which both models will find likely: fluent, not optimal.
+public struct ContrastiveDistillationTask: GoldTask {
+    public let name = "contrastive_distillation"
+    let large: any SequenceScorer
+    let small: any SequenceScorer
+    let codec: any TextCodec
+    let sentences: [String]
+
+    /// `sentences`: the source of prefixes (e.g. `Corpus.sentences`); those under 7 words are skipped.
+    public init(large: any SequenceScorer, small: any SequenceScorer, codec: any TextCodec, sentences: [String]) {
+        self.large = large
+        self.small = small
+        self.codec = codec
+        self.sentences = sentences.filter { $0.split(separator: " ").count >= 7 }
+    }
+
+    public func prompts(count: Int, split: TaskSplit, seed: UInt64) -> [Prompt] {
+        splitPairs(count: count, split: split, seed: seed).map { Prompt($0.prefix, source: name) }
+    }
+
+    public func reward(prompt: Prompt, response: String) -> Double {
+        let p = codec.encode(prompt.lastUserText), r = codec.encode(response)
+        guard !r.isEmpty else { return 0 }
+        return large.meanLogLikelihood(prompt: p, response: r) - small.meanLogLikelihood(prompt: p, response: r)
+    }
+
+    public func demonstrations(count: Int, seed: UInt64) -> [(prompt: Prompt, response: String)] {
+        splitPairs(count: count, split: .train, seed: seed).map { (Prompt($0.prefix, source: name), $0.rest) }
+    }
+
+    /// (prefix, continuation) pairs of `split`: sentences are assigned to a split by stable hash,
+    /// then drawn in a seeded order, and cut after a seeded 5...min(15, words − 2) words.
+    func splitPairs(count: Int, split: TaskSplit, seed: UInt64) -> [(prefix: String, rest: String)] {
+        let pool = sentences.filter { TaskText.isHeldOut($0) == (split == .heldOut) }
+        guard !pool.isEmpty, count > 0 else { return [] }
+        var rng = SeededRandom(seed: seed).derived("contrastive/" + split.rawValue)
+        let order = Array(pool.indices).shuffled(using: &rng)
+        return (0..<count).map { i in
+            let words = pool[order[i % order.count]].split(separator: " ")
+            let cut = 5 + rng.nextInt(max(1, min(15, words.count - 2) - 4))
+            return (words[..<cut].joined(separator: " "), words[cut...].joined(separator: " "))
+        }
+    }
+}

@@ -1,0 +1,2 @@
+let posLexiconText = ""
+let posTrigramCountsText = ""

@@ -1,0 +1,76 @@
+/// A task lookup failed: unknown name, bad option, or a task that needs objects a name cannot give.
+public struct TaskError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Finds gold tasks by the names recipes use.
+public enum TaskRegistry {
+    /// Every task name `task(named:)` knows.
+    public static var names: [String] {
+        ["contrastive_distillation", "math_expressions", "unique_nouns", "word_collector"]
+    }
+
+    /// The task called `name`, configured by string `options` (each task documents its keys).
+    ///
+    /// `math_expressions` takes `max_depth` (1...4), `max_operand` (1...99), `slip_rate` (0...1).
+    /// `contrastive_distillation` needs two scoring models, so it cannot be built from a name:
+    /// construct `ContrastiveDistillationTask(large:small:codec:)` directly.
+    public static func task(named name: String, options: [String: String] = [:]) throws -> any GoldTask {
+        switch name {
+        case "word_collector":
+            try checkKeys(options, allowed: [], task: name)
+            return WordCollectorTask()
+        case "unique_nouns":
+            try checkKeys(options, allowed: [], task: name)
+            return UniqueNounsTask()
+        case "math_expressions":
+            try checkKeys(options, allowed: ["max_depth", "max_operand", "slip_rate"], task: name)
+            return MathExpressionsTask(
+                maxDepth: try int(options, "max_depth", default: 2, range: 1...4, task: name),
+                maxOperand: try int(options, "max_operand", default: 9, range: 1...99, task: name),
+                slipRate: try probability(options, "slip_rate", default: 0.2, task: name))
+        case "contrastive_distillation":
+            throw TaskError("task 'contrastive_distillation' needs a large and a small scoring model; "
+                + "build it with ContrastiveDistillationTask(large:small:codec:prefixes:)")
+        default:
+            throw TaskError("unknown task '\(name)'" + suggestion(for: name, among: names)
+                + "; known tasks: " + names.joined(separator: ", "))
+        }
+    }
+
+    /// ` (did you mean 'x'?)` for the closest of `candidates` within a third of its length, else "".
+    static func suggestion(for name: String, among candidates: [String]) -> String {
+        let scored = candidates.map { ($0, TaskText.editDistance(name.lowercased(), $0)) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, best.0.count / 3) else { return "" }
+        return " (did you mean '\(best.0)'?)"
+    }
+
+    static func checkKeys(_ options: [String: String], allowed: Set<String>, task: String) throws {
+        for key in options.keys.sorted() where !allowed.contains(key) {
+            let hint = allowed.isEmpty ? "it takes no options"
+                : "allowed: " + allowed.sorted().joined(separator: ", ")
+            throw TaskError("task '\(task)': unknown option '\(key)'"
+                + suggestion(for: key, among: allowed.sorted()) + "; " + hint)
+        }
+    }
+
+    static func int(_ options: [String: String], _ key: String, default value: Int,
+                    range: ClosedRange<Int>, task: String) throws -> Int {
+        guard let raw = options[key] else { return value }
+        guard let v = Int(raw), range.contains(v) else {
+            throw TaskError("task '\(task)': option '\(key)' is '\(raw)', expected an integer in "
+                + "\(range.lowerBound)...\(range.upperBound)")
+        }
+        return v
+    }
+
+    static func probability(_ options: [String: String], _ key: String, default value: Double,
+                            task: String) throws -> Double {
+        guard let raw = options[key] else { return value }
+        guard let v = Double(raw), v >= 0, v <= 1 else {
+            throw TaskError("task '\(task)': option '\(key)' is '\(raw)', expected a number in 0...1")
+        }
+        return v
+    }
+}

@@ -1,0 +1,35 @@
+/// The candidate closest to `word` by Damerau-Levenshtein distance (case-insensitive), or nil
+/// when none is within `max(2, word.count / 3)` edits or `word` is itself a candidate.
+///
+/// Ties go to the candidate listed first, so callers control preference by order.
+public func didYouMean(_ word: String, among candidates: [String]) -> String? {
+    guard !candidates.contains(word) else { return nil }
+    let threshold = max(2, word.count / 3)
+    let w = Array(word.lowercased())
+    var best: (name: String, distance: Int)?
+    for c in candidates {
+        let d = editDistance(w, Array(c.lowercased()))
+        if d <= threshold, d < (best?.distance ?? Int.max) { best = (c, d) }
+    }
+    return best?.name
+}
+
+/// Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent swaps.
+func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    // d[i][j]: distance between a[..<i] and b[..<j]
+    var d = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+    for i in 0...a.count { d[i][0] = i }
+    for j in 0...b.count { d[0][j] = j }
+    for i in 1...a.count {
+        for j in 1...b.count {
+            let cost = a[i - 1] == b[j - 1] ? 0 : 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+            }
+        }
+    }
+    return d[a.count][b.count]
+}

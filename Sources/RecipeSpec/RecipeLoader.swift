@@ -1,0 +1,143 @@
+import Foundation
+
+/// Loads a recipe file into a `ResolvedRecipe`: extends, `--set` overrides, scale, matrix
+/// expansion, references, schema validation and defaults, in that order.
+///
+/// Every problem is reported as a located `RecipeError`; `load` throws `RecipeErrors` holding
+/// all the problems it could find (file order), never a bare `RecipeError`.
+public struct RecipeLoader {
+    /// The stage kinds recipes may use.
+    public var catalog: StageCatalog
+
+    public init(catalog: StageCatalog) {
+        self.catalog = catalog
+    }
+
+    /// Loads `file` (and what it extends), applying `overrides` (`a.b.c=value`, as from `--set`).
+    public func load(file: String, overrides: [String] = []) throws -> ResolvedRecipe {
+        try resolve(file: file, overrides: overrides, loader: ExtendsLoader())
+    }
+
+    /// Loads a recipe from text as if it were the file `file` (its `extends:` are read from disk,
+    /// relative to `file`).
+    public func load(yaml: String, file: String, overrides: [String] = []) throws -> ResolvedRecipe {
+        try resolve(file: file, overrides: overrides, loader: ExtendsLoader(inMemory: [file: yaml]))
+    }
+
+    private func resolve(file: String, overrides: [String], loader: ExtendsLoader) throws -> ResolvedRecipe {
+        var doc = try loader.load(file)
+        let sets = try parseOverrides(overrides, doc: doc)
+        for o in sets { doc = o.apply(to: doc) }
+        doc = try applyScale(doc, overrides: sets)
+
+        var checker = StructureChecker(doc: doc, catalog: catalog)
+        let structure = checker.check()
+        var diags = checker.diags
+        guard structure.expandable else {
+            try diags.throwIfAny()
+            throw RecipeErrors([RecipeError(location: doc.location, keyPath: "", message: "recipe cannot be expanded")])
+        }
+        let cells = expand(structure, doc: doc, diags: &diags)
+        try diags.throwIfAny()
+        var recipe = ResolvedRecipe(name: structure.name, file: file, cells: cells, table: structure.table,
+                                    document: document(doc, structure))
+        recipe.axes = structure.axes.map { ($0.axis, $0.values.map(\.value)) }
+        recipe.scale = doc["scale"]?.string ?? "default"
+        return recipe
+    }
+
+    private func parseOverrides(_ raw: [String], doc: ConfigNode) throws -> [Override] {
+        var diags = Diagnostics()
+        var out: [Override] = []
+        for r in raw {
+            do {
+                let o = try Override.parse(r)
+                if let e = o.validate(in: doc, catalog: catalog) { diags.add(e) } else { out.append(o) }
+            } catch let e as RecipeErrors {
+                e.errors.forEach { diags.add($0) }
+            }
+        }
+        try diags.throwIfAny()
+        return out
+    }
+
+    /// Merges the selected `scales:` entry, then the overrides again so the command line wins.
+    private func applyScale(_ doc: ConfigNode, overrides: [Override]) throws -> ConfigNode {
+        var diags = Diagnostics()
+        let scales = doc["scales"]
+        if let scales {
+            if let entries = scales.entries {
+                for (name, entry) in entries {
+                    guard let keys = entry.entries else {
+                        diags.add(entry.location, "scales.\(name)", "wrong type: got \(entry.value.typeDescription)",
+                                  expected: "a partial recipe (a map), e.g. { vars: { steps: 2 } }")
+                        continue
+                    }
+                    for (k, v) in keys where !RecipeKeys.inScale.contains(k) {
+                        let s = didYouMean(k, among: RecipeKeys.inScale)
+                        diags.add(v.keyLocation ?? v.location, "scales.\(name).\(k)", "key not allowed in a scale",
+                                  expected: s == nil ? "one of " + RecipeKeys.inScale.joined(separator: ", ") : nil, suggestion: s)
+                    }
+                }
+            } else {
+                diags.add(scales.location, "scales", "wrong type: got \(scales.value.typeDescription)",
+                          expected: "a map from scale name to a partial recipe")
+            }
+        }
+        var out = doc
+        let selected = doc["scale"]
+        if let selected, let name = selected.string {
+            if let entry = scales?[name] {
+                out = deepMerge(doc, entry.removing("scale")) ?? doc
+                for o in overrides { out = o.apply(to: out) }
+            } else if name != "default" {
+                let names = scales?.keys ?? []
+                let s = didYouMean(name, among: names)
+                diags.add(selected.location, "scale", "unknown scale '\(name)'",
+                          expected: s == nil ? (names.isEmpty ? "'default' (the recipe declares no scales)" : "default or one of " + names.joined(separator: ", ")) : nil,
+                          suggestion: s)
+            }
+        } else if let selected {
+            diags.add(selected.location, "scale", "wrong type: got \(selected.value.typeDescription)", expected: "a scale name")
+        }
+        try diags.throwIfAny()
+        return out
+    }
+
+    /// One `RecipeCell` per matrix point; errors of all cells are collected (repeats dropped).
+    private func expand(_ s: RecipeStructure, doc: ConfigNode, diags: inout Diagnostics) -> [RecipeCell] {
+        let points = MatrixExpander.cells(axes: s.axes, exclude: s.exclude)
+        if points.isEmpty {
+            diags.add(doc["exclude"]?.location, "exclude", "exclude removes every cell of the matrix")
+            return []
+        }
+        var cells: [RecipeCell] = []
+        for point in points {
+            var scope = ReferenceScope(vars: s.vars, axes: s.axes.map(\.axis), stages: s.stages)
+            scope.cell = Dictionary(point.map { ($0.axis, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let resolver = ReferenceResolver(scope: scope, catalog: catalog)
+            var validator = StageValidator(catalog: catalog, resolver: resolver, stages: s.stages)
+            if let stages = validator.validate() {
+                cells.append(RecipeCell(matrix: point, stages: stages))
+            }
+            diags.add(contentsOf: validator.diags)
+        }
+        return cells
+    }
+
+    /// The merged recipe with vars resolved (cell-dependent vars kept as written), `extends`
+    /// and `scales` consumed and the table normalised; stages stay templates.
+    private func document(_ doc: ConfigNode, _ s: RecipeStructure) -> ConfigNode {
+        var out = doc.removing("scales").removing("extends")
+        var scope = ReferenceScope(vars: s.vars)
+        scope.deferCellReferences = true
+        if let vars = s.vars, let r = ReferenceResolver(scope: scope, catalog: catalog).resolveVars() {
+            out = out.setting("vars", to: r)
+        }
+        out = out.setting("scale", to: ConfigNode(.string(doc["scale"]?.string ?? "default")))
+        if !s.axes.isEmpty {
+            out = out.setting("matrix", to: ConfigNode(.map(s.axes.map { ($0.axis, ConfigNode(.list($0.values))) })))
+        }
+        return out
+    }
+}

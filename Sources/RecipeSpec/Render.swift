@@ -1,0 +1,81 @@
+/// Writes resolved recipes as YAML for `preflab resolve`.
+public enum RecipeRenderer {
+    /// One YAML document (`---`) per matrix cell, fully resolved, in a stable key order:
+    /// top level `name, description, scale, matrix, vars, stages, table`; stages in declaration
+    /// order with `kind` first and then their schema's field order (defaults filled); every
+    /// other map sorted by key.
+    public static func yaml(_ r: ResolvedRecipe) -> String {
+        var out = ""
+        for (i, cell) in r.cells.enumerated() {
+            out += "---\n# cell \(i + 1) of \(r.cells.count): \(cell.label)\n"
+            out += cellDocument(r, cell).map { $0 + "\n" }.joined()
+        }
+        return out
+    }
+
+    /// The lines of one cell's document.
+    static func cellDocument(_ r: ResolvedRecipe, _ cell: RecipeCell) -> [String] {
+        var lines = entry("name", ConfigNode(.string(r.name)), indent: 0, sorted: true)
+        if let d = r.document["description"] { lines += entry("description", d, indent: 0, sorted: true) }
+        lines += entry("scale", ConfigNode(.string(r.scale)), indent: 0, sorted: true)
+        if !cell.matrix.isEmpty {
+            lines += entry("matrix", ConfigNode(.map(cell.matrix.map { ($0.axis, ConfigNode($0.value)) })), indent: 0, sorted: true)
+        }
+        if let v = r.document["vars"] { lines += entry("vars", v, indent: 0, sorted: true) }
+        lines.append("stages:")
+        for stage in cell.stages {
+            lines += entry(stage.name, stage.config, indent: 2, sorted: false)
+        }
+        if let t = r.table { lines += entry("table", tableNode(t), indent: 0, sorted: true) }
+        return lines
+    }
+
+    static func tableNode(_ t: TableSpec) -> ConfigNode {
+        func strings(_ xs: [String]) -> ConfigNode { ConfigNode(.list(xs.map { ConfigNode(.string($0)) })) }
+        var entries: [(key: String, value: ConfigNode)] = [("rows", strings(t.rows)), ("columns", strings(t.columns)),
+                                                           ("value", ConfigNode(.string(t.value)))]
+        if let a = t.aggregate { entries.append(("aggregate", ConfigNode(.string(a)))) }
+        if let p = t.paper { entries.append(("paper", ConfigNode(.string(p)))) }
+        return ConfigNode(.map(entries))
+    }
+
+    /// `key: value` lines; nested maps and lists of collections go on following lines.
+    static func entry(_ key: String, _ node: ConfigNode, indent: Int, sorted: Bool) -> [String] {
+        let pad = String(repeating: " ", count: indent)
+        let k = ScalarText.yaml(.string(key))
+        if let inline = inline(node.value) { return ["\(pad)\(k): \(inline)"] }
+        return ["\(pad)\(k):"] + body(node.value, indent: indent + 2, sorted: sorted)
+    }
+
+    /// The value on one line, when it is a scalar, an empty collection or a list of scalars.
+    static func inline(_ v: ConfigValue) -> String? {
+        switch v {
+        case let .list(items) where items.allSatisfy({ !$0.value.isCollection }):
+            return "[" + items.map { ScalarText.yaml($0.value) }.joined(separator: ", ") + "]"
+        case let .map(entries) where entries.isEmpty: return "{}"
+        case .list, .map: return nil
+        default: return ScalarText.yaml(v)
+        }
+    }
+
+    /// The lines of a map or list body at `indent`.
+    static func body(_ v: ConfigValue, indent: Int, sorted: Bool) -> [String] {
+        let pad = String(repeating: " ", count: indent)
+        switch v {
+        case let .map(entries):
+            let ordered = sorted ? entries.sorted { $0.key < $1.key } : entries
+            return ordered.flatMap { entry($0.key, $0.value, indent: indent, sorted: true) }
+        case let .list(items):
+            return items.flatMap { item -> [String] in
+                if let inline = inline(item.value) { return ["\(pad)- \(inline)"] }
+                var lines = body(item.value, indent: indent + 2, sorted: true)
+                if !lines.isEmpty {
+                    lines[0] = pad + "- " + lines[0].dropFirst(indent + 2)
+                }
+                return lines
+            }
+        default:
+            return [pad + ScalarText.yaml(v)]
+        }
+    }
+}

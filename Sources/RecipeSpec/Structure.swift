@@ -1,0 +1,179 @@
+import Foundation
+
+/// The top-level parts of a merged recipe, checked for shape (not yet expanded per cell).
+struct RecipeStructure {
+    var name: String = ""
+    /// `vars:` as written (resolved again inside each cell).
+    var vars: ConfigNode?
+    /// Axes in order, values resolved.
+    var axes: [(axis: String, values: [ConfigNode])] = []
+    /// Each exclude entry: axis → the values it drops.
+    var exclude: [[(axis: String, values: [ConfigNode])]] = []
+    /// Stages as written, in declaration order.
+    var stages: [(name: String, node: ConfigNode)] = []
+    var table: TableSpec?
+    /// False when a problem makes per-cell expansion meaningless (stages or matrix malformed).
+    var expandable = true
+}
+
+/// Checks the top level of a merged recipe: keys, types, matrix, exclude, stage shapes, table.
+struct StructureChecker {
+    let doc: ConfigNode
+    let catalog: StageCatalog
+    var diags = Diagnostics()
+    var out = RecipeStructure()
+    /// Resolves `${vars...}` in the top-level parts (matrix, exclude, table, name).
+    let resolver: ReferenceResolver
+
+    init(doc: ConfigNode, catalog: StageCatalog) {
+        self.doc = doc
+        self.catalog = catalog
+        self.resolver = ReferenceResolver(scope: ReferenceScope(vars: doc["vars"]), catalog: catalog)
+    }
+
+    mutating func check() -> RecipeStructure {
+        for (key, node) in doc.entries ?? [] where !RecipeKeys.topLevel.contains(key) {
+            unknownKey(key, node, keyPath: key, among: RecipeKeys.topLevel, what: "unknown top-level key")
+        }
+        checkName()
+        if let d = doc["description"], d.string == nil { wrongType(d, "description", "string") }
+        if let v = doc["vars"], v.entries == nil { wrongType(v, "vars", "a map of named values") }
+        out.vars = doc["vars"]?.entries == nil ? nil : doc["vars"]
+        if let vars = out.vars {
+            // Cell-dependent vars are checked again in each cell; this catches broken unused ones.
+            var scope = ReferenceScope(vars: vars)
+            scope.deferCellReferences = true
+            let varsResolver = ReferenceResolver(scope: scope, catalog: catalog)
+            _ = varsResolver.resolveVars()
+            diags.add(contentsOf: varsResolver.diags)
+        }
+        checkMatrix()
+        checkExclude()
+        checkStages()
+        checkTable()
+        diags.add(contentsOf: resolver.diags)
+        return out
+    }
+
+    mutating func unknownKey(_ key: String, _ node: ConfigNode, keyPath: String, among: [String], what: String) {
+        let s = didYouMean(key, among: among)
+        diags.add(node.keyLocation ?? node.location, keyPath, what,
+                  expected: s == nil ? "one of " + among.joined(separator: ", ") : nil, suggestion: s)
+    }
+
+    mutating func wrongType(_ node: ConfigNode, _ keyPath: String, _ expected: String) {
+        diags.add(node.location, keyPath, "wrong type: got \(node.value.typeDescription)", expected: expected)
+    }
+
+    private mutating func resolved(_ node: ConfigNode, _ keyPath: String) -> ConfigNode? {
+        resolver.resolve(node, keyPath: keyPath)
+    }
+
+    private mutating func checkName() {
+        guard let n = doc["name"] else {
+            diags.add(doc.location, "name", "missing required key 'name'",
+                      expected: "a name such as 'd2po/table2' (it names Results/<name>/)")
+            return
+        }
+        guard let r = resolved(n, "name") else { return }
+        guard let s = r.string, !s.isEmpty else { return wrongType(r, "name", "a non-empty string") }
+        out.name = s
+    }
+
+    private mutating func checkMatrix() {
+        guard let m = doc["matrix"] else { return }
+        guard let entries = m.entries else {
+            out.expandable = false
+            return wrongType(m, "matrix", "a map from axis name to a list of values")
+        }
+        for (axis, raw) in entries {
+            let path = "matrix." + axis
+            guard let node = resolved(raw, path) else { out.expandable = false; continue }
+            guard let items = node.list else {
+                out.expandable = false
+                wrongType(node, path, "a list of values")
+                continue
+            }
+            if items.isEmpty {
+                out.expandable = false
+                diags.add(node.location, path, "empty matrix axis", expected: "a non-empty list of values")
+                continue
+            }
+            var seen: [ConfigValue] = []
+            for (i, item) in items.enumerated() {
+                if item.value.isCollection || item.value.isNull {
+                    out.expandable = false
+                    wrongType(item, "\(path)[\(i)]", "a string, number or bool")
+                } else if seen.contains(item.value) {
+                    out.expandable = false
+                    diags.add(item.location, "\(path)[\(i)]", "duplicate value \(ScalarText.yaml(item.value)) in matrix axis")
+                }
+                seen.append(item.value)
+            }
+            out.axes.append((axis, items))
+        }
+    }
+
+    private mutating func checkExclude() {
+        guard let ex = doc["exclude"] else { return }
+        guard let node = resolved(ex, "exclude") else { out.expandable = false; return }
+        guard let entries = node.list else {
+            out.expandable = false
+            return wrongType(node, "exclude", "a list of maps from axis to value")
+        }
+        let axes = out.axes.map(\.axis)
+        for (i, entry) in entries.enumerated() {
+            let path = "exclude[\(i)]"
+            guard let pairs = entry.entries else {
+                out.expandable = false
+                wrongType(entry, path, "a map from axis to value, e.g. { algorithm: ppo }")
+                continue
+            }
+            var rule: [(axis: String, values: [ConfigNode])] = []
+            for (axis, v) in pairs {
+                guard let known = out.axes.first(where: { $0.axis == axis }) else {
+                    out.expandable = false
+                    unknownKey(axis, v, keyPath: "\(path).\(axis)", among: axes, what: "exclude names an unknown matrix axis")
+                    continue
+                }
+                let values = v.list ?? [v]
+                for value in values where !known.values.contains(where: { $0.value == value.value }) {
+                    out.expandable = false
+                    let names = known.values.map { ScalarText.interpolated($0.value) ?? "" }
+                    let s = ScalarText.interpolated(value.value).flatMap { didYouMean($0, among: names) }
+                    diags.add(value.location, "\(path).\(axis)",
+                              "\(ScalarText.yaml(value.value)) is not a value of matrix axis '\(axis)'",
+                              expected: s == nil ? "one of " + names.joined(separator: ", ") : nil, suggestion: s)
+                }
+                rule.append((axis, values))
+            }
+            out.exclude.append(rule)
+        }
+    }
+
+    private mutating func checkStages() {
+        guard let st = doc["stages"] else {
+            out.expandable = false
+            return diags.add(doc.location, "stages", "missing required key 'stages'",
+                             expected: "a map from stage name to { kind: ..., ... }")
+        }
+        guard let entries = st.entries, !entries.isEmpty else {
+            out.expandable = false
+            return wrongType(st, "stages", "a non-empty map from stage name to { kind: ..., ... }")
+        }
+        for (name, node) in entries {
+            guard let fields = node.entries else {
+                out.expandable = false
+                diags.add(node.location, "stages." + name, "a stage must be a map with a 'kind' key; got \(node.value.typeDescription)",
+                          expected: "{ kind: <stage kind>, ... }")
+                continue
+            }
+            if !fields.contains(where: { $0.key == "kind" }) {
+                let kinds = catalog.kinds
+                diags.add(node.keyLocation ?? node.location, "stages." + name, "missing required key 'kind'",
+                          expected: kinds.isEmpty ? "a registered stage kind" : "one of " + kinds.joined(separator: ", "))
+            }
+            out.stages.append((name, node))
+        }
+    }
+}

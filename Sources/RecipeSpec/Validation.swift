@@ -1,0 +1,171 @@
+import Foundation
+
+/// Validates one cell's stages against their kinds' schemas: kinds, keys, types, required
+/// fields, defaults, stage references and the acyclicity of the stage graph.
+struct StageValidator {
+    let catalog: StageCatalog
+    let resolver: ReferenceResolver
+    let stages: [(name: String, node: ConfigNode)]
+    var diags = Diagnostics()
+
+    init(catalog: StageCatalog, resolver: ReferenceResolver, stages: [(name: String, node: ConfigNode)]) {
+        self.catalog = catalog
+        self.resolver = resolver
+        self.stages = stages
+    }
+
+    /// The resolved stages, or nil when any error was found (errors in `diags`).
+    mutating func validate() -> [ResolvedStage]? {
+        var out: [ResolvedStage] = []
+        for (name, node) in stages {
+            if let s = validateStage(name, node) { out.append(s) }
+        }
+        checkInputs(out)
+        if diags.isEmpty { checkAcyclic(out) }
+        diags.add(contentsOf: resolver.diags)
+        return diags.isEmpty && out.count == stages.count ? out : nil
+    }
+
+    private mutating func validateStage(_ name: String, _ node: ConfigNode) -> ResolvedStage? {
+        let base = "stages." + name
+        guard let rawKind = node["kind"], let kindNode = resolver.stageField(name, "kind", raw: rawKind) else { return nil }
+        guard let kind = kindNode.string else {
+            diags.add(kindNode.location, base + ".kind", "wrong type: got \(kindNode.value.typeDescription)", expected: "a stage kind name")
+            return nil
+        }
+        guard let schema = catalog.schema(kind) else {
+            let s = didYouMean(kind, among: catalog.kinds)
+            diags.add(kindNode.location, base + ".kind", "unknown stage kind '\(kind)'",
+                      expected: s == nil ? "one of " + catalog.kinds.joined(separator: ", ") : nil, suggestion: s)
+            return nil
+        }
+        var values: [String: ConfigNode] = [:]
+        var ok = true
+        for (key, raw) in node.entries ?? [] where key != "kind" {
+            guard let field = schema.field(key) else {
+                let s = didYouMean(key, among: schema.fields.map(\.name))
+                diags.add(raw.keyLocation ?? raw.location, "\(base).\(key)", "unknown key for stage kind '\(kind)'",
+                          expected: s == nil ? "one of " + schema.fields.map(\.name).joined(separator: ", ") : nil, suggestion: s)
+                ok = false
+                continue
+            }
+            guard let r = resolver.stageField(name, key, raw: raw),
+                  let checked = check(r, field.type, "\(base).\(key)") else { ok = false; continue }
+            values[key] = checked
+        }
+        var entries: [(key: String, value: ConfigNode)] = [("kind", ConfigNode(.string(kind), at: kindNode.location, keyAt: rawKind.keyLocation))]
+        for field in schema.fields {
+            if let v = values[field.name] {
+                entries.append((field.name, v))
+            } else if let d = field.defaultValue {
+                entries.append((field.name, ConfigNode(d)))
+            } else if !field.optional, node[field.name] == nil {
+                diags.add(node.keyLocation ?? node.location, "\(base).\(field.name)", "missing required key '\(field.name)' for stage kind '\(kind)'",
+                          expected: "\(field.type) (\(field.doc))")
+                ok = false
+            }
+        }
+        guard ok else { return nil }
+        let inputs = schema.fields.flatMap { f in StageValidator.refs(values[f.name], f) }
+        return ResolvedStage(name: name, kind: kind, config: ConfigNode(.map(entries), at: node.location, keyAt: node.keyLocation),
+                             inputs: inputs.map { ($0.field, $0.stage) }, location: node.keyLocation ?? node.location)
+    }
+
+    /// The stage names a field holds when its type is a stage reference (or a list of them).
+    static func refs(_ value: ConfigNode?, _ field: FieldSchema) -> [(field: String, stage: String, node: ConfigNode)] {
+        guard let value else { return [] }
+        switch field.type {
+        case .stageRef: return value.string.map { [(field.name, $0, value)] } ?? []
+        case .list(.stageRef):
+            return (value.list ?? []).enumerated().compactMap { i, n in n.string.map { ("\(field.name)[\(i)]", $0, n) } }
+        default: return []
+        }
+    }
+
+    /// Checks a value against a field type; ints become doubles where a number is expected.
+    private mutating func check(_ n: ConfigNode, _ type: FieldType, _ keyPath: String) -> ConfigNode? {
+        var out = n
+        switch (type, n.value) {
+        case (.any, _), (.bool, .bool), (.int, .int), (.double, .double), (.string, .string), (.stageRef, .string):
+            return n
+        case let (.double, .int(i)):
+            out.value = .double(Double(i))
+            return out
+        case let (.choice(options), .string(s)):
+            if options.contains(s) { return n }
+            let sug = didYouMean(s, among: options)
+            diags.add(n.location, keyPath, "'\(s)' is not an accepted value",
+                      expected: sug == nil ? type.description : nil, suggestion: sug)
+            return nil
+        case let (.list(inner), .list(items)):
+            var checked: [ConfigNode] = []
+            for (i, item) in items.enumerated() {
+                guard let c = check(item, inner, "\(keyPath)[\(i)]") else { return nil }
+                checked.append(c)
+            }
+            out.value = .list(checked)
+            return out
+        default:
+            diags.add(n.location, keyPath, "wrong type: got \(n.value.typeDescription)", expected: type.description)
+            return nil
+        }
+    }
+
+    /// Stage-reference fields must name a stage of this recipe, of an accepted kind.
+    private mutating func checkInputs(_ resolved: [ResolvedStage]) {
+        let names = stages.map(\.name)
+        for stage in resolved {
+            guard let schema = catalog.schema(stage.kind) else { continue }
+            for f in schema.fields {
+                for ref in StageValidator.refs(stage.config[f.name], f) {
+                    let path = "stages.\(stage.name).\(ref.field)"
+                    guard names.contains(ref.stage) else {
+                        diags.add(ref.node.location, path, "unknown stage '\(ref.stage)'",
+                                  expected: "the name of a stage of this recipe", suggestion: didYouMean(ref.stage, among: names))
+                        continue
+                    }
+                    guard case let .stageRef(kinds) = f.type.elementType, !kinds.isEmpty,
+                          let target = resolved.first(where: { $0.name == ref.stage }),
+                          !kinds.contains(target.kind) else { continue }
+                    diags.add(ref.node.location, path, "stage '\(ref.stage)' is of kind '\(target.kind)'",
+                              expected: "a stage of kind " + kinds.joined(separator: " or "))
+                }
+            }
+        }
+    }
+
+    /// Reports the first cycle among stage references, following declaration order.
+    private mutating func checkAcyclic(_ resolved: [ResolvedStage]) {
+        let byName = Dictionary(resolved.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var state: [String: Int] = [:]  // 1: on the current path, 2: finished
+        var path: [String] = []
+        func visit(_ name: String) -> (cycle: [String], edge: String)? {
+            state[name] = 1
+            path.append(name)
+            for input in byName[name]?.inputs ?? [] {
+                if state[input.stage] == 1, let start = path.firstIndex(of: input.stage) {
+                    return (Array(path[start...]) + [input.stage], input.field)
+                }
+                if state[input.stage] == nil, let c = visit(input.stage) { return c }
+            }
+            path.removeLast()
+            state[name] = 2
+            return nil
+        }
+        for stage in resolved where state[stage.name] == nil {
+            guard let (cycle, field) = visit(stage.name) else { continue }
+            let from = cycle[cycle.count - 2]
+            let loc = byName[from]?.config[field.components(separatedBy: "[").first ?? field]?.location
+            diags.add(loc, "stages.\(from).\(field)", "stage graph has a cycle: " + cycle.joined(separator: " -> ") + " (each stage takes the next as input)")
+            return
+        }
+    }
+}
+
+extension FieldType {
+    /// The element type of a list, or the type itself.
+    var elementType: FieldType {
+        if case let .list(inner) = self { return inner }
+        return self
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Yams
+
+/// Reads YAML text into `ConfigNode`s that remember file, line and column of every value and key.
+///
+/// Scalars follow the YAML 1.2 core schema (so `no`, `on` and `010` stay what they look like):
+/// `true`/`false`, decimal/hex/octal (`0o`) ints, floats with `.inf`/`.nan`, `null`/`~`/empty,
+/// quoted scalars always strings.
+enum YAMLReader {
+    /// Parses one YAML document; an empty document reads as an empty map.
+    static func read(_ text: String, file: String) throws -> ConfigNode {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text, resolver)
+        } catch let error as YamlError {
+            throw RecipeErrors([syntaxError(error, text: text, file: file)])
+        }
+        guard let node else { return .emptyMap(at: SourceLocation(file: file, line: 1, column: 1)) }
+        var diags = Diagnostics()
+        let config = convert(node, file: file, keyPath: "", diags: &diags)
+        try diags.throwIfAny()
+        return config
+    }
+
+    /// Core-schema resolver; the timestamp, merge-key and `=` rules of YAML 1.1 are left out.
+    static let resolver: Resolver = {
+        var r = Resolver.basic.appending(.null)
+        let rules: [(Tag.Name, String)] = [
+            (.bool, "^(?:true|True|TRUE|false|False|FALSE)$"),
+            (.int, "^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+            (.float, "^(?:[-+]?(?:\\.[0-9]+|[0-9]+(?:\\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$"),
+        ]
+        for (tag, pattern) in rules {
+            if let next = try? r.appending(tag, pattern) { r = next }
+        }
+        return r
+    }()
+
+    /// The value of one scalar written as `text`.
+    static func scalarValue(_ text: String, quoted: Bool) -> ConfigValue {
+        if quoted { return .string(text) }
+        let node = Node.scalar(.init(text, Tag(.implicit, resolver, .default)))
+        return typedScalar(text, tag: resolver.resolveTag(of: node))
+    }
+
+    static func typedScalar(_ text: String, tag: Tag.Name) -> ConfigValue {
+        switch tag {
+        case .null: return .null
+        case .bool: return .bool(text.lowercased() == "true")
+        case .int: return parseInt(text).map(ConfigValue.int) ?? .string(text)
+        case .float: return parseDouble(text).map(ConfigValue.double) ?? .string(text)
+        default: return .string(text)
+        }
+    }
+
+    static func parseInt(_ text: String) -> Int? {
+        if text.hasPrefix("0x") { return Int(text.dropFirst(2), radix: 16) }
+        if text.hasPrefix("0o") { return Int(text.dropFirst(2), radix: 8) }
+        return Int(text.hasPrefix("+") ? String(text.dropFirst()) : text)
+    }
+
+    static func parseDouble(_ text: String) -> Double? {
+        let t = text.lowercased()
+        if t.hasSuffix(".inf") { return t.hasPrefix("-") ? -.infinity : .infinity }
+        if t == ".nan" { return .nan }
+        return Double(t.hasPrefix("+") ? String(t.dropFirst()) : t)
+    }
+
+    private static func location(_ mark: Mark?, _ file: String) -> SourceLocation? {
+        mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
+    }
+
+    /// Conversion used by the duplicate-key search (errors there are irrelevant).
+    static func convertForSearch(_ node: Node, file: String, diags: inout Diagnostics) -> ConfigNode {
+        convert(node, file: file, keyPath: "", diags: &diags)
+    }
+
+    private static func convert(_ node: Node, file: String, keyPath: String,
+                                diags: inout Diagnostics) -> ConfigNode {
+        let loc = location(node.mark, file)
+        switch node {
+        case let .scalar(s):
+            return ConfigNode(typedScalar(s.string, tag: Tag.Name(rawValue: node.tag.rawValue)), at: loc)
+        case let .sequence(seq):
+            let items = seq.enumerated().map { i, n in
+                convert(n, file: file, keyPath: "\(keyPath)[\(i)]", diags: &diags)
+            }
+            return ConfigNode(.list(items), at: loc)
+        case let .mapping(map):
+            var entries: [(key: String, value: ConfigNode)] = []
+            for (k, v) in map {
+                let keyLoc = location(k.mark, file)
+                guard case let .scalar(ks) = k else {
+                    diags.add(keyLoc, keyPath, "map keys must be plain names", expected: "a string key")
+                    continue
+                }
+                let path = keyPath.isEmpty ? ks.string : keyPath + "." + ks.string
+                var child = convert(v, file: file, keyPath: path, diags: &diags)
+                child.keyLocation = keyLoc
+                entries.append((ks.string, child))
+            }
+            return ConfigNode(.map(entries), at: loc)
+        case .alias:
+            diags.add(loc, keyPath, "unsupported YAML alias")
+            return ConfigNode(.null, at: loc)
+        }
+    }
+}

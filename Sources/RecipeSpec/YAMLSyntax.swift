@@ -1,0 +1,102 @@
+import Foundation
+import Yams
+
+// Turning Yams' parse failures into located recipe errors.
+
+extension YAMLReader {
+    /// The recipe error for a Yams failure: a tab in indentation, a duplicate key, or plain syntax.
+    static func syntaxError(_ error: YamlError, text: String, file: String) -> RecipeError {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            if let tab = firstIndentTab(text, upToLine: mark.line) {
+                return RecipeError(location: SourceLocation(file: file, line: tab.line, column: tab.column),
+                                   keyPath: "", message: "tab character in indentation",
+                                   expected: "spaces (YAML does not allow tabs for indentation)")
+            }
+            var message = "invalid YAML: \(problem)"
+            if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
+            return RecipeError(location: SourceLocation(file: file, line: mark.line, column: mark.column),
+                               keyPath: "", message: message)
+        case let .reader(problem, offset, _, _):
+            let (line, column) = lineAndColumn(text, characterOffset: offset ?? 0)
+            return RecipeError(location: SourceLocation(file: file, line: line, column: column),
+                               keyPath: "", message: "unreadable text: \(problem)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return duplicateKeyError(key: duplicates.first ?? "?", firstMark: context.mark, text: text, file: file)
+        default:
+            return RecipeError(location: SourceLocation(file: file, line: 1, column: 1),
+                               keyPath: "", message: "invalid YAML: \(error)")
+        }
+    }
+
+    /// Line and column (1-based) of the first tab in the leading whitespace of a non-blank line.
+    static func firstIndentTab(_ text: String, upToLine last: Int) -> (line: Int, column: Int)? {
+        for (i, line) in text.components(separatedBy: "\n").enumerated() where i < last {
+            let indent = line.prefix { $0 == " " || $0 == "\t" }
+            let rest = line.dropFirst(indent.count).trimmingCharacters(in: .whitespaces)
+            guard !rest.isEmpty, let tab = indent.firstIndex(of: "\t") else { continue }
+            return (i + 1, indent.distance(from: indent.startIndex, to: tab) + 1)
+        }
+        return nil
+    }
+
+    static func lineAndColumn(_ text: String, characterOffset: Int) -> (Int, Int) {
+        var line = 1, column = 1
+        for (i, ch) in text.enumerated() {
+            if i >= characterOffset { break }
+            if ch == "\n" { line += 1; column = 1 } else { column += 1 }
+        }
+        return (line, column)
+    }
+
+    /// Points a duplicate-key error at the second occurrence, with the key's full path.
+    ///
+    /// Yams reports only the first occurrence, so the first key is renamed in place (same
+    /// length, so every position stays put) and the text parsed again to find its twin.
+    static func duplicateKeyError(key: String, firstMark: Mark, text: String, file: String) -> RecipeError {
+        let first = SourceLocation(file: file, line: firstMark.line, column: firstMark.column)
+        let fallback = RecipeError(location: first, keyPath: key, message: "duplicate key")
+        var lines = text.components(separatedBy: "\n")
+        guard firstMark.line - 1 < lines.count else { return fallback }
+        var scalars = Array(lines[firstMark.line - 1].unicodeScalars)
+        var col = firstMark.column - 1
+        guard col < scalars.count else { return fallback }
+        if scalars[col] == "\"" || scalars[col] == "'" { col += 1 }
+        guard col < scalars.count else { return fallback }
+        scalars[col] = "\u{E000}"
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        lines[firstMark.line - 1] = String(view)
+        guard let node = try? Yams.compose(yaml: lines.joined(separator: "\n"), resolver),
+              let config = try? convert(node, file: file) else { return fallback }
+        guard let found = findTwin(of: first, key: key, in: config, path: "") else { return fallback }
+        return RecipeError(location: found.location, keyPath: found.path,
+                           message: "duplicate key (first written at \(firstMark.line):\(firstMark.column))")
+    }
+
+    private static func convert(_ node: Node, file: String) throws -> ConfigNode {
+        var d = Diagnostics()
+        return convertForSearch(node, file: file, diags: &d)
+    }
+
+    private static func findTwin(of first: SourceLocation, key: String, in node: ConfigNode,
+                                 path: String) -> (location: SourceLocation?, path: String)? {
+        if let entries = node.entries {
+            if entries.contains(where: { $0.value.keyLocation == first }),
+               let twin = entries.first(where: { $0.key == key }) {
+                return (twin.value.keyLocation, path.isEmpty ? key : path + "." + key)
+            }
+            for e in entries {
+                if let f = findTwin(of: first, key: key, in: e.value, path: path.isEmpty ? e.key : path + "." + e.key) {
+                    return f
+                }
+            }
+        } else if let items = node.list {
+            for (i, item) in items.enumerated() {
+                if let f = findTwin(of: first, key: key, in: item, path: "\(path)[\(i)]") { return f }
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,76 @@
+/// Owns one contiguous allocation of values and one of gradients, shared by many `Parameter`s (llm.c style).
+public final class ParameterArena {
+    /// All parameter values, concatenated in parameter order.
+    public let values: UnsafeMutableBufferPointer<Float>
+    /// All gradients, same layout as `values`.
+    public let grads: UnsafeMutableBufferPointer<Float>
+
+    init(count: Int) {
+        values = .allocate(capacity: max(count, 1))
+        grads = .allocate(capacity: max(count, 1))
+        values.initialize(repeating: 0)
+        grads.initialize(repeating: 0)
+    }
+
+    deinit {
+        values.deallocate()
+        grads.deallocate()
+    }
+}
+
+/// A named trainable tensor with reference semantics: value and gradient are views into an arena.
+public final class Parameter {
+    /// Checkpoint name (Hugging Face naming for model weights).
+    public let name: String
+    /// Dimensions, outermost first.
+    public let shape: [Int]
+    /// Number of values.
+    public let count: Int
+    /// Mutable view of the values.
+    public let value: UnsafeMutableBufferPointer<Float>
+    /// Mutable view of the accumulated gradient.
+    public let grad: UnsafeMutableBufferPointer<Float>
+    /// Keeps the backing memory alive as long as any view of it exists.
+    public let arena: ParameterArena
+
+    init(name: String, shape: [Int], arena: ParameterArena, offset: Int) {
+        self.name = name
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.arena = arena
+        self.value = UnsafeMutableBufferPointer(rebasing: arena.values[offset..<offset + count])
+        self.grad = UnsafeMutableBufferPointer(rebasing: arena.grads[offset..<offset + count])
+    }
+
+    /// A standalone zero-valued parameter with its own allocation.
+    public convenience init(name: String, shape: [Int]) {
+        self.init(name: name, shape: shape, arena: ParameterArena(count: shape.reduce(1, *)), offset: 0)
+    }
+
+    /// Allocates parameters for `specs` (name, shape) in one arena, in order, zero-valued.
+    public static func allocate(_ specs: [(name: String, shape: [Int])]) -> [Parameter] {
+        let total = specs.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let arena = ParameterArena(count: total)
+        var offset = 0
+        return specs.map { spec in
+            let p = Parameter(name: spec.name, shape: spec.shape, arena: arena, offset: offset)
+            offset += p.count
+            return p
+        }
+    }
+
+    /// A copy of the values as a `Tensor`.
+    public func valueTensor() -> Tensor { Tensor(shape: shape, data: Array(value)) }
+
+    /// A copy of the gradient as a `Tensor`.
+    public func gradTensor() -> Tensor { Tensor(shape: shape, data: Array(grad)) }
+
+    /// Overwrites the values from `tensor`, which must hold exactly `count` values.
+    public func setValue(_ data: [Float]) {
+        precondition(data.count == count, "Parameter \(name): \(data.count) values for shape \(shape)")
+        _ = value.update(fromContentsOf: data)
+    }
+
+    /// Sets the gradient to zero.
+    public func zeroGrad() { grad.update(repeating: 0) }
+}

@@ -1,1 +1,0 @@
-// The Tokenizer target; its code lands here.

@@ -1,0 +1,174 @@
+import Foundation
+
+/// A tokenizer file that cannot be read or used: names the file and what is wrong with it.
+public struct TokenizerError: Error, CustomStringConvertible, LocalizedError {
+    /// The file (or source, e.g. "GGUF metadata") that was being read.
+    public var file: String
+    /// What is wrong, and what was expected.
+    public var problem: String
+
+    public init(file: String, problem: String) {
+        self.file = file
+        self.problem = problem
+    }
+
+    public var description: String { "tokenizer \(file): \(problem)" }
+    public var errorDescription: String? { description }
+}
+
+extension BPETokenizer {
+    /// Writes a HF-style `tokenizer.json` (BPE model, vocab, merges, added tokens, pre-tokenizer), atomically.
+    ///
+    /// The roles (bos/eos/pad/unk) go under a top-level `"preflab"` key, which HF readers ignore
+    /// (HF keeps them in tokenizer_config.json).
+    public func save(to url: URL) throws {
+        var vocabJSON: [String: Int] = [:]
+        for (t, id) in vocab where specialTokens[t] == nil { vocabJSON[t] = Int(id) }
+        let spaced = merges.contains { $0.0.contains(" ") || $0.1.contains(" ") }
+        let mergesJSON: [Any] = spaced ? merges.map { [$0.0, $0.1] } : merges.map { "\($0.0) \($0.1)" }
+        let added: [[String: Any]] = specialTokens.sorted { $0.value < $1.value }.map {
+            ["id": Int($0.value), "content": $0.key, "special": true, "single_word": false,
+             "lstrip": false, "rstrip": false, "normalized": false]
+        }
+        var pre: [[String: Any]] = [["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true]]
+        if preTokenizer == .gpt2Digits { pre.insert(["type": "Digits", "individual_digits": true], at: 0) }
+        var roles: [String: Any] = ["pre_tokenizer": preTokenizer.rawValue]
+        for (key, id) in [("bos_token", bos), ("eos_token", eos), ("pad_token", pad), ("unk_token", unk)] {
+            if let id, let t = token(of: id) { roles[key] = t }
+        }
+        let root: [String: Any] = [
+            "version": "1.0",
+            "added_tokens": added,
+            "normalizer": NSNull(),
+            "pre_tokenizer": ["type": "Sequence", "pretokenizers": pre],
+            "decoder": ["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true],
+            "model": ["type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "fuse_unk": false,
+                      "byte_fallback": false, "vocab": vocabJSON, "merges": mergesJSON],
+            "preflab": roles,
+        ]
+        do {
+            let data = try JSONSerialization.data(withJSONObject: root, options: [.sortedKeys, .withoutEscapingSlashes])
+            try data.write(to: url, options: .atomic)
+        } catch {
+            throw TokenizerError(file: url.path, problem: "cannot write: \(error.localizedDescription)")
+        }
+    }
+
+    /// Reads a `tokenizer.json` written by `save` or by HF `tokenizers` (byte-level BPE models only).
+    public static func load(from url: URL) throws -> BPETokenizer {
+        let fail = { (problem: String) in TokenizerError(file: url.path, problem: problem) }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw fail("cannot read: \(error.localizedDescription)") }
+        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw fail("not a JSON object")
+        }
+        guard let model = root["model"] as? [String: Any] else { throw fail("missing \"model\" object") }
+        if let type = model["type"] as? String, type != "BPE" { throw fail("model type \"\(type)\" is not BPE") }
+        guard let rawVocab = model["vocab"] as? [String: Any] else { throw fail("missing \"model.vocab\" object") }
+        var vocab: [String: Int32] = [:]
+        for (t, v) in rawVocab {
+            guard let n = (v as? NSNumber)?.int32Value, n >= 0 else { throw fail("vocab entry \"\(t)\" has no non-negative integer id") }
+            vocab[t] = n
+        }
+        let merges = try parseMerges(model["merges"], fail)
+        var specials: [String: Int32] = [:]
+        for entry in root["added_tokens"] as? [[String: Any]] ?? [] {
+            guard let content = entry["content"] as? String, let id = (entry["id"] as? NSNumber)?.int32Value else {
+                throw fail("an added_tokens entry lacks \"content\" or \"id\"")
+            }
+            specials[content] = id
+        }
+        let roles = root["preflab"] as? [String: Any] ?? [:]
+        let preName = roles["pre_tokenizer"] as? String
+        let pre = try preName.map { name in
+            guard let p = PreTokenizer(rawValue: name) else { throw fail("unknown pre_tokenizer \"\(name)\"") }
+            return p
+        } ?? (describesIndividualDigits(root["pre_tokenizer"]) ? .gpt2Digits : .gpt2)
+        func role(_ key: String) -> Int32? {
+            guard let t = roles[key] as? String else { return nil }
+            return specials[t] ?? vocab[t]
+        }
+        let tokenizer = BPETokenizer(vocab: vocab, merges: merges, specialTokens: specials,
+                                     bos: role("bos_token"), eos: role("eos_token"), pad: role("pad_token"),
+                                     unk: role("unk_token") ?? (model["unk_token"] as? String).flatMap { vocab[$0] },
+                                     preTokenizer: pre)
+        try tokenizer.validate(source: url.path)
+        return tokenizer
+    }
+
+    /// Throws when a byte has no token or a merge names an unknown token.
+    func validate(source: String) throws {
+        if !missingByteTokens.isEmpty && unk == nil {
+            throw TokenizerError(file: source, problem: "no single-byte token for bytes \(missingByteTokens.prefix(8).map { String($0) }.joined(separator: ", "))\(missingByteTokens.count > 8 ? ", ..." : ""): not a byte-level BPE vocabulary")
+        }
+        if let first = invalidMerges.first {
+            let (a, b) = merges[first]
+            throw TokenizerError(file: source, problem: "\(invalidMerges.count) merge(s) name tokens not in the vocabulary, first at rank \(first): \"\(a)\" + \"\(b)\"")
+        }
+    }
+
+    private static func parseMerges(_ raw: Any?, _ fail: (String) -> TokenizerError) throws -> [(String, String)] {
+        guard let list = raw as? [Any] else { throw fail("missing \"model.merges\" list") }
+        return try list.enumerated().map { (rank, item) in
+            if let s = item as? String, let pair = splitMerge(s) { return pair }
+            if let p = item as? [String], p.count == 2 { return (p[0], p[1]) }
+            throw fail("merge \(rank) is neither \"a b\" nor [\"a\", \"b\"]")
+        }
+    }
+
+    /// Splits a "left right" merge string at its single separating space.
+    static func splitMerge(_ s: String) -> (String, String)? {
+        let parts = s.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        return (String(parts[0]), String(parts[1]))
+    }
+
+    private static func describesIndividualDigits(_ node: Any?) -> Bool {
+        if let dict = node as? [String: Any] {
+            if dict["type"] as? String == "Digits", dict["individual_digits"] as? Bool == true { return true }
+            return dict.values.contains { describesIndividualDigits($0) }
+        }
+        if let list = node as? [Any] { return list.contains { describesIndividualDigits($0) } }
+        return false
+    }
+
+    /// Builds a tokenizer from GGUF metadata (`tokenizer.ggml.*`), e.g. SmolLM2's.
+    ///
+    /// - Parameters:
+    ///   - tokens: `tokenizer.ggml.tokens`, indexed by id.
+    ///   - tokenTypes: `tokenizer.ggml.token_type`; types 3 (control) and 4 (user-defined) become special tokens.
+    ///   - merges: `tokenizer.ggml.merges` as "left right" strings.
+    ///   - model: `tokenizer.ggml.model`; only "gpt2" (byte-level BPE) is supported.
+    ///   - pre: `tokenizer.ggml.pre`; "smollm", "starcoder", "refact" split digits individually,
+    ///     "gpt-2" and "default" do not.
+    public static func fromGGUF(tokens: [String], tokenTypes: [Int32], merges: [String], model: String = "gpt2",
+                                pre: String?, bos: Int32?, eos: Int32?, pad: Int32?, unk: Int32? = nil) throws -> BPETokenizer {
+        let source = "GGUF metadata"
+        guard model == "gpt2" else { throw TokenizerError(file: source, problem: "tokenizer.ggml.model \"\(model)\" is not byte-level BPE (\"gpt2\")") }
+        guard tokenTypes.isEmpty || tokenTypes.count == tokens.count else {
+            throw TokenizerError(file: source, problem: "\(tokenTypes.count) token types for \(tokens.count) tokens")
+        }
+        let preTokenizer: PreTokenizer
+        switch pre ?? "default" {
+        case "smollm", "starcoder", "refact": preTokenizer = .gpt2Digits
+        case "gpt-2", "gpt2", "default": preTokenizer = .gpt2
+        case let other: throw TokenizerError(file: source, problem: "tokenizer.ggml.pre \"\(other)\" is not supported (smollm, starcoder, refact, gpt-2, default)")
+        }
+        var vocab: [String: Int32] = [:]
+        var specials: [String: Int32] = [:]
+        for (i, t) in tokens.enumerated() {
+            let type = tokenTypes.isEmpty ? 1 : tokenTypes[i]
+            if type == 3 || type == 4 { specials[t] = Int32(i) } else if vocab[t] == nil { vocab[t] = Int32(i) }
+        }
+        var pairs: [(String, String)] = []
+        pairs.reserveCapacity(merges.count)
+        for (rank, m) in merges.enumerated() {
+            guard let p = splitMerge(m) else { throw TokenizerError(file: source, problem: "merge \(rank) \"\(m)\" is not \"left right\"") }
+            pairs.append(p)
+        }
+        let tokenizer = BPETokenizer(vocab: vocab, merges: pairs, specialTokens: specials,
+                                     bos: bos, eos: eos, pad: pad, unk: unk, preTokenizer: preTokenizer)
+        try tokenizer.validate(source: source)
+        return tokenizer
+    }
+}

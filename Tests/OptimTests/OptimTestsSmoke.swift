@@ -1,6 +1,0 @@
-import XCTest
-@testable import Optim
-
-final class OptimTestsSmoke: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}
