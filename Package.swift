@@ -44,7 +44,8 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["RecipeSpec"], swiftSettings: strict),
         .target(name: "PipelineFakes", dependencies: ["Pipeline", "RecipeSpec"], swiftSettings: strict),
         // Binding of stage kinds to code, and the command line.
-        .target(name: "Stages", dependencies: ["Pipeline", "RecipeSpec", "Preference"], swiftSettings: strict),
+        .target(name: "Stages", dependencies: ["Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],
+                swiftSettings: strict),
         .executableTarget(name: "preflab",
                           dependencies: ["Stages", "Pipeline", "RecipeSpec",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -59,6 +60,8 @@ let package = Package(
         .testTarget(name: "RecipeSpecTests", dependencies: ["RecipeSpec"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec"], swiftSettings: strict),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "RecipeSpec", "Preference"], swiftSettings: strict),
+        .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "RecipeSpec"], resources: [.copy("Golden")],
+                    swiftSettings: strict),
     ],
     swiftLanguageModes: [.v5]
 )

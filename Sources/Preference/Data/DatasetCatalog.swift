@@ -134,9 +134,9 @@ public struct DatasetCatalog: Sendable {
             return false
         }
         if spec.dedup {
-            var seen = Set<PairKey>()
+            var seen = Set<DedupKey>()
             train = train.filter { p in
-                if seen.insert(PairKey(p)).inserted { return true }
+                if seen.insert(DedupKey(p)).inserted { return true }
                 report.skip(.duplicate, "\(p.prompt.source ?? "?"): pair repeated across components")
                 return false
             }

@@ -36,9 +36,9 @@ extension DatasetLoader {
 
     /// Drops pairs with the same prompt, chosen and rejected as an earlier pair.
     mutating func dedup(_ cs: [Candidate]) -> [Candidate] {
-        var seen = Set<PairKey>()
+        var seen = Set<DedupKey>()
         return cs.filter { c in
-            if seen.insert(PairKey(c.pair)).inserted { return true }
+            if seen.insert(DedupKey(c.pair)).inserted { return true }
             report.skip(.duplicate, "\(c.origin): same prompt, chosen and rejected as an earlier pair")
             return false
         }
@@ -59,7 +59,7 @@ extension DatasetLoader {
 }
 
 /// Identity of a pair for deduplication (the margin does not count).
-struct PairKey: Hashable {
+struct DedupKey: Hashable {
     var prompt: [ChatMessage]
     var chosen: String
     var rejected: String

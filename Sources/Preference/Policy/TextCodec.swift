@@ -1,7 +1,7 @@
 /// Turns text into token ids and back, and renders a prompt with its chat template.
 ///
 /// The tokenizer target's BPE tokenizer plus chat template conform to this; tests use a byte codec.
-public protocol TextCodec {
+public protocol TextCodec: Sendable {
     /// Token ids of `text`, with no special tokens added.
     func encode(_ text: String) -> [Int32]
     /// Text of `ids`; special tokens are dropped.

@@ -6,12 +6,6 @@ public protocol SequenceScorer: Sendable {
     func meanLogLikelihood(prompt: [Int32], response: [Int32]) -> Double
 }
 
-/// Turns text into token ids and back (the scoring models' tokenizer).
-public protocol TextCodec: Sendable {
-    func encode(_ text: String) -> [Int32]
-    func decode(_ ids: [Int32]) -> String
-}
-
 /// The UTF-8 bytes of the text as ids 0...255: a tokenizer-free codec for byte-level models.
 public struct UTF8ByteCodec: TextCodec {
     public init() {}
@@ -19,6 +13,11 @@ public struct UTF8ByteCodec: TextCodec {
     public func decode(_ ids: [Int32]) -> String {
         String(decoding: ids.compactMap { (0...255).contains($0) ? UInt8($0) : nil }, as: UTF8.self)
     }
+    /// Id 256 closes a response; 257 pads (byte models have a 258-token vocabulary).
+    public var eos: Int32 { 256 }
+    public var pad: Int32 { 257 }
+    /// The last user turn's bytes: byte models score plain continuations, with no chat template.
+    public func promptTokens(_ p: Prompt) -> [Int32] { encode(p.lastUserText) }
 }
 
 /// Contrastive Distillation (D2PO §4): R* = mean log-likelihood of the response under a larger

@@ -1,0 +1,123 @@
+import Foundation
+import Llama
+import Pipeline
+import Preference
+import RecipeSpec
+
+/// `ppo`: PPO as the Unpacking paper implements it (App. F.2, Tables 9–11), Table 10's variants as options.
+struct PPOStage: StageRunner {
+    static let trainerFields = ParameterSchema.fields(of: PPOTrainer.Parameters(), docs: ParameterDocs.ppo)
+
+    static let kind = StageKind(schema: StageSchema(
+        kind: "ppo", summary: "PPO against a reward model, value model initialised from it.", codeVersion: 1,
+        fields: [
+            FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the KL reference."),
+            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), doc: "Reward model scoring rollouts."),
+            FieldSchema("prompts", .stageRef(kinds: ["task_prompts", "prompt_set"]), doc: "Policy-training prompts."),
+        ] + trainerFields), runner: PPOStage(), parameters: PPOTrainer.Parameters.self, keys: trainerFields)
+
+    func run(_ context: NodeContext) throws {
+        let policy = try ModelArtifact.loadPolicy(from: context.input("policy"))
+        let rm = try ModelArtifact.loadRewardModel(from: context.input("reward_model"))
+        let params = try context.parameters(PPOTrainer.Parameters.self, keys: Self.trainerFields)
+        let prompts = try PreferenceArtifact.prompts(context.input("prompts"))
+        let start = Date()
+        let outcome = try PPOTrainer(params).train(policy: policy, reference: policy.copy(), rewardModel: rm,
+                                                   prompts: prompts, control: context.trainingControl(checkpointEvery: 10))
+        try savePolicy(policy, context: context, outcome: outcome, start: start)
+    }
+}
+
+/// `opo`: online DPO (D2PO §3.1), pairs labelled by a static reward model or the gold annotator.
+struct OPOStage: StageRunner {
+    static let trainerFields = ParameterSchema.fields(of: OPOTrainer.Parameters(), docs: ParameterDocs.opo)
+
+    static let kind = StageKind(schema: StageSchema(
+        kind: "opo", summary: "Online DPO: two samples per prompt, labelled by a static RM or gold, then a DPO step.",
+        codeVersion: 1,
+        fields: [
+            FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the reference."),
+            FieldSchema("prompts", .stageRef(kinds: ["task_prompts", "prompt_set"]), doc: "Policy-training prompts."),
+            FieldSchema("labeler", .choice(["reward_model", "gold"]), default: .string("reward_model"),
+                        doc: "Static reward model (OPO static RM) or the task's gold annotator (OPO gold)."),
+            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
+                        doc: "The static reward model, when labeler is reward_model."),
+            FieldSchema("task", .string, optional: true, doc: "Gold task, when labeler is gold."),
+        ] + trainerFields), runner: OPOStage(), parameters: OPOTrainer.Parameters.self, keys: trainerFields)
+
+    func run(_ context: NodeContext) throws {
+        let name = context.stage.name
+        let policy = try ModelArtifact.loadPolicy(from: context.input("policy"))
+        let params = try context.parameters(OPOTrainer.Parameters.self, keys: Self.trainerFields)
+        let labeler: OPOTrainer.Labeler
+        if try context.string("labeler") == "gold" {
+            guard let taskName = context.stage.config["task"]?.string else { throw StageError(name, "labeler gold needs 'task'") }
+            let task = try TaskRegistry.task(named: taskName)
+            labeler = .gold(GoldAnnotator(task: task, budget: params.goldBudget, seed: params.seed))
+        } else {
+            guard context.inputs["reward_model"] != nil else { throw StageError(name, "labeler reward_model needs 'reward_model'") }
+            labeler = .staticRewardModel(try ModelArtifact.loadRewardModel(from: context.input("reward_model")))
+        }
+        let prompts = try PreferenceArtifact.prompts(context.input("prompts"))
+        let start = Date()
+        let outcome = try OPOTrainer(params).train(policy: policy, reference: policy.copy(), labeler: labeler,
+                                                   prompts: prompts, control: context.trainingControl(checkpointEvery: 10))
+        try savePolicy(policy, context: context, outcome: outcome, start: start)
+    }
+}
+
+/// `d2po`: discriminator-guided DPO (D2PO Algorithm 1) with a gold budget.
+struct D2POStage: StageRunner {
+    static let trainerFields = ParameterSchema.fields(of: D2POTrainer.Parameters(), docs: ParameterDocs.d2po)
+
+    static let kind = StageKind(schema: StageSchema(
+        kind: "d2po", summary: "D2PO: silver labels from a discriminator, gold labels every round for it and the policy.",
+        codeVersion: 1,
+        fields: [
+            FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the reference."),
+            FieldSchema("prompts", .stageRef(kinds: ["task_prompts", "prompt_set"]), doc: "Policy-training prompts."),
+            FieldSchema("task", .string, doc: "Gold task: the annotator R*."),
+            FieldSchema("discriminator", .choice(["reward_model", "dpo", "self"]), default: .string("reward_model"),
+                        doc: "A Bradley–Terry RM, a separate DPO model, or the policy itself (§6.2)."),
+            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
+                        doc: "Initial discriminator when discriminator is reward_model."),
+            FieldSchema("dpo_model", .stageRef(kinds: policyKinds), optional: true,
+                        doc: "Initial discriminator when discriminator is dpo (its reference is `policy`)."),
+        ] + trainerFields), runner: D2POStage(), parameters: D2POTrainer.Parameters.self, keys: trainerFields)
+
+    func run(_ context: NodeContext) throws {
+        let name = context.stage.name
+        let policy = try ModelArtifact.loadPolicy(from: context.input("policy"))
+        let params = try context.parameters(D2POTrainer.Parameters.self, keys: Self.trainerFields)
+        let task = try TaskRegistry.task(named: context.string("task"))
+        let discriminator: D2POTrainer.Discriminator
+        switch try context.string("discriminator") {
+        case "reward_model":
+            guard context.inputs["reward_model"] != nil else { throw StageError(name, "discriminator reward_model needs 'reward_model'") }
+            discriminator = .rewardModel(try ModelArtifact.loadRewardModel(from: context.input("reward_model")))
+        case "dpo":
+            guard context.inputs["dpo_model"] != nil else { throw StageError(name, "discriminator dpo needs 'dpo_model'") }
+            discriminator = .dpo(try ModelArtifact.loadPolicy(from: context.input("dpo_model")), reference: policy.copy())
+        default:
+            discriminator = .selfPolicy
+        }
+        let annotator = GoldAnnotator(task: task, budget: params.goldBudget, seed: params.seed)
+        let prompts = try PreferenceArtifact.prompts(context.input("prompts"))
+        let start = Date()
+        let outcome = try D2POTrainer(params).train(policy: policy, reference: policy.copy(), discriminator: discriminator,
+                                                    annotator: annotator, prompts: prompts,
+                                                    control: context.trainingControl(checkpointEvery: 10))
+        try savePolicy(policy, context: context, outcome: outcome, start: start)
+    }
+}
+
+/// Saves a trained policy and its final metrics.
+func savePolicy(_ policy: Policy, context: NodeContext, outcome: TrainingOutcome, start: Date) throws {
+    guard let codec = policy.codec as? TokenizerCodec else { throw StageError(context.stage.name, "policy has no tokenizer") }
+    try ModelArtifact.save(model: policy.model, codec: codec, to: context.outputDirectory)
+    var summary = outcome.lastValues
+    summary["steps"] = Double(outcome.stepsDone)
+    summary["gold_used"] = Double(outcome.goldUsed)
+    summary["seconds"] = Date().timeIntervalSince(start)
+    context.reporter.summary(summary)
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Pipeline
+import Preference
+import RecipeSpec
+import Tensor
+
+/// `task_preferences`: pairs sampled from a policy on a task's train prompts, labelled by an annotator.
+///
+/// Two samples per prompt from the policy (the D2PO paper's offline data comes from the initial
+/// policy); pairs whose gold rewards tie are dropped when `drop_ties` is set, since they carry no label.
+struct TaskPreferencesStage: StageRunner {
+    static let kind = StageKind(schema: StageSchema(
+        kind: "task_preferences", summary: "Preference pairs sampled from a policy and labelled by an annotator.",
+        codeVersion: 1,
+        fields: [
+            FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Policy whose samples are compared."),
+            FieldSchema("task", .string, doc: "Gold task: prompts and R*."),
+            FieldSchema("size", .int, default: .int(1000), doc: "Training pairs to produce."),
+            FieldSchema("held_out", .int, default: .int(200), doc: "Held-out pairs (from held-out prompts) for accuracy."),
+            FieldSchema("annotator", .choice(["gold", "noisy"]), default: .string("gold"),
+                        doc: "Who labels: the task's gold annotator, or a simulated noisy one."),
+            FieldSchema("noise", .double, default: .double(0), doc: "Noisy annotator: probability of flipping a label."),
+            FieldSchema("length_bias", .double, default: .double(0),
+                        doc: "Noisy annotator: probability of preferring the longer response outright."),
+            FieldSchema("drop_ties", .bool, default: .bool(true), doc: "Drop pairs whose gold rewards are equal."),
+            FieldSchema("temperature", .double, default: .double(1.0), doc: "Sampling temperature."),
+            FieldSchema("top_p", .double, default: .double(1.0), doc: "Nucleus mass for sampling."),
+            FieldSchema("max_new_tokens", .int, default: .int(48), doc: "Longest sampled response in tokens."),
+            FieldSchema("seed", .int, default: .int(0), doc: "Seed of prompts, samples and annotator noise."),
+        ]), runner: TaskPreferencesStage())
+
+    func run(_ context: NodeContext) throws {
+        let task = try TaskRegistry.task(named: context.string("task"))
+        let policy = try ModelArtifact.loadPolicy(from: context.input("policy"))
+        let seed = UInt64(try context.int("seed"))
+        let annotator = try makeAnnotator(context, task: task, seed: seed)
+        let options = SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),
+                                      temperature: try context.double("temperature"),
+                                      topP: try context.double("top_p"), seed: seed)
+        let dropTies = try context.bool("drop_ties")
+        var stats = LabelStats()
+        let train = try collect(count: try context.int("size"), split: .train, task: task, policy: policy,
+                                annotator: annotator, options: options, dropTies: dropTies, stats: &stats, context: context)
+        let heldOut = try collect(count: try context.int("held_out"), split: .heldOut, task: task, policy: policy,
+                                  annotator: annotator, options: options, dropTies: dropTies, stats: &stats, context: context)
+        try JSONLines.write(train, to: context.outputDirectory.appendingPathComponent("pairs.jsonl"))
+        try JSONLines.write(heldOut, to: context.outputDirectory.appendingPathComponent("held_out.jsonl"))
+        context.reporter.summary(["pairs": Double(train.count), "held_out": Double(heldOut.count),
+                                  "ties_dropped": Double(stats.ties), "gold_agreement": stats.agreement,
+                                  "mean_gold_gap": stats.meanGap])
+    }
+
+    /// Samples rounds of two responses per prompt until `count` labelled pairs exist.
+    private func collect(count: Int, split: TaskSplit, task: any GoldTask, policy: Policy, annotator: any Annotator,
+                         options: SamplingOptions, dropTies: Bool, stats: inout LabelStats,
+                         context: NodeContext) throws -> [PreferencePair] {
+        var pairs: [PreferencePair] = []
+        var round: UInt64 = 0
+        while pairs.count < count {
+            guard round < 20 else {
+                throw StageError(context.stage.name, "only \(pairs.count) of \(count) pairs after 20 rounds: too many ties")
+            }
+            let prompts = task.prompts(count: count - pairs.count, split: split, seed: options.seed &+ round &* 7919)
+            var opts = options
+            opts.seed = options.seed &+ round
+            let samples = try Evaluation.sample(policy: policy, prompts: prompts, samplesPerPrompt: 2, options: opts)
+            for (i, prompt) in prompts.enumerated() where pairs.count < count {
+                let a = samples[2 * i].text, b = samples[2 * i + 1].text
+                let ra = task.reward(prompt: prompt, response: a), rb = task.reward(prompt: prompt, response: b)
+                if ra == rb { stats.ties += 1; if dropTies { continue } }
+                let label = try annotator.label(prompt: prompt, a, b)
+                let (chosen, rejected) = label == .first ? (a, b) : (b, a)
+                stats.record(agrees: (label == .first) == (ra >= rb), gap: abs(ra - rb))
+                pairs.append(PreferencePair(prompt: prompt, chosen: chosen, rejected: rejected, margin: abs(ra - rb)))
+            }
+            context.reporter.record(step: pairs.count, of: count, values: ["pairs": Double(pairs.count)])
+            round += 1
+        }
+        return pairs
+    }
+
+    private func makeAnnotator(_ context: NodeContext, task: any GoldTask, seed: UInt64) throws -> any Annotator {
+        switch try context.string("annotator") {
+        case "gold": return GoldAnnotator(task: task, budget: nil, seed: seed)
+        default:
+            return try SimulatedAnnotator(task: task, noiseRate: try context.double("noise"),
+                                      lengthBias: try context.double("length_bias"), seed: seed)
+        }
+    }
+}
+
+/// Counts kept while labelling.
+struct LabelStats {
+    var ties = 0
+    var labelled = 0
+    var agreeing = 0
+    var gapSum = 0.0
+
+    mutating func record(agrees: Bool, gap: Double) {
+        labelled += 1
+        if agrees { agreeing += 1 }
+        gapSum += gap
+    }
+
+    var agreement: Double { labelled == 0 ? 0 : Double(agreeing) / Double(labelled) }
+    var meanGap: Double { labelled == 0 ? 0 : gapSum / Double(labelled) }
+}
+
+/// `task_prompts`: prompts of a task for policy training.
+struct TaskPromptsStage: StageRunner {
+    static let kind = StageKind(schema: StageSchema(
+        kind: "task_prompts", summary: "Prompts drawn from a gold task, for online training.", codeVersion: 1,
+        fields: [
+            FieldSchema("task", .string, doc: "Gold task."),
+            FieldSchema("size", .int, default: .int(1024), doc: "Number of prompts."),
+            FieldSchema("split", .choice(["train", "held_out"]), default: .string("train"), doc: "Which prompt pool."),
+            FieldSchema("seed", .int, default: .int(0), doc: "Seed of the draw."),
+        ]), runner: TaskPromptsStage())
+
+    func run(_ context: NodeContext) throws {
+        let task = try TaskRegistry.task(named: context.string("task"))
+        let split = TaskSplit(rawValue: try context.string("split")) ?? .train
+        let prompts = task.prompts(count: try context.int("size"), split: split, seed: UInt64(try context.int("seed")))
+        try JSONLines.write(prompts, to: context.outputDirectory.appendingPathComponent("prompts.jsonl"))
+        context.reporter.summary(["prompts": Double(prompts.count)])
+    }
+}
+
+/// Readers of the preference and prompt artifacts.
+enum PreferenceArtifact {
+    static func pairs(_ dir: URL) throws -> [PreferencePair] {
+        try JSONLines.read(PreferencePair.self, from: dir.appendingPathComponent("pairs.jsonl"))
+    }
+
+    static func heldOut(_ dir: URL) throws -> [PreferencePair] {
+        let url = dir.appendingPathComponent("held_out.jsonl")
+        return FileManager.default.fileExists(atPath: url.path) ? try JSONLines.read(PreferencePair.self, from: url) : []
+    }
+
+    static func prompts(_ dir: URL) throws -> [Prompt] {
+        try JSONLines.read(Prompt.self, from: dir.appendingPathComponent("prompts.jsonl"))
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Llama
+import Pipeline
+import Preference
+import RecipeSpec
+
+/// `sft`: a policy trained on a task's demonstrations, loss on response tokens only; from scratch
+/// (a new model of the given shape over a `tokenizer` stage) or continuing an earlier policy (`init`).
+struct SFTStage: StageRunner {
+    static let trainerFields = ParameterSchema.fields(of: SFTTrainer.Parameters(), docs: ParameterDocs.sft)
+
+    static let kind = StageKind(schema: StageSchema(
+        kind: "sft", summary: "Supervised fine-tuning on a task's demonstrations (response tokens only).", codeVersion: 1,
+        fields: [
+            FieldSchema("task", .string, doc: "Gold task whose demonstrations are the training data."),
+            FieldSchema("tokenizer", .stageRef(kinds: ["tokenizer"]), optional: true,
+                        doc: "Tokenizer stage for a model trained from scratch."),
+            FieldSchema("init", .stageRef(kinds: policyKinds), optional: true,
+                        doc: "Policy to continue from instead of a new model."),
+            FieldSchema("examples", .int, default: .int(4000), doc: "Demonstrations drawn from the task."),
+            FieldSchema("d_model", .int, default: .int(64), doc: "Width of a new model's residual stream."),
+            FieldSchema("layers", .int, default: .int(2), doc: "Transformer blocks of a new model."),
+            FieldSchema("heads", .int, default: .int(4), doc: "Query heads of a new model."),
+            FieldSchema("kv_heads", .int, default: .int(2), doc: "Key/value heads of a new model (grouped-query attention)."),
+            FieldSchema("hidden", .int, default: .int(176), doc: "SwiGLU inner width of a new model."),
+            FieldSchema("max_seq_len", .int, default: .int(128), doc: "Longest sequence (prompt + response) of a new model."),
+            FieldSchema("model_seed", .int, default: .int(0), doc: "Seed of a new model's initial weights."),
+        ] + trainerFields), runner: SFTStage(), parameters: SFTTrainer.Parameters.self, keys: trainerFields)
+
+    func run(_ context: NodeContext) throws {
+        let name = context.stage.name
+        let task = try TaskRegistry.task(named: context.string("task"))
+        let policy: Policy
+        if let initDir = context.inputs["init"] {
+            policy = try ModelArtifact.loadPolicy(from: initDir)
+        } else if let tokDir = context.inputs["tokenizer"] {
+            let codec = try TokenizerArtifact.load(from: tokDir)
+            let config = LlamaConfig(
+                vocabSize: codec.tokenizer.vocabSize, dModel: try context.int("d_model"), nLayers: try context.int("layers"),
+                nHeads: try context.int("heads"), nKVHeads: try context.int("kv_heads"), hidden: try context.int("hidden"),
+                maxSeqLen: try context.int("max_seq_len"), ropeBase: 10_000, normEps: 1e-5, tiedEmbeddings: true)
+            if let problem = config.problems.first { throw StageError(name, problem) }
+            let model = LlamaModel(config: config, head: .lm, seed: UInt64(try context.int("model_seed")))
+            policy = try Policy(model: model, codec: codec)
+        } else {
+            throw StageError(name, "set either 'tokenizer' (train from scratch) or 'init' (continue a policy)")
+        }
+        guard let codec = policy.codec as? TokenizerCodec else { throw StageError(name, "policy has no tokenizer") }
+        let params = try context.parameters(SFTTrainer.Parameters.self, keys: Self.trainerFields)
+        let examples = task.demonstrations(count: try context.int("examples"), seed: params.seed)
+        let start = Date()
+        let outcome = try SFTTrainer(params).train(policy: policy, examples: examples, control: context.trainingControl())
+        try ModelArtifact.save(model: policy.model, codec: codec, to: context.outputDirectory)
+        var summary = outcome.lastValues
+        summary["steps"] = Double(outcome.stepsDone)
+        summary["seconds"] = Date().timeIntervalSince(start)
+        summary["parameters"] = Double(policy.model.parameters.reduce(0) { $0 + $1.count })
+        context.reporter.summary(summary)
+    }
+}

@@ -1,1 +1,0 @@
-// The Stages target; its code lands here.

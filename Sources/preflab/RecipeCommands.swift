@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import RecipeSpec
+import Stages
+
+/// Loads a recipe against the registered stage kinds, turning recipe errors into a clean exit.
+func loadRecipe(_ options: RecipeOptions) throws -> ResolvedRecipe {
+    try RecipeLoader(catalog: StageKinds.catalog).load(file: options.recipe, overrides: options.overrides)
+}
+
+/// `preflab run`: executes a recipe's graph, reusing every finished node, then writes its table.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a recipe end to end, reusing cached nodes.")
+
+    @OptionGroup var recipe: RecipeOptions
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "Nodes run at once.")
+    var jobs: Int = 1
+
+    @Option(help: "Where the table goes: <results>/<recipe name>/.")
+    var results: String = "Results"
+
+    @Option(help: "Threads for the engine (BLAS and parallel loops).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let resolved = try loadRecipe(recipe)
+        let graph = try PipelineGraph(recipe: resolved, catalog: StageKinds.catalog)
+        let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store))
+        StageKinds.configureEngine(threads: threads)
+        let executor = Executor(store: artifacts, runners: StageKinds.runners, jobs: jobs,
+                                display: TerminalProgressDisplay())
+        let report = try executor.run(graph)
+        for failure in report.failures {
+            FileHandle.standardError.write(Data("failed: \(failure.stage) (\(failure.kind)) — log: \(artifacts.logFile(for: failure.hash).path)\n".utf8))
+        }
+        guard report.succeeded else { throw ExitCode(1) }
+        print("ran \(report.ranCount) of \(report.nodes.count) nodes in \(String(format: "%.1f", report.wallSeconds)) s")
+        if resolved.table != nil {
+            let command = (["preflab"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+            let paper = resolved.table?.paper.map {
+                URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: resolved.file).deletingLastPathComponent())
+            }
+            let table = try TableBuilder.build(recipe: resolved, graph: graph, store: artifacts, command: command,
+                                               paperCSV: paper)
+            let dir = URL(fileURLWithPath: results).appendingPathComponent(resolved.name)
+            _ = try table.write(to: dir)
+            print(table.markdown)
+            print("table written to \(dir.path)/")
+        }
+    }
+}
+
+/// `preflab resolve`: the fully resolved recipe, one YAML document per matrix cell.
+struct Resolve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the fully resolved recipe (defaults, extends, matrix).")
+
+    @OptionGroup var recipe: RecipeOptions
+
+    func run() throws {
+        print(RecipeRenderer.yaml(try loadRecipe(recipe)), terminator: "")
+    }
+}
+
+/// `preflab plan`: the pipeline graph, with cached nodes marked.
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a recipe's pipeline graph and which nodes are cached.")
+
+    @OptionGroup var recipe: RecipeOptions
+    @OptionGroup var store: StoreOptions
+
+    @Flag(help: "Print Graphviz DOT instead of a text tree.")
+    var dot = false
+
+    func run() throws {
+        let graph = try PipelineGraph(recipe: try loadRecipe(recipe), catalog: StageKinds.catalog)
+        let artifacts = try? ArtifactStore(root: URL(fileURLWithPath: store.store))
+        print(dot ? PlanRenderer.dot(graph: graph, store: artifacts) : PlanRenderer.text(graph: graph, store: artifacts),
+              terminator: "")
+    }
+}
+
+/// `preflab diff`: a semantic diff of two resolved recipes and the nodes the second would recompute.
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare two recipes: changed keys, matrix cells, and nodes that would be recomputed.",
+        discussion: "Exits 0 when the resolved recipes are equal, 1 when they differ.")
+
+    @Argument(help: "The first recipe.") var a: String
+    @Argument(help: "The second recipe.") var b: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override applied to both (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    func run() throws {
+        let loader = RecipeLoader(catalog: StageKinds.catalog)
+        let ra = try loader.load(file: a, overrides: overrides), rb = try loader.load(file: b, overrides: overrides)
+        let diff = RecipeDiff.between(ra, rb)
+        let recompute = nodesToRecompute(from: try PipelineGraph(recipe: ra, catalog: StageKinds.catalog),
+                                         to: try PipelineGraph(recipe: rb, catalog: StageKinds.catalog))
+        if diff.isEmpty && recompute.isEmpty {
+            print("recipes are equal")
+            return
+        }
+        print(diff.render(), terminator: "")
+        print("nodes to recompute (\(recompute.count)):")
+        for n in recompute { print("  \(n.shortHash)  \(n.kind)  \(n.stage.name)") }
+        throw ExitCode(1)
+    }
+}

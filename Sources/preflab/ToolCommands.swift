@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import Preference
+import RecipeSpec
+import Stages
+
+/// `preflab validate`: checks every recipe (and dataset entry) under the given paths.
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check recipes: schema, references, graph and trainer parameters.",
+        discussion: "Folders are searched for *.yaml. Files under a 'base' folder are partial recipes used by extends; files under 'datasets' are dataset catalogue entries and are checked as such.")
+
+    @Argument(help: "Recipe files or folders.")
+    var paths: [String] = ["Recipes"]
+
+    func run() throws {
+        var failures = 0, checked = 0
+        for file in try RecipeFiles.find(paths) {
+            checked += 1
+            for problem in RecipeFiles.problems(file) {
+                failures += 1
+                print(problem)
+            }
+        }
+        print("\(checked) recipes checked, \(failures) problems")
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Finding and checking recipe files.
+enum RecipeFiles {
+    /// Every recipe file under `paths`, sorted, skipping partial (`base/`) and catalogue (`datasets/`) files.
+    static func find(_ paths: [String]) throws -> [String] {
+        var files: [String] = []
+        let fm = FileManager.default
+        for path in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw ValidationError("no such path '\(path)'") }
+            guard isDir.boolValue else { files.append(path); continue }
+            let items = (fm.enumerator(atPath: path)?.allObjects as? [String]) ?? []
+            for item in items where item.hasSuffix(".yaml") || item.hasSuffix(".yml") {
+                let parts = item.split(separator: "/")
+                if parts.contains("base") || parts.contains("datasets") { continue }
+                files.append((path as NSString).appendingPathComponent(item))
+            }
+        }
+        return files.sorted()
+    }
+
+    /// Problems of one recipe file: recipe errors, graph errors, and trainer parameters that do not decode.
+    static func problems(_ file: String, overrides: [String] = []) -> [String] {
+        do {
+            let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: file, overrides: overrides)
+            _ = try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog)
+            return StageKinds.check(recipe).map { "\(file): \($0)" }
+        } catch let e as RecipeErrors {
+            return e.errors.map(\.description)
+        } catch {
+            return ["\(file): \(error)"]
+        }
+    }
+}
+
+/// `preflab stages`: the registered stage kinds and their fields.
+struct StagesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stages", abstract: "List stage kinds and their fields.")
+
+    @Argument(help: "Show only these kinds.")
+    var kinds: [String] = []
+
+    func validate() throws {
+        let known = StageKinds.catalog.kinds
+        for k in kinds where !known.contains(k) {
+            let hint = didYouMean(k, among: known).map { "; did you mean '\($0)'?" } ?? ""
+            throw ValidationError("unknown stage kind '\(k)'\(hint)")
+        }
+    }
+
+    func run() throws {
+        for kind in StageKinds.all where kinds.isEmpty || kinds.contains(kind.schema.kind) {
+            print(StageDocs.render(kind.schema))
+        }
+    }
+}
+
+/// `preflab gc`: removes store entries no listed recipe references.
+struct GC: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Remove artifacts that no given recipe references.")
+
+    @Argument(help: "Recipes (files or folders) whose nodes are kept.")
+    var paths: [String] = ["Recipes"]
+
+    @OptionGroup var store: StoreOptions
+
+    @Flag(help: "Also keep the nodes of each recipe's smoke scale.")
+    var keepSmoke = false
+
+    func run() throws {
+        var keep = Set<String>()
+        let loader = RecipeLoader(catalog: StageKinds.catalog)
+        for file in try RecipeFiles.find(paths) {
+            for overrides in keepSmoke ? [[], ["scale=smoke"]] : [[]] {
+                guard let recipe = try? loader.load(file: file, overrides: overrides) else { continue }
+                keep.formUnion(try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog).nodes.map(\.hash))
+            }
+        }
+        let report = try ArtifactStore(root: URL(fileURLWithPath: store.store)).gc(keeping: keep)
+        print("kept \(keep.count) nodes; removed \(report.removedObjects.count) artifacts, \(report.removedResume.count) resume folders, \(report.removedTemporaries.count) temporaries")
+    }
+}
+
+/// `preflab data`: the dataset catalogue.
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "data", abstract: "Inspect and validate the dataset catalogue.",
+                                                    subcommands: [Inspect.self, ValidateData.self])
+
+    struct CatalogOptions: ParsableArguments {
+        @Option(help: "The catalogue folder (one YAML per dataset).")
+        var catalog: String = "Recipes/datasets"
+
+        func open() throws -> DatasetCatalog { try DatasetCatalog(directory: URL(fileURLWithPath: catalog)) }
+    }
+
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Counts, length histograms, skipped rows and examples of one dataset.")
+
+        @Argument(help: "Dataset name (a file in the catalogue, without .yaml).")
+        var name: String
+
+        @OptionGroup var options: CatalogOptions
+
+        @Option(help: "Examples to show.")
+        var examples: Int = 3
+
+        @Option(help: "Seed of downsampling and the held-out split.")
+        var seed: UInt64 = 0
+
+        func run() throws {
+            print(DatasetInspector.render(try options.open().load(name, seed: seed), examples: examples))
+        }
+    }
+
+    struct ValidateData: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "validate", abstract: "Load every catalogue entry and report problems.")
+
+        @OptionGroup var options: CatalogOptions
+
+        func run() throws {
+            var bad = 0
+            for (name, result) in try options.open().validateAll() {
+                switch result {
+                case .success(let report): print("ok    \(name): \(report.kept) rows kept of \(report.rowsRead)")
+                case .failure(let error): bad += 1; print("FAIL  \(name): \(error)")
+                }
+            }
+            if bad > 0 { throw ExitCode(1) }
+        }
+    }
+}
