@@ -6,8 +6,6 @@ public enum PolicyError: Error, CustomStringConvertible, Equatable {
     case wrongHead(role: String, expected: String)
     /// The model's window cannot hold even one prompt token plus one response token.
     case windowTooSmall(maxSeqLen: Int, needed: Int)
-    /// The tokenizer lacks the token that must end every response.
-    case missingSpecialToken(String)
 
     public var description: String {
         switch self {
@@ -17,8 +15,6 @@ public enum PolicyError: Error, CustomStringConvertible, Equatable {
             return "the \(role) model must have a \(expected) head"
         case let .windowTooSmall(m, n):
             return "model maxSeqLen \(m) is too small: at least \(n) tokens are needed"
-        case .missingSpecialToken(let t):
-            return "the tokenizer has no id for the chat template's end-of-turn token '\(t)' and no EOS token"
         }
     }
 }
