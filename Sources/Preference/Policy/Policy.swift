@@ -127,10 +127,14 @@ public final class Policy {
     }
 
     /// Samples one response per prompt; `rng` is the only randomness.
+    ///
+    /// Prompt and response share the model window: the response gets `maxNewTokens` when that fits beside
+    /// the longest prompt, and never less than half the window; prompts are cut on the left to fit.
     public func sample(_ prompts: [[Int32]], maxNewTokens: Int, temperature: Float, topP: Float,
                        rng: inout SeededRandom) -> [Sample] {
         let window = model.config.maxSeqLen
-        let newTokens = max(1, min(maxNewTokens, window - 1))
+        let longest = prompts.map(\.count).max() ?? 0
+        let newTokens = max(1, min(maxNewTokens, max(window - longest, window / 2), window - 1))
         let fitted = prompts.map { Array($0.suffix(window - newTokens)) }
         let generated = model.generate(prompts: fitted, maxNewTokens: newTokens, temperature: temperature,
                                        topP: topP, eos: codec.eos, rng: &rng)
