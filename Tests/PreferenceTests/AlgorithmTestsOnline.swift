@@ -210,6 +210,25 @@ final class AlgorithmTestsOnline: XCTestCase {
         XCTAssertNotEqual(a, Toy.weights(Toy.sftPolicy.model))
     }
 
+    func testSFTAndRewardModelResumeAreBitIdentical() throws {
+        var sft = SFTTrainer.Parameters()
+        sft.learningRate = 1e-2
+        sft.batchSize = 8
+        let demos = Toy.task.demonstrations(count: 40, seed: 31)
+        let (a, b) = try interruptedAndResumed(stopAt: 7, { m, control in
+            try SFTTrainer(sft).train(policy: Policy(model: m, codec: ByteCodec()), examples: demos, control: control)
+        }, fresh: { Toy.policy(seed: 4).model })
+        XCTAssertEqual(a, b)
+        var rm = RewardModelTrainer.Parameters()
+        rm.learningRate = 3e-3
+        rm.batchSize = 8
+        let pairs = Toy.countPairs(count: 40, seed: 32)
+        let (c, d) = try interruptedAndResumed(stopAt: 3, { m, control in
+            try RewardModelTrainer(rm).train(rewardModel: RewardModel(model: m, codec: ByteCodec()), pairs: pairs, control: control)
+        }, fresh: { Toy.rewardModel(seed: 5).model })
+        XCTAssertEqual(c, d)
+    }
+
     func testPPOResumeIsBitIdentical() throws {
         var p = ppoParameters()
         p.epochs = 1
