@@ -48,12 +48,16 @@ let package = Package(
                           dependencies: ["Stages", "Pipeline", "RecipeSpec",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
+        // Engine throughput runner (benchmarks/README.md); not part of the preflab product.
+        .executableTarget(name: "EngineBench", dependencies: ["Llama", "Tensor"], path: "benchmarks/EngineBench",
+                          swiftSettings: strict),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "Tensor"], resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Tensor"], swiftSettings: strict),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor"], swiftSettings: strict),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], swiftSettings: strict),
+        .testTarget(name: "PretrainedTests", dependencies: ["Llama", "Checkpoint", "Tokenizer", "Tensor"], resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "PreferenceTests", dependencies: ["Preference", "Llama", "Tokenizer"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecipeSpecTests", dependencies: ["RecipeSpec"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec"], swiftSettings: strict),

@@ -5,7 +5,8 @@ import Foundation
 /// Encoding: special tokens written in the text are matched first (longest first) and map to their
 /// ids; the rest is cut by `preTokenizer` and each piece's bytes are merged by rank, lowest first,
 /// leftmost on ties (HF `tokenizers` and llama.cpp agree on this order). Decoding concatenates
-/// each token's bytes, so `decodeBytes(encode(bytes: b)) == b` for every byte string `b`.
+/// each token's bytes, so `decodeBytes(encode(bytes: b)) == b` for every byte string `b` whose bytes
+/// all have tokens (always true for trained tokenizers; see `missingByteTokens`).
 /// Ids need not be contiguous; `vocabSize` is one past the largest id, and missing ids decode to "".
 public final class BPETokenizer: Sendable {
     /// Token string for each id: byte-level characters ("Ġthe") or the special token as written.
@@ -24,8 +25,8 @@ public final class BPETokenizer: Sendable {
     public let pad: Int32?
     /// How text is cut into pieces before merging.
     public let preTokenizer: PreTokenizer
-    /// Bytes that have no single-byte token; such bytes encode to `unk`, or are dropped when `unk` is nil.
-    /// `load` refuses vocabularies with missing bytes, so this is empty for every loaded tokenizer.
+    /// Bytes that have no single-byte token; such bytes encode to `unk`, or are dropped when `unk` is nil
+    /// (as HF `tokenizers` and llama.cpp do). Empty for trained tokenizers; SmolLM2 lacks 21 bytes.
     public let missingByteTokens: [UInt8]
     /// Merge rules naming a token that is not in the vocabulary (ignored); `load` refuses them.
     public let invalidMerges: [Int]

@@ -96,11 +96,11 @@ extension BPETokenizer {
         return tokenizer
     }
 
-    /// Throws when a byte has no token or a merge names an unknown token.
+    /// Throws when a merge names an unknown token.
+    ///
+    /// Bytes without a single-byte token are allowed (SmolLM2 lacks 0xC0, 0xC1 and a few control
+    /// bytes): like HF `tokenizers` and llama.cpp, `encode` drops them (or maps them to `unk`).
     func validate(source: String) throws {
-        if !missingByteTokens.isEmpty && unk == nil {
-            throw TokenizerError(file: source, problem: "no single-byte token for bytes \(missingByteTokens.prefix(8).map { String($0) }.joined(separator: ", "))\(missingByteTokens.count > 8 ? ", ..." : ""): not a byte-level BPE vocabulary")
-        }
         if let first = invalidMerges.first {
             let (a, b) = merges[first]
             throw TokenizerError(file: source, problem: "\(invalidMerges.count) merge(s) name tokens not in the vocabulary, first at rank \(first): \"\(a)\" + \"\(b)\"")

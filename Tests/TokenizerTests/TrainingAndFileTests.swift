@@ -91,7 +91,7 @@ final class TrainingAndFileTests: XCTestCase {
         }
         try expectError("[1, 2]", "not a JSON object")
         try expectError("{\"model\": {\"type\": \"WordPiece\"}}", "not BPE")
-        try expectError("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}", "no single-byte token")
+        try expectError("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a b\"]}}", "name tokens not in the vocabulary")
         try expectError("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": \"x\"}, \"merges\": []}}", "\"a\"")
         XCTAssertThrowsError(try BPETokenizer.load(from: dir.appendingPathComponent("absent.json")))
     }
