@@ -28,7 +28,7 @@ public enum TableBuilder {
             var entry = grouped[key] ?? TableCell(row: row, column: column, values: [], mean: nil, std: nil,
                                                   nodes: [], missing: [], paper: nil)
             if let node = graph.node(cellIndex: i, stage: stage),
-               let value = store.summary(for: node.hash)?[metric] {
+               let value = store.summary(for: node.hash)?[cellMetric(metric, cell)] {
                 entry.values.append(value)
                 entry.nodes.append(node.hash)
             } else {
@@ -157,6 +157,15 @@ public enum TableBuilder {
     /// Row or column label: the cell's values of `axes`, joined by ` / `.
     static func label(_ cell: RecipeCell, _ axes: [String]) -> String {
         axes.map { axis in cell.matrix.first { $0.axis == axis }.map { "\($0.value)" } ?? "" }.joined(separator: " / ")
+    }
+
+    /// The metric name of one cell: `{axis}` in the value stands for that cell's value of the axis,
+    /// so one table can show several metrics of a stage (e.g. `eval.{category}` with a `category` axis).
+    static func cellMetric(_ template: String, _ cell: RecipeCell) -> String {
+        guard template.contains("{") else { return template }
+        var out = template
+        for m in cell.matrix { out = out.replacingOccurrences(of: "{\(m.axis)}", with: m.value.description) }
+        return out
     }
 
     static func splitValue(_ value: String, recipe: ResolvedRecipe) throws -> (String, String) {

@@ -64,7 +64,7 @@ struct RewardAccuracyStage: StageRunner {
         codeVersion: 1,
         fields: [
             FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), doc: "Reward model to evaluate."),
-            FieldSchema("preferences", .stageRef(kinds: ["task_preferences", "dataset"]), doc: "Pairs (held-out split used)."),
+            FieldSchema("preferences", .stageRef(kinds: preferenceKinds), doc: "Pairs (held-out split used)."),
         ]), runner: RewardAccuracyStage())
 
     func run(_ context: NodeContext) throws {

@@ -11,7 +11,7 @@ struct RewardModelStage: StageRunner {
     static let kind = StageKind(schema: StageSchema(
         kind: "reward_model", summary: "Bradley–Terry reward model: scalar head on the last token.", codeVersion: 1,
         fields: [
-            FieldSchema("preferences", .stageRef(kinds: ["task_preferences", "dataset"]), doc: "Training pairs."),
+            FieldSchema("preferences", .stageRef(kinds: preferenceKinds), doc: "Training pairs."),
             FieldSchema("init", .stageRef(kinds: policyKinds), doc: "Policy whose body initialises the model."),
             FieldSchema("head_seed", .int, default: .int(0), doc: "Seed of the new scalar head."),
         ] + trainerFields), runner: RewardModelStage(), parameters: RewardModelTrainer.Parameters.self, keys: trainerFields)
@@ -43,7 +43,7 @@ struct DPOStage: StageRunner {
         kind: "dpo", summary: "DPO (and IPO, conservative DPO, SimPO via `loss.kind`) on offline pairs.", codeVersion: 1,
         fields: [
             FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the reference."),
-            FieldSchema("preferences", .stageRef(kinds: ["task_preferences", "dataset"]), doc: "Training pairs."),
+            FieldSchema("preferences", .stageRef(kinds: preferenceKinds), doc: "Training pairs."),
         ] + trainerFields), runner: DPOStage(), parameters: DPOTrainer.Parameters.self, keys: trainerFields)
 
     func run(_ context: NodeContext) throws {

@@ -106,3 +106,6 @@ enum StageConfig {
 
 /// Kinds that produce a policy (an LM-head model with its tokenizer).
 let policyKinds = ["sft", "dpo", "ppo", "opo", "d2po"]
+
+/// Kinds that produce preference pairs (`pairs.jsonl`, `held_out.jsonl`).
+let preferenceKinds = ["task_preferences", "world_preferences", "dataset"]
