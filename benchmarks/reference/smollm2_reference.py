@@ -37,7 +37,11 @@ TOKENIZER_CASES = [
     "def f(x):\n    return x**2  # square",
     "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
     "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n",
+    # Unicode stress: combining marks, NBSP, line separator, curly apostrophe, ZWJ emoji, flags, scripts.
+    "e\u0301clair \u00a0nbsp\u2028line Ⅳ x² ’s ''S नमस्ते สวัสดี مرحبا ١٢٣ 👩\u200d👩\u200d👧 🇫🇷\r\n\t\t end",
 ]
+GSM8K = [os.path.join(ROOT, "..", "shared", "data", "gsm8k", "test.jsonl"), "/work/shared/data/gsm8k/test.jsonl"]
+GSM8K_ROWS = 40  # question + "\n" + answer of the first rows: a longer, realistic tokenizer case
 # (HF name, GGUF name, row in HF order): the first 8 values of these rows go into the golden file.
 TENSOR_SAMPLES = [
     ("model.embed_tokens.weight", "token_embd.weight", 504),
@@ -234,7 +238,13 @@ def main():
     g = Gguf(model_path)
     cross_check_with_gguf_package(model_path, g)
     tok = hf_tokenizer(g.meta)
-    cases = [{"text": t, "ids": tok.encode(t).ids} for t in TOKENIZER_CASES]
+    texts = list(TOKENIZER_CASES)
+    gsm = next((p for p in GSM8K if os.path.exists(p)), None)
+    if gsm is None:
+        raise SystemExit("shared/data/gsm8k/test.jsonl not found (looked in " + ", ".join(GSM8K) + ")")
+    rows = [json.loads(line) for line in open(gsm, encoding="utf-8").readlines()[:GSM8K_ROWS]]
+    texts += [r["question"] + "\n" + r["answer"] for r in rows]
+    cases = [{"text": t, "ids": tok.encode(t).ids} for t in texts]
     for c in cases:
         assert tok.decode(c["ids"], skip_special_tokens=False) == c["text"], c
     model = Model(g)
