@@ -20,7 +20,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         // Engine: COpenBLAS <- Tensor <- Llama, Optim, Checkpoint; Tokenizer stands alone.
@@ -38,8 +37,7 @@ let package = Package(
                 swiftSettings: strict),
         // Recipes: never import compute code.
         .target(name: "RecipeSpec",
-                dependencies: [.product(name: "Yams", package: "Yams"),
-                               .product(name: "Collections", package: "swift-collections")],
+                dependencies: [.product(name: "Yams", package: "Yams")],
                 swiftSettings: strict),
         .target(name: "Pipeline", dependencies: ["RecipeSpec"], swiftSettings: strict),
         .target(name: "PipelineFakes", dependencies: ["Pipeline", "RecipeSpec"], swiftSettings: strict),
@@ -47,8 +45,11 @@ let package = Package(
         .target(name: "Stages", dependencies: ["Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],
                 swiftSettings: strict),
         .executableTarget(name: "preflab",
-                          dependencies: ["Stages", "Pipeline", "RecipeSpec",
+                          dependencies: ["Stages", "Pipeline", "RecipeSpec", "Llama", "Tensor",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: strict),
+        // Engine throughput runner (benchmarks/README.md); not part of the preflab product.
+        .executableTarget(name: "EngineBench", dependencies: ["Llama", "Tensor"], path: "benchmarks/EngineBench",
                           swiftSettings: strict),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),

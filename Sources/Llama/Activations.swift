@@ -27,6 +27,7 @@ final class Activations {
     private var capacity: Int
 
     private(set) var b = 0, t = 0
+    private(set) var scratchWorkers = 1  // workers attScratch was sized for
     var tokens: [Int32] = []          // (B, T) of the last forward
     var lengths: [Int] = []           // (B)
     var layers: [LayerActs] = []      // nLayers entries (all equal when !full)
@@ -44,6 +45,7 @@ final class Activations {
     var dgate: UnsafeMutablePointer<Float>  // (B, T, Hd)
     var dup: UnsafeMutablePointer<Float>    // (B, T, Hd)
     var dh: UnsafeMutablePointer<Float>     // (B, T, Hd)
+    var attScratch: UnsafeMutablePointer<Float>  // (workers, T, T) per-worker attention backward rows
 
     init(config: LlamaConfig, full: Bool) {
         self.config = config
@@ -52,7 +54,7 @@ final class Activations {
         arena = .allocate(capacity: 1)
         xout = arena; rstdF = arena; xnF = arena; logits = arena
         dres = arena; dxn = arena; dq = arena; dk = arena; dv = arena; dy = arena
-        dgate = arena; dup = arena; dh = arena
+        dgate = arena; dup = arena; dh = arena; attScratch = arena
     }
 
     deinit { arena.deallocate() }
@@ -68,6 +70,7 @@ final class Activations {
         _ = layout(b: b, t: t, lmHead: lmHead, base: arena)
         self.b = b
         self.t = t
+        scratchWorkers = Threads.count
     }
 
     /// Computes offsets; with a base, also assigns the pointers. Returns the floats needed.
@@ -88,7 +91,7 @@ final class Activations {
         let xo = take(n * C), rf = take(n), xnf = take(n * C), lg = take(lmHead ? n * c.vocabSize : n)
         var scratch: [UnsafeMutablePointer<Float>] = []
         if full {
-            for size in [n * C, n * C, n * C, n * KVD, n * KVD, n * C, n * Hd, n * Hd, n * Hd] {
+            for size in [n * C, n * C, n * C, n * KVD, n * KVD, n * C, n * Hd, n * Hd, n * Hd, Threads.count * t * t] {
                 scratch.append(take(size))
             }
         }
@@ -98,6 +101,7 @@ final class Activations {
         if full {
             dres = scratch[0]; dxn = scratch[1]; dq = scratch[2]; dk = scratch[3]; dv = scratch[4]
             dy = scratch[5]; dgate = scratch[6]; dup = scratch[7]; dh = scratch[8]
+            attScratch = scratch[9]
         }
         return off
     }

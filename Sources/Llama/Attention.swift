@@ -1,5 +1,8 @@
 import Tensor
 
+/// Rows per causal block: a block of queries only multiplies the keys up to its last row.
+let attentionBlock = 64
+
 /// Causal grouped-query attention for one query row over `n` keys (positions 0..<n).
 /// q (hd), keys/values rows of hd at stride `stride`; att (n) gets probabilities; y (hd) the output.
 @inline(__always)
@@ -12,24 +15,34 @@ func attendRow(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointe
 }
 
 extension LlamaModel {
-    /// y (B, T, C), att (B, H, T, T) from q (B, T, C), k, v (B, T, KVD). Rows at t >= length are zero.
+    /// y (B, T, C), att (B, H, T, T) from q (B, T, C), k, v (B, T, KVD). Rows at t >= length: y = 0,
+    /// att undefined. Work is split over (batch, head); each head's products are single-threaded GEMMs.
     func attentionForward(_ a: LayerActs, b B: Int, t T: Int, lengths: [Int]) {
         let c = config, H = c.nHeads, hd = c.headDim, C = c.dModel, KVD = c.kvDim
         let rep = H / c.nKVHeads, scale = 1 / Float(hd).squareRoot()
-        parallelFor(B * H) { bh in
-            let b = bh / H, h = bh % H, g = h / rep, len = lengths[b]
-            let att = a.att + bh * T * T
-            let kBase = a.k + b * T * KVD + g * hd, vBase = a.v + b * T * KVD + g * hd
-            for i in 0..<T {
-                let row = att + i * T, y = a.y + (b * T + i) * C + h * hd
-                if i >= len {
-                    row.update(repeating: 0, count: T)
-                    y.update(repeating: 0, count: hd)
-                    continue
+        parallelChunks(B * H) { _, range in
+            for bh in range {
+                let b = bh / H, h = bh % H, g = h / rep, len = lengths[b]
+                let att = a.att + bh * T * T                   // (T, T)
+                let q = a.q + b * T * C + h * hd               // (T, hd) at stride C
+                let k = a.k + b * T * KVD + g * hd, v = a.v + b * T * KVD + g * hd  // (T, hd) at stride KVD
+                let y = a.y + b * T * C + h * hd               // (T, hd) at stride C
+                for r0 in stride(from: 0, to: len, by: attentionBlock) {
+                    let r1 = min(r0 + attentionBlock, len)
+                    gemm(transA: false, transB: true, m: r1 - r0, n: r1, k: hd, alpha: scale,
+                         q + r0 * C, lda: C, k, ldb: KVD, beta: 0, att + r0 * T, ldc: T)
                 }
-                attendRow(q: a.q + (b * T + i) * C + h * hd, k: kBase, v: vBase, stride: KVD,
-                          n: i + 1, hd: hd, scale: scale, att: row, y: y)
-                (row + i + 1).update(repeating: 0, count: T - i - 1)
+                for i in 0..<len {
+                    let row = att + i * T
+                    softmaxInPlace(row, i + 1)
+                    (row + i + 1).update(repeating: 0, count: T - i - 1)
+                }
+                for r0 in stride(from: 0, to: len, by: attentionBlock) {
+                    let r1 = min(r0 + attentionBlock, len)
+                    gemm(transA: false, transB: false, m: r1 - r0, n: hd, k: r1, alpha: 1,
+                         att + r0 * T, lda: T, v, ldb: KVD, beta: 0, y + r0 * C, ldc: C)
+                }
+                for i in len..<T { (y + i * C).update(repeating: 0, count: hd) }
             }
         }
     }
@@ -39,35 +52,42 @@ extension LlamaModel {
     func attentionBackward(_ a: LayerActs, acts: Activations, b B: Int, t T: Int, lengths: [Int]) {
         let c = config, H = c.nHeads, hd = c.headDim, C = c.dModel, KVD = c.kvDim
         let G = c.nKVHeads, rep = H / G, scale = 1 / Float(hd).squareRoot()
-        let dq = acts.dq, dk = acts.dk, dv = acts.dv, dy = acts.dy
-        parallelFor(B * G) { bg in
-            let b = bg / G, g = bg % G, len = lengths[b]
-            for j in 0..<T {
-                (dk + (b * T + j) * KVD + g * hd).update(repeating: 0, count: hd)
-                (dv + (b * T + j) * KVD + g * hd).update(repeating: 0, count: hd)
-            }
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(T, 1)) { buf in
-                let dAtt = buf.baseAddress!  // (T) one row of d(scores)
+        parallelChunks(B * G, maxWorkers: acts.scratchWorkers) { worker, range in
+            let dS = acts.attScratch + worker * T * T  // (T, T) d(scores), then d(pre-softmax scores)
+            for bg in range {
+                let b = bg / G, g = bg % G, len = lengths[b]
+                let k = a.k + b * T * KVD + g * hd, v = a.v + b * T * KVD + g * hd
+                let dk = acts.dk + b * T * KVD + g * hd, dv = acts.dv + b * T * KVD + g * hd
+                for j in 0..<T {
+                    (dk + j * KVD).update(repeating: 0, count: hd)
+                    (dv + j * KVD).update(repeating: 0, count: hd)
+                }
                 for h in (g * rep)..<((g + 1) * rep) {
-                    for i in 0..<T {
-                        let dqi = dq + (b * T + i) * C + h * hd
-                        dqi.update(repeating: 0, count: hd)
-                        if i >= len { continue }
-                        let att = a.att + ((b * H + h) * T + i) * T
-                        let dyi = dy + (b * T + i) * C + h * hd, qi = a.q + (b * T + i) * C + h * hd
-                        var s: Float = 0
-                        for j in 0...i {
-                            let vj = a.v + (b * T + j) * KVD + g * hd
-                            dAtt[j] = dot(dyi, vj, hd)
-                            s += att[j] * dAtt[j]
-                            axpy(att[j], dyi, dv + (b * T + j) * KVD + g * hd, hd)
-                        }
-                        for j in 0...i {
-                            let ds = att[j] * (dAtt[j] - s) * scale
-                            axpy(ds, a.k + (b * T + j) * KVD + g * hd, dqi, hd)
-                            axpy(ds, qi, dk + (b * T + j) * KVD + g * hd, hd)
-                        }
+                    let att = a.att + (b * H + h) * T * T
+                    let q = a.q + b * T * C + h * hd, dq = acts.dq + b * T * C + h * hd
+                    let dy = acts.dy + b * T * C + h * hd
+                    for r0 in stride(from: 0, to: len, by: attentionBlock) {
+                        let r1 = min(r0 + attentionBlock, len)
+                        gemm(transA: false, transB: true, m: r1 - r0, n: r1, k: hd, alpha: 1,
+                             dy + r0 * C, lda: C, v, ldb: KVD, beta: 0, dS + r0 * T, ldc: T)
+                        // dv[0:r1] += att[r0:r1, 0:r1]^T @ dy[r0:r1]
+                        gemm(transA: true, transB: false, m: r1, n: hd, k: r1 - r0, alpha: 1,
+                             att + r0 * T, lda: T, dy + r0 * C, ldb: C, beta: 1, dv, ldc: KVD)
                     }
+                    for i in 0..<len {  // softmax backward; att is 0 above the diagonal
+                        let n = min((i / attentionBlock + 1) * attentionBlock, len)
+                        let arow = att + i * T, drow = dS + i * T
+                        let s = dot(arow, drow, i + 1)
+                        for j in 0..<n { drow[j] = arow[j] * (drow[j] - s) }
+                    }
+                    for r0 in stride(from: 0, to: len, by: attentionBlock) {
+                        let r1 = min(r0 + attentionBlock, len)
+                        gemm(transA: false, transB: false, m: r1 - r0, n: hd, k: r1, alpha: scale,
+                             dS + r0 * T, lda: T, k, ldb: KVD, beta: 0, dq + r0 * C, ldc: C)
+                        gemm(transA: true, transB: false, m: r1, n: hd, k: r1 - r0, alpha: scale,
+                             dS + r0 * T, lda: T, q + r0 * C, ldb: C, beta: 1, dk, ldc: KVD)
+                    }
+                    for i in len..<T { (dq + i * C).update(repeating: 0, count: hd) }
                 }
             }
         }

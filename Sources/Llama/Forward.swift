@@ -15,8 +15,7 @@ extension LlamaModel {
                 let row = acts.logits + r * V
                 guard t + 1 < batch.lengths[b] else { return }
                 let target = Int(batch.tokens[r + 1])
-                o[r + 1] = row[target] - logSumExp(row, V)
-                if keepActivations { softmaxInPlace(row, V) }
+                o[r + 1] = keepActivations ? softmaxInPlace(row, V, logProbAt: target) : row[target] - logSumExp(row, V)
             }
         }
         return out

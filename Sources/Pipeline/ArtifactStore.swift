@@ -37,6 +37,13 @@ public struct NodeRecord: Sendable, Equatable {
     public var wallSeconds: Double
 }
 
+/// One line of a node's `metrics.jsonl`: step of total and named values (null reads as NaN).
+public struct MetricPoint: Sendable, Equatable {
+    public var step: Int
+    public var total: Int
+    public var values: [String: Double]
+}
+
 /// What `gc` removed.
 public struct GCReport: Sendable, Equatable {
     /// Hashes whose finished artifacts were removed.
@@ -54,7 +61,11 @@ public struct GCReport: Sendable, Equatable {
 /// Layout under `root`: `objects/<hash>/` finished artifacts (trusted only with the completion
 /// marker), `tmp/` in-progress outputs renamed into `objects/` when a node finishes, `resume/<hash>/`
 /// checkpoints that survive an interrupted run, `locks/<hash>.lock` one `flock` per node, and
-/// `logs/<hash>.log` the log of the latest attempt (kept when a node fails).
+/// `logs/<hash>.log` the log of the latest failed attempt.
+///
+/// Files are written without `fsync`: the atomic rename of a node's folder is the commit point and
+/// protects against killed processes, not against power loss. Lock files are tiny and never removed
+/// (removing a lock file another process may be waiting on would break mutual exclusion).
 public final class ArtifactStore: Sendable {
     /// The store folder.
     public let root: URL
@@ -118,6 +129,21 @@ public final class ArtifactStore: Sendable {
                           inputs: inputs, codeVersion: codeVersion, created: created, wallSeconds: wall)
     }
 
+    /// The node's curves (`metrics.jsonl`), in recording order; empty unless the node is complete.
+    public func metrics(for hash: String) -> [MetricPoint] {
+        guard isComplete(hash),
+              let text = try? String(contentsOf: objectDirectory(for: hash).appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let step = o["step"] as? Int, let total = o["total"] as? Int,
+                  let raw = o["values"] as? [String: Any] else { return nil }
+            var values: [String: Double] = [:]
+            for (k, v) in raw { values[k] = (v as? NSNumber)?.doubleValue ?? .nan }
+            return MetricPoint(step: step, total: total, values: values)
+        }
+    }
+
     /// Waits for and takes the node's lock.
     public func lock(_ hash: String) throws -> NodeLock {
         try NodeLock.acquire(locks.appendingPathComponent(hash + ".lock"))
@@ -157,9 +183,7 @@ public final class ArtifactStore: Sendable {
     /// Call with the node's lock held.
     public func commit(temporary: URL, as hash: String) throws {
         let marker = temporary.appendingPathComponent(Self.completionMarker)
-        guard FileManager.default.createFile(atPath: marker.path, contents: Data()) else {
-            throw StoreError.io("cannot write completion marker \(marker.path)")
-        }
+        try FileWriter.write(Data(), to: marker)
         let destination = objectDirectory(for: hash)
         if isComplete(hash) {
             try? FileManager.default.removeItem(at: temporary)

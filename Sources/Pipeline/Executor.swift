@@ -21,19 +21,22 @@ public final class Executor: Sendable {
         self.display = display
     }
 
-    /// Computes `targets` (node hashes) and everything they need; all nodes when nil.
+    /// Computes `targets` (node hashes) and whatever they need; the graph's sinks when nil.
+    ///
+    /// A finished node is never recomputed, and neither are its inputs only it needed (so removing
+    /// intermediate artifacts with `gc` does not force them back). The report lists every node of
+    /// the targets' closure that is finished or had to run.
     ///
     /// Node failures do not throw: the failed node's dependents are skipped, independent nodes
     /// still run, and the report lists every failure with its log. Throws only when the request
     /// itself is wrong (unknown target, no runner for a kind that must run).
     public func run(_ graph: PipelineGraph, targets: Set<String>? = nil) throws -> RunReport {
         let start = Date()
-        var wanted = Set(graph.nodes.map(\.hash))
-        if let targets {
-            for t in targets where graph.node(hash: t) == nil { throw PipelineError.unknownTarget(t) }
-            wanted = graph.closure(of: targets)
-        }
-        let nodes = graph.nodes.filter { wanted.contains($0.hash) }
+        for t in targets ?? [] where graph.node(hash: t) == nil { throw PipelineError.unknownTarget(t) }
+        let roots = targets ?? graph.sinks
+        let closure = graph.closure(of: roots)
+        let needed = neededNodes(graph, roots: roots)
+        let nodes = graph.nodes.filter { needed.contains($0.hash) || (closure.contains($0.hash) && store.isComplete($0.hash)) }
         for node in nodes where runners[node.kind] == nil && !store.isComplete(node.hash) {
             throw PipelineError.noRunner(kind: node.kind, stage: node.stage.name)
         }
@@ -54,6 +57,17 @@ public final class Executor: Sendable {
                                wallSeconds: Date().timeIntervalSince(start))
         display.handle(.runFinished(report))
         return report
+    }
+
+    /// The roots and, below every unfinished node, its inputs: what must exist for the roots.
+    private func neededNodes(_ graph: PipelineGraph, roots: Set<String>) -> Set<String> {
+        var needed = Set<String>()
+        var stack = Array(roots)
+        while let h = stack.popLast() {
+            guard needed.insert(h).inserted, let node = graph.node(hash: h), !store.isComplete(h) else { continue }
+            stack += node.inputs.map(\.hash)
+        }
+        return needed
     }
 
     private func work(_ schedule: Schedule) {
@@ -89,7 +103,7 @@ public final class Executor: Sendable {
             let message = String(describing: error)
             let log = store.logFile(for: node.hash)
             if !FileManager.default.fileExists(atPath: log.path) {
-                _ = FileManager.default.createFile(atPath: log.path, contents: Data("error: \(message)\n".utf8))
+                try? FileWriter.write("error: \(message)\n", to: log)
             }
             report.outcome = .failed(error: message, log: store.logFile(for: node.hash))
             report.wallSeconds = Date().timeIntervalSince(start)
@@ -161,11 +175,7 @@ public final class Executor: Sendable {
     }
 
     private func write(_ text: String, to url: URL) throws {
-        do {
-            try Data(text.utf8).write(to: url)
-        } catch {
-            throw StoreError.io("cannot write \(url.path): \(error.localizedDescription)")
-        }
+        try FileWriter.write(text, to: url)
     }
 
     static func timestamp(_ date: Date) -> String {

@@ -11,10 +11,14 @@ final class NodeRecorder: ProgressReporter, @unchecked Sendable {
     private let ticket: NodeTicket
     private let start: Date
     private var summaryValues: [String: Double] = [:]
+    // Buffered so that a fast training loop does not pay a write per step; flushed every second.
+    private var pendingMetrics = ""
+    private var pendingLog = ""
+    private var lastFlush = Date()
 
     init(metricsFile: URL, logFile: URL, display: any ProgressDisplay, ticket: NodeTicket, start: Date) {
-        _ = FileManager.default.createFile(atPath: metricsFile.path, contents: Data())
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: Data())
+        try? FileWriter.write(Data(), to: metricsFile)
+        try? FileWriter.write(Data(), to: logFile)
         metrics = try? FileHandle(forWritingTo: metricsFile)
         logHandle = try? FileHandle(forWritingTo: logFile)
         self.display = display
@@ -25,7 +29,8 @@ final class NodeRecorder: ProgressReporter, @unchecked Sendable {
     func record(step: Int, of total: Int, values: [String: Double]) {
         let line = "{\"step\":\(step),\"total\":\(total),\"values\":\(Self.json(values))}\n"
         lock.lock()
-        metrics?.write(Data(line.utf8))
+        pendingMetrics += line
+        flushIfDue()
         lock.unlock()
         display.handle(.nodeProgress(ticket, step: step, of: total, values: values,
                                      elapsed: Date().timeIntervalSince(start)))
@@ -39,7 +44,8 @@ final class NodeRecorder: ProgressReporter, @unchecked Sendable {
     /// Appends to the log file without showing the line.
     func writeLog(_ message: String) {
         lock.lock()
-        logHandle?.write(Data((message + "\n").utf8))
+        pendingLog += message + "\n"
+        flushIfDue()
         lock.unlock()
     }
 
@@ -59,11 +65,26 @@ final class NodeRecorder: ProgressReporter, @unchecked Sendable {
     /// Closes the files; later records and log lines are dropped rather than written to a closed handle.
     func close() {
         lock.lock()
+        flush()
         try? metrics?.close()
         try? logHandle?.close()
         metrics = nil
         logHandle = nil
         lock.unlock()
+    }
+
+    /// Writes buffered lines when a second has passed or much is pending. Call with `lock` held.
+    private func flushIfDue() {
+        if pendingMetrics.utf8.count + pendingLog.utf8.count > 1 << 16 || Date().timeIntervalSince(lastFlush) > 1 { flush() }
+    }
+
+    /// Writes buffered lines. Call with `lock` held.
+    private func flush() {
+        if !pendingMetrics.isEmpty { metrics?.write(Data(pendingMetrics.utf8)) }
+        if !pendingLog.isEmpty { logHandle?.write(Data(pendingLog.utf8)) }
+        pendingMetrics = ""
+        pendingLog = ""
+        lastFlush = Date()
     }
 
     /// A flat JSON object with sorted keys; non-finite numbers become null.

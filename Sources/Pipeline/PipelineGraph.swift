@@ -100,6 +100,16 @@ public struct PipelineGraph: Sendable {
         return node(hash: h)
     }
 
+    /// Hashes of the nodes that the stage named `stage` resolves to, over all cells (for `--stage` targets).
+    public func hashes(forStage stage: String) -> Set<String> {
+        Set(cellNodes.compactMap { $0[stage] })
+    }
+
+    /// Nodes no other node takes as input: a recipe's final results.
+    public var sinks: Set<String> {
+        Set(nodes.map(\.hash)).subtracting(edges.map(\.from))
+    }
+
     /// The given hashes and everything they depend on, transitively.
     public func closure(of targets: Set<String>) -> Set<String> {
         var seen = Set<String>()
@@ -192,14 +202,20 @@ private struct CellBuilder {
     /// Stage references: fields typed `stageRef` (or a list of them) plus the stage's declared inputs.
     func references(of stage: ResolvedStage, schema: StageSchema) throws -> [(key: String, field: String, name: String)] {
         var keys: [String] = schema.fields.filter { Self.isReference($0.type) }.map(\.name)
-        for input in stage.inputs where !keys.contains(input.field) { keys.append(input.field) }
+        // Declared inputs name list elements `field[i]`; only fields the schema does not type add keys.
+        for input in stage.inputs {
+            let base = input.field.split(separator: "[", maxSplits: 1).first.map(String.init) ?? input.field
+            if !keys.contains(base) { keys.append(base) }
+        }
         guard case let .map(entries) = stage.config.value else {
             return stage.inputs.map { ($0.field, $0.field, $0.stage) }
         }
         var out: [(key: String, field: String, name: String)] = []
         for key in keys {
             guard let node = entries.first(where: { $0.key == key })?.value else {
-                if let input = stage.inputs.first(where: { $0.field == key }) { out.append((key, key, input.stage)) }
+                for input in stage.inputs where input.field == key || input.field.hasPrefix(key + "[") {
+                    out.append((key, input.field, input.stage))
+                }
                 continue
             }
             switch node.value {

@@ -60,6 +60,13 @@ public enum TableBuilder {
                            aggregate: spec.aggregate, rows: rows, columns: columns, cells: cells, warnings: warnings)
     }
 
+    /// The recipe's `table.paper` CSV, resolved against the recipe file's folder when relative.
+    public static func paperURL(for recipe: ResolvedRecipe) -> URL? {
+        guard let paper = recipe.table?.paper, !paper.isEmpty else { return nil }
+        if paper.hasPrefix("/") { return URL(fileURLWithPath: paper) }
+        return URL(fileURLWithPath: recipe.file).deletingLastPathComponent().appendingPathComponent(paper).standardizedFileURL
+    }
+
     /// Mean and sample standard deviation (nil below two values).
     public static func meanStd(_ values: [Double]) -> (mean: Double?, std: Double?) {
         guard !values.isEmpty else { return (nil, nil) }

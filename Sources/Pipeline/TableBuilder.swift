@@ -143,9 +143,7 @@ public struct TableOutput: Sendable {
         try ArtifactStore.makeDirectory(folder)
         for (name, text) in [("table.md", markdown), ("table.csv", csv), ("results.json", json)] {
             let url = folder.appendingPathComponent(name)
-            do { try Data(text.utf8).write(to: url) } catch {
-                throw StoreError.io("cannot write \(url.path): \(error.localizedDescription)")
-            }
+            try FileWriter.write(text, to: url)
         }
         return folder
     }

@@ -47,7 +47,8 @@ public enum FakeStages {
          "halfwrite": HalfWriteRunner(ledger: ledger)]
     }
 
-    /// A resolved stage of a fake kind: defaults filled from the schema, inputs from its stage-ref fields.
+    /// A resolved stage of a fake kind: defaults filled from the schema, inputs from its stage-ref fields
+    /// (list elements named `field[i]`, as the recipe loader does).
     public static func stage(_ name: String, _ kind: String, _ fields: [(String, ConfigValue)] = []) -> ResolvedStage {
         var entries: [(key: String, value: ConfigNode)] = fields.map { ($0.0, ConfigNode($0.1)) }
         var inputs: [(field: String, stage: String)] = []
@@ -59,7 +60,9 @@ public enum FakeStages {
             switch (field.type, node.value) {
             case let (.stageRef, .string(s)): inputs.append((field.name, s))
             case let (.list(.stageRef), .list(items)):
-                for item in items { if case let .string(s) = item.value { inputs.append((field.name, s)) } }
+                for (i, item) in items.enumerated() {
+                    if case let .string(s) = item.value { inputs.append(("\(field.name)[\(i)]", s)) }
+                }
             default: break
             }
         }
@@ -78,7 +81,7 @@ public enum FakeStages {
 
     /// Writes `value.txt` into a node's output folder.
     static func writeValue(_ value: Double, _ context: NodeContext) throws {
-        try Data("\(value)\n".utf8).write(to: context.outputDirectory.appendingPathComponent("value.txt"))
+        try FileWriter.write("\(value)\n", to: context.outputDirectory.appendingPathComponent("value.txt"))
     }
 
     /// Reads `value.txt` from a finished node folder.
@@ -128,10 +131,7 @@ struct SumRunner: StageRunner {
     func run(_ context: NodeContext) throws {
         ledger.called("sum", context.hash)
         var total = FakeStages.number(context, "offset") ?? 0
-        for key in context.inputs.keys.sorted() {
-            guard let folder = context.inputs[key] else { continue }
-            total += try FakeStages.readValue(folder)
-        }
+        for folder in context.inputList("inputs") { total += try FakeStages.readValue(folder) }
         context.reporter.record(step: 1, of: 1, values: ["value": total])
         try FakeStages.writeValue(total, context)
         context.reporter.summary(["value": total])
@@ -154,7 +154,7 @@ struct FailRunner: StageRunner {
     let ledger: FakeLedger
     func run(_ context: NodeContext) throws {
         ledger.called("fail", context.hash)
-        try Data("partial".utf8).write(to: context.outputDirectory.appendingPathComponent("partial.txt"))
+        try FileWriter.write("partial", to: context.outputDirectory.appendingPathComponent("partial.txt"))
         throw FakeStageError(FakeStages.string(context, "message") ?? "fake failure")
     }
 }
@@ -164,10 +164,10 @@ struct HalfWriteRunner: StageRunner {
     func run(_ context: NodeContext) throws {
         ledger.called("halfwrite", context.hash)
         let value = FakeStages.number(context, "value") ?? 0
-        try Data("first half".utf8).write(to: context.outputDirectory.appendingPathComponent("half.txt"))
+        try FileWriter.write("first half", to: context.outputDirectory.appendingPathComponent("half.txt"))
         let checkpoint = context.resumeDirectory.appendingPathComponent("checkpoint.txt")
         guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-            try Data("step 5\n".utf8).write(to: checkpoint)
+            try FileWriter.write("step 5\n", to: checkpoint)
             throw FakeStageError("halfwrite: interrupted after writing half")
         }
         ledger.resumed(context.hash)

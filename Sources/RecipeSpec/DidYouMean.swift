@@ -1,5 +1,6 @@
 /// The candidate closest to `word` by Damerau-Levenshtein distance (case-insensitive), or nil
-/// when none is within `max(2, word.count / 3)` edits or `word` is itself a candidate.
+/// when none is within `max(2, word.count / 3)` edits (and fewer edits than `word` has
+/// characters, so one-letter words get no wild guesses) or `word` is itself a candidate.
 ///
 /// Ties go to the candidate listed first, so callers control preference by order.
 public func didYouMean(_ word: String, among candidates: [String]) -> String? {
@@ -9,7 +10,7 @@ public func didYouMean(_ word: String, among candidates: [String]) -> String? {
     var best: (name: String, distance: Int)?
     for c in candidates {
         let d = editDistance(w, Array(c.lowercased()))
-        if d <= threshold, d < (best?.distance ?? Int.max) { best = (c, d) }
+        if d <= threshold, d < w.count, d < (best?.distance ?? Int.max) { best = (c, d) }
     }
     return best?.name
 }

@@ -38,6 +38,8 @@ struct Override {
                     // A value is one line; problems found past its end point just after it.
                     x.location = x.location.map { $0.line == 1 ? shift($0, offset) : at(end) }
                     x.keyPath = key
+                    // The parser's context positions count within the value alone; drop them.
+                    x.message = x.message.components(separatedBy: " (while ").first ?? x.message
                     return x
                 })
             }

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Every problem is reported as a located `RecipeError`; `load` throws `RecipeErrors` holding
 /// all the problems it could find (file order), never a bare `RecipeError`.
-public struct RecipeLoader {
+public struct RecipeLoader: Sendable {
     /// The stage kinds recipes may use.
     public var catalog: StageCatalog
 
@@ -63,45 +63,48 @@ public struct RecipeLoader {
 
     /// Merges the selected `scales:` entry, then the overrides again so the command line wins.
     private func applyScale(_ doc: ConfigNode, overrides: [Override]) throws -> ConfigNode {
-        var diags = Diagnostics()
-        let scales = doc["scales"]
-        if let scales {
-            if let entries = scales.entries {
-                for (name, entry) in entries {
-                    guard let keys = entry.entries else {
-                        diags.add(entry.location, "scales.\(name)", "wrong type: got \(entry.value.typeDescription)",
-                                  expected: "a partial recipe (a map), e.g. { vars: { steps: 2 } }")
-                        continue
-                    }
-                    for (k, v) in keys where !RecipeKeys.inScale.contains(k) {
-                        let s = didYouMean(k, among: RecipeKeys.inScale)
-                        diags.add(v.keyLocation ?? v.location, "scales.\(name).\(k)", "key not allowed in a scale",
-                                  expected: s == nil ? "one of " + RecipeKeys.inScale.joined(separator: ", ") : nil, suggestion: s)
-                    }
-                }
-            } else {
-                diags.add(scales.location, "scales", "wrong type: got \(scales.value.typeDescription)",
-                          expected: "a map from scale name to a partial recipe")
-            }
-        }
+        var diags = checkScales(doc["scales"])
         var out = doc
-        let selected = doc["scale"]
-        if let selected, let name = selected.string {
-            if let entry = scales?[name] {
+        let selected = doc["scale"] ?? ConfigNode(.string("default"))
+        if let name = selected.string {
+            if let entry = doc["scales"]?[name], entry.entries != nil {
                 out = deepMerge(doc, entry.removing("scale")) ?? doc
                 for o in overrides { out = o.apply(to: out) }
             } else if name != "default" {
-                let names = scales?.keys ?? []
+                let names = doc["scales"]?.keys ?? []
                 let s = didYouMean(name, among: names)
-                diags.add(selected.location, "scale", "unknown scale '\(name)'",
-                          expected: s == nil ? (names.isEmpty ? "'default' (the recipe declares no scales)" : "default or one of " + names.joined(separator: ", ")) : nil,
-                          suggestion: s)
+                let choices = names.isEmpty ? "'default' (the recipe declares no scales)" : "default or one of " + names.joined(separator: ", ")
+                diags.add(selected.location, "scale", "unknown scale '\(name)'", expected: s == nil ? choices : nil, suggestion: s)
             }
-        } else if let selected {
+        } else {
             diags.add(selected.location, "scale", "wrong type: got \(selected.value.typeDescription)", expected: "a scale name")
         }
         try diags.throwIfAny()
         return out
+    }
+
+    /// Every `scales:` entry must be a partial recipe of allowed keys (checked even when unused).
+    private func checkScales(_ scales: ConfigNode?) -> Diagnostics {
+        var diags = Diagnostics()
+        guard let scales else { return diags }
+        guard let entries = scales.entries else {
+            diags.add(scales.location, "scales", "wrong type: got \(scales.value.typeDescription)",
+                      expected: "a map from scale name to a partial recipe")
+            return diags
+        }
+        for (name, entry) in entries {
+            guard let keys = entry.entries else {
+                diags.add(entry.location, "scales.\(name)", "wrong type: got \(entry.value.typeDescription)",
+                          expected: "a partial recipe (a map), e.g. { vars: { steps: 2 } }")
+                continue
+            }
+            for (k, v) in keys where !RecipeKeys.inScale.contains(k) {
+                let s = didYouMean(k, among: RecipeKeys.inScale)
+                diags.add(v.keyLocation ?? v.location, "scales.\(name).\(k)", "key not allowed in a scale",
+                          expected: s == nil ? "one of " + RecipeKeys.inScale.joined(separator: ", ") : nil, suggestion: s)
+            }
+        }
+        return diags
     }
 
     /// One `RecipeCell` per matrix point; errors of all cells are collected (repeats dropped).

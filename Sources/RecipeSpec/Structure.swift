@@ -55,6 +55,11 @@ struct StructureChecker {
         return out
     }
 
+    /// Stage and axis names: used inside `${...}`, labels and folder names.
+    static func isName(_ s: String) -> Bool {
+        !s.isEmpty && s.unicodeScalars.allSatisfy { ($0.isASCII && CharacterSet.alphanumerics.contains($0)) || $0 == "_" || $0 == "-" }
+    }
+
     mutating func unknownKey(_ key: String, _ node: ConfigNode, keyPath: String, among: [String], what: String) {
         let s = didYouMean(key, among: among)
         diags.add(node.keyLocation ?? node.location, keyPath, what,
@@ -88,6 +93,10 @@ struct StructureChecker {
         }
         for (axis, raw) in entries {
             let path = "matrix." + axis
+            if !StructureChecker.isName(axis) {
+                diags.add(raw.keyLocation ?? raw.location, path, "invalid matrix axis name '\(axis)'",
+                          expected: "letters, digits, '_' and '-'")
+            }
             guard let node = resolved(raw, path) else { out.expandable = false; continue }
             guard let items = node.list else {
                 out.expandable = false
@@ -162,6 +171,10 @@ struct StructureChecker {
             return wrongType(st, "stages", "a non-empty map from stage name to { kind: ..., ... }")
         }
         for (name, node) in entries {
+            if !StructureChecker.isName(name) {
+                diags.add(node.keyLocation ?? node.location, "stages." + name, "invalid stage name '\(name)'",
+                          expected: "letters, digits, '_' and '-' (the name is used in ${stages.NAME.FIELD} and file names)")
+            }
             guard let fields = node.entries else {
                 out.expandable = false
                 diags.add(node.location, "stages." + name, "a stage must be a map with a 'kind' key; got \(node.value.typeDescription)",

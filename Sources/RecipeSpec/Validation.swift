@@ -17,16 +17,21 @@ struct StageValidator {
     /// The resolved stages, or nil when any error was found (errors in `diags`).
     mutating func validate() -> [ResolvedStage]? {
         var out: [ResolvedStage] = []
+        var complete = true
         for (name, node) in stages {
-            if let s = validateStage(name, node) { out.append(s) }
+            // A stage with errors still takes part in the reference checks, so all are reported.
+            guard let (s, ok) = validateStage(name, node) else { complete = false; continue }
+            out.append(s)
+            complete = complete && ok
         }
         checkInputs(out)
         if diags.isEmpty { checkAcyclic(out) }
         diags.add(contentsOf: resolver.diags)
-        return diags.isEmpty && out.count == stages.count ? out : nil
+        return diags.isEmpty && complete ? out : nil
     }
 
-    private mutating func validateStage(_ name: String, _ node: ConfigNode) -> ResolvedStage? {
+    /// The stage as far as it validates, and whether it validated fully; nil without a usable kind.
+    private mutating func validateStage(_ name: String, _ node: ConfigNode) -> (ResolvedStage, Bool)? {
         let base = "stages." + name
         guard let rawKind = node["kind"], let kindNode = resolver.stageField(name, "kind", raw: rawKind) else { return nil }
         guard let kind = kindNode.string else {
@@ -50,7 +55,7 @@ struct StageValidator {
                 continue
             }
             guard let r = resolver.stageField(name, key, raw: raw),
-                  let checked = check(r, field.type, "\(base).\(key)") else { ok = false; continue }
+                  let checked = check(r, field.type, "\(base).\(key)", from: raw.string) else { ok = false; continue }
             values[key] = checked
         }
         var entries: [(key: String, value: ConfigNode)] = [("kind", ConfigNode(.string(kind), at: kindNode.location, keyAt: rawKind.keyLocation))]
@@ -65,10 +70,9 @@ struct StageValidator {
                 ok = false
             }
         }
-        guard ok else { return nil }
         let inputs = schema.fields.flatMap { f in StageValidator.refs(values[f.name], f) }
-        return ResolvedStage(name: name, kind: kind, config: ConfigNode(.map(entries), at: node.location, keyAt: node.keyLocation),
-                             inputs: inputs.map { ($0.field, $0.stage) }, location: node.keyLocation ?? node.location)
+        return (ResolvedStage(name: name, kind: kind, config: ConfigNode(.map(entries), at: node.location, keyAt: node.keyLocation),
+                             inputs: inputs.map { ($0.field, $0.stage) }, location: node.keyLocation ?? node.location), ok)
     }
 
     /// The stage names a field holds when its type is a stage reference (or a list of them).
@@ -83,7 +87,9 @@ struct StageValidator {
     }
 
     /// Checks a value against a field type; ints become doubles where a number is expected.
-    private mutating func check(_ n: ConfigNode, _ type: FieldType, _ keyPath: String) -> ConfigNode? {
+    private mutating func check(_ n: ConfigNode, _ type: FieldType, _ keyPath: String, from template: String? = nil) -> ConfigNode? {
+        // A value that came through a reference says so, since the bad value is written elsewhere.
+        let origin = template.flatMap { $0.contains("${") ? " from " + ConfigValue.jsonQuote($0) : nil } ?? ""
         var out = n
         switch (type, n.value) {
         case (.any, _), (.bool, .bool), (.int, .int), (.double, .double), (.string, .string), (.stageRef, .string):
@@ -94,7 +100,7 @@ struct StageValidator {
         case let (.choice(options), .string(s)):
             if options.contains(s) { return n }
             let sug = didYouMean(s, among: options)
-            diags.add(n.location, keyPath, "'\(s)' is not an accepted value",
+            diags.add(n.location, keyPath, "'\(s)'\(origin) is not an accepted value",
                       expected: sug == nil ? type.description : nil, suggestion: sug)
             return nil
         case let (.list(inner), .list(items)):
@@ -106,7 +112,7 @@ struct StageValidator {
             out.value = .list(checked)
             return out
         default:
-            diags.add(n.location, keyPath, "wrong type: got \(n.value.typeDescription)", expected: type.description)
+            diags.add(n.location, keyPath, "wrong type: got \(n.value.typeDescription)\(origin)", expected: type.description)
             return nil
         }
     }

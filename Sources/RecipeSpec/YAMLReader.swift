@@ -8,7 +8,9 @@ import Yams
 /// quoted scalars always strings.
 enum YAMLReader {
     /// Parses one YAML document; an empty document reads as an empty map.
-    static func read(_ text: String, file: String) throws -> ConfigNode {
+    static func read(_ raw: String, file: String) throws -> ConfigNode {
+        // A byte-order mark is not content; libyaml would read it as a stray character.
+        let text = raw.hasPrefix("\u{FEFF}") ? String(raw.dropFirst()) : raw
         let node: Node?
         do {
             node = try Yams.compose(yaml: text, resolver)
@@ -80,7 +82,12 @@ enum YAMLReader {
         let loc = location(node.mark, file)
         switch node {
         case let .scalar(s):
-            return ConfigNode(typedScalar(s.string, tag: Tag.Name(rawValue: node.tag.rawValue)), at: loc)
+            let tag = Tag.Name(rawValue: node.tag.rawValue)
+            if tag == .int, parseInt(s.string) == nil {
+                diags.add(loc, keyPath, "integer \(s.string) is out of range",
+                          expected: "an integer between \(Int.min) and \(Int.max) (or quote it for a string)")
+            }
+            return ConfigNode(typedScalar(s.string, tag: tag), at: loc)
         case let .sequence(seq):
             let items = seq.enumerated().map { i, n in
                 convert(n, file: file, keyPath: "\(keyPath)[\(i)]", diags: &diags)

@@ -14,6 +14,11 @@ extension YAMLReader {
                                    keyPath: "", message: "tab character in indentation",
                                    expected: "spaces (YAML does not allow tabs for indentation)")
             }
+            if problem.contains("found another document") {
+                return RecipeError(location: SourceLocation(file: file, line: mark.line, column: mark.column), keyPath: "",
+                                   message: "a second YAML document ('---') in a recipe file",
+                                   expected: "one document per file (use extends: to combine files)")
+            }
             var message = "invalid YAML: \(problem)"
             if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
             return RecipeError(location: SourceLocation(file: file, line: mark.line, column: mark.column),

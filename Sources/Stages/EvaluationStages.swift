@@ -23,7 +23,7 @@ struct GoldRewardStage: StageRunner {
 
     func run(_ context: NodeContext) throws {
         let task = try TaskRegistry.task(named: context.string("task"))
-        let policy = try ModelArtifact.loadPolicy(from: context.input("policy"))
+        let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let seed = UInt64(try context.int("seed"))
         let prompts = task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed)
         let options = SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),
@@ -68,8 +68,8 @@ struct RewardAccuracyStage: StageRunner {
         ]), runner: RewardAccuracyStage())
 
     func run(_ context: NodeContext) throws {
-        let rm = try ModelArtifact.loadRewardModel(from: context.input("reward_model"))
-        let pairs = try PreferenceArtifact.heldOut(context.input("preferences"))
+        let rm = try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model"))
+        let pairs = try PreferenceArtifact.heldOut(context.requiredInput("preferences"))
         guard !pairs.isEmpty else { throw StageError(context.stage.name, "the preference set has no held-out pairs") }
         let accuracy = try Evaluation.rewardModelAccuracy(rm, pairs: pairs)
         context.reporter.summary(["accuracy": accuracy, "pairs": Double(pairs.count)])
@@ -93,8 +93,8 @@ struct BestOfNStage: StageRunner {
 
     func run(_ context: NodeContext) throws {
         let task = try TaskRegistry.task(named: context.string("task"))
-        let policy = try ModelArtifact.loadPolicy(from: context.input("policy"))
-        let rm = try ModelArtifact.loadRewardModel(from: context.input("reward_model"))
+        let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
+        let rm = try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model"))
         let seed = UInt64(try context.int("seed"))
         let prompts = task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed)
         let options = SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),

@@ -17,10 +17,10 @@ struct PPOStage: StageRunner {
         ] + trainerFields), runner: PPOStage(), parameters: PPOTrainer.Parameters.self, keys: trainerFields)
 
     func run(_ context: NodeContext) throws {
-        let policy = try ModelArtifact.loadPolicy(from: context.input("policy"))
-        let rm = try ModelArtifact.loadRewardModel(from: context.input("reward_model"))
+        let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
+        let rm = try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model"))
         let params = try context.parameters(PPOTrainer.Parameters.self, keys: Self.trainerFields)
-        let prompts = try PreferenceArtifact.prompts(context.input("prompts"))
+        let prompts = try PreferenceArtifact.prompts(context.requiredInput("prompts"))
         let start = Date()
         let outcome = try PPOTrainer(params).train(policy: policy, reference: policy.copy(), rewardModel: rm,
                                                    prompts: prompts, control: context.trainingControl(checkpointEvery: 10))
@@ -47,7 +47,7 @@ struct OPOStage: StageRunner {
 
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
-        let policy = try ModelArtifact.loadPolicy(from: context.input("policy"))
+        let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let params = try context.parameters(OPOTrainer.Parameters.self, keys: Self.trainerFields)
         let labeler: OPOTrainer.Labeler
         if try context.string("labeler") == "gold" {
@@ -56,9 +56,9 @@ struct OPOStage: StageRunner {
             labeler = .gold(GoldAnnotator(task: task, budget: params.goldBudget, seed: params.seed))
         } else {
             guard context.inputs["reward_model"] != nil else { throw StageError(name, "labeler reward_model needs 'reward_model'") }
-            labeler = .staticRewardModel(try ModelArtifact.loadRewardModel(from: context.input("reward_model")))
+            labeler = .staticRewardModel(try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model")))
         }
-        let prompts = try PreferenceArtifact.prompts(context.input("prompts"))
+        let prompts = try PreferenceArtifact.prompts(context.requiredInput("prompts"))
         let start = Date()
         let outcome = try OPOTrainer(params).train(policy: policy, reference: policy.copy(), labeler: labeler,
                                                    prompts: prompts, control: context.trainingControl(checkpointEvery: 10))
@@ -87,22 +87,22 @@ struct D2POStage: StageRunner {
 
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
-        let policy = try ModelArtifact.loadPolicy(from: context.input("policy"))
+        let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let params = try context.parameters(D2POTrainer.Parameters.self, keys: Self.trainerFields)
         let task = try TaskRegistry.task(named: context.string("task"))
         let discriminator: D2POTrainer.Discriminator
         switch try context.string("discriminator") {
         case "reward_model":
             guard context.inputs["reward_model"] != nil else { throw StageError(name, "discriminator reward_model needs 'reward_model'") }
-            discriminator = .rewardModel(try ModelArtifact.loadRewardModel(from: context.input("reward_model")))
+            discriminator = .rewardModel(try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model")))
         case "dpo":
             guard context.inputs["dpo_model"] != nil else { throw StageError(name, "discriminator dpo needs 'dpo_model'") }
-            discriminator = .dpo(try ModelArtifact.loadPolicy(from: context.input("dpo_model")), reference: policy.copy())
+            discriminator = .dpo(try ModelArtifact.loadPolicy(from: context.requiredInput("dpo_model")), reference: policy.copy())
         default:
             discriminator = .selfPolicy
         }
         let annotator = GoldAnnotator(task: task, budget: params.goldBudget, seed: params.seed)
-        let prompts = try PreferenceArtifact.prompts(context.input("prompts"))
+        let prompts = try PreferenceArtifact.prompts(context.requiredInput("prompts"))
         let start = Date()
         let outcome = try D2POTrainer(params).train(policy: policy, reference: policy.copy(), discriminator: discriminator,
                                                     annotator: annotator, prompts: prompts,

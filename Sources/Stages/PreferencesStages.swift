@@ -31,7 +31,7 @@ struct TaskPreferencesStage: StageRunner {
 
     func run(_ context: NodeContext) throws {
         let task = try TaskRegistry.task(named: context.string("task"))
-        let policy = try ModelArtifact.loadPolicy(from: context.input("policy"))
+        let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let seed = UInt64(try context.int("seed"))
         let annotator = try makeAnnotator(context, task: task, seed: seed)
         let options = SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),

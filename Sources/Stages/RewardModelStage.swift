@@ -17,10 +17,10 @@ struct RewardModelStage: StageRunner {
         ] + trainerFields), runner: RewardModelStage(), parameters: RewardModelTrainer.Parameters.self, keys: trainerFields)
 
     func run(_ context: NodeContext) throws {
-        let (policyModel, codec) = try ModelArtifact.load(from: context.input("init"))
+        let (policyModel, codec) = try ModelArtifact.load(from: context.requiredInput("init"))
         let model = LlamaModel(bodyOf: policyModel, head: .scalar, seed: UInt64(try context.int("head_seed")))
         let rm = try RewardModel(model: model, codec: codec)
-        let prefs = try context.input("preferences")
+        let prefs = try context.requiredInput("preferences")
         let params = try context.parameters(RewardModelTrainer.Parameters.self, keys: Self.trainerFields)
         let heldOut = try PreferenceArtifact.heldOut(prefs)
         let start = Date()
@@ -47,11 +47,11 @@ struct DPOStage: StageRunner {
         ] + trainerFields), runner: DPOStage(), parameters: DPOTrainer.Parameters.self, keys: trainerFields)
 
     func run(_ context: NodeContext) throws {
-        let policy = try ModelArtifact.loadPolicy(from: context.input("policy"))
+        let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         guard let codec = policy.codec as? TokenizerCodec else { throw StageError(context.stage.name, "policy has no tokenizer") }
         let params = try context.parameters(DPOTrainer.Parameters.self, keys: Self.trainerFields)
         let start = Date()
-        let outcome = try DPOTrainer(params).train(policy: policy, pairs: try PreferenceArtifact.pairs(context.input("preferences")),
+        let outcome = try DPOTrainer(params).train(policy: policy, pairs: try PreferenceArtifact.pairs(context.requiredInput("preferences")),
                                                    control: context.trainingControl())
         try ModelArtifact.save(model: policy.model, codec: codec, to: context.outputDirectory)
         var summary = outcome.lastValues

@@ -66,7 +66,7 @@ extension NodeContext {
     }
 
     /// The artifact folder of the input stage named by `field`.
-    func input(_ field: String) throws -> URL {
+    func requiredInput(_ field: String) throws -> URL {
         guard let url = inputs[field] else { throw StageError(stage.name, "input '\(field)' is not connected") }
         return url
     }

@@ -98,19 +98,45 @@ public func rmsnormBackward(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMu
 /// h (N) = silu(gate) * up, elementwise over `n` values.
 public func swigluForward(_ h: UnsafeMutablePointer<Float>, _ gate: UnsafePointer<Float>,
                           _ up: UnsafePointer<Float>, n: Int) {
-    parallelRows(n, cost: 1) { i in
-        let g = gate[i], s = 1 / (1 + expf(-g))
-        h[i] = g * s * up[i]
+    let chunks = (n + 4095) / 4096
+    parallelRows(chunks, cost: 4096) { c in
+        var i = c * 4096
+        let end = min(n, i + 4096)
+        let rg = UnsafeRawPointer(gate), ru = UnsafeRawPointer(up), rh = UnsafeMutableRawPointer(h)
+        while i + 8 <= end {
+            let g = rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let u = ru.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            rh.storeBytes(of: g / (1 + exp8(-g)) * u, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < end { h[i] = gate[i] / (1 + expf(-gate[i])) * up[i]; i += 1 }
     }
 }
 
 /// dgate (N), dup (N) overwritten from dh (N).
 public func swigluBackward(dgate: UnsafeMutablePointer<Float>, dup: UnsafeMutablePointer<Float>,
                            dh: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, n: Int) {
-    parallelRows(n, cost: 1) { i in
-        let g = gate[i], s = 1 / (1 + expf(-g)), silu = g * s
-        dup[i] = dh[i] * silu
-        dgate[i] = dh[i] * up[i] * (s * (1 + g * (1 - s)))
+    let chunks = (n + 4095) / 4096
+    parallelRows(chunks, cost: 4096) { c in
+        var i = c * 4096
+        let end = min(n, i + 4096)
+        let rg = UnsafeRawPointer(gate), ru = UnsafeRawPointer(up), rd = UnsafeRawPointer(dh)
+        let rdg = UnsafeMutableRawPointer(dgate), rdu = UnsafeMutableRawPointer(dup)
+        while i + 8 <= end {
+            let g = rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let u = ru.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let d = rd.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let s = 1 / (1 + exp8(-g))
+            rdu.storeBytes(of: d * g * s, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            rdg.storeBytes(of: d * u * (s * (1 + g * (1 - s))), toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < end {
+            let g = gate[i], s = 1 / (1 + expf(-g))
+            dup[i] = dh[i] * g * s
+            dgate[i] = dh[i] * up[i] * (s * (1 + g * (1 - s)))
+            i += 1
+        }
     }
 }
 
@@ -150,27 +176,104 @@ public func ropeRotate(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: In
     }
 }
 
-// MARK: - Softmax and log-softmax over rows
+// MARK: - Vectorised exp, softmax and log-softmax over rows
+
+/// e^x for eight lanes (Cephes expf polynomial; relative error about 2e-7; inputs clamped to +-87).
+@inline(__always)
+public func exp8(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    var x = v.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
+    let n = (x * 1.44269504088896341 + 0.5).rounded(.down)
+    x = x - n * 0.693359375 + n * 2.12194440e-4
+    var y = SIMD8<Float>(repeating: 1.9875691500e-4)
+    y = y * x + 1.3981999507e-3
+    y = y * x + 8.3334519073e-3
+    y = y * x + 4.1665795894e-2
+    y = y * x + 1.6666665459e-1
+    y = y * x + 5.0000001201e-1
+    y = y * x * x + x + 1
+    let bits = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+    return y * unsafeBitCast(bits, to: SIMD8<Float>.self)
+}
+
+/// Largest of `n` values.
+@inline(__always)
+public func maxValue(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var m = -Float.infinity
+    var i = 0
+    if n >= 8 {
+        var mv = SIMD8<Float>(repeating: -.infinity)
+        let r = UnsafeRawPointer(x)
+        while i + 8 <= n { mv = pointwiseMax(mv, r.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)); i += 8 }
+        m = mv.max()
+    }
+    while i < n { m = max(m, x[i]); i += 1 }
+    return m
+}
+
+/// x[i] = exp(x[i] - shift) in place; returns the sum of the new values.
+@inline(__always)
+public func expShiftInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+    var acc = SIMD8<Float>()
+    var i = 0
+    let r = UnsafeMutableRawPointer(x), sv = SIMD8<Float>(repeating: shift)
+    while i + 8 <= n {
+        let e = exp8(r.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - sv)
+        r.storeBytes(of: e, toByteOffset: i * 4, as: SIMD8<Float>.self)
+        acc += e
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n { x[i] = expf(x[i] - shift); s += x[i]; i += 1 }
+    return s
+}
+
+/// Sum of exp(x[i] - shift), leaving x unchanged.
+@inline(__always)
+public func sumExpShift(_ x: UnsafePointer<Float>, _ n: Int, shift: Float) -> Float {
+    var acc = SIMD8<Float>()
+    var i = 0
+    let r = UnsafeRawPointer(x), sv = SIMD8<Float>(repeating: shift)
+    while i + 8 <= n { acc += exp8(r.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - sv); i += 8 }
+    var s = acc.sum()
+    while i < n { s += expf(x[i] - shift); i += 1 }
+    return s
+}
+
+/// x *= alpha over `n` values.
+@inline(__always)
+public func scale(_ x: UnsafeMutablePointer<Float>, _ n: Int, by alpha: Float) {
+    var i = 0
+    let r = UnsafeMutableRawPointer(x)
+    while i + 8 <= n {
+        r.storeBytes(of: r.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * alpha,
+                     toByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < n { x[i] *= alpha; i += 1 }
+}
 
 /// Returns log(sum(exp(x))) of a row of `n` values.
 @inline(__always)
 public func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    var m = -Float.infinity
-    for i in 0..<n { m = max(m, x[i]) }
-    var s: Float = 0
-    for i in 0..<n { s += expf(x[i] - m) }
-    return m + logf(s)
+    let m = maxValue(x, n)
+    return m + logf(sumExpShift(x, n, shift: m))
 }
 
 /// Overwrites a row of `n` logits by their softmax probabilities.
 @inline(__always)
 public func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-    var m = -Float.infinity
-    for i in 0..<n { m = max(m, x[i]) }
-    var s: Float = 0
-    for i in 0..<n { let e = expf(x[i] - m); x[i] = e; s += e }
-    let inv = 1 / s
-    for i in 0..<n { x[i] *= inv }
+    let m = maxValue(x, n)
+    let s = expShiftInPlace(x, n, shift: m)
+    scale(x, n, by: 1 / s)
+}
+
+/// Overwrites a row by its softmax and returns log softmax at `target` (one exp pass).
+@inline(__always)
+public func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int, logProbAt target: Int) -> Float {
+    let m = maxValue(x, n), xt = x[target]
+    let s = expShiftInPlace(x, n, shift: m)
+    scale(x, n, by: 1 / s)
+    return xt - m - logf(s)
 }
 
 /// Runs `body(row)` over `n` rows, in parallel when the work (`n * cost`) is worth it.
@@ -180,5 +283,34 @@ public func parallelRows(_ n: Int, cost: Int, _ body: (Int) -> Void) {
         for i in 0..<n { body(i) }
     } else {
         parallelFor(n, body)
+    }
+}
+
+// MARK: - General GEMM and BLAS threading
+
+/// C (m, n) = alpha * op(A) @ op(B) + beta * C, row-major with leading dimensions (cblas_sgemm).
+@inline(__always)
+public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                 _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                 beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+    guard m > 0 && n > 0 else { return }
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// Runs `body(worker, range)` over contiguous chunks of 0..<n, one chunk per worker, with OpenBLAS
+/// single-threaded inside (many small GEMMs side by side beat one multithreaded GEMM at a time).
+public func parallelChunks(_ n: Int, maxWorkers: Int = .max, _ body: (_ worker: Int, _ range: Range<Int>) -> Void) {
+    let workers = min(Threads.count, n, maxWorkers)
+    if workers <= 1 {
+        body(0, 0..<n)
+        return
+    }
+    openblas_set_num_threads(1)
+    defer { openblas_set_num_threads(Int32(Threads.count)) }
+    withoutActuallyEscaping(body) { body in
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            body(w, (n * w / workers)..<(n * (w + 1) / workers))
+        }
     }
 }

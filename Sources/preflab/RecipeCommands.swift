@@ -22,19 +22,19 @@ struct Run: ParsableCommand {
     @Option(help: "Where the table goes: <results>/<recipe name>/.")
     var results: String = "Results"
 
-    @Option(help: "Threads for the engine (BLAS and parallel loops).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads for the engine (BLAS and parallel loops); default: every core.")
+    var threads: Int?
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard (threads ?? 1) >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
         let resolved = try loadRecipe(recipe)
         let graph = try PipelineGraph(recipe: resolved, catalog: StageKinds.catalog)
         let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store))
-        StageKinds.configureEngine(threads: threads)
+        StageKinds.configureEngine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let executor = Executor(store: artifacts, runners: StageKinds.runners, jobs: jobs,
                                 display: TerminalProgressDisplay())
         let report = try executor.run(graph)
@@ -50,10 +50,9 @@ struct Run: ParsableCommand {
             }
             let table = try TableBuilder.build(recipe: resolved, graph: graph, store: artifacts, command: command,
                                                paperCSV: paper)
-            let dir = URL(fileURLWithPath: results).appendingPathComponent(resolved.name)
-            _ = try table.write(to: dir)
+            let dir = try table.write(to: URL(fileURLWithPath: results))
             print(table.markdown)
-            print("table written to \(dir.path)/")
+            print("table written to \(dir.path)")
         }
     }
 }

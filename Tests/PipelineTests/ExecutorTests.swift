@@ -31,6 +31,8 @@ final class ExecutorTests: XCTestCase {
         let curve = try String(contentsOf: store.objectDirectory(for: base.hash).appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         XCTAssertEqual(curve.split(separator: "\n").count, 3)
         XCTAssertTrue(curve.hasPrefix("{\"step\":1,\"total\":3,\"values\":{\"loss\":1.0}}"), curve)
+        XCTAssertEqual(store.metrics(for: base.hash).map { $0.values["loss"] ?? -1 }, [1, 0.5, 1.0 / 3])
+        XCTAssertEqual(store.metrics(for: base.hash).last?.step, 3)
 
         let started = Date()
         let second = try executor.run(g)
@@ -195,12 +197,31 @@ final class ExecutorTests: XCTestCase {
         let mid = try XCTUnwrap(g.node(for: "default", stage: "mid"))
         let report = try Executor(store: store, runners: FakeStages.runners(ledger: ledger)).run(g, targets: [mid.hash])
         XCTAssertEqual(report.nodes.map(\.stage), ["base", "mid"])
+        XCTAssertEqual(g.hashes(forStage: "mid"), [mid.hash])
+        XCTAssertEqual(g.hashes(forStage: "nope"), [])
         XCTAssertThrowsError(try Executor(store: store, runners: [:]).run(g, targets: ["nope"])) { error in
             XCTAssertEqual(error as? PipelineError, .unknownTarget("nope"))
         }
         XCTAssertThrowsError(try Executor(store: store, runners: [:]).run(g)) { error in
             XCTAssertEqual(error as? PipelineError, .noRunner(kind: "sum", stage: "head"))
         }
+    }
+
+    func testFinishedResultDoesNotRecomputeCollectedIntermediates() throws {
+        let store = try makeStore()
+        let ledger = FakeLedger()
+        let g = try graph([chainCell()])
+        let head = try XCTUnwrap(g.node(for: "default", stage: "head")).hash
+        XCTAssertEqual(g.sinks, [head])
+        _ = try Executor(store: store, runners: FakeStages.runners(ledger: ledger)).run(g)
+        try store.gc(keeping: [head])
+        let rerun = try Executor(store: store, runners: FakeStages.runners(ledger: ledger)).run(g)
+        XCTAssertEqual(rerun.nodes.map(\.hash), [head])
+        XCTAssertEqual(rerun.cachedCount, 1)
+        XCTAssertEqual(ledger.totalCalls, 3)
+        let mid = try XCTUnwrap(g.node(for: "default", stage: "mid")).hash
+        let explicit = try Executor(store: store, runners: FakeStages.runners(ledger: ledger)).run(g, targets: [mid])
+        XCTAssertEqual(explicit.ranCount, 2, "an explicit target is recomputed with what it needs")
     }
 
     func testGarbageCollectionKeepsOnlyTheGivenNodes() throws {
@@ -259,5 +280,23 @@ final class ExecutorTests: XCTestCase {
         XCTAssertTrue(text.hasPrefix("pipeline: 3 nodes, 0 cached, 3 to run\n"), text)
         XCTAssertTrue(text.contains("constant \(g.nodes[0].shortHash) step 3/3 loss 0.3333"), text)
         XCTAssertTrue(text.contains("pipeline: 3 nodes: 3 ran, 0 cached, 0 failed, 0 skipped"), text)
+    }
+
+    func testTerminalDisplayRewritesOneLiveLine() throws {
+        let file = try temporaryFolder(self).appendingPathComponent("tty.txt")
+        try FileWriter.write("", to: file)
+        let handle = try FileHandle(forWritingTo: file)
+        let display = TerminalProgressDisplay(output: handle, live: true)
+        let ticket = NodeTicket(index: 1, total: 2, hash: String(repeating: "0", count: 64), kind: "sft", stage: "policy")
+        display.handle(.nodeStarted(ticket))
+        display.handle(.nodeProgress(ticket, step: 1, of: 4, values: ["loss": 2], elapsed: 1))
+        display.handle(.nodeProgress(ticket, step: 2, of: 4, values: ["loss": 1], elapsed: 2))
+        display.handle(.nodeFinished(ticket, seconds: 4, summary: [:]))
+        try handle.close()
+        XCTAssertEqual(try String(contentsOf: file, encoding: .utf8),
+                       "[1/2] sft 000000000000 (policy) started\n"
+                       + "\r\u{1B}[K[1/2] sft 000000000000 step 1/4 loss 2 ETA 3.0s"
+                       + "\r\u{1B}[K[1/2] sft 000000000000 step 2/4 loss 1 ETA 2.0s"
+                       + "\r\u{1B}[K[1/2] sft 000000000000 (policy) done in 4.0s\n")
     }
 }

@@ -80,6 +80,30 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(g.node(for: "default", stage: "total")?.inputs.map(\.field), ["inputs[0]", "inputs[1]"])
     }
 
+    /// Declared inputs (list elements as `field[i]`, or none at all) give the same edges and hashes.
+    func testDeclaredInputsMatchSchemaReferences() throws {
+        let plain = try graph([chainCell()])
+        var stripped = chainCell()
+        for i in stripped.stages.indices { stripped.stages[i].inputs = [] }
+        XCTAssertEqual(try graph([stripped]).nodes.map(\.hash), plain.nodes.map(\.hash))
+        let head = try XCTUnwrap(plain.node(for: "default", stage: "head"))
+        XCTAssertEqual(head.stage.inputs.map(\.field), ["inputs[0]"])
+        XCTAssertEqual(head.inputs.count, 1)
+        XCTAssertEqual(plain.edges.count, 2)
+    }
+
+    func testInputListKeepsNumericOrder() {
+        let urls = (0..<12).map { URL(fileURLWithPath: "/s/\($0)") }
+        var inputs: [String: URL] = ["after": URL(fileURLWithPath: "/a")]
+        for (i, u) in urls.enumerated() { inputs["terms[\(i)]"] = u }
+        let context = NodeContext(hash: "h", stage: FakeStages.stage("x", "constant", [("value", .double(1))]), inputs: inputs,
+                                  outputDirectory: URL(fileURLWithPath: "/o"), resumeDirectory: URL(fileURLWithPath: "/r"),
+                                  reporter: NullReporter())
+        XCTAssertEqual(context.inputList("terms"), urls)
+        XCTAssertEqual(context.input("after")?.path, "/a")
+        XCTAssertEqual(context.inputList("after"), [])
+    }
+
     func testErrorsNameTheProblem() throws {
         let unknownKind = RecipeCell(matrix: [], stages: [FakeStages.stage("x", "nope", [])])
         XCTAssertThrowsError(try graph([unknownKind])) { error in
@@ -111,4 +135,10 @@ final class GraphTests: XCTestCase {
         b.document = ConfigNode(.map([("b", ConfigNode(.int(3))), ("a", ConfigNode(.int(1)))]))
         XCTAssertNotEqual(a.contentHash, b.contentHash)
     }
+}
+
+struct NullReporter: ProgressReporter {
+    func record(step: Int, of total: Int, values: [String: Double]) {}
+    func log(_ message: String) {}
+    func summary(_ values: [String: Double]) {}
 }

@@ -151,6 +151,16 @@ final class TableTests: XCTestCase {
         }
     }
 
+    func testPaperPathResolvesAgainstRecipeFolder() {
+        var r = recipe(table: TableSpec(rows: ["algo"], columns: ["task"], value: "eval.value", aggregate: "seed", paper: "paper/t1.csv"))
+        r.file = "/work/recipes/d2po/table1.yaml"
+        XCTAssertEqual(TableBuilder.paperURL(for: r)?.path, "/work/recipes/d2po/paper/t1.csv")
+        r.table?.paper = "/data/p.csv"
+        XCTAssertEqual(TableBuilder.paperURL(for: r)?.path, "/data/p.csv")
+        r.table?.paper = nil
+        XCTAssertNil(TableBuilder.paperURL(for: r))
+    }
+
     func testMeanStd() {
         XCTAssertNil(TableBuilder.meanStd([]).mean)
         XCTAssertEqual(TableBuilder.meanStd([4]).mean, 4)

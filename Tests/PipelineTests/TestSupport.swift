@@ -13,7 +13,7 @@ func temporaryFolder(_ test: XCTestCase) throws -> URL {
     return url
 }
 
-/// `c(x) -> s = sum(c) ` style chain used by many tests: base constant, a scaled sum, and a head.
+/// The three-stage chain many tests use: `base` (constant), `mid` = base + offset, `head` = mid + headOffset.
 func chainCell(_ matrix: [(axis: String, value: ConfigValue)] = [], base: Double = 1, offset: Double = 10,
                headOffset: Double = 100) -> RecipeCell {
     RecipeCell(matrix: matrix, stages: [

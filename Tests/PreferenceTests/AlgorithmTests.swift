@@ -53,6 +53,38 @@ final class AlgorithmTests: XCTestCase {
         }
     }
 
+    func testSamplingSharesTheWindowBetweenPromptAndResponse() {
+        let policy = Toy.policy()
+        var rng = SeededRandom(seed: 3)
+        let long = [Int32](repeating: 120, count: 20) + [258]
+        // Window 24, prompt 21: the response keeps half the window (12), the prompt its last 12 tokens.
+        let s = policy.sample([long, [7, 258]], maxNewTokens: 1024, temperature: 1, topP: 1, rng: &rng)
+        XCTAssertEqual(s[0].pair.prompt, Array(long.suffix(12)))
+        XCTAssertEqual(s[1].pair.prompt, [7, 258])
+        for x in s {
+            XCTAssertLessThanOrEqual(x.pair.response.count, 12)
+            XCTAssertEqual(x.hitLengthLimit, x.pair.response.last != 256)
+            XCTAssertEqual(x.hitLengthLimit, x.pair.response.count == 12 && x.pair.response.last != 256)
+        }
+    }
+
+    func testResumeStoreKeepsOnlyTheLatestSnapshot() throws {
+        let dir = Toy.temporaryDirectory("store")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = ResumeStore(directory: dir)
+        XCTAssertNil(try store.latest())
+        let t = Tensor(shape: [2], data: [1.5, -2])
+        try store.save(step: 3, groups: ["model.policy": ["w": t]], progress: Data(#"{"step":3}"#.utf8))
+        try store.save(step: 6, groups: ["model.policy": ["w": Tensor(shape: [2], data: [0, 1])]], progress: Data("{}".utf8))
+        let snap = try XCTUnwrap(try store.latest())
+        XCTAssertEqual(snap.step, 6)
+        XCTAssertEqual(snap.groups["model.policy"]?["w"]?.data, [0, 1])
+        let entries = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        XCTAssertEqual(entries, ["LATEST", "step-00000006"])
+        try Data("garbage".utf8).write(to: dir.appendingPathComponent("LATEST"))
+        XCTAssertThrowsError(try store.latest())
+    }
+
     func testSFTLearnsTheDemonstrationFormat() throws {
         let demos = Toy.task.demonstrations(count: 32, seed: 77)
         let before = try Toy.policy().sequenceLogProbs(demos.map { Toy.policy().pair($0.prompt, $0.response) })

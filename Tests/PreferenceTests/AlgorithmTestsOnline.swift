@@ -123,6 +123,46 @@ final class AlgorithmTestsOnline: XCTestCase {
         }
     }
 
+    func testD2POConfidenceSelectionTakesTheSmallestGaps() {
+        var rng = SeededRandom(seed: 1)
+        let scores = [(1.0, 0.0), (0.5, 0.375), (-3.0, 2.0), (0.75, 0.5), (2.0, 2.25)]
+        // Gaps 1, 0.125, 5, 0.25, 0.25: the smallest, then the two 0.25s (earlier first).
+        XCTAssertEqual(D2POTrainer.select(3, from: scores, by: .confidence, rng: &rng), [1, 3, 4])
+        let random = D2POTrainer.select(3, from: scores, by: .random, rng: &rng)
+        XCTAssertEqual(random.count, 3)
+        XCTAssertEqual(Set(random).count, 3)
+        XCTAssertEqual(D2POTrainer.select(9, from: scores, by: .confidence, rng: &rng).count, 5)
+    }
+
+    func testPPOTable10VariantsRun() throws {
+        var p = ppoParameters()
+        p.rolloutsPerPrompt = 2
+        p.gradientAccumulation = 2
+        p.innerEpochs = 2
+        p.rewardNormalization = true
+        p.rewardWhitening = true
+        p.clampKL = true
+        p.valueInit = .sft
+        p.adaptiveKL = PPOTrainer.AdaptiveKL(target: 0.01, horizon: 100)
+        var betas: [Double] = [], losses: [Double] = []
+        let out = try PPOTrainer(p).train(policy: Toy.sftPolicy.copy(), reference: Toy.sftPolicy.copy(),
+                                          rewardModel: Self.countRM, prompts: Array(Self.train.prefix(48)),
+                                          control: TrainingControl(reporter: { _, _, v in
+                                              betas.append(v["beta"] ?? .nan)
+                                              losses.append(v["loss"] ?? .nan)
+                                          }))
+        XCTAssertEqual(out.totalSteps, 3)
+        XCTAssertTrue(losses.allSatisfy(\.isFinite))
+        // Iteration 1 starts at π = π_ref, so KL = 0 is below target: the error clips to −0.2 and
+        // β = 0.05·(1 − 0.2·32/100) = 0.0468. Once the policy moves past the tiny target, β rises.
+        XCTAssertEqual(betas[0], 0.0468, accuracy: 1e-12)
+        XCTAssertGreaterThan(betas[2], betas[1])
+        var bad = p
+        bad.miniBatch = 5
+        XCTAssertThrowsError(try PPOTrainer(bad).train(policy: Toy.sftPolicy.copy(), reference: Toy.sftPolicy,
+                                                       rewardModel: Self.countRM, prompts: Self.train))
+    }
+
     func testD2PORaisesGoldReward() throws {
         let policy = Toy.sftPolicy.copy()
         let before = goldReward(policy)
@@ -170,6 +210,25 @@ final class AlgorithmTestsOnline: XCTestCase {
         XCTAssertNotEqual(a, Toy.weights(Toy.sftPolicy.model))
     }
 
+    func testSFTAndRewardModelResumeAreBitIdentical() throws {
+        var sft = SFTTrainer.Parameters()
+        sft.learningRate = 1e-2
+        sft.batchSize = 8
+        let demos = Toy.task.demonstrations(count: 40, seed: 31)
+        let (a, b) = try interruptedAndResumed(stopAt: 7, { m, control in
+            try SFTTrainer(sft).train(policy: Policy(model: m, codec: ByteCodec()), examples: demos, control: control)
+        }, fresh: { Toy.policy(seed: 4).model })
+        XCTAssertEqual(a, b)
+        var rm = RewardModelTrainer.Parameters()
+        rm.learningRate = 3e-3
+        rm.batchSize = 8
+        let pairs = Toy.countPairs(count: 40, seed: 32)
+        let (c, d) = try interruptedAndResumed(stopAt: 3, { m, control in
+            try RewardModelTrainer(rm).train(rewardModel: RewardModel(model: m, codec: ByteCodec()), pairs: pairs, control: control)
+        }, fresh: { Toy.rewardModel(seed: 5).model })
+        XCTAssertEqual(c, d)
+    }
+
     func testPPOResumeIsBitIdentical() throws {
         var p = ppoParameters()
         p.epochs = 1
@@ -177,6 +236,20 @@ final class AlgorithmTestsOnline: XCTestCase {
         let (a, b) = try interruptedAndResumed(stopAt: 3, { m, control in
             try PPOTrainer(p).train(policy: Policy(model: m, codec: ByteCodec()), reference: Toy.sftPolicy,
                                     rewardModel: Self.countRM, prompts: prompts, control: control)
+        }, fresh: { Toy.sftPolicy.model.copy() })
+        XCTAssertEqual(a, b)
+    }
+
+    func testOPOGoldWithReplayResumeIsBitIdentical() throws {
+        var p = OPOTrainer.Parameters()
+        p.learningRate = 1e-3
+        p.maxNewTokens = 8
+        p.goldBudget = 40
+        p.replayLast = 6
+        p.updateEpochs = 2
+        let (a, b) = try interruptedAndResumed(stopAt: 3, { m, control in
+            try OPOTrainer(p).train(policy: Policy(model: m, codec: ByteCodec()), reference: Toy.sftPolicy,
+                                    labeler: .gold(CountingAnnotator(task: Toy.task)), prompts: Self.train, control: control)
         }, fresh: { Toy.sftPolicy.model.copy() })
         XCTAssertEqual(a, b)
     }

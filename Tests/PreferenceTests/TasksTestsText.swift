@@ -64,7 +64,7 @@ final class TasksTestsText: XCTestCase {
 
     func testPretrainingTextMixesSourcesWithinBudget() throws {
         guard FileManager.default.fileExists(atPath: Corpus.fortuneDirectory + "/fortunes") else {
-            throw XCTSkip("Debian package fortunes-min not installed (run scripts/setup-data.sh)")
+            throw XCTSkip("Debian package fortunes-min not installed (run scripts/setup.sh)")
         }
         let docs = try Corpus.pretrainingText(maxBytes: 30_000, seed: 1)
         let bytes = docs.reduce(0) { $0 + $1.utf8.count }

@@ -101,3 +101,17 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(x[2], exp(3) / (exp(1) + exp(2) + exp(3)), accuracy: 1e-6)
     }
 }
+
+final class ExpTests: XCTestCase {
+    func testVectorisedExpMatchesExpf() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88 {
+            let v = exp8(SIMD8<Float>(repeating: x))[3]
+            worst = max(worst, abs(v - expf(x)) / expf(x))
+            x += 0.0137
+        }
+        XCTAssertLessThan(worst, 1e-6)
+        XCTAssertEqual(exp8(SIMD8<Float>(repeating: -1000))[0], 0, accuracy: 1e-37)
+    }
+}

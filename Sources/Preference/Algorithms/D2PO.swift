@@ -141,7 +141,8 @@ public struct D2POTrainer {
             let r = try DPOUpdate.accumulate(policy: policy, silver, refChosen: silverRef.chosen, refRejected: silverRef.rejected,
                                              options: p.loss, microBatch: p.microBatch)
             TrainerKit.optimiserStep(policy.model, policyOpt, lr: Float(p.learningRate), maxNorm: Float(p.maxGradNorm))
-            progress.candidates += candidates  // L6
+            // L6; once the budget is spent no round will read candidates, so none are kept.
+            if progress.goldUsed < p.goldBudget { progress.candidates += candidates }
             values = ["loss": r.loss, "accuracy": r.accuracy, "margin": r.margin]
             if let kl { values["kl"] = kl }
             // L9–17: a gold round every N/T_P rollouts, while budget remains.
@@ -171,14 +172,8 @@ public struct D2POTrainer {
         let cands = progress.candidates
         let n = min(p.goldPerRound, p.goldBudget - progress.goldUsed, cands.count)
         let scores = try score(cands, discriminator, policy: policy, reference: reference)
-        let chosenIdx: [Int]
-        switch p.selection {
-        case .confidence:
-            chosenIdx = Array(cands.indices.sorted { (abs(scores[$0].0 - scores[$0].1), $0) < (abs(scores[$1].0 - scores[$1].1), $1) }.prefix(n))
-        case .random:
-            var rng = TrainerKit.stepRandom(seed: p.seed, step: step, "d2po-select")
-            chosenIdx = Array(Array(cands.indices).shuffled(using: &rng).prefix(n))
-        }
+        var rng = TrainerKit.stepRandom(seed: p.seed, step: step, "d2po-select")
+        let chosenIdx = Self.select(n, from: scores, by: p.selection, rng: &rng)
         var gold: [TokenPreference] = []
         var agree = 0
         for i in chosenIdx where progress.goldUsed < p.goldBudget {
@@ -201,6 +196,17 @@ public struct D2POTrainer {
         progress.candidates = []  // L17
         progress.goldRounds += 1
         return out
+    }
+
+    /// L11: indices of `n` candidates, by smallest |R(x, y1) − R(x, y2)| (ties: earlier first) or at random.
+    static func select(_ n: Int, from scores: [(Double, Double)], by selection: Selection, rng: inout SeededRandom) -> [Int] {
+        switch selection {
+        case .confidence:
+            let gap = scores.map { abs($0.0 - $0.1) }
+            return Array(scores.indices.sorted { (gap[$0], $0) < (gap[$1], $1) }.prefix(n))
+        case .random:
+            return Array(Array(scores.indices).shuffled(using: &rng).prefix(n))
+        }
     }
 
     /// One gradient step of the discriminator on gold pairs (none for the self-discriminator); returns its loss.

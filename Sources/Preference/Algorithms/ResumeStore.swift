@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import Tensor
 
@@ -36,7 +37,7 @@ public struct ResumeStore {
         var groups: [String: [String: Tensor]] = [:]
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
         for f in files where f.hasSuffix(".safetensors") {
-            groups[String(f.dropLast(".safetensors".count))] = try TensorFile.read(dir.appendingPathComponent(f))
+            groups[String(f.dropLast(".safetensors".count))] = try Safetensors.read(dir.appendingPathComponent(f))
         }
         let progress = try Data(contentsOf: dir.appendingPathComponent("progress.json"))
         return Snapshot(step: step, groups: groups, progress: progress)
@@ -51,7 +52,7 @@ public struct ResumeStore {
         try? fm.removeItem(at: tmp)
         try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
         for (group, tensors) in groups {
-            try TensorFile.write(tensors, to: tmp.appendingPathComponent(group + ".safetensors"))
+            try Safetensors.write(tensors, to: tmp.appendingPathComponent(group + ".safetensors"))
         }
         try progress.write(to: tmp.appendingPathComponent("progress.json"))
         let final = directory.appendingPathComponent(name)
@@ -61,62 +62,5 @@ public struct ResumeStore {
         for old in try fm.contentsOfDirectory(atPath: directory.path) where old.hasPrefix("step-") && old != name {
             try? fm.removeItem(at: directory.appendingPathComponent(old))
         }
-    }
-}
-
-/// Minimal safetensors (F32 only) reader/writer used by `ResumeStore` until the Checkpoint target's lands.
-enum TensorFile {
-    static func write(_ tensors: [String: Tensor], to url: URL) throws {
-        var header: [String: Any] = [:]
-        var offset = 0
-        let names = tensors.keys.sorted()
-        for n in names {
-            let t = tensors[n]!
-            header[n] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.count]]
-            offset += 4 * t.count
-        }
-        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        while json.count % 8 != 0 { json.append(0x20) }
-        var out = Data()
-        var n = UInt64(json.count).littleEndian
-        withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
-        out.append(json)
-        for name in names {
-            tensors[name]!.data.withUnsafeBufferPointer { buf in
-                for v in buf {
-                    var bits = v.bitPattern.littleEndian
-                    withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
-                }
-            }
-        }
-        try out.write(to: url, options: .atomic)
-    }
-
-    static func read(_ url: URL) throws -> [String: Tensor] {
-        let data = try Data(contentsOf: url)
-        let bytes = [UInt8](data)
-        guard bytes.count >= 8 else { throw ResumeStore.StoreError.corrupt(url, "shorter than its header") }
-        var n = 0
-        for i in 0..<8 { n |= Int(bytes[i]) << (8 * i) }
-        guard n >= 0, 8 + n <= bytes.count,
-              let header = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + n)])) as? [String: Any] else {
-            throw ResumeStore.StoreError.corrupt(url, "bad header")
-        }
-        var out: [String: Tensor] = [:]
-        let base = 8 + n
-        for (name, entry) in header where name != "__metadata__" {
-            guard let e = entry as? [String: Any], let shape = e["shape"] as? [Int], let off = e["data_offsets"] as? [Int],
-                  off.count == 2, off[1] - off[0] == 4 * shape.reduce(1, *), base + off[1] <= bytes.count else {
-                throw ResumeStore.StoreError.corrupt(url, "bad entry for '\(name)'")
-            }
-            var values = [Float](repeating: 0, count: shape.reduce(1, *))
-            for i in values.indices {
-                let p = base + off[0] + 4 * i
-                let bits = UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24
-                values[i] = Float(bitPattern: bits)
-            }
-            out[name] = Tensor(shape: shape, data: values)
-        }
-        return out
     }
 }

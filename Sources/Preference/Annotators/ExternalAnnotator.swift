@@ -50,7 +50,7 @@ public final class ExternalAnnotator: Annotator, @unchecked Sendable {
     }
 
     public func label(prompt: Prompt, _ a: String, _ b: String) throws -> PreferenceLabel {
-        let key = PairKey(prompt: prompt, a, b)
+        let key = LabelPairKey(prompt: prompt, a, b)
         return try ledger.label(key) {
             let aWins = try ask(prompt: prompt.lastUserText, a: a, b: b, key: key)
             return aWins != key.swapped  // a is low unless swapped
@@ -58,7 +58,7 @@ public final class ExternalAnnotator: Annotator, @unchecked Sendable {
     }
 
     /// Sends one request and returns whether the judge prefers `a`.
-    func ask(prompt: String, a: String, b: String, key: PairKey) throws -> Bool {
+    func ask(prompt: String, a: String, b: String, key: LabelPairKey) throws -> Bool {
         let request: [String: String] = ["prompt": prompt, "a": a, "b": b]
         var line = try JSONSerialization.data(withJSONObject: request, options: [.sortedKeys])
         line.append(0x0A)
@@ -85,7 +85,7 @@ public final class ExternalAnnotator: Annotator, @unchecked Sendable {
         }
     }
 
-    private func parse(_ reply: String, key: PairKey) throws -> Bool {
+    private func parse(_ reply: String, key: LabelPairKey) throws -> Bool {
         let object = try? JSONSerialization.jsonObject(with: Data(reply.utf8))
         guard let dict = object as? [String: Any] else {
             throw TaskError("ExternalAnnotator \(command): reply is not a JSON object: \(reply.prefix(200))")

@@ -26,7 +26,7 @@ public final class GoldAnnotator: Annotator {
     public var remaining: Int? { budget.map { max(0, $0 - used) } }
 
     public func label(prompt: Prompt, _ a: String, _ b: String) throws -> PreferenceLabel {
-        let key = PairKey(prompt: prompt, a, b)
+        let key = LabelPairKey(prompt: prompt, a, b)
         return try ledger.label(key) {
             let low = task.reward(prompt: prompt, response: key.low)
             let high = task.reward(prompt: prompt, response: key.high)

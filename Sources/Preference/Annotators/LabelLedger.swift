@@ -10,7 +10,7 @@ public struct BudgetExhausted: Error, CustomStringConvertible, Equatable {
 
 /// The content of a labelling request with the two responses in a canonical order, so that
 /// (a, b) and (b, a) are the same pair.
-struct PairKey: Hashable {
+struct LabelPairKey: Hashable {
     let prompt: Prompt
     let low: String
     let high: String
@@ -23,7 +23,7 @@ struct PairKey: Hashable {
         (low, high) = swapped ? (b, a) : (a, b)
     }
 
-    static func == (l: PairKey, r: PairKey) -> Bool { l.prompt == r.prompt && l.low == r.low && l.high == r.high }
+    static func == (l: LabelPairKey, r: LabelPairKey) -> Bool { l.prompt == r.prompt && l.low == r.low && l.high == r.high }
     func hash(into h: inout Hasher) { h.combine(prompt); h.combine(low); h.combine(high) }
 
     /// A generator seeded from `seed` and the pair's content (not the call order or response order).
@@ -38,7 +38,7 @@ struct PairKey: Hashable {
 /// from the cache for free (the same label); a new pair costs one unit of budget.
 final class LabelLedger: @unchecked Sendable {
     private let lock = NSLock()
-    private var cache: [PairKey: Bool] = [:]  // canonical pair -> "low is preferred"
+    private var cache: [LabelPairKey: Bool] = [:]  // canonical pair -> "low is preferred"
     private var count = 0
     let budget: Int?
 
@@ -47,7 +47,7 @@ final class LabelLedger: @unchecked Sendable {
     var used: Int { lock.lock(); defer { lock.unlock() }; return count }
 
     /// The cached or newly computed label for `key`; `compute` says whether `low` wins.
-    func label(_ key: PairKey, compute: () throws -> Bool) throws -> PreferenceLabel {
+    func label(_ key: LabelPairKey, compute: () throws -> Bool) throws -> PreferenceLabel {
         lock.lock()
         if let lowWins = cache[key] {
             lock.unlock()

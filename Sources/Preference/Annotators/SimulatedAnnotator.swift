@@ -60,7 +60,7 @@ public final class SimulatedAnnotator: Annotator {
     public var used: Int { ledger.used }
 
     public func label(prompt: Prompt, _ a: String, _ b: String) throws -> PreferenceLabel {
-        let key = PairKey(prompt: prompt, a, b)
+        let key = LabelPairKey(prompt: prompt, a, b)
         return try ledger.label(key) {
             var rng = key.rng(seed: seed)
             let biased = rng.nextDouble() < lengthBias

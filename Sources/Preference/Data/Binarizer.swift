@@ -7,14 +7,14 @@ extension DatasetLoader {
     /// `overall` and `fine_grained_mean`: chosen is a best-scoring response (ties broken at random),
     /// rejected a random response with a strictly lower score. `best_vs_worst`: a random best vs a
     /// random worst. A prompt with no strictly lower response is a tie.
-    mutating func binarize(_ groups: [RatedGroup], seed: UInt64) throws -> [Candidate] {
-        var kept: [RatedGroup] = []
+    mutating func binarize(_ groups: [DataRatedGroup], seed: UInt64) throws -> [DataCandidate] {
+        var kept: [DataRatedGroup] = []
         for var g in groups {
             if let (reason, msg) = promptProblem(g.prompt) {
                 try skip(reason, g.origin, msg)
                 continue
             }
-            var rs: [ScoredResponse] = []
+            var rs: [RatedResponse] = []
             for r in g.responses {
                 if let (reason, msg) = responseProblem(r.text, "\(r.generator)'s") { try skip(reason, r.origin, msg) } else { rs.append(r) }
             }
@@ -24,7 +24,7 @@ extension DatasetLoader {
         report.generators = generatorMeans(kept)
         let allowed = allowedGenerators()
         var rng = SeededRandom(seed: seed).derived("binarize")
-        var out: [Candidate] = []
+        var out: [DataCandidate] = []
         for var g in kept {
             if let allowed {
                 for r in g.responses where !allowed.contains(r.generator) {
@@ -42,7 +42,7 @@ extension DatasetLoader {
     }
 
     /// Chosen and rejected for one prompt, or nil (a counted tie).
-    mutating func pick(_ g: RatedGroup, _ rng: inout SeededRandom) -> Candidate? {
+    mutating func pick(_ g: DataRatedGroup, _ rng: inout SeededRandom) -> DataCandidate? {
         let scores = g.responses.map(\.score)
         guard let top = scores.max(), let bottom = scores.min() else { return nil }
         let best = g.responses.indices.filter { scores[$0] == top }
@@ -53,27 +53,26 @@ extension DatasetLoader {
             lower = g.responses.indices.filter { scores[$0] < top }
         }
         let c = best[rng.nextInt(best.count)]
+        // The same text from another generator is not a different response: never pair a text with itself.
+        lower.removeAll { g.responses[$0].text == g.responses[c].text }
         if lower.isEmpty {
-            // All responses score the same: a tie, kept only when ties are not dropped.
-            guard !spec.filters.dropTies, best.count >= 2 else {
-                report.skip(.tie, "\(g.origin): all \(g.responses.count) responses score \(top)")
+            // No strictly lower, different response: a tie, kept only when ties are not dropped.
+            let others = best.filter { g.responses[$0].text != g.responses[c].text }
+            guard !spec.filters.dropTies, !others.isEmpty else {
+                report.skip(.tie, "\(g.origin): no response scores below \(top) with a different text")
                 return nil
             }
-            lower = best.filter { $0 != c }
+            lower = others
         }
         let r = lower[rng.nextInt(lower.count)]
         let chosen = g.responses[c], rejected = g.responses[r]
-        if spec.filters.dropTies && chosen.text == rejected.text {
-            report.skip(.tie, "\(g.origin): chosen and rejected are the same text")
-            return nil
-        }
         let pair = PreferencePair(prompt: g.prompt, chosen: chosen.text, rejected: rejected.text,
                                   margin: chosen.score - rejected.score)
-        return Candidate(pair: pair, origin: g.origin)
+        return DataCandidate(pair: pair, origin: g.origin)
     }
 
     /// Mean score per generator, best first (name breaks ties), with strength groups when asked.
-    func generatorMeans(_ groups: [RatedGroup]) -> [GeneratorScore] {
+    func generatorMeans(_ groups: [DataRatedGroup]) -> [GeneratorScore] {
         var sum: [String: Double] = [:], count: [String: Int] = [:]
         for g in groups {
             for r in g.responses {

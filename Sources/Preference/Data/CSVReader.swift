@@ -2,11 +2,11 @@ import Foundation
 
 /// RFC 4180 CSV with a header row: quoted fields may hold commas, doubled quotes and newlines.
 /// A broken record is reported at the line where it starts and reading resumes on the next line.
-enum CSVReader {
+enum DataCSVReader {
     static func read(_ b: [UInt8], _ file: String, _ maxBytes: Int)
-        -> (records: [RawRecord], problems: [RecordProblem]) {
-        var records: [RawRecord] = []
-        var problems: [RecordProblem] = []
+        -> (records: [DataRecord], problems: [DataRecordProblem]) {
+        var records: [DataRecord] = []
+        var problems: [DataRecordProblem] = []
         var i = 0
         var line = 1
         var header: [String]?
@@ -15,7 +15,7 @@ enum CSVReader {
             let start = i
             switch parseRecord(b, &i, &line) {
             case .failure(let p):
-                problems.append(RecordProblem(reason: .badCSV, line: startLine, message: p.message))
+                problems.append(DataRecordProblem(reason: .badCSV, line: startLine, message: p.message))
                 // Resume after the physical line where the failing record began.
                 i = start
                 line = startLine
@@ -26,34 +26,39 @@ enum CSVReader {
             case .success(let raw):
                 if raw.count == 1 && raw[0].isEmpty { continue }  // blank line
                 if i - start > maxBytes {
-                    problems.append(RecordProblem(reason: .lineTooLong, line: startLine,
+                    problems.append(DataRecordProblem(reason: .lineTooLong, line: startLine,
                                                   message: "record of \(i - start) bytes exceeds max_line_bytes \(maxBytes)"))
                     continue
                 }
-                var fields: [String] = []
-                var bad: Int?
-                for f in raw {
-                    if let s = String(validating: f, as: UTF8.self) { fields.append(s) } else { bad = fields.count }
+                switch decode(raw, header: header) {
+                case .failure(let p): problems.append(DataRecordProblem(reason: p.reason, line: startLine, message: p.message))
+                case .success(let fields):
+                    guard let names = header else { header = fields; continue }
+                    records.append(DataRecord(file: file, line: startLine,
+                                             fields: Dictionary(zip(names, fields.map { $0 as Any }), uniquingKeysWith: { a, _ in a })))
                 }
-                if let bad {
-                    problems.append(RecordProblem(reason: .invalidUTF8, line: startLine,
-                                                  message: "invalid UTF-8 in field \(bad + 1)"))
-                    continue
-                }
-                guard let names = header else { header = fields; continue }
-                guard fields.count == names.count else {
-                    problems.append(RecordProblem(reason: .badCSV, line: startLine,
-                                                  message: "expected \(names.count) fields as in the header, found \(fields.count)"))
-                    continue
-                }
-                records.append(RawRecord(file: file, line: startLine,
-                                         fields: Dictionary(zip(names, fields.map { $0 as Any }), uniquingKeysWith: { a, _ in a })))
             }
         }
         return (records, problems)
     }
 
     struct Failure: Error { var message: String }
+
+    /// A record's fields as text, checked for UTF-8 and, once the header is known, for its width.
+    private static func decode(_ raw: [[UInt8]], header: [String]?) -> Result<[String], DataRecordReader.Failure> {
+        var fields: [String] = []
+        for (i, f) in raw.enumerated() {
+            guard let s = String(validating: f, as: UTF8.self) else {
+                return .failure(DataRecordReader.Failure(reason: .invalidUTF8, message: "invalid UTF-8 in field \(i + 1)"))
+            }
+            fields.append(s)
+        }
+        if let names = header, fields.count != names.count {
+            return .failure(DataRecordReader.Failure(reason: .badCSV,
+                                                 message: "expected \(names.count) fields as in the header, found \(fields.count)"))
+        }
+        return .success(fields)
+    }
 
     /// Parses one record up to and including its line end; fields as raw bytes.
     private static func parseRecord(_ b: [UInt8], _ i: inout Int, _ line: inout Int) -> Result<[[UInt8]], Failure> {

@@ -63,7 +63,7 @@ public struct DatasetCatalog: Sendable {
         guard let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else {
             throw DatasetError(file: display, "cannot read the entry as UTF-8 text")
         }
-        return try SpecParser.parse(try YNode.parse(text, file: display), name: name)
+        return try DataSpecParser.parse(try DataYAMLNode.parse(text, file: display), name: name)
     }
 
     static func relative(_ url: URL, to root: URL) -> String {
@@ -74,7 +74,7 @@ public struct DatasetCatalog: Sendable {
     /// The parsed entry, or its catalogue error.
     public func spec(_ name: String) throws -> DatasetSpec {
         guard let e = entries[name] else {
-            let hint = didYouMean(name, names).map { " (did you mean '\($0)'?)" } ?? ""
+            let hint = dataDidYouMean(name, names).map { " (did you mean '\($0)'?)" } ?? ""
             throw DatasetError(file: directory.path, "no dataset '\(name)' in the catalogue\(hint)")
         }
         return try e.spec.get()
@@ -82,77 +82,83 @@ public struct DatasetCatalog: Sendable {
 
     /// Loads an entry; every random draw (binarization, split, sampling, mixing) comes from `seed`.
     public func load(_ name: String, seed: UInt64) throws -> LoadedDataset {
-        try load(name, seed: seed, stack: [])
+        try load(name, seed: seed, stack: [], cache: DataRecordCache())
     }
 
-    func load(_ name: String, seed: UInt64, stack: [String]) throws -> LoadedDataset {
+    func load(_ name: String, seed: UInt64, stack: [String], cache: DataRecordCache) throws -> LoadedDataset {
         let spec = try self.spec(name)
         guard let entry = entries[name] else { throw DatasetError(file: name, "no such entry") }
-        if spec.layout == .mixture { return try loadMixture(spec, entry, seed: seed, stack: stack + [name]) }
+        if spec.layout == .mixture { return try loadMixture(spec, entry, seed: seed, stack: stack + [name], cache: cache) }
         guard let source = spec.source else { throw DatasetError(file: entry.display, "missing source") }
         let base = source.relativeTo == "file" ? entry.file.deletingLastPathComponent() : root
         let url = source.path.hasPrefix("/") ? URL(fileURLWithPath: source.path) : base.appendingPathComponent(source.path)
-        var loader = DatasetLoader(spec: spec, sourceURL: url.standardizedFileURL, sourceDisplay: source.path)
+        var loader = DatasetLoader(spec: spec, sourceURL: url.standardizedFileURL, sourceDisplay: source.path, cache: cache)
+        loader.entryDisplay = entry.display
         return try loader.load(seed: seed)
     }
 
     /// Loads each entry and says whether it loaded, with its report or its error.
     public func validateAll(seed: UInt64 = 0) -> [(name: String, result: Result<LoadReport, DatasetError>)] {
-        names.map { name in
-            (name, Result { try load(name, seed: seed).report }
+        let cache = DataRecordCache()
+        return names.map { name in
+            (name, Result { try load(name, seed: seed, stack: [], cache: cache).report }
                 .mapError { $0 as? DatasetError ?? DatasetError(file: name, "\($0)") })
         }
     }
 
     /// A mixture: `size` seeded train pairs from each component, held-out pairs from all components.
-    func loadMixture(_ spec: DatasetSpec, _ entry: Entry, seed: UInt64, stack: [String]) throws -> LoadedDataset {
+    func loadMixture(_ spec: DatasetSpec, _ entry: Entry, seed: UInt64, stack: [String], cache: DataRecordCache) throws -> LoadedDataset {
         var report = LoadReport(name: spec.name)
         var train: [PreferencePair] = [], heldOut: [PreferencePair] = []
         for c in spec.mixture ?? [] {
             guard entries[c.dataset] != nil else {
-                let hint = didYouMean(c.dataset, names).map { " (did you mean '\($0)'?)" } ?? ""
+                let hint = dataDidYouMean(c.dataset, names).map { " (did you mean '\($0)'?)" } ?? ""
                 throw DatasetError(file: entry.display, "mixture component '\(c.dataset)' is not in the catalogue\(hint)")
             }
             if stack.contains(c.dataset) {
                 throw DatasetError(file: entry.display, "mixture cycle: \((stack + [c.dataset]).joined(separator: " → "))")
             }
-            let d = try load(c.dataset, seed: seed, stack: stack)
+            let d = try load(c.dataset, seed: seed, stack: stack, cache: cache)
             let size = c.size ?? d.train.count
             guard size <= d.train.count else {
                 throw DatasetError(file: entry.display, "mixture asks \(size) train pairs of '\(c.dataset)', which has \(d.train.count)")
             }
-            train += sampledIndices(d.train.count, size, seed: seed, label: "mixture/\(c.dataset)").map { d.train[$0] }
+            train += dataSampledIndices(d.train.count, size, seed: seed, label: "mixture/\(c.dataset)").map { d.train[$0] }
             heldOut += d.heldOut
             report.absorb(d.report)
             report.notes.append("\(c.dataset): \(size) of \(d.train.count) train pairs, \(d.heldOut.count) held-out")
         }
-        // A prompt held out by one component must not be trained on through another.
-        let held = Set(heldOut.map(\.prompt.messages))
-        train = train.filter { p in
-            guard held.contains(p.prompt.messages) else { return true }
-            report.skip(.heldOutOverlap, "\(p.prompt.source ?? "?"): prompt is held out by another component")
-            return false
-        }
-        if spec.dedup {
-            var seen = Set<DedupKey>()
-            train = train.filter { p in
-                if seen.insert(DedupKey(p)).inserted { return true }
-                report.skip(.duplicate, "\(p.prompt.source ?? "?"): pair repeated across components")
-                return false
-            }
-        }
+        train = Self.removeOverlaps(train, heldOut: heldOut, dedup: spec.dedup, report: &report)
         if let h = spec.heldOut {
-            let (t, extra) = splitByPrompt(train, h, seed: seed)
+            let (t, extra) = dataSplitByPrompt(train, h, seed: seed)
             train = t
             heldOut += extra
         }
         if let n = spec.sample, n < train.count {
             report.downsampledFrom = train.count
-            train = sampledIndices(train.count, n, seed: seed).map { train[$0] }
+            train = dataSampledIndices(train.count, n, seed: seed).map { train[$0] }
         }
         report.kept = train.count + heldOut.count
         report.notes.append("train \(train.count), held-out \(heldOut.count)")
-        return LoadedDataset(name: spec.name, train: train, heldOut: heldOut, prompts: distinctPrompts(train),
+        return LoadedDataset(name: spec.name, train: train, heldOut: heldOut, prompts: dataDistinctPrompts(train),
                              verifiable: [], report: report)
+    }
+
+    /// Drops train pairs whose prompt another component holds out, then (with `dedup`) repeats across components.
+    static func removeOverlaps(_ train: [PreferencePair], heldOut: [PreferencePair], dedup: Bool,
+                               report: inout LoadReport) -> [PreferencePair] {
+        let held = Set(heldOut.map(\.prompt.messages))
+        var seen = Set<DedupKey>()
+        var out: [PreferencePair] = []
+        for p in train {
+            if held.contains(p.prompt.messages) {
+                report.skip(.heldOutOverlap, "\(p.prompt.source ?? "?"): prompt is held out by another component")
+            } else if dedup && !seen.insert(DedupKey(p)).inserted {
+                report.skip(.duplicate, "\(p.prompt.source ?? "?"): pair repeated across components")
+            } else {
+                out.append(p)
+            }
+        }
+        return out
     }
 }

@@ -2,16 +2,16 @@ import Foundation
 import Tensor
 
 /// Where an item came from: `file:line`.
-struct Origin: CustomStringConvertible {
+struct RowOrigin: CustomStringConvertible {
     var file: String
     var line: Int
     var description: String { "\(file):\(line)" }
 }
 
 /// A pair on its way through filters, with its origin for messages.
-struct Candidate {
+struct DataCandidate {
     var pair: PreferencePair
-    var origin: Origin
+    var origin: RowOrigin
 }
 
 /// Reads one non-mixture entry: records, row mapping, binarization, filters, dedup, split, sampling.
@@ -20,17 +20,22 @@ struct DatasetLoader {
     /// Absolute source path and how to show it.
     let sourceURL: URL
     let sourceDisplay: String
+    /// The catalogue YAML as shown in messages.
+    var entryDisplay = ""
+    /// Shared parsed files while validating or mixing; nil reads every time.
+    let cache: DataRecordCache?
     var report: LoadReport
 
-    init(spec: DatasetSpec, sourceURL: URL, sourceDisplay: String) {
+    init(spec: DatasetSpec, sourceURL: URL, sourceDisplay: String, cache: DataRecordCache? = nil) {
         self.spec = spec
         self.sourceURL = sourceURL
         self.sourceDisplay = sourceDisplay
+        self.cache = cache
         self.report = LoadReport(name: spec.name)
     }
 
     /// Counts a skipped item, or stops the load when it is malformed and the entry says `on_error: fail`.
-    mutating func skip(_ reason: SkipReason, _ origin: Origin, _ message: String) throws {
+    mutating func skip(_ reason: SkipReason, _ origin: RowOrigin, _ message: String) throws {
         if reason.isMalformed && spec.onError == .fail {
             throw DatasetError(file: origin.file, line: origin.line, "\(message) [\(reason.rawValue); on_error: fail]")
         }
@@ -38,26 +43,34 @@ struct DatasetLoader {
     }
 
     /// All records of the source, problems counted as they come.
-    mutating func readRecords() throws -> [RawRecord] {
+    mutating func readRecords() throws -> [DataRecord] {
         guard let source = spec.source else { return [] }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: sourceURL.path, isDirectory: &isDir) else {
-            throw DatasetError(file: sourceDisplay, "source path does not exist (resolved to \(sourceURL.path))")
+            throw DatasetError(file: entryDisplay, line: source.pathLine, column: source.pathColumn,
+                               "source path '\(sourceDisplay)' does not exist (resolved to \(sourceURL.path))")
         }
         var files: [(URL, String)] = [(sourceURL, sourceDisplay)]
         if isDir.boolValue {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: sourceURL.path)) ?? []
-            files = names.filter { globMatch(source.pattern, $0) }.sorted().map {
+            files = names.filter { dataGlobMatch(source.pattern, $0) }.sorted().map {
                 (sourceURL.appendingPathComponent($0), sourceDisplay + "/" + $0)
             }
-            if files.isEmpty { throw DatasetError(file: sourceDisplay, "no files in the folder match pattern '\(source.pattern)'") }
+            if files.isEmpty {
+                throw DatasetError(file: entryDisplay, line: source.pathLine, column: source.pathColumn,
+                                   "no files in folder '\(sourceDisplay)' match pattern '\(source.pattern)'")
+            }
         }
-        var all: [RawRecord] = []
+        var all: [DataRecord] = []
         for (url, display) in files {
-            var (records, problems) = try RecordReader.read(url: url, display: display, format: source.format.flatMap(FileFormat.init),
-                                                           maxRecordBytes: source.maxLineBytes)
+            let read = {
+                try DataRecordReader.read(url: url, display: display, format: source.format.flatMap(DataFileFormat.init),
+                                      maxRecordBytes: source.maxLineBytes)
+            }
+            let key = "\(url.path)|\(source.format ?? "")|\(source.maxLineBytes)"
+            var (records, problems) = try cache.map { try $0.get(key, read) } ?? read()
             report.rowsRead += records.count + problems.filter { $0.reason != .truncatedGzip }.count
-            for p in problems { try skip(p.reason, Origin(file: display, line: p.line), p.message) }
+            for p in problems { try skip(p.reason, RowOrigin(file: display, line: p.line), p.message) }
             if source.generatorFromFilename {
                 let g = generatorName(url.lastPathComponent)
                 for i in records.indices { records[i].generator = g }
@@ -112,11 +125,11 @@ struct DatasetLoader {
     }
 
     /// The prompt's source label: the mapped category, else the entry's name.
-    func category(_ r: RawRecord) throws -> String {
+    func category(_ r: DataRecord) throws -> String {
         guard let path = spec.fields.category else { return spec.name }
-        let v = try RowMapping.require(r.fields, path)
+        let v = try DataRowMapping.require(r.fields, path)
         if let s = v as? String { return s }
-        throw RowError(.wrongType, "field '\(path)' should be a string, found \(jsonTypeName(v))")
+        throw DataRowError(.wrongType, "field '\(path)' should be a string, found \(dataJSONTypeName(v))")
     }
 }
 
@@ -131,7 +144,7 @@ public func whitespaceTokens(_ s: String) -> Int {
 }
 
 /// `*` and `?` matching on a whole file name.
-func globMatch(_ pattern: String, _ name: String) -> Bool {
+func dataGlobMatch(_ pattern: String, _ name: String) -> Bool {
     let p = Array(pattern), n = Array(name)
     var memo: [Int: Bool] = [:]
     func go(_ i: Int, _ j: Int) -> Bool {

@@ -63,6 +63,10 @@ public struct SourceSpec: Codable, Sendable, Equatable {
     public var generatorFromFilename: Bool
     /// Records longer than this many bytes are malformed (`line_too_long`).
     public var maxLineBytes: Int
+    /// The YAML line where `path` is written, for messages.
+    public var pathLine: Int?
+    /// The YAML column where `path` is written, for messages.
+    public var pathColumn: Int?
 }
 
 /// Row fields: dotted paths into each JSON record (or CSV column names).

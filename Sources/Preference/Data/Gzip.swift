@@ -2,7 +2,7 @@ import CZlib
 import Foundation
 
 /// gzip detection by magic bytes and inflation through zlib.
-enum Gzip {
+enum DataGzip {
     /// Whether `data` starts with the gzip magic bytes 1f 8b.
     static func isGzip(_ data: Data) -> Bool {
         data.count >= 2 && data[data.startIndex] == 0x1F && data[data.startIndex + 1] == 0x8B
@@ -13,11 +13,12 @@ enum Gzip {
     static func inflate(_ data: Data) -> (output: Data, problem: String?) {
         var output = Data()
         var problem: String?
-        let bytes = [UInt8](data)
+        let bytes = data.withUnsafeBytes { [UInt8]($0) }
         let chunk = 1 << 16
         var buffer = [UInt8](repeating: 0, count: chunk)
         bytes.withUnsafeBufferPointer { src in
             guard let base = src.baseAddress else { problem = "empty gzip file"; return }
+            guard src.count <= Int(UInt32.max) else { problem = "gzip file over 4 GiB: split it"; return }
             var s = z_stream()
             // windowBits 15 + 32: a 32 KiB window and automatic gzip/zlib header detection.
             guard inflateInit2_(&s, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -33,7 +34,10 @@ enum Gzip {
                     s.avail_out = uInt(chunk)
                     return CZlib.inflate(&s, Z_NO_FLUSH)
                 }
-                output.append(contentsOf: buffer[0..<(chunk - Int(s.avail_out))])
+                let produced = chunk - Int(s.avail_out)
+                buffer.withUnsafeBufferPointer { b in
+                    if let p = b.baseAddress, produced > 0 { output.append(p, count: produced) }
+                }
                 if status == Z_STREAM_END {
                     let consumed = src.count - Int(s.avail_in)
                     // Concatenated members (as `cat a.gz b.gz` makes) continue the same text.

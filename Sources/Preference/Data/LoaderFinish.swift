@@ -5,7 +5,7 @@ extension DatasetLoader {
     /// Reads, maps, filters, deduplicates, splits and samples this entry.
     mutating func load(seed: UInt64) throws -> LoadedDataset {
         let records = try readRecords()
-        var candidates: [Candidate]
+        var candidates: [DataCandidate]
         switch spec.layout {
         case .pair: candidates = try mapPairs(records)
         case .rated: candidates = try binarize(try mapRated(records), seed: seed)
@@ -18,15 +18,15 @@ extension DatasetLoader {
         train = sample(train, seed: seed)
         report.kept = train.count + heldOut.count
         report.notes.append("train \(train.count), held-out \(heldOut.count)")
-        return LoadedDataset(name: spec.name, train: train, heldOut: heldOut, prompts: distinctPrompts(train),
+        return LoadedDataset(name: spec.name, train: train, heldOut: heldOut, prompts: dataDistinctPrompts(train),
                              verifiable: [], report: report)
     }
 
-    mutating func loadPrompts(_ records: [RawRecord], seed: UInt64) throws -> LoadedDataset {
+    mutating func loadPrompts(_ records: [DataRecord], seed: UInt64) throws -> LoadedDataset {
         var (prompts, items) = try mapPrompts(records)
         if let n = spec.sample, n < prompts.count {
             report.downsampledFrom = prompts.count
-            let keep = sampledIndices(prompts.count, n, seed: seed)
+            let keep = dataSampledIndices(prompts.count, n, seed: seed)
             prompts = keep.map { prompts[$0] }
             if !items.isEmpty { items = keep.map { items[$0] } }
         }
@@ -35,7 +35,7 @@ extension DatasetLoader {
     }
 
     /// Drops pairs with the same prompt, chosen and rejected as an earlier pair.
-    mutating func dedup(_ cs: [Candidate]) -> [Candidate] {
+    mutating func dedup(_ cs: [DataCandidate]) -> [DataCandidate] {
         var seen = Set<DedupKey>()
         return cs.filter { c in
             if seen.insert(DedupKey(c.pair)).inserted { return true }
@@ -47,14 +47,14 @@ extension DatasetLoader {
     /// Holds out a seeded choice of distinct prompts with all their pairs.
     func split(_ pairs: [PreferencePair], seed: UInt64) -> ([PreferencePair], [PreferencePair]) {
         guard let h = spec.heldOut else { return (pairs, []) }
-        return splitByPrompt(pairs, h, seed: seed)
+        return dataSplitByPrompt(pairs, h, seed: seed)
     }
 
     /// Seeded downsampling of the train pairs to `sample`, keeping file order.
     mutating func sample(_ pairs: [PreferencePair], seed: UInt64) -> [PreferencePair] {
         guard let n = spec.sample, n < pairs.count else { return pairs }
         report.downsampledFrom = pairs.count
-        return sampledIndices(pairs.count, n, seed: seed).map { pairs[$0] }
+        return dataSampledIndices(pairs.count, n, seed: seed).map { pairs[$0] }
     }
 }
 
@@ -71,16 +71,16 @@ struct DedupKey: Hashable {
 }
 
 /// `k` of `n` indices drawn without replacement from the seed's "sample" stream, in ascending order.
-func sampledIndices(_ n: Int, _ k: Int, seed: UInt64, label: String = "sample") -> [Int] {
+func dataSampledIndices(_ n: Int, _ k: Int, seed: UInt64, label: String = "sample") -> [Int] {
     var rng = SeededRandom(seed: seed).derived(label)
     return Array(Array(0..<n).shuffled(using: &rng).prefix(k)).sorted()
 }
 
 /// Splits pairs so that every prompt is wholly in train or wholly held out.
-func splitByPrompt(_ pairs: [PreferencePair], _ h: HeldOutSpec, seed: UInt64) -> ([PreferencePair], [PreferencePair]) {
-    let prompts = distinctPrompts(pairs).map(\.messages)
+func dataSplitByPrompt(_ pairs: [PreferencePair], _ h: HeldOutSpec, seed: UInt64) -> ([PreferencePair], [PreferencePair]) {
+    let prompts = dataDistinctPrompts(pairs).map(\.messages)
     let k = h.count.map { min($0, prompts.count) } ?? Int((Double(prompts.count) * (h.fraction ?? 0)).rounded())
-    let held = Set(sampledIndices(prompts.count, k, seed: seed, label: "held_out").map { prompts[$0] })
+    let held = Set(dataSampledIndices(prompts.count, k, seed: seed, label: "held_out").map { prompts[$0] })
     var train: [PreferencePair] = [], out: [PreferencePair] = []
     for p in pairs {
         if held.contains(p.prompt.messages) { out.append(p) } else { train.append(p) }
@@ -89,7 +89,7 @@ func splitByPrompt(_ pairs: [PreferencePair], _ h: HeldOutSpec, seed: UInt64) ->
 }
 
 /// Prompts in first-appearance order, each once (by their turns).
-func distinctPrompts(_ pairs: [PreferencePair]) -> [Prompt] {
+func dataDistinctPrompts(_ pairs: [PreferencePair]) -> [Prompt] {
     var seen = Set<[ChatMessage]>()
     return pairs.compactMap { seen.insert($0.prompt.messages).inserted ? $0.prompt : nil }
 }

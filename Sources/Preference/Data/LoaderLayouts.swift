@@ -1,42 +1,42 @@
 import Foundation
 
 /// One scored response of a rated prompt.
-struct ScoredResponse {
+struct RatedResponse {
     var text: String
     var generator: String
     var score: Double
-    var origin: Origin
+    var origin: RowOrigin
 }
 
 /// A prompt with its scored responses, before binarization.
-struct RatedGroup {
+struct DataRatedGroup {
     var prompt: Prompt
-    var responses: [ScoredResponse]
-    var origin: Origin
+    var responses: [RatedResponse]
+    var origin: RowOrigin
 }
 
 extension DatasetLoader {
     /// `layout: pair`: one pair per record, filtered.
-    mutating func mapPairs(_ records: [RawRecord]) throws -> [Candidate] {
+    mutating func mapPairs(_ records: [DataRecord]) throws -> [DataCandidate] {
         let f = spec.fields
-        var out: [Candidate] = []
+        var out: [DataCandidate] = []
         for r in records {
-            let origin = Origin(file: r.file, line: r.line)
+            let origin = RowOrigin(file: r.file, line: r.line)
             do {
                 var prompt: Prompt, chosen: String, rejected: String
                 if let p = f.prompt {
-                    prompt = try RowMapping.prompt(r.fields, p)
-                    chosen = try RowMapping.response(r.fields, f.chosen ?? "chosen")
-                    rejected = try RowMapping.response(r.fields, f.rejected ?? "rejected")
+                    prompt = try DataRowMapping.prompt(r.fields, p)
+                    chosen = try DataRowMapping.response(r.fields, f.chosen ?? "chosen")
+                    rejected = try DataRowMapping.response(r.fields, f.rejected ?? "rejected")
                 } else {
-                    let c = try RowMapping.require(r.fields, f.chosen ?? "chosen")
-                    let j = try RowMapping.require(r.fields, f.rejected ?? "rejected")
-                    (prompt, chosen, rejected) = try Dialogue.split(chosen: c, rejected: j, chosenPath: f.chosen ?? "chosen",
+                    let c = try DataRowMapping.require(r.fields, f.chosen ?? "chosen")
+                    let j = try DataRowMapping.require(r.fields, f.rejected ?? "rejected")
+                    (prompt, chosen, rejected) = try HHDialogue.split(chosen: c, rejected: j, chosenPath: f.chosen ?? "chosen",
                                                                    rejectedPath: f.rejected ?? "rejected")
                 }
                 prompt.source = try category(r)
                 var margin: Double?
-                if let m = f.margin { margin = try RowMapping.score(r.fields, m, nil) }
+                if let m = f.margin { margin = try DataRowMapping.score(r.fields, m, nil) }
                 if let (reason, msg) = promptProblem(prompt) ?? responseProblem(chosen, "chosen")
                     ?? responseProblem(rejected, "rejected") {
                     try skip(reason, origin, msg)
@@ -46,9 +46,9 @@ extension DatasetLoader {
                     try skip(.tie, origin, "chosen and rejected are the same text")
                     continue
                 }
-                out.append(Candidate(pair: PreferencePair(prompt: prompt, chosen: chosen, rejected: rejected, margin: margin),
+                out.append(DataCandidate(pair: PreferencePair(prompt: prompt, chosen: chosen, rejected: rejected, margin: margin),
                                      origin: origin))
-            } catch let e as RowError {
+            } catch let e as DataRowError {
                 try skip(e.reason, origin, e.message)
             }
         }
@@ -56,31 +56,31 @@ extension DatasetLoader {
     }
 
     /// `layout: rated`: each record is a prompt with a list of scored responses.
-    mutating func mapRated(_ records: [RawRecord]) throws -> [RatedGroup] {
+    mutating func mapRated(_ records: [DataRecord]) throws -> [DataRatedGroup] {
         let f = spec.fields
-        var groups: [RatedGroup] = []
+        var groups: [DataRatedGroup] = []
         for r in records {
-            let origin = Origin(file: r.file, line: r.line)
+            let origin = RowOrigin(file: r.file, line: r.line)
             do {
-                var prompt = try RowMapping.prompt(r.fields, f.prompt ?? "prompt")
+                var prompt = try DataRowMapping.prompt(r.fields, f.prompt ?? "prompt")
                 prompt.source = try category(r)
-                let list = try RowMapping.require(r.fields, f.responses ?? "responses")
+                let list = try DataRowMapping.require(r.fields, f.responses ?? "responses")
                 guard let items = list as? [Any] else {
-                    throw RowError(.wrongType, "field '\(f.responses ?? "")' should be a list of responses, found \(jsonTypeName(list))")
+                    throw DataRowError(.wrongType, "field '\(f.responses ?? "")' should be a list of responses, found \(dataJSONTypeName(list))")
                 }
-                var responses: [ScoredResponse] = []
+                var responses: [RatedResponse] = []
                 for (i, item) in items.enumerated() {
                     do {
                         guard let obj = item as? [String: Any] else {
-                            throw RowError(.wrongType, "response \(i) should be an object, found \(jsonTypeName(item))")
+                            throw DataRowError(.wrongType, "response \(i) should be an object, found \(dataJSONTypeName(item))")
                         }
                         if let s = try scoredResponse(obj, generator: r.generator, origin: origin, index: i) { responses.append(s) }
-                    } catch let e as RowError {
+                    } catch let e as DataRowError {
                         try skip(e.reason, origin, "response \(i): \(e.message)")
                     }
                 }
-                groups.append(RatedGroup(prompt: prompt, responses: responses, origin: origin))
-            } catch let e as RowError {
+                groups.append(DataRatedGroup(prompt: prompt, responses: responses, origin: origin))
+            } catch let e as DataRowError {
                 try skip(e.reason, origin, e.message)
             }
         }
@@ -88,22 +88,22 @@ extension DatasetLoader {
     }
 
     /// `layout: rated_rows`: each record is one scored response; records with the same prompt form a group.
-    mutating func groupRatedRows(_ records: [RawRecord]) throws -> [RatedGroup] {
-        var groups: [RatedGroup] = []
+    mutating func groupRatedRows(_ records: [DataRecord]) throws -> [DataRatedGroup] {
+        var groups: [DataRatedGroup] = []
         var index: [Prompt: Int] = [:]
         for r in records {
-            let origin = Origin(file: r.file, line: r.line)
+            let origin = RowOrigin(file: r.file, line: r.line)
             do {
-                var prompt = try RowMapping.prompt(r.fields, spec.fields.prompt ?? "prompt")
+                var prompt = try DataRowMapping.prompt(r.fields, spec.fields.prompt ?? "prompt")
                 prompt.source = try category(r)
                 guard let s = try scoredResponse(r.fields, generator: r.generator, origin: origin, index: nil) else { continue }
                 if let g = index[prompt] {
                     groups[g].responses.append(s)
                 } else {
                     index[prompt] = groups.count
-                    groups.append(RatedGroup(prompt: prompt, responses: [s], origin: origin))
+                    groups.append(DataRatedGroup(prompt: prompt, responses: [s], origin: origin))
                 }
-            } catch let e as RowError {
+            } catch let e as DataRowError {
                 try skip(e.reason, origin, e.message)
             }
         }
@@ -111,18 +111,18 @@ extension DatasetLoader {
     }
 
     /// A response with its score by the entry's scoring; nil (counted) when unscored.
-    mutating func scoredResponse(_ obj: [String: Any], generator: String?, origin: Origin, index: Int?) throws -> ScoredResponse? {
+    mutating func scoredResponse(_ obj: [String: Any], generator: String?, origin: RowOrigin, index: Int?) throws -> RatedResponse? {
         let f = spec.fields
-        let text = try RowMapping.response(obj, f.response ?? "response")
-        let gen = try generator ?? f.generator.map { try RowMapping.string(obj, $0) } ?? "unknown"
+        let text = try DataRowMapping.response(obj, f.response ?? "response")
+        let gen = try generator ?? f.generator.map { try DataRowMapping.string(obj, $0) } ?? "unknown"
         let b = spec.binarize
         let kind = b.strategy == .bestVsWorst ? (b.score ?? (f.overall != nil ? .overall : .fineGrainedMean)) : b.strategy
         var score: Double?
         if kind == .overall, let path = f.overall {
-            score = try RowMapping.score(obj, path, spec.scoreMap)
+            score = try DataRowMapping.score(obj, path, spec.scoreMap)
         } else if let aspects = f.aspects {
             // Mean over the aspects that are scored; an aspect that is null or "N/A" does not count.
-            let values = try aspects.keys.sorted().compactMap { try RowMapping.score(obj, aspects[$0] ?? $0, spec.scoreMap) }
+            let values = try aspects.keys.sorted().compactMap { try DataRowMapping.score(obj, aspects[$0] ?? $0, spec.scoreMap) }
             score = values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
         }
         guard let score else {
@@ -130,32 +130,32 @@ extension DatasetLoader {
             try skip(.unscored, origin, "\(which)has no score (null)")
             return nil
         }
-        return ScoredResponse(text: text, generator: gen, score: score, origin: origin)
+        return RatedResponse(text: text, generator: gen, score: score, origin: origin)
     }
 
     /// `layout: prompts`: prompts, and reference answers when mapped.
-    mutating func mapPrompts(_ records: [RawRecord]) throws -> ([Prompt], [VerifiableItem]) {
+    mutating func mapPrompts(_ records: [DataRecord]) throws -> ([Prompt], [VerifiableItem]) {
         var prompts: [Prompt] = []
         var items: [VerifiableItem] = []
         for r in records {
-            let origin = Origin(file: r.file, line: r.line)
+            let origin = RowOrigin(file: r.file, line: r.line)
             do {
-                var prompt = try RowMapping.prompt(r.fields, spec.fields.prompt ?? "prompt")
+                var prompt = try DataRowMapping.prompt(r.fields, spec.fields.prompt ?? "prompt")
                 prompt.source = try category(r)
                 if let (reason, msg) = promptProblem(prompt) {
                     try skip(reason, origin, msg)
                     continue
                 }
                 if let path = spec.fields.answer {
-                    let text = try RowMapping.string(r.fields, path)
+                    let text = try DataRowMapping.string(r.fields, path)
                     let format = spec.answerFormat ?? .exact
                     guard let answer = format.referenceAnswer(text) else {
-                        throw RowError(.badAnswer, "field '\(path)' has no \(format.rawValue) answer (GSM8K ends with '#### <number>')")
+                        throw DataRowError(.badAnswer, "field '\(path)' has no \(format.rawValue) answer (GSM8K ends with '#### <number>')")
                     }
                     items.append(VerifiableItem(prompt: prompt, answer: answer, reference: text))
                 }
                 prompts.append(prompt)
-            } catch let e as RowError {
+            } catch let e as DataRowError {
                 try skip(e.reason, origin, e.message)
             }
         }

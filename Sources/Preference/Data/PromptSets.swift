@@ -54,7 +54,7 @@ extension DatasetCatalog {
             label = name
             switch spec.split ?? "train" {
             case "train": prompts = d.prompts
-            case "held_out": prompts = distinctPrompts(d.heldOut)
+            case "held_out": prompts = dataDistinctPrompts(d.heldOut)
             default: throw DatasetError(file: "prompt set", "split must be train or held_out, found '\(spec.split ?? "")'")
             }
         } else {
@@ -65,7 +65,7 @@ extension DatasetCatalog {
         guard n <= prompts.count else {
             throw DatasetError(file: label, "prompt set asks \(n) prompts, the source has \(prompts.count)")
         }
-        return sampledIndices(prompts.count, n, seed: seed, label: "prompts/\(label)").map { prompts[$0] }
+        return dataSampledIndices(prompts.count, n, seed: seed, label: "prompts/\(label)").map { prompts[$0] }
     }
 
     /// A weighted mix: `total` split by largest remainder, each part sampled, then shuffled together.
@@ -74,7 +74,7 @@ extension DatasetCatalog {
         guard !parts.isEmpty, parts.allSatisfy({ $0.weight > 0 }) else {
             throw DatasetError(file: "prompt set", "a mix needs parts with positive weights")
         }
-        let counts = allocate(total, weights: parts.map(\.weight))
+        let counts = dataAllocate(total, weights: parts.map(\.weight))
         var out: [Prompt] = []
         for (i, part) in parts.enumerated() {
             var p = part.prompts
@@ -92,21 +92,21 @@ extension DatasetCatalog {
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
         let stem = url.deletingPathExtension().lastPathComponent
         if let field {
-            let (records, problems) = try RecordReader.read(url: url, display: path, format: .jsonl, maxRecordBytes: 1 << 20)
+            let (records, problems) = try DataRecordReader.read(url: url, display: path, format: .jsonl, maxRecordBytes: 1 << 20)
             if let p = problems.first { throw DatasetError(file: path, line: p.line, p.message) }
             return try records.map { r in
                 do {
-                    var prompt = try RowMapping.prompt(r.fields, field)
+                    var prompt = try DataRowMapping.prompt(r.fields, field)
                     prompt.source = prompt.source ?? stem
                     return prompt
-                } catch let e as RowError {
+                } catch let e as DataRowError {
                     throw DatasetError(file: path, line: r.line, e.message)
                 }
             }
         }
         guard var data = try? Data(contentsOf: url) else { throw DatasetError(file: path, "cannot read the prompt file") }
-        if Gzip.isGzip(data) {
-            let (out, problem) = Gzip.inflate(data)
+        if DataGzip.isGzip(data) {
+            let (out, problem) = DataGzip.inflate(data)
             if let problem { throw DatasetError(file: path, problem) }
             data = out
         }
@@ -117,7 +117,7 @@ extension DatasetCatalog {
 }
 
 /// Splits `total` by `weights`: floors first, the remainder to the largest fractions (earlier first on ties).
-func allocate(_ total: Int, weights: [Double]) -> [Int] {
+func dataAllocate(_ total: Int, weights: [Double]) -> [Int] {
     let sum = weights.reduce(0, +)
     let exact = weights.map { Double(total) * $0 / sum }
     var counts = exact.map { Int($0.rounded(.down)) }

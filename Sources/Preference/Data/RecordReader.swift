@@ -1,7 +1,10 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One record read from a data file (a JSON object or a CSV row) with where it came from.
-struct RawRecord {
+struct DataRecord {
     /// The file as shown in messages.
     var file: String
     /// 1-based line where the record starts (in the decompressed text).
@@ -16,47 +19,47 @@ struct RawRecord {
 }
 
 /// A record that could not be read, with its line.
-struct RecordProblem {
+struct DataRecordProblem {
     var reason: SkipReason
     var line: Int
     var message: String
 }
 
 /// File layouts the reader understands.
-enum FileFormat: String, CaseIterable {
+enum DataFileFormat: String, CaseIterable {
     case jsonl, json, csv
 }
 
 /// Reads JSONL, JSON arrays and CSV, gzip'd or not, into records; each broken record becomes a
 /// problem with its line and the reader moves on, so that no valid record is lost.
-enum RecordReader {
+enum DataRecordReader {
     /// The records and problems of one file, in file order.
-    static func read(url: URL, display: String, format: FileFormat?, maxRecordBytes: Int)
-        throws -> (records: [RawRecord], problems: [RecordProblem]) {
+    static func read(url: URL, display: String, format: DataFileFormat?, maxRecordBytes: Int)
+        throws -> (records: [DataRecord], problems: [DataRecordProblem]) {
         let raw: Data
         do { raw = try Data(contentsOf: url) } catch {
             throw DatasetError(file: display, "cannot read the data file (\(error.localizedDescription))")
         }
         var data = raw
         var gzipProblem: String?
-        if Gzip.isGzip(raw) { (data, gzipProblem) = Gzip.inflate(raw) }
-        let bytes = [UInt8](data)
+        if DataGzip.isGzip(raw) { (data, gzipProblem) = DataGzip.inflate(raw) }
+        let bytes = data.withUnsafeBytes { [UInt8]($0) }
         let fmt = format ?? guessFormat(name: url.lastPathComponent, bytes: bytes)
-        var result: (records: [RawRecord], problems: [RecordProblem])
+        var result: (records: [DataRecord], problems: [DataRecordProblem])
         switch fmt {
         case .jsonl: result = readJSONL(bytes, display, maxRecordBytes, damaged: gzipProblem != nil)
-        case .json: result = JSONArraySplitter.read(bytes, display, maxRecordBytes)
-        case .csv: result = CSVReader.read(bytes, display, maxRecordBytes)
+        case .json: result = DataJSONArraySplitter.read(bytes, display, maxRecordBytes)
+        case .csv: result = DataCSVReader.read(bytes, display, maxRecordBytes)
         }
         if let gzipProblem {
             let lastLine = bytes.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
-            result.problems.append(RecordProblem(reason: .truncatedGzip, line: lastLine, message: gzipProblem))
+            result.problems.append(DataRecordProblem(reason: .truncatedGzip, line: lastLine, message: gzipProblem))
         }
         return result
     }
 
     /// The format from the name (`.jsonl`, `.json`, `.csv`, each maybe `.gz`), else from the first byte.
-    static func guessFormat(name: String, bytes: [UInt8]) -> FileFormat {
+    static func guessFormat(name: String, bytes: [UInt8]) -> DataFileFormat {
         var n = name.lowercased()
         if n.hasSuffix(".gz") { n.removeLast(3) }
         if n.hasSuffix(".jsonl") || n.hasSuffix(".ndjson") { return .jsonl }
@@ -71,29 +74,37 @@ enum RecordReader {
     /// Splits on newlines and parses each non-blank line as one JSON object.
     /// When the gzip stream was damaged, an unterminated last line is left to the truncation problem.
     static func readJSONL(_ bytes: [UInt8], _ file: String, _ maxBytes: Int, damaged: Bool)
-        -> (records: [RawRecord], problems: [RecordProblem]) {
-        var records: [RawRecord] = []
-        var problems: [RecordProblem] = []
+        -> (records: [DataRecord], problems: [DataRecordProblem]) {
+        var records: [DataRecord] = []
+        var problems: [DataRecordProblem] = []
         var start = 0
         var line = 1
         while start < bytes.count {
-            var end = start
-            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            let end = nextNewline(bytes, from: start)
             let terminated = end < bytes.count
             if !terminated && damaged { break }  // a partial last line of a truncated stream
             var stop = end
             if stop > start && bytes[stop - 1] == 0x0D { stop -= 1 }
             let slice = bytes[start..<stop]
-            if !slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+            if slice.contains(where: { $0 != 0x20 && $0 != 0x09 }) {
                 switch parseObject(slice, maxBytes) {
-                case .success(let obj): records.append(RawRecord(file: file, line: line, fields: obj))
-                case .failure(let p): problems.append(RecordProblem(reason: p.reason, line: line, message: p.message))
+                case .success(let obj): records.append(DataRecord(file: file, line: line, fields: obj))
+                case .failure(let p): problems.append(DataRecordProblem(reason: p.reason, line: line, message: p.message))
                 }
             }
             start = end + 1
             line += 1
         }
         return (records, problems)
+    }
+
+    /// The index of the next newline at or after `start`, or the end (memchr: fast even in debug builds).
+    static func nextNewline(_ bytes: [UInt8], from start: Int) -> Int {
+        bytes.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress, start < p.count else { return p.count }
+            guard let hit = memchr(base + start, 0x0A, p.count - start) else { return p.count }
+            return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     /// A record-level parse failure before the line is known.
@@ -117,14 +128,13 @@ enum RecordReader {
         }
         guard let obj = value as? [String: Any] else {
             return .failure(Failure(reason: .wrongType,
-                                    message: "expected a JSON object per record, found \(jsonTypeName(value))"))
+                                    message: "expected a JSON object per record, found \(dataJSONTypeName(value))"))
         }
         return .success(obj)
     }
 
     /// The 0-based offset of the first byte that breaks UTF-8, or nil when the bytes are valid.
     static func firstInvalidUTF8(_ slice: ArraySlice<UInt8>) -> Int? {
-        if slice.allSatisfy({ $0 < 0x80 }) { return nil }
         if String(validating: slice, as: UTF8.self) != nil { return nil }
         var decoder = UTF8()
         var it = slice.makeIterator()
@@ -147,7 +157,7 @@ enum RecordReader {
 }
 
 /// A JSON value's type in words, for wrong-type messages.
-func jsonTypeName(_ v: Any?) -> String {
+func dataJSONTypeName(_ v: Any?) -> String {
     switch v {
     case nil: return "nothing"
     case is NSNull: return "null"

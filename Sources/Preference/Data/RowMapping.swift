@@ -1,7 +1,7 @@
 import Foundation
 
 /// A row-level problem found while mapping fields.
-struct RowError: Error {
+struct DataRowError: Error {
     var reason: SkipReason
     var message: String
     init(_ reason: SkipReason, _ message: String) {
@@ -11,7 +11,7 @@ struct RowError: Error {
 }
 
 /// Field access and conversion from records to prompts, responses and scores.
-enum RowMapping {
+enum DataRowMapping {
     /// The value at a dotted path (`a.b.0.c`); list items by 0-based index.
     static func value(_ record: [String: Any], _ path: String) -> Any? {
         if let direct = record[path] { return direct }  // CSV headers and keys with dots
@@ -29,14 +29,14 @@ enum RowMapping {
     }
 
     static func require(_ record: [String: Any], _ path: String) throws -> Any {
-        guard let v = value(record, path) else { throw RowError(.missingField, "missing field '\(path)'") }
+        guard let v = value(record, path) else { throw DataRowError(.missingField, "missing field '\(path)'") }
         return v
     }
 
     static func string(_ record: [String: Any], _ path: String) throws -> String {
         let v = try require(record, path)
         guard let s = v as? String else {
-            throw RowError(.wrongType, "field '\(path)' should be a string, found \(jsonTypeName(v))")
+            throw DataRowError(.wrongType, "field '\(path)' should be a string, found \(dataJSONTypeName(v))")
         }
         return s
     }
@@ -44,45 +44,52 @@ enum RowMapping {
     /// A prompt from a string (one user turn) or a list of `{role, content}` messages.
     static func prompt(_ record: [String: Any], _ path: String) throws -> Prompt {
         let v = try require(record, path)
-        if let s = v as? String { return Prompt(s.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        if let s = v as? String {
+            // An HH-style prompt string ("\n\nHuman: …\n\nAssistant:") becomes its turns.
+            if s.hasPrefix(HHDialogue.human) {
+                let body = s.hasSuffix(HHDialogue.assistant) ? String(s.dropLast(HHDialogue.assistant.count)) : s
+                if let turns = try? HHDialogue.parseTurns(body) { return Prompt(messages: turns) }
+            }
+            return Prompt(s.dataTrimmed)
+        }
         if v is [Any] {
             let msgs = try messages(v, path)
             // A conversation ending in an assistant turn is a prompt plus response: keep the prompt.
             if let last = msgs.last, last.role == "assistant" { return Prompt(messages: Array(msgs.dropLast())) }
             return Prompt(messages: msgs)
         }
-        throw RowError(.wrongType, "field '\(path)' should be a string or a list of messages, found \(jsonTypeName(v))")
+        throw DataRowError(.wrongType, "field '\(path)' should be a string or a list of messages, found \(dataJSONTypeName(v))")
     }
 
     /// A response from a string, or the last assistant turn of a message list.
     static func response(_ record: [String: Any], _ path: String) throws -> String {
         let v = try require(record, path)
-        if let s = v as? String { return s.trimmingCharacters(in: .whitespacesAndNewlines) }
+        if let s = v as? String { return s.dataTrimmed }
         if v is [Any] {
             let msgs = try messages(v, path)
             guard let last = msgs.last(where: { $0.role == "assistant" }) else {
-                throw RowError(.badDialogue, "field '\(path)' has no assistant turn")
+                throw DataRowError(.badDialogue, "field '\(path)' has no assistant turn")
             }
             return last.content
         }
-        throw RowError(.wrongType, "field '\(path)' should be a string or a list of messages, found \(jsonTypeName(v))")
+        throw DataRowError(.wrongType, "field '\(path)' should be a string or a list of messages, found \(dataJSONTypeName(v))")
     }
 
     /// `{role, content}` messages; roles `human`/`gpt`/`bot` are read as user/assistant.
     static func messages(_ v: Any, _ path: String) throws -> [ChatMessage] {
         guard let list = v as? [Any] else {
-            throw RowError(.wrongType, "field '\(path)' should be a list of messages, found \(jsonTypeName(v))")
+            throw DataRowError(.wrongType, "field '\(path)' should be a list of messages, found \(dataJSONTypeName(v))")
         }
         return try list.enumerated().map { i, item in
             guard let m = item as? [String: Any] else {
-                throw RowError(.wrongType, "message \(i) of '\(path)' should be an object, found \(jsonTypeName(item))")
+                throw DataRowError(.wrongType, "message \(i) of '\(path)' should be an object, found \(dataJSONTypeName(item))")
             }
             guard let role = m["role"] as? String, let content = m["content"] as? String else {
-                throw RowError(.wrongType, "message \(i) of '\(path)' needs string 'role' and 'content'")
+                throw DataRowError(.wrongType, "message \(i) of '\(path)' needs string 'role' and 'content'")
             }
             let r = role.lowercased()
             let mapped = ["human": "user", "gpt": "assistant", "bot": "assistant"][r] ?? r
-            return ChatMessage(role: mapped, content: content.trimmingCharacters(in: .whitespacesAndNewlines))
+            return ChatMessage(role: mapped, content: content.dataTrimmed)
         }
     }
 
@@ -93,17 +100,17 @@ enum RowMapping {
             let key = canonicalKey(v)
             if let s = map[key] { return s }
             if v is NSNull { return nil }
-            throw RowError(.badScore, "score '\(key)' in '\(path)' is not in score_map (\(map.keys.sorted().joined(separator: ", ")))")
+            throw DataRowError(.badScore, "score '\(key)' in '\(path)' is not in score_map (\(map.keys.sorted().joined(separator: ", ")))")
         }
         if v is NSNull { return nil }
         if let s = v as? String {
             let t = s.trimmingCharacters(in: .whitespaces)
             if let d = Double(t), d.isFinite { return d }
             if ["", "n/a", "na", "null", "none"].contains(t.lowercased()) { return nil }
-            throw RowError(.badScore, "score '\(s)' in '\(path)' is not a number")
+            throw DataRowError(.badScore, "score '\(s)' in '\(path)' is not a number")
         }
         if let n = v as? NSNumber, String(cString: n.objCType) != "c" { return n.doubleValue }
-        throw RowError(.wrongType, "score '\(path)' should be a number, found \(jsonTypeName(v))")
+        throw DataRowError(.wrongType, "score '\(path)' should be a number, found \(dataJSONTypeName(v))")
     }
 
     /// How a raw value is written as a `score_map` key: integral numbers without ".0", null as "null".
@@ -116,5 +123,18 @@ enum RowMapping {
             return String(d)
         }
         return "\(v)"
+    }
+}
+
+extension String {
+    /// The text without leading and trailing whitespace (zero-width space included, as Foundation's
+    /// whitespace set has it); walks only the ends, unlike `trimmingCharacters(in:)` on Linux.
+    var dataTrimmed: String {
+        let u = unicodeScalars
+        func isSpace(_ c: Unicode.Scalar) -> Bool { c.properties.isWhitespace || c == "\u{200B}" }
+        guard let first = u.firstIndex(where: { !isSpace($0) }), let last = u.lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(u[first...last])
     }
 }

@@ -1,11 +1,11 @@
 import Foundation
 
 /// Reads a catalogue YAML into a `DatasetSpec`, checking keys, types and required fields.
-enum SpecParser {
+enum DataSpecParser {
     static let topKeys = ["description", "source", "layout", "fields", "score_map", "binarize", "filters",
                           "on_error", "dedup", "sample", "held_out", "mixture", "answer_format"]
 
-    static func parse(_ root: YNode, name: String) throws -> DatasetSpec {
+    static func parse(_ root: DataYAMLNode, name: String) throws -> DatasetSpec {
         let m = try root.mapping("a catalogue entry", allowed: topKeys)
         let isMixture = m["mixture"] != nil
         var layout = DatasetSpec.Layout.mixture
@@ -41,14 +41,15 @@ enum SpecParser {
         return spec
     }
 
-    static func parseSource(_ n: YNode) throws -> SourceSpec {
+    static func parseSource(_ n: DataYAMLNode) throws -> SourceSpec {
         let m = try n.mapping("source", allowed: ["path", "relative_to", "format", "pattern",
                                                   "generator_from_filename", "max_line_bytes"])
         guard let path = m["path"] else { throw n.error("source needs 'path' (a file or folder)") }
         var spec = SourceSpec(path: try path.string("source.path"), relativeTo: "root", format: nil, pattern: "*",
-                              generatorFromFilename: false, maxLineBytes: 1 << 20)
+                              generatorFromFilename: false, maxLineBytes: 1 << 20,
+                              pathLine: path.node.mark?.line, pathColumn: path.node.mark?.column)
         if let r = m["relative_to"] { spec.relativeTo = try r.choice("source.relative_to", ["root", "file"]) }
-        if let f = m["format"] { spec.format = try f.choice("source.format", FileFormat.allCases.map(\.rawValue)) }
+        if let f = m["format"] { spec.format = try f.choice("source.format", DataFileFormat.allCases.map(\.rawValue)) }
         if let p = m["pattern"] { spec.pattern = try p.string("source.pattern") }
         if let g = m["generator_from_filename"] { spec.generatorFromFilename = try g.bool("source.generator_from_filename") }
         if let b = m["max_line_bytes"] {
@@ -58,7 +59,7 @@ enum SpecParser {
         return spec
     }
 
-    static func parseFields(_ n: YNode) throws -> FieldMap {
+    static func parseFields(_ n: DataYAMLNode) throws -> FieldMap {
         let m = try n.mapping("fields", allowed: ["prompt", "chosen", "rejected", "margin", "responses", "response",
                                                   "generator", "overall", "aspects", "category", "answer"])
         var f = FieldMap()
@@ -82,7 +83,7 @@ enum SpecParser {
     }
 
     /// The fields each layout cannot do without.
-    static func checkFields(_ f: FieldMap, layout: DatasetSpec.Layout, at n: YNode) throws {
+    static func checkFields(_ f: FieldMap, layout: DatasetSpec.Layout, at n: DataYAMLNode) throws {
         func need(_ v: String?, _ key: String) throws {
             if v == nil { throw n.error("layout \(layout.rawValue) needs fields.\(key)") }
         }
@@ -102,7 +103,7 @@ enum SpecParser {
         }
     }
 
-    static func parseBinarize(_ n: YNode?, fields: FieldMap, layout: DatasetSpec.Layout) throws -> BinarizeSpec {
+    static func parseBinarize(_ n: DataYAMLNode?, fields: FieldMap, layout: DatasetSpec.Layout) throws -> BinarizeSpec {
         let rated = layout == .rated || layout == .ratedRows
         guard let n else {
             return BinarizeSpec(strategy: fields.overall != nil ? .overall : .fineGrainedMean)
@@ -130,7 +131,7 @@ enum SpecParser {
         return spec
     }
 
-    static func parseGroup(_ g: YNode, groups: Int) throws -> Int {
+    static func parseGroup(_ g: DataYAMLNode, groups: Int) throws -> Int {
         if let i = g.node.int {
             guard (1...groups).contains(i) else { throw g.error("generator_group must be between 1 and \(groups)") }
             return i
@@ -144,7 +145,7 @@ enum SpecParser {
         }
     }
 
-    static func parseFilters(_ n: YNode) throws -> FilterSpec {
+    static func parseFilters(_ n: DataYAMLNode) throws -> FilterSpec {
         let m = try n.mapping("filters", allowed: ["drop_ties", "drop_empty", "single_turn", "max_length", "categories"])
         var f = FilterSpec()
         if let v = m["drop_ties"] { f.dropTies = try v.bool("filters.drop_ties") }
@@ -160,7 +161,7 @@ enum SpecParser {
         return f
     }
 
-    static func parseHeldOut(_ n: YNode) throws -> HeldOutSpec {
+    static func parseHeldOut(_ n: DataYAMLNode) throws -> HeldOutSpec {
         let m = try n.mapping("held_out", allowed: ["fraction", "count"])
         var h = HeldOutSpec()
         if let f = m["fraction"] {
@@ -175,7 +176,7 @@ enum SpecParser {
         return h
     }
 
-    static func parseMixture(_ n: YNode) throws -> [MixtureComponent] {
+    static func parseMixture(_ n: DataYAMLNode) throws -> [MixtureComponent] {
         let items = try n.list("mixture")
         if items.isEmpty { throw n.error("mixture needs at least one component") }
         return try items.map { item in

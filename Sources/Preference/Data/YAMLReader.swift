@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 /// A YAML node with its file, for typed reads that fail with `file:line:column` messages.
-struct YNode {
+struct DataYAMLNode {
     let node: Node
     let file: String
 
@@ -12,12 +12,12 @@ struct YNode {
     }
 
     /// Parses a whole YAML file; syntax errors keep libyaml's line and column.
-    static func parse(_ text: String, file: String) throws -> YNode {
+    static func parse(_ text: String, file: String) throws -> DataYAMLNode {
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw DatasetError(file: file, line: 1, column: 1, "empty catalogue entry: expected a mapping of keys")
             }
-            return YNode(node: node, file: file)
+            return DataYAMLNode(node: node, file: file)
         } catch let e as DatasetError {
             throw e
         } catch let YamlError.scanner(_, problem, mark, _), let YamlError.parser(_, problem, mark, _) {
@@ -28,26 +28,26 @@ struct YNode {
     }
 
     /// The mapping's entries by key; an unknown key fails with a did-you-mean suggestion.
-    func mapping(_ what: String, allowed: [String]) throws -> [String: YNode] {
+    func mapping(_ what: String, allowed: [String]) throws -> [String: DataYAMLNode] {
         guard case .mapping(let m) = node else { throw error("\(what) must be a mapping, found \(kind)") }
-        var out: [String: YNode] = [:]
+        var out: [String: DataYAMLNode] = [:]
         for (k, v) in m {
             let key = k.string ?? ""
             guard allowed.contains(key) else {
-                let hint = didYouMean(key, allowed).map { " (did you mean '\($0)'?)" } ?? ""
-                throw YNode(node: k, file: file).error(
+                let hint = dataDidYouMean(key, allowed).map { " (did you mean '\($0)'?)" } ?? ""
+                throw DataYAMLNode(node: k, file: file).error(
                     "unknown key '\(key)' in \(what)\(hint); allowed: \(allowed.joined(separator: ", "))")
             }
-            if out[key] != nil { throw YNode(node: k, file: file).error("duplicate key '\(key)' in \(what)") }
-            out[key] = YNode(node: v, file: file)
+            if out[key] != nil { throw DataYAMLNode(node: k, file: file).error("duplicate key '\(key)' in \(what)") }
+            out[key] = DataYAMLNode(node: v, file: file)
         }
         return out
     }
 
     /// The entries of any mapping (free keys, such as aspect names or score values).
-    func pairs(_ what: String) throws -> [(key: String, value: YNode)] {
+    func pairs(_ what: String) throws -> [(key: String, value: DataYAMLNode)] {
         guard case .mapping(let m) = node else { throw error("\(what) must be a mapping, found \(kind)") }
-        return m.map { (key: $0.key.string ?? "", value: YNode(node: $0.value, file: file)) }
+        return m.map { (key: $0.key.string ?? "", value: DataYAMLNode(node: $0.value, file: file)) }
     }
 
     func string(_ what: String) throws -> String {
@@ -70,16 +70,16 @@ struct YNode {
         return v
     }
 
-    func list(_ what: String) throws -> [YNode] {
+    func list(_ what: String) throws -> [DataYAMLNode] {
         guard case .sequence(let s) = node else { throw error("\(what) must be a list, found \(kind)") }
-        return s.map { YNode(node: $0, file: file) }
+        return s.map { DataYAMLNode(node: $0, file: file) }
     }
 
     /// One of `choices`, with a did-you-mean on a near miss.
     func choice(_ what: String, _ choices: [String]) throws -> String {
         let v = try string(what)
         guard choices.contains(v) else {
-            let hint = didYouMean(v, choices).map { " (did you mean '\($0)'?)" } ?? ""
+            let hint = dataDidYouMean(v, choices).map { " (did you mean '\($0)'?)" } ?? ""
             throw error("\(what) must be one of \(choices.joined(separator: ", ")), found '\(v)'\(hint)")
         }
         return v
@@ -98,14 +98,14 @@ struct YNode {
 }
 
 /// The allowed word nearest to `word` when it is close enough to be a typo.
-func didYouMean(_ word: String, _ options: [String]) -> String? {
-    let best = options.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }.min { $0.1 < $1.1 }
+func dataDidYouMean(_ word: String, _ options: [String]) -> String? {
+    let best = options.map { ($0, dataEditDistance(word.lowercased(), $0.lowercased())) }.min { $0.1 < $1.1 }
     guard let best, best.1 <= max(2, word.count / 3) else { return nil }
     return best.0
 }
 
 /// Levenshtein distance.
-func editDistance(_ a: String, _ b: String) -> Int {
+func dataEditDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a), b = Array(b)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }

@@ -78,6 +78,8 @@ public final class Policy {
     public let codec: any TextCodec
     /// Rows per forward pass when no gradient is needed (bounds activation memory).
     public var inferenceChunk: Int = 16
+    /// Prompts per `generate` call (bounds KV-cache memory).
+    public var generationChunk: Int = 64
 
     public init(model: LlamaModel, codec: any TextCodec) throws {
         guard model.head == .lm else { throw PolicyError.wrongHead(role: "policy", expected: "language-model") }
@@ -127,13 +129,22 @@ public final class Policy {
     }
 
     /// Samples one response per prompt; `rng` is the only randomness.
+    ///
+    /// Prompt and response share the model window: the response gets `maxNewTokens` when that fits beside
+    /// the longest prompt, and never less than half the window; prompts are cut on the left to fit.
     public func sample(_ prompts: [[Int32]], maxNewTokens: Int, temperature: Float, topP: Float,
                        rng: inout SeededRandom) -> [Sample] {
         let window = model.config.maxSeqLen
-        let newTokens = max(1, min(maxNewTokens, window - 1))
+        let longest = prompts.map(\.count).max() ?? 0
+        let newTokens = max(1, min(maxNewTokens, max(window - longest, window / 2), window - 1))
         let fitted = prompts.map { Array($0.suffix(window - newTokens)) }
-        let generated = model.generate(prompts: fitted, maxNewTokens: newTokens, temperature: temperature,
-                                       topP: topP, eos: codec.eos, rng: &rng)
+        var generated: [[Int32]] = []
+        // Chunks bound the KV-cache memory; the one generator runs through them in order.
+        for lo in stride(from: 0, to: fitted.count, by: max(1, generationChunk)) {
+            generated += model.generate(prompts: Array(fitted[lo..<min(fitted.count, lo + max(1, generationChunk))]),
+                                        maxNewTokens: newTokens, temperature: temperature, topP: topP,
+                                        eos: codec.eos, rng: &rng)
+        }
         return zip(fitted, generated).map { prompt, new in
             let ended = new.last == codec.eos
             let body = ended ? Array(new.dropLast()) : new

@@ -1,3 +1,4 @@
+import Foundation
 import Tokenizer
 
 /// The text codec of a real model: a byte-level BPE tokenizer plus its chat template.
@@ -29,9 +30,18 @@ public struct TokenizerCodec: TextCodec, Sendable {
         tokenizer.decode(ids.filter { $0 != eos && $0 != pad })
     }
 
+    /// The template's markers as special tokens and each message's content as plain text, so that
+    /// special-token strings inside user data stay text; then the generation prompt.
     public func promptTokens(_ p: Prompt) -> [Int32] {
-        let text = template.render(p.messages.map { (role: $0.role, content: $0.content) }, addGenerationPrompt: true)
-        return tokenizer.encode(text, allowSpecial: true)
+        var out: [Int32] = []
+        func turn(_ role: String, _ content: String) {
+            out += tokenizer.encode(template.messagePrefix.replacingOccurrences(of: "{role}", with: role), allowSpecial: true)
+            out += encode(content)
+            out += tokenizer.encode(template.messageSuffix, allowSpecial: true)
+        }
+        if let system = template.defaultSystemPrompt, p.messages.first?.role != "system" { turn("system", system) }
+        for m in p.messages { turn(m.role, m.content) }
+        return out + tokenizer.encode(template.generationPrompt, allowSpecial: true)
     }
 }
 

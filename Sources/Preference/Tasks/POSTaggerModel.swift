@@ -76,23 +76,28 @@ extension POSTagger {
     func candidates(_ token: String, sentenceInitial: Bool) -> [(tag: Int, score: Double)] {
         let lower = token.lowercased()
         let capitalized = token.first?.isUppercase == true
+        let hasLetter = token.contains { $0.isLetter }, hasDigit = token.contains { $0.isNumber }
+        let acronym = token.count >= 2 && hasLetter && !token.contains { $0.isLowercase }
         let nnp = index["nnp"] ?? 0, nnps = index["nnps"] ?? 0
         if var known = lexicon[lower] {
-            if capitalized && !sentenceInitial && !known.contains(where: { $0.tag == nnp }) {
-                known.append((nnp, -12))
+            if (capitalized && !sentenceInitial) || acronym, !known.contains(where: { $0.tag == nnp }) {
+                known.append((nnp, acronym ? -6 : -12))  // "AI", "GPS": names the lexicon spells lowercase
             }
             return known.map { ($0.tag, $0.logp) }
         }
         var dist = [Double](repeating: 0, count: tags.count)
-        if token.contains(where: { $0.isNumber }) {
-            dist[index["cd"] ?? 0] = 0.9; dist[index["jj"] ?? 0] = 0.05; dist[index["nn"] ?? 0] = 0.05
-        } else if !token.contains(where: { $0.isLetter }) {
-            dist[index["punc"] ?? 0] = 0.8; dist[index["sym"] ?? 0] = 0.1; dist[index["nn"] ?? 0] = 0.1
+        func set(_ tag: String, _ p: Double) { dist[index[tag] ?? 0] += p }
+        if !hasLetter && !hasDigit {
+            set("punc", 0.97); set("sym", 0.03)
+        } else if hasDigit && !hasLetter {
+            set("cd", 0.9); set("jj", 0.05); set("nn", 0.05)
+        } else if hasDigit {  // "Cas9", "v2", "mp3": mostly names of things
+            if capitalized { set("nnp", 0.8); set("nn", 0.2) } else { set("nn", 0.6); set("cd", 0.3); set("jj", 0.1) }
         } else {
             let base = unknownDistribution(lower)
-            let proper = capitalized ? (sentenceInitial ? 0.3 : 0.85) : 0
+            let proper = acronym ? 0.9 : capitalized ? (sentenceInitial ? 0.3 : 0.85) : 0
             dist = base.map { $0 * (1 - proper) }
-            dist[lower.hasSuffix("s") ? nnps : nnp] += proper
+            dist[lower.hasSuffix("s") && !acronym ? nnps : nnp] += proper
         }
         let unknownLogP = -12.0  // log P(word) shared by every tag at this position
         return dist.enumerated().filter { $0.element > 0.005 && $0.offset != 0 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A task lookup failed: unknown name, bad option, or a task that needs objects a name cannot give.
 public struct TaskError: Error, CustomStringConvertible, Equatable {
     public let description: String
@@ -8,12 +10,14 @@ public struct TaskError: Error, CustomStringConvertible, Equatable {
 public enum TaskRegistry {
     /// Every task name `task(named:)` knows.
     public static var names: [String] {
-        ["contrastive_distillation", "math_expressions", "unique_nouns", "word_collector"]
+        ["contrastive_distillation", "math_expressions", "unique_nouns", "word_collector", "world"]
     }
 
     /// The task called `name`, configured by string `options` (each task documents its keys).
     ///
     /// `math_expressions` takes `max_depth` (1...4), `max_operand` (1...99), `slip_rate` (0...1).
+    /// `world` takes `categories`, a comma-separated subset of reasoning, instruction_following,
+    /// safety, style (default: all four).
     /// `contrastive_distillation` needs two scoring models, so it cannot be built from a name:
     /// construct `ContrastiveDistillationTask(large:small:codec:)` directly.
     public static func task(named name: String, options: [String: String] = [:]) throws -> any GoldTask {
@@ -30,6 +34,9 @@ public enum TaskRegistry {
                 maxDepth: try int(options, "max_depth", default: 2, range: 1...4, task: name),
                 maxOperand: try int(options, "max_operand", default: 9, range: 1...99, task: name),
                 slipRate: try probability(options, "slip_rate", default: 0.2, task: name))
+        case "world":
+            try checkKeys(options, allowed: ["categories"], task: name)
+            return WorldTask(categories: try categories(options["categories"]))
         case "contrastive_distillation":
             throw TaskError("task 'contrastive_distillation' needs a large and a small scoring model; "
                 + "build it with ContrastiveDistillationTask(large:small:codec:prefixes:)")
@@ -44,6 +51,19 @@ public enum TaskRegistry {
         let scored = candidates.map { ($0, TaskText.editDistance(name.lowercased(), $0)) }
         guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, best.0.count / 3) else { return "" }
         return " (did you mean '\(best.0)'?)"
+    }
+
+    static func categories(_ raw: String?) throws -> [WorldCategory] {
+        guard let raw else { return WorldCategory.allCases }
+        let known = WorldCategory.allCases.map(\.rawValue)
+        return try raw.split(separator: ",").map { part in
+            let name = part.trimmingCharacters(in: .whitespaces)
+            guard let c = WorldCategory(rawValue: name) else {
+                throw TaskError("task 'world': unknown category '\(name)'" + suggestion(for: name, among: known)
+                    + "; known: " + known.joined(separator: ", "))
+            }
+            return c
+        }
     }
 
     static func checkKeys(_ options: [String: String], allowed: Set<String>, task: String) throws {

@@ -12,7 +12,7 @@ public struct CorpusError: Error, CustomStringConvertible, Equatable {
 /// Sources: the fortune cookies of Debian's `fortunes-min` (and `fortunes`, when installed) under
 /// /usr/share/games/fortunes — short, fluent English — mixed with text from the tasks' own
 /// generators (instructions with plain answers, and math chains of thought) so that the policy
-/// has seen the tasks' vocabulary before supervised fine-tuning. `scripts/setup-data.sh` installs
+/// has seen the tasks' vocabulary before supervised fine-tuning. `scripts/setup.sh` installs
 /// the packages.
 public enum Corpus {
     /// Where Debian installs the fortune files.
@@ -59,7 +59,7 @@ public enum Corpus {
         guard let names = try? fm.contentsOfDirectory(atPath: directory),
               names.contains("fortunes") else {
             throw CorpusError("no fortune files in \(directory): install the Debian package "
-                + "'fortunes-min' (scripts/setup-data.sh does: apt-get install -y fortunes-min fortunes)")
+                + "'fortunes-min' (scripts/setup.sh installs them)")
         }
         var docs: [String] = []
         for name in names.sorted() where !name.contains(".") {

@@ -1,0 +1,116 @@
+import COpenBLAS
+import Foundation
+import Tensor
+
+/// Throughput of the engine on one model shape, for `preflab bench` and benchmarks/README.md.
+public struct EngineBenchmarkResult: Codable, Sendable {
+    /// Model shape measured.
+    public var config: LlamaConfig
+    /// Sequences per training batch (the DPO step uses this many pairs).
+    public var batch: Int
+    /// Tokens per sequence.
+    public var seq: Int
+    /// Engine threads (`Threads.count`).
+    public var threads: Int
+    /// Best sgemm rate measured on this machine (1024 x 1024 x 1024), in GFLOP/s.
+    public var sgemmPeakGFLOPS: Double
+    /// Training (LM forward + backward) tokens per second.
+    public var trainTokensPerSec: Double
+    /// Training model FLOP rate, GFLOP/s.
+    public var trainGFLOPS: Double
+    /// trainGFLOPS / sgemmPeakGFLOPS.
+    public var trainMFU: Double
+    /// DPO step tokens per second: policy forward + backward on chosen and rejected, reference forward.
+    public var dpoTokensPerSec: Double
+    /// New tokens per second of batched greedy generation with the KV cache.
+    public var generateTokensPerSec: Double
+}
+
+/// Times the engine's training step, DPO step and generation on random weights and tokens.
+public enum EngineBenchmark {
+    /// Runs each measurement `repeats` times after one warm-up and keeps the fastest.
+    public static func run(config: LlamaConfig, batch: Int, seq: Int, repeats: Int = 3,
+                           generatePrompt: Int = 32, generateNew: Int = 64) -> EngineBenchmarkResult {
+        let policy = LlamaModel(config: config, head: .lm, seed: 1)
+        let reference = policy.copy()
+        var rng = SeededRandom(seed: 2)
+        func sequences(_ n: Int, _ len: Int) -> [[Int32]] {
+            (0..<n).map { _ in (0..<len).map { _ in Int32(rng.nextInt(config.vocabSize)) } }
+        }
+        let train = TokenBatch(sequences: sequences(batch, seq), pad: 0)
+        let pairs = TokenBatch(sequences: sequences(2 * batch, seq), pad: 0)
+        let dTrain = [Float](repeating: -1 / Float(batch * seq), count: batch * seq)
+        let dPairs = [Float](repeating: 0.01, count: 2 * batch * seq)
+        let trainTime = fastest(repeats) {
+            policy.zeroGradients()
+            _ = policy.tokenLogProbs(train, keepActivations: true)
+            policy.backwardTokenLogProbs(dTrain)
+        }
+        let dpoTime = fastest(repeats) {
+            policy.zeroGradients()
+            _ = reference.tokenLogProbs(pairs, keepActivations: false)
+            _ = policy.tokenLogProbs(pairs, keepActivations: true)
+            policy.backwardTokenLogProbs(dPairs)
+        }
+        let prompts = sequences(batch, min(generatePrompt, config.maxSeqLen - generateNew))
+        var produced = 0
+        let genTime = fastest(repeats) {
+            var g = SeededRandom(seed: 3)
+            let out = policy.generate(prompts: prompts, maxNewTokens: generateNew, temperature: 0, topP: 1,
+                                      eos: -1, rng: &g)
+            produced = out.reduce(0) { $0 + $1.count }
+        }
+        let peak = sgemmPeakGFLOPS()
+        let trainTokens = Double(batch * seq)
+        let trainGF = trainFlopsPerToken(config, seq: seq) * trainTokens / trainTime / 1e9
+        return EngineBenchmarkResult(config: config, batch: batch, seq: seq, threads: Threads.count,
+                                     sgemmPeakGFLOPS: peak, trainTokensPerSec: trainTokens / trainTime,
+                                     trainGFLOPS: trainGF, trainMFU: trainGF / peak,
+                                     dpoTokensPerSec: Double(2 * batch * seq) / dpoTime,
+                                     generateTokensPerSec: Double(produced) / genTime)
+    }
+
+    /// Forward + backward FLOPs per token: 6 per matmul weight plus causal attention (mean (T+1)/2 keys).
+    public static func trainFlopsPerToken(_ c: LlamaConfig, seq: Int) -> Double {
+        let perLayer = 2 * c.dModel * c.dModel + 2 * c.dModel * c.kvDim + 3 * c.dModel * c.hidden
+        let matmulWeights = Double(c.nLayers * perLayer + c.vocabSize * c.dModel)
+        let attention = 12 * Double(c.nLayers * c.dModel) * Double(seq + 1) / 2
+        return 6 * matmulWeights + attention
+    }
+
+    /// Best of several 1024^3 sgemm runs, GFLOP/s, at the current thread count.
+    public static func sgemmPeakGFLOPS(size n: Int = 1024, repeats: Int = 5) -> Double {
+        var a = [Float](repeating: 0.5, count: n * n), b = a, c = a
+        let t = fastest(repeats) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
+                        &a, Int32(n), &b, Int32(n), 0, &c, Int32(n))
+        }
+        _ = (a, b)
+        return 2 * Double(n * n * n) / t / 1e9
+    }
+
+    /// Which clock times the runs: wall time, or process CPU time divided by `Threads.count`
+    /// (steadier on a machine shared with other jobs; spinning BLAS threads count as busy).
+    nonisolated(unsafe) public static var useCPUClock = false
+
+    /// Seconds of the fastest of `repeats` timed runs after one warm-up.
+    static func fastest(_ repeats: Int, _ body: () -> Void) -> Double {
+        body()
+        var best = Double.infinity
+        for _ in 0..<max(1, repeats) {
+            let start = now()
+            body()
+            best = min(best, now() - start)
+        }
+        return best
+    }
+
+    static func now() -> Double {
+        if useCPUClock {
+            var t = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+            return (Double(t.tv_sec) + Double(t.tv_nsec) / 1e9) / Double(Threads.count)
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+    }
+}
