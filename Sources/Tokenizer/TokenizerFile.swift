@@ -17,13 +17,14 @@ public struct TokenizerError: Error, CustomStringConvertible, LocalizedError {
 }
 
 extension BPETokenizer {
-    /// Writes a HF-style `tokenizer.json` (BPE model, vocab, merges, added tokens, pre-tokenizer), atomically.
+    /// Writes a HF `tokenizer.json` (BPE model, vocab, merges, added tokens, pre-tokenizer) that HF
+    /// `tokenizers` loads as is, and beside it the roles in HF's `tokenizer_config.json` form
+    /// (`bos_token`, `eos_token`, `pad_token`, `unk_token`); both atomically.
     ///
-    /// The roles (bos/eos/pad/unk) go under a top-level `"preflab"` key, which HF readers ignore
-    /// (HF keeps them in tokenizer_config.json).
+    /// The companion is named after the file: `tokenizer.json` -> `tokenizer_config.json`, `x.json` -> `x_config.json`.
     public func save(to url: URL) throws {
         var vocabJSON: [String: Int] = [:]
-        for (t, id) in vocab where specialTokens[t] == nil { vocabJSON[t] = Int(id) }
+        for (t, id) in vocab { vocabJSON[t] = Int(id) }  // HF expects special tokens in the vocab too
         let spaced = merges.contains { $0.0.contains(" ") || $0.1.contains(" ") }
         let mergesJSON: [Any] = spaced ? merges.map { [$0.0, $0.1] } : merges.map { "\($0.0) \($0.1)" }
         let added: [[String: Any]] = specialTokens.sorted { $0.value < $1.value }.map {
@@ -32,7 +33,7 @@ extension BPETokenizer {
         }
         var pre: [[String: Any]] = [["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true]]
         if preTokenizer == .gpt2Digits { pre.insert(["type": "Digits", "individual_digits": true], at: 0) }
-        var roles: [String: Any] = ["pre_tokenizer": preTokenizer.rawValue]
+        var roles: [String: Any] = [:]
         for (key, id) in [("bos_token", bos), ("eos_token", eos), ("pad_token", pad), ("unk_token", unk)] {
             if let id, let t = token(of: id) { roles[key] = t }
         }
@@ -44,17 +45,48 @@ extension BPETokenizer {
             "decoder": ["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true],
             "model": ["type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "fuse_unk": false,
                       "byte_fallback": false, "vocab": vocabJSON, "merges": mergesJSON],
-            "preflab": roles,
         ]
+        try Self.writeJSON(roles, to: Self.companionURL(url))
+        try Self.writeJSON(root, to: url)
+    }
+
+    /// The roles file beside a tokenizer file.
+    public static func companionURL(_ url: URL) -> URL {
+        let stem = url.deletingPathExtension().lastPathComponent
+        return url.deletingLastPathComponent().appendingPathComponent(stem + "_config.json")
+    }
+
+    private static func writeJSON(_ object: Any, to url: URL) throws {
         do {
-            let data = try JSONSerialization.data(withJSONObject: root, options: [.sortedKeys, .withoutEscapingSlashes])
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
             try data.write(to: url, options: .atomic)
         } catch {
             throw TokenizerError(file: url.path, problem: "cannot write: \(error.localizedDescription)")
         }
     }
 
-    /// Reads a `tokenizer.json` written by `save` or by HF `tokenizers` (byte-level BPE models only).
+    /// Role names from the companion file (HF's `tokenizer_config.json`: a string or `{"content": ...}`),
+    /// else from the `"preflab"` key of files written before the companion existed.
+    private static func readRoles(_ url: URL, _ root: [String: Any]) throws -> [String: String] {
+        var raw = root["preflab"] as? [String: Any] ?? [:]
+        let companion = companionURL(url)
+        if FileManager.default.fileExists(atPath: companion.path) {
+            guard let data = try? Data(contentsOf: companion),
+                  let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+                throw TokenizerError(file: companion.path, problem: "not a JSON object")
+            }
+            raw = object
+        }
+        var roles: [String: String] = [:]
+        for key in ["bos_token", "eos_token", "pad_token", "unk_token"] {
+            if let s = raw[key] as? String { roles[key] = s }
+            if let d = raw[key] as? [String: Any], let s = d["content"] as? String { roles[key] = s }
+        }
+        return roles
+    }
+
+    /// Reads a `tokenizer.json` written by `save` or by HF `tokenizers` (byte-level BPE models only),
+    /// with the roles from its companion `*_config.json` when present (else bos/eos/pad are nil).
     public static func load(from url: URL) throws -> BPETokenizer {
         let fail = { (problem: String) in TokenizerError(file: url.path, problem: problem) }
         let data: Data
@@ -78,16 +110,9 @@ extension BPETokenizer {
             }
             specials[content] = id
         }
-        let roles = root["preflab"] as? [String: Any] ?? [:]
-        let preName = roles["pre_tokenizer"] as? String
-        let pre = try preName.map { name in
-            guard let p = PreTokenizer(rawValue: name) else { throw fail("unknown pre_tokenizer \"\(name)\"") }
-            return p
-        } ?? (describesIndividualDigits(root["pre_tokenizer"]) ? .gpt2Digits : .gpt2)
-        func role(_ key: String) -> Int32? {
-            guard let t = roles[key] as? String else { return nil }
-            return specials[t] ?? vocab[t]
-        }
+        let roles = try readRoles(url, root)
+        let pre: PreTokenizer = describesIndividualDigits(root["pre_tokenizer"]) ? .gpt2Digits : .gpt2
+        func role(_ key: String) -> Int32? { roles[key].flatMap { specials[$0] ?? vocab[$0] } }
         let tokenizer = BPETokenizer(vocab: vocab, merges: merges, specialTokens: specials,
                                      bos: role("bos_token"), eos: role("eos_token"), pad: role("pad_token"),
                                      unk: role("unk_token") ?? (model["unk_token"] as? String).flatMap { vocab[$0] },

@@ -36,6 +36,16 @@ final class SmolLM2FileTests: XCTestCase {
             XCTAssertEqual(tok.encode(c.text), c.ids, c.text)
             XCTAssertEqual(tok.decode(c.ids), c.text)
         }
+        // Saved as tokenizer.json (+ tokenizer_config.json) and read back: same ids, same roles.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smol-tok-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try tok.save(to: dir.appendingPathComponent("tokenizer.json"))
+        let back = try BPETokenizer.load(from: dir.appendingPathComponent("tokenizer.json"))
+        XCTAssertEqual([back.bos, back.eos, back.pad], [1, 2, 2])
+        XCTAssertEqual(back.preTokenizer, .gpt2Digits)
+        for c in golden.tokenizerCases { XCTAssertEqual(back.encode(c.text), c.ids, c.text) }
+
         // A few ids straight from the GGUF vocabulary.
         XCTAssertEqual(tok.token(of: 504), "The")
         XCTAssertEqual(tok.token(of: 7042), "ĠParis")

@@ -231,6 +231,18 @@ def hf_tokenizer(meta):
     return tok
 
 
+def compact_json(golden):
+    """One top-level key per line, one tokenizer case or tensor sample per line: diffable, not bloated."""
+    lines = []
+    for key, value in golden.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            items = ",\n  ".join(json.dumps(v, ensure_ascii=False) for v in value)
+            lines.append(f' {json.dumps(key)}: [\n  {items}\n ]')
+        else:
+            lines.append(f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 def main():
     model_path = sys.argv[1] if len(sys.argv) > 1 else MODEL
     golden_path = sys.argv[2] if len(sys.argv) > 2 else GOLDEN
@@ -272,9 +284,8 @@ def main():
         "tensor_samples": tensor_samples(g),
     }
     os.makedirs(os.path.dirname(golden_path), exist_ok=True)
-    with open(golden_path, "w") as f:
-        json.dump(golden, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    with open(golden_path, "w", encoding="utf-8") as f:
+        f.write(compact_json(golden))
     print(f"prompt ids {ids}\nperplexity {ppl:.6f}\ngreedy {greedy} -> {golden['greedy_text']!r}\nwrote {golden_path}")
 
 
