@@ -23,10 +23,7 @@ extension BPETokenizer {
     ///
     /// The companion is named after the file: `tokenizer.json` -> `tokenizer_config.json`, `x.json` -> `x_config.json`.
     public func save(to url: URL) throws {
-        var vocabJSON: [String: Int] = [:]
-        for (t, id) in vocab { vocabJSON[t] = Int(id) }  // HF expects special tokens in the vocab too
         let spaced = merges.contains { $0.0.contains(" ") || $0.1.contains(" ") }
-        let mergesJSON: [Any] = spaced ? merges.map { [$0.0, $0.1] } : merges.map { "\($0.0) \($0.1)" }
         let added: [[String: Any]] = specialTokens.sorted { $0.value < $1.value }.map {
             ["id": Int($0.value), "content": $0.key, "special": true, "single_word": false,
              "lstrip": false, "rstrip": false, "normalized": false]
@@ -37,32 +34,60 @@ extension BPETokenizer {
         for (key, id) in [("bos_token", bos), ("eos_token", eos), ("pad_token", pad), ("unk_token", unk)] {
             if let id, let t = token(of: id) { roles[key] = t }
         }
-        let root: [String: Any] = [
-            "version": "1.0",
-            "added_tokens": added,
-            "normalizer": NSNull(),
-            "pre_tokenizer": ["type": "Sequence", "pretokenizers": pre],
-            "decoder": ["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true],
-            "model": ["type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "fuse_unk": false,
-                      "byte_fallback": false, "vocab": vocabJSON, "merges": mergesJSON],
-        ]
-        try Self.writeJSON(roles, to: Self.companionURL(url))
-        try Self.writeJSON(root, to: url)
+        // The small parts go through JSONSerialization; vocab and merges are written by hand, since
+        // key-sorting a 50k-entry dictionary there takes seconds. Vocab is in id order, as HF writes it.
+        let vocabJSON = vocab.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map { "\(Self.jsonString($0.key)):\($0.value)" }  // specials included, as HF expects
+        let mergesJSON = merges.map { spaced ? "[\(Self.jsonString($0.0)),\(Self.jsonString($0.1))]" : Self.jsonString("\($0.0) \($0.1)") }
+        var text = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null"
+        text += ",\"added_tokens\":" + (try Self.jsonText(added, url))
+        text += ",\"normalizer\":null,\"pre_tokenizer\":" + (try Self.jsonText(["type": "Sequence", "pretokenizers": pre], url))
+        text += ",\"post_processor\":null,\"decoder\":"
+        text += try Self.jsonText(["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true], url)
+        text += ",\"model\":{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":null,\"continuing_subword_prefix\":null,"
+        text += "\"end_of_word_suffix\":null,\"fuse_unk\":false,\"byte_fallback\":false,\n\"vocab\":{"
+        text += vocabJSON.joined(separator: ",\n") + "},\n\"merges\":[" + mergesJSON.joined(separator: ",\n") + "]}}\n"
+        try Self.write(Data(try Self.jsonText(roles, url).utf8), to: Self.companionURL(url))
+        try Self.write(Data(text.utf8), to: url)
+    }
+
+    /// A JSON string literal.
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20:
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+
+    private static func jsonText(_ object: Any, _ url: URL) throws -> String {
+        do {
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            return String(decoding: data, as: UTF8.self)
+        } catch {
+            throw TokenizerError(file: url.path, problem: "cannot encode JSON: \(error.localizedDescription)")
+        }
+    }
+
+    private static func write(_ data: Data, to url: URL) throws {
+        do { try data.write(to: url, options: .atomic) } catch {
+            throw TokenizerError(file: url.path, problem: "cannot write: \(error.localizedDescription)")
+        }
     }
 
     /// The roles file beside a tokenizer file.
     public static func companionURL(_ url: URL) -> URL {
         let stem = url.deletingPathExtension().lastPathComponent
         return url.deletingLastPathComponent().appendingPathComponent(stem + "_config.json")
-    }
-
-    private static func writeJSON(_ object: Any, to url: URL) throws {
-        do {
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            try data.write(to: url, options: .atomic)
-        } catch {
-            throw TokenizerError(file: url.path, problem: "cannot write: \(error.localizedDescription)")
-        }
     }
 
     /// Role names from the companion file (HF's `tokenizer_config.json`: a string or `{"content": ...}`),

@@ -82,6 +82,8 @@ final class TrainingAndFileTests: XCTestCase {
         let text = "the cat <|endoftext|> 3.50 café"
         XCTAssertEqual(back.encode(text), tok.encode(text))
 
+        XCTAssertEqual(BPETokenizer.jsonString("a\"b\\c\n\u{1}é"), #""a\"b\\c\n\u0001é""#)
+
         // Roles live in HF's tokenizer_config.json form beside the file; HF's {"content": ...} form reads too.
         let companion = dir.appendingPathComponent("tokenizer_config.json")
         XCTAssertEqual(BPETokenizer.companionURL(url), companion)
