@@ -131,6 +131,17 @@ public final class GGUFFile: Sendable {
     public subscript(key: String) -> GGUFValue? { metadata[key] }
 }
 
+/// The product of `values`, or nil when it exceeds 2^48 (no real tensor is that large; guards against overflow).
+func checkedProduct(_ values: [Int]) -> Int? {
+    var n = 1
+    for v in values {
+        let (p, overflow) = n.multipliedReportingOverflow(by: v)
+        guard !overflow, p <= 1 << 48 else { return nil }
+        n = p
+    }
+    return n
+}
+
 /// What `GGUFReader.readHeader` finds.
 struct GGUFHeader {
     var version: UInt32
@@ -190,6 +201,7 @@ struct GGUFReader {
             guard d > 0, d < 1 << 40 else { throw fail("tensor \"\(name)\" has dimension \(d)") }
             dims.append(Int(d))
         }
+        guard checkedProduct(dims) != nil else { throw fail("tensor \"\(name)\" dims \(dims) hold more values than can be addressed") }
         let type = GGMLType(rawValue: try scalar())
         let offset: UInt64 = try scalar()
         guard offset < UInt64(bytes.count) else { throw fail("tensor \"\(name)\" offset \(offset) is past the end of the file") }

@@ -92,7 +92,7 @@ public enum Safetensors {
         guard shape.count == shapeRaw.count, shape.allSatisfy({ $0 >= 0 }) else {
             throw fail("tensor \"\(name)\": shape \(shapeRaw) is not a list of non-negative integers")
         }
-        let count = shape.reduce(1, *)
+        guard let count = checkedProduct(shape) else { throw fail("tensor \"\(name)\": shape \(shape) holds more values than can be addressed") }
         guard offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1] else {
             throw fail("tensor \"\(name)\": data_offsets \(offsetsRaw) is not [begin, end] with 0 <= begin <= end")
         }

@@ -17,44 +17,101 @@ public struct TokenizerError: Error, CustomStringConvertible, LocalizedError {
 }
 
 extension BPETokenizer {
-    /// Writes a HF-style `tokenizer.json` (BPE model, vocab, merges, added tokens, pre-tokenizer), atomically.
+    /// Writes a HF `tokenizer.json` (BPE model, vocab, merges, added tokens, pre-tokenizer) that HF
+    /// `tokenizers` loads as is, and beside it the roles in HF's `tokenizer_config.json` form
+    /// (`bos_token`, `eos_token`, `pad_token`, `unk_token`); both atomically.
     ///
-    /// The roles (bos/eos/pad/unk) go under a top-level `"preflab"` key, which HF readers ignore
-    /// (HF keeps them in tokenizer_config.json).
+    /// The companion is named after the file: `tokenizer.json` -> `tokenizer_config.json`, `x.json` -> `x_config.json`.
     public func save(to url: URL) throws {
-        var vocabJSON: [String: Int] = [:]
-        for (t, id) in vocab where specialTokens[t] == nil { vocabJSON[t] = Int(id) }
         let spaced = merges.contains { $0.0.contains(" ") || $0.1.contains(" ") }
-        let mergesJSON: [Any] = spaced ? merges.map { [$0.0, $0.1] } : merges.map { "\($0.0) \($0.1)" }
         let added: [[String: Any]] = specialTokens.sorted { $0.value < $1.value }.map {
             ["id": Int($0.value), "content": $0.key, "special": true, "single_word": false,
              "lstrip": false, "rstrip": false, "normalized": false]
         }
         var pre: [[String: Any]] = [["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true]]
         if preTokenizer == .gpt2Digits { pre.insert(["type": "Digits", "individual_digits": true], at: 0) }
-        var roles: [String: Any] = ["pre_tokenizer": preTokenizer.rawValue]
+        var roles: [String: Any] = [:]
         for (key, id) in [("bos_token", bos), ("eos_token", eos), ("pad_token", pad), ("unk_token", unk)] {
             if let id, let t = token(of: id) { roles[key] = t }
         }
-        let root: [String: Any] = [
-            "version": "1.0",
-            "added_tokens": added,
-            "normalizer": NSNull(),
-            "pre_tokenizer": ["type": "Sequence", "pretokenizers": pre],
-            "decoder": ["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true],
-            "model": ["type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "fuse_unk": false,
-                      "byte_fallback": false, "vocab": vocabJSON, "merges": mergesJSON],
-            "preflab": roles,
-        ]
+        // The small parts go through JSONSerialization; vocab and merges are written by hand, since
+        // key-sorting a 50k-entry dictionary there takes seconds. Vocab is in id order, as HF writes it.
+        let vocabJSON = vocab.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map { "\(Self.jsonString($0.key)):\($0.value)" }  // specials included, as HF expects
+        let mergesJSON = merges.map { spaced ? "[\(Self.jsonString($0.0)),\(Self.jsonString($0.1))]" : Self.jsonString("\($0.0) \($0.1)") }
+        var text = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null"
+        text += ",\"added_tokens\":" + (try Self.jsonText(added, url))
+        text += ",\"normalizer\":null,\"pre_tokenizer\":" + (try Self.jsonText(["type": "Sequence", "pretokenizers": pre], url))
+        text += ",\"post_processor\":null,\"decoder\":"
+        text += try Self.jsonText(["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true], url)
+        text += ",\"model\":{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":null,\"continuing_subword_prefix\":null,"
+        text += "\"end_of_word_suffix\":null,\"fuse_unk\":false,\"byte_fallback\":false,\n\"vocab\":{"
+        text += vocabJSON.joined(separator: ",\n") + "},\n\"merges\":[" + mergesJSON.joined(separator: ",\n") + "]}}\n"
+        try Self.write(Data(try Self.jsonText(roles, url).utf8), to: Self.companionURL(url))
+        try Self.write(Data(text.utf8), to: url)
+    }
+
+    /// A JSON string literal.
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20:
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+
+    private static func jsonText(_ object: Any, _ url: URL) throws -> String {
         do {
-            let data = try JSONSerialization.data(withJSONObject: root, options: [.sortedKeys, .withoutEscapingSlashes])
-            try data.write(to: url, options: .atomic)
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            return String(decoding: data, as: UTF8.self)
         } catch {
+            throw TokenizerError(file: url.path, problem: "cannot encode JSON: \(error.localizedDescription)")
+        }
+    }
+
+    private static func write(_ data: Data, to url: URL) throws {
+        do { try data.write(to: url, options: .atomic) } catch {
             throw TokenizerError(file: url.path, problem: "cannot write: \(error.localizedDescription)")
         }
     }
 
-    /// Reads a `tokenizer.json` written by `save` or by HF `tokenizers` (byte-level BPE models only).
+    /// The roles file beside a tokenizer file.
+    public static func companionURL(_ url: URL) -> URL {
+        let stem = url.deletingPathExtension().lastPathComponent
+        return url.deletingLastPathComponent().appendingPathComponent(stem + "_config.json")
+    }
+
+    /// Role names from the companion file (HF's `tokenizer_config.json`: a string or `{"content": ...}`),
+    /// else from the `"preflab"` key of files written before the companion existed.
+    private static func readRoles(_ url: URL, _ root: [String: Any]) throws -> [String: String] {
+        var raw = root["preflab"] as? [String: Any] ?? [:]
+        let companion = companionURL(url)
+        if FileManager.default.fileExists(atPath: companion.path) {
+            guard let data = try? Data(contentsOf: companion),
+                  let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+                throw TokenizerError(file: companion.path, problem: "not a JSON object")
+            }
+            raw = object
+        }
+        var roles: [String: String] = [:]
+        for key in ["bos_token", "eos_token", "pad_token", "unk_token"] {
+            if let s = raw[key] as? String { roles[key] = s }
+            if let d = raw[key] as? [String: Any], let s = d["content"] as? String { roles[key] = s }
+        }
+        return roles
+    }
+
+    /// Reads a `tokenizer.json` written by `save` or by HF `tokenizers` (byte-level BPE models only),
+    /// with the roles from its companion `*_config.json` when present (else bos/eos/pad are nil).
     public static func load(from url: URL) throws -> BPETokenizer {
         let fail = { (problem: String) in TokenizerError(file: url.path, problem: problem) }
         let data: Data
@@ -78,16 +135,9 @@ extension BPETokenizer {
             }
             specials[content] = id
         }
-        let roles = root["preflab"] as? [String: Any] ?? [:]
-        let preName = roles["pre_tokenizer"] as? String
-        let pre = try preName.map { name in
-            guard let p = PreTokenizer(rawValue: name) else { throw fail("unknown pre_tokenizer \"\(name)\"") }
-            return p
-        } ?? (describesIndividualDigits(root["pre_tokenizer"]) ? .gpt2Digits : .gpt2)
-        func role(_ key: String) -> Int32? {
-            guard let t = roles[key] as? String else { return nil }
-            return specials[t] ?? vocab[t]
-        }
+        let roles = try readRoles(url, root)
+        let pre: PreTokenizer = describesIndividualDigits(root["pre_tokenizer"]) ? .gpt2Digits : .gpt2
+        func role(_ key: String) -> Int32? { roles[key].flatMap { specials[$0] ?? vocab[$0] } }
         let tokenizer = BPETokenizer(vocab: vocab, merges: merges, specialTokens: specials,
                                      bos: role("bos_token"), eos: role("eos_token"), pad: role("pad_token"),
                                      unk: role("unk_token") ?? (model["unk_token"] as? String).flatMap { vocab[$0] },

@@ -230,6 +230,9 @@ final class GGUFFileTests: XCTestCase {
         misaligned.metadata.removeAll { $0.0 == "general.alignment" && $0.1 == .uint32(64) }
         try expect(misaligned.bytes(), "not a positive power of two")
 
+        var overflow = good; overflow.tensors = [("x", [1 << 39, 1 << 39], .f32, [])]
+        try expect(overflow.bytes(), "more values than can be addressed")
+
         var q6 = good; q6.tensors = [("blk.0.attn_q.weight", [256], GGMLType(rawValue: 14), [UInt8](repeating: 0, count: 210))]
         let url = dir.appendingPathComponent("q6.gguf")
         try q6.write(to: url)

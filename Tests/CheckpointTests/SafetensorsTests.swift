@@ -94,6 +94,8 @@ final class SafetensorsTests: XCTestCase {
                "8 bytes for shape [3] of F32 (expected 12)")
         expect(try handMade(#"{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}"#, [], in: dir, name: "shape.safetensors"),
                "not a list of non-negative integers")
+        expect(try handMade(#"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}"#, [], in: dir, name: "huge.safetensors"),
+               "more values than can be addressed")
         expect(try handMade(#"{"a":{"dtype":"F32"}}"#, [], in: dir, name: "entry.safetensors"), "needs \"dtype\", \"shape\" and \"data_offsets\"")
         expect(dir.appendingPathComponent("absent.safetensors"), "cannot read")
     }

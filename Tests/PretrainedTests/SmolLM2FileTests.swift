@@ -31,19 +31,29 @@ final class SmolLM2FileTests: XCTestCase {
         // 21 bytes (0xC0, 0xC1, some controls) have no token; HF tokenizers drops them, and so do we.
         XCTAssertEqual(tok.missingByteTokens.count, 21)
         XCTAssertEqual(tok.encode("a\u{04}b\u{06}"), [81, 82])
-        XCTAssertEqual(golden.tokenizerCases.count, 8)
+        XCTAssertEqual(golden.tokenizerCases.count, 9 + 40)  // hand-picked strings, then 40 GSM8K test rows
         for c in golden.tokenizerCases {
             XCTAssertEqual(tok.encode(c.text), c.ids, c.text)
             XCTAssertEqual(tok.decode(c.ids), c.text)
         }
+        // Saved as tokenizer.json (+ tokenizer_config.json) and read back: same ids, same roles.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smol-tok-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try tok.save(to: dir.appendingPathComponent("tokenizer.json"))
+        let back = try BPETokenizer.load(from: dir.appendingPathComponent("tokenizer.json"))
+        XCTAssertEqual([back.bos, back.eos, back.pad], [1, 2, 2])
+        XCTAssertEqual(back.preTokenizer, .gpt2Digits)
+        for c in golden.tokenizerCases { XCTAssertEqual(back.encode(c.text), c.ids, c.text) }
+
         // A few ids straight from the GGUF vocabulary.
         XCTAssertEqual(tok.token(of: 504), "The")
         XCTAssertEqual(tok.token(of: 7042), "ĠParis")
         XCTAssertEqual(tok.id(of: "ĠRome"), golden.greedyIds.first)
 
-        // SmolLM2's own chat template, rendered by ChatTemplate.smolLM2, is the last golden case.
+        // SmolLM2's own chat template, rendered by ChatTemplate.smolLM2, is golden case 7.
         XCTAssertEqual(ChatTemplate.matching(jinja: try XCTUnwrap(file.tokenizerMetadata().chatTemplate)), .smolLM2)
-        XCTAssertEqual(ChatTemplate.smolLM2.render([("user", "Hi")], addGenerationPrompt: true), golden.tokenizerCases.last?.text)
+        XCTAssertEqual(ChatTemplate.smolLM2.render([("user", "Hi")], addGenerationPrompt: true), golden.tokenizerCases[7].text)
     }
 
     func testDequantisedTensorsMatchTheNumpyReader() throws {

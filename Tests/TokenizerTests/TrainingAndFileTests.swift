@@ -82,6 +82,21 @@ final class TrainingAndFileTests: XCTestCase {
         let text = "the cat <|endoftext|> 3.50 café"
         XCTAssertEqual(back.encode(text), tok.encode(text))
 
+        XCTAssertEqual(BPETokenizer.jsonString("a\"b\\c\n\u{1}é"), #""a\"b\\c\n\u0001é""#)
+
+        // Roles live in HF's tokenizer_config.json form beside the file; HF's {"content": ...} form reads too.
+        let companion = dir.appendingPathComponent("tokenizer_config.json")
+        XCTAssertEqual(BPETokenizer.companionURL(url), companion)
+        let rolesJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: companion)) as? [String: String]
+        XCTAssertEqual(rolesJSON, ["bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "pad_token": "<|pad|>"])
+        try #"{"eos_token": {"content": "<|pad|>", "special": true}}"#.write(to: companion, atomically: true, encoding: .utf8)
+        let hfStyle = try BPETokenizer.load(from: url)
+        XCTAssertEqual([hfStyle.bos, hfStyle.eos, hfStyle.pad], [nil, 1, nil])
+        try FileManager.default.removeItem(at: companion)
+        XCTAssertNil(try BPETokenizer.load(from: url).eos)
+        let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
+        XCTAssertEqual((root?["model"] as? [String: Any]).flatMap { $0["vocab"] as? [String: Int] }?["<|pad|>"], 1)
+
         func expectError(_ json: String, _ fragment: String, line: UInt = #line) throws {
             let bad = dir.appendingPathComponent("bad.json")
             try json.write(to: bad, atomically: true, encoding: .utf8)

@@ -37,7 +37,11 @@ TOKENIZER_CASES = [
     "def f(x):\n    return x**2  # square",
     "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
     "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n",
+    # Unicode stress: combining marks, NBSP, line separator, curly apostrophe, ZWJ emoji, flags, scripts.
+    "e\u0301clair \u00a0nbsp\u2028line Ⅳ x² ’s ''S नमस्ते สวัสดี مرحبا ١٢٣ 👩\u200d👩\u200d👧 🇫🇷\r\n\t\t end",
 ]
+GSM8K = [os.path.join(ROOT, "..", "shared", "data", "gsm8k", "test.jsonl"), "/work/shared/data/gsm8k/test.jsonl"]
+GSM8K_ROWS = 40  # question + "\n" + answer of the first rows: a longer, realistic tokenizer case
 # (HF name, GGUF name, row in HF order): the first 8 values of these rows go into the golden file.
 TENSOR_SAMPLES = [
     ("model.embed_tokens.weight", "token_embd.weight", 504),
@@ -227,6 +231,18 @@ def hf_tokenizer(meta):
     return tok
 
 
+def compact_json(golden):
+    """One top-level key per line, one tokenizer case or tensor sample per line: diffable, not bloated."""
+    lines = []
+    for key, value in golden.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            items = ",\n  ".join(json.dumps(v, ensure_ascii=False) for v in value)
+            lines.append(f' {json.dumps(key)}: [\n  {items}\n ]')
+        else:
+            lines.append(f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 def main():
     model_path = sys.argv[1] if len(sys.argv) > 1 else MODEL
     golden_path = sys.argv[2] if len(sys.argv) > 2 else GOLDEN
@@ -234,7 +250,13 @@ def main():
     g = Gguf(model_path)
     cross_check_with_gguf_package(model_path, g)
     tok = hf_tokenizer(g.meta)
-    cases = [{"text": t, "ids": tok.encode(t).ids} for t in TOKENIZER_CASES]
+    texts = list(TOKENIZER_CASES)
+    gsm = next((p for p in GSM8K if os.path.exists(p)), None)
+    if gsm is None:
+        raise SystemExit("shared/data/gsm8k/test.jsonl not found (looked in " + ", ".join(GSM8K) + ")")
+    rows = [json.loads(line) for line in open(gsm, encoding="utf-8").readlines()[:GSM8K_ROWS]]
+    texts += [r["question"] + "\n" + r["answer"] for r in rows]
+    cases = [{"text": t, "ids": tok.encode(t).ids} for t in texts]
     for c in cases:
         assert tok.decode(c["ids"], skip_special_tokens=False) == c["text"], c
     model = Model(g)
@@ -262,9 +284,8 @@ def main():
         "tensor_samples": tensor_samples(g),
     }
     os.makedirs(os.path.dirname(golden_path), exist_ok=True)
-    with open(golden_path, "w") as f:
-        json.dump(golden, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    with open(golden_path, "w", encoding="utf-8") as f:
+        f.write(compact_json(golden))
     print(f"prompt ids {ids}\nperplexity {ppl:.6f}\ngreedy {greedy} -> {golden['greedy_text']!r}\nwrote {golden_path}")
 
 
