@@ -60,11 +60,11 @@ public enum TableBuilder {
                            aggregate: spec.aggregate, rows: rows, columns: columns, cells: cells, warnings: warnings)
     }
 
-    /// The recipe's `table.paper` CSV, resolved against the recipe file's folder when relative.
+    /// The recipe's `table.paper` CSV. The loader has already resolved it against the folder of
+    /// the file that wrote it, so a relative path here is relative to the working directory.
     public static func paperURL(for recipe: ResolvedRecipe) -> URL? {
         guard let paper = recipe.table?.paper, !paper.isEmpty else { return nil }
-        if paper.hasPrefix("/") { return URL(fileURLWithPath: paper) }
-        return URL(fileURLWithPath: recipe.file).deletingLastPathComponent().appendingPathComponent(paper).standardizedFileURL
+        return URL(fileURLWithPath: paper).standardizedFileURL
     }
 
     /// Mean and sample standard deviation (nil below two values).

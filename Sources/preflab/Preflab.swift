@@ -8,7 +8,7 @@ struct Preflab: ParsableCommand {
         commandName: "preflab",
         abstract: "Learning from preference feedback: run, inspect and compare YAML recipes.",
         version: "0.1.0",
-        subcommands: [Run.self, Resolve.self, Plan.self, Diff.self, Validate.self, StagesCommand.self,
+        subcommands: [Run.self, Table.self, Resolve.self, Plan.self, Diff.self, Validate.self, StagesCommand.self,
                       GC.self, DataCommand.self, Bench.self]
     )
 }

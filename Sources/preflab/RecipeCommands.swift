@@ -44,16 +44,39 @@ struct Run: ParsableCommand {
         guard report.succeeded else { throw ExitCode(1) }
         print("ran \(report.ranCount) of \(report.nodes.count) nodes in \(String(format: "%.1f", report.wallSeconds)) s")
         if resolved.table != nil {
-            let command = (["preflab"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
-            let paper = resolved.table?.paper.map {
-                URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: resolved.file).deletingLastPathComponent())
-            }
-            let table = try TableBuilder.build(recipe: resolved, graph: graph, store: artifacts, command: command,
-                                               paperCSV: paper)
-            let dir = try table.write(to: URL(fileURLWithPath: results))
-            print(table.markdown)
-            print("table written to \(dir.path)")
+            try writeTable(resolved, graph: graph, store: artifacts, results: results)
         }
+    }
+}
+
+/// Builds a recipe's table from the finished nodes in the store and writes it under `results`.
+func writeTable(_ recipe: ResolvedRecipe, graph: PipelineGraph, store: ArtifactStore, results: String) throws {
+    let command = (["preflab"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+    let table = try TableBuilder.build(recipe: recipe, graph: graph, store: store, command: command,
+                                       paperCSV: TableBuilder.paperURL(for: recipe))
+    let dir = try table.write(to: URL(fileURLWithPath: results))
+    print(table.markdown)
+    print("table written to \(dir.path)")
+}
+
+/// `preflab table`: a recipe's table from what the store holds, without running anything.
+struct Table: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a recipe's table from the finished nodes in the store (runs nothing).",
+        discussion: "Cells whose nodes are not finished are reported as missing.")
+
+    @OptionGroup var recipe: RecipeOptions
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "Where the table goes: <results>/<recipe name>/.")
+    var results: String = "Results"
+
+    func run() throws {
+        let resolved = try loadRecipe(recipe)
+        guard resolved.table != nil else { throw ValidationError("recipe '\(resolved.name)' has no table: block") }
+        let graph = try PipelineGraph(recipe: resolved, catalog: StageKinds.catalog)
+        try writeTable(resolved, graph: graph, store: try ArtifactStore(root: URL(fileURLWithPath: store.store)),
+                       results: results)
     }
 }
 
