@@ -52,14 +52,7 @@ public enum EngineBenchmark {
             _ = policy.tokenLogProbs(pairs, keepActivations: true)
             policy.backwardTokenLogProbs(dPairs)
         }
-        let prompts = sequences(batch, min(generatePrompt, config.maxSeqLen - generateNew))
-        var produced = 0
-        let genTime = fastest(repeats) {
-            var g = SeededRandom(seed: 3)
-            let out = policy.generate(prompts: prompts, maxNewTokens: generateNew, temperature: 0, topP: 1,
-                                      eos: -1, rng: &g)
-            produced = out.reduce(0) { $0 + $1.count }
-        }
+        let genRate = generation(policy, batch: batch, prompt: generatePrompt, new: generateNew, repeats: repeats)
         let peak = sgemmPeakGFLOPS()
         let trainTokens = Double(batch * seq)
         let trainGF = trainFlopsPerToken(config, seq: seq) * trainTokens / trainTime / 1e9
@@ -67,7 +60,21 @@ public enum EngineBenchmark {
                                      sgemmPeakGFLOPS: peak, trainTokensPerSec: trainTokens / trainTime,
                                      trainGFLOPS: trainGF, trainMFU: trainGF / peak,
                                      dpoTokensPerSec: Double(2 * batch * seq) / dpoTime,
-                                     generateTokensPerSec: Double(produced) / genTime)
+                                     generateTokensPerSec: genRate)
+    }
+
+    /// New tokens per second of greedy batched generation: `batch` random prompts of `prompt` tokens.
+    public static func generation(_ model: LlamaModel, batch: Int, prompt: Int, new: Int, repeats: Int = 3) -> Double {
+        var rng = SeededRandom(seed: 4)
+        let len = max(1, min(prompt, model.config.maxSeqLen - new))
+        let prompts = (0..<batch).map { _ in (0..<len).map { _ in Int32(rng.nextInt(model.config.vocabSize)) } }
+        var produced = 0
+        let time = fastest(repeats) {
+            var g = SeededRandom(seed: 3)
+            let out = model.generate(prompts: prompts, maxNewTokens: new, temperature: 0, topP: 1, eos: -1, rng: &g)
+            produced = out.reduce(0) { $0 + $1.count }
+        }
+        return Double(produced) / time
     }
 
     /// Forward + backward FLOPs per token: 6 per matmul weight plus causal attention (mean (T+1)/2 keys).

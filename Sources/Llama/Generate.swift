@@ -107,9 +107,9 @@ extension LlamaModel {
         for l in 0..<c.nLayers {
             let p = layers[l]
             rmsnormForward(s.xn, s.rstd, s.x, w(p.ln1), n: n, c: C, eps: c.normEps)
-            matmulForward(s.q, s.xn, w(p.wq), n: n, inC: C, outC: C)
-            matmulForward(s.k, s.xn, w(p.wk), n: n, inC: C, outC: KVD)
-            matmulForward(s.v, s.xn, w(p.wv), n: n, inC: C, outC: KVD)
+            decodeMatmul(s.q, s.xn, w(p.wq), n: n, inC: C, outC: C)
+            decodeMatmul(s.k, s.xn, w(p.wk), n: n, inC: C, outC: KVD)
+            decodeMatmul(s.v, s.xn, w(p.wv), n: n, inC: C, outC: KVD)
             ropeCos.withUnsafeBufferPointer { cs in
                 ropeSin.withUnsafeBufferPointer { sn in
                     for r in 0..<n {
@@ -130,17 +130,27 @@ extension LlamaModel {
                           stride: KVD, n: positions[r] + 1, hd: hd, scale: scale, att: s.att + rh * S,
                           y: s.y + r * C + h * hd)
             }
-            s.x2.update(from: s.x, count: n * C)
-            matmulForward(s.x2, s.y, w(p.wo), n: n, inC: C, outC: C, accumulate: true)
+            decodeMatmul(s.x2, s.y, w(p.wo), n: n, inC: C, outC: C)
+            for i in 0..<(n * C) { s.x2[i] += s.x[i] }
             rmsnormForward(s.xn, s.rstd, s.x2, w(p.ln2), n: n, c: C, eps: c.normEps)
-            matmulForward(s.gate, s.xn, w(p.wg), n: n, inC: C, outC: Hd)
-            matmulForward(s.up, s.xn, w(p.wu), n: n, inC: C, outC: Hd)
+            decodeMatmul(s.gate, s.xn, w(p.wg), n: n, inC: C, outC: Hd)
+            decodeMatmul(s.up, s.xn, w(p.wu), n: n, inC: C, outC: Hd)
             swigluForward(s.h, s.gate, s.up, n: n * Hd)
-            s.x.update(from: s.x2, count: n * C)
-            matmulForward(s.x, s.h, w(p.wd), n: n, inC: Hd, outC: C, accumulate: true)
+            decodeMatmul(s.x, s.h, w(p.wd), n: n, inC: Hd, outC: C)
+            for i in 0..<(n * C) { s.x[i] += s.x2[i] }
         }
         rmsnormForward(s.xn, s.rstd, s.x, w(normF), n: n, c: C, eps: c.normEps)
-        matmulForward(s.logits, s.xn, w(outputMatrix), n: n, inC: C, outC: config.vocabSize)
+        decodeMatmul(s.logits, s.xn, w(outputMatrix), n: n, inC: C, outC: config.vocabSize)
+    }
+
+    /// Few-row products read each weight once; larger batches go to BLAS.
+    func decodeMatmul(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                      n: Int, inC: Int, outC: Int) {
+        if n <= 16 {
+            matmulFewRows(out, inp, weight, n: n, inC: inC, outC: outC)
+        } else {
+            matmulForward(out, inp, weight, n: n, inC: inC, outC: outC)
+        }
     }
 
     /// Draws one token from a row of logits (greedy when temperature is 0); modifies the row.

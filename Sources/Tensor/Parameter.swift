@@ -65,7 +65,7 @@ public final class Parameter {
     /// A copy of the gradient as a `Tensor`.
     public func gradTensor() -> Tensor { Tensor(shape: shape, data: Array(grad)) }
 
-    /// Overwrites the values from `tensor`, which must hold exactly `count` values.
+    /// Overwrites the values from `data`, which must hold exactly `count` values.
     public func setValue(_ data: [Float]) {
         precondition(data.count == count, "Parameter \(name): \(data.count) values for shape \(shape)")
         _ = value.update(fromContentsOf: data)
