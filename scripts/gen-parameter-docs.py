@@ -14,7 +14,10 @@ SOURCES = {  # ParameterDocs member -> (file, struct that holds `Parameters`)
 }
 
 def snake(name):
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+    # As JSONEncoder's convertToSnakeCase: an acronym stays one word (adaptiveKL -> adaptive_kl).
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    s = re.sub(r"([A-Z])([A-Z][a-z])", r"\1_\2", s)
+    return s.lower()
 
 def docs(path):
     lines = path.read_text().splitlines()

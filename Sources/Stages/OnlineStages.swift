@@ -7,6 +7,7 @@ import RecipeSpec
 /// `ppo`: PPO as the Unpacking paper implements it (App. F.2, Tables 9–11), Table 10's variants as options.
 struct PPOStage: StageRunner {
     static let trainerFields = ParameterSchema.fields(of: PPOTrainer.Parameters(), docs: ParameterDocs.ppo)
+    static let trainerKeys = ParameterSchema.propertyNames(of: PPOTrainer.Parameters())
 
     static let kind = StageKind(schema: StageSchema(
         kind: "ppo", summary: "PPO against a reward model, value model initialised from it.", codeVersion: 1,
@@ -14,12 +15,12 @@ struct PPOStage: StageRunner {
             FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the KL reference."),
             FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), doc: "Reward model scoring rollouts."),
             FieldSchema("prompts", .stageRef(kinds: ["task_prompts", "prompt_set"]), doc: "Policy-training prompts."),
-        ] + trainerFields), runner: PPOStage(), parameters: PPOTrainer.Parameters.self, keys: trainerFields)
+        ] + trainerFields), runner: PPOStage(), parameters: PPOTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let rm = try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model"))
-        let params = try context.parameters(PPOTrainer.Parameters.self, keys: Self.trainerFields)
+        let params = try context.parameters(PPOTrainer.Parameters.self, keys: Self.trainerKeys)
         let prompts = try PreferenceArtifact.prompts(context.requiredInput("prompts"))
         let start = Date()
         let outcome = try PPOTrainer(params).train(policy: policy, reference: policy.copy(), rewardModel: rm,
@@ -31,6 +32,7 @@ struct PPOStage: StageRunner {
 /// `opo`: online DPO (D2PO §3.1), pairs labelled by a static reward model or the gold annotator.
 struct OPOStage: StageRunner {
     static let trainerFields = ParameterSchema.fields(of: OPOTrainer.Parameters(), docs: ParameterDocs.opo)
+    static let trainerKeys = ParameterSchema.propertyNames(of: OPOTrainer.Parameters())
 
     static let kind = StageKind(schema: StageSchema(
         kind: "opo", summary: "Online DPO: two samples per prompt, labelled by a static RM or gold, then a DPO step.",
@@ -43,12 +45,12 @@ struct OPOStage: StageRunner {
             FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
                         doc: "The static reward model, when labeler is reward_model."),
             FieldSchema("task", .string, optional: true, doc: "Gold task, when labeler is gold."),
-        ] + trainerFields), runner: OPOStage(), parameters: OPOTrainer.Parameters.self, keys: trainerFields)
+        ] + trainerFields), runner: OPOStage(), parameters: OPOTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
-        let params = try context.parameters(OPOTrainer.Parameters.self, keys: Self.trainerFields)
+        let params = try context.parameters(OPOTrainer.Parameters.self, keys: Self.trainerKeys)
         let labeler: OPOTrainer.Labeler
         if try context.string("labeler") == "gold" {
             guard let taskName = context.stage.config["task"]?.string else { throw StageError(name, "labeler gold needs 'task'") }
@@ -69,6 +71,7 @@ struct OPOStage: StageRunner {
 /// `d2po`: discriminator-guided DPO (D2PO Algorithm 1) with a gold budget.
 struct D2POStage: StageRunner {
     static let trainerFields = ParameterSchema.fields(of: D2POTrainer.Parameters(), docs: ParameterDocs.d2po)
+    static let trainerKeys = ParameterSchema.propertyNames(of: D2POTrainer.Parameters())
 
     static let kind = StageKind(schema: StageSchema(
         kind: "d2po", summary: "D2PO: silver labels from a discriminator, gold labels every round for it and the policy.",
@@ -83,12 +86,12 @@ struct D2POStage: StageRunner {
                         doc: "Initial discriminator when discriminator is reward_model."),
             FieldSchema("dpo_model", .stageRef(kinds: policyKinds), optional: true,
                         doc: "Initial discriminator when discriminator is dpo (its reference is `policy`)."),
-        ] + trainerFields), runner: D2POStage(), parameters: D2POTrainer.Parameters.self, keys: trainerFields)
+        ] + trainerFields), runner: D2POStage(), parameters: D2POTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
-        let params = try context.parameters(D2POTrainer.Parameters.self, keys: Self.trainerFields)
+        let params = try context.parameters(D2POTrainer.Parameters.self, keys: Self.trainerKeys)
         let task = try TaskRegistry.task(named: context.string("task"))
         let discriminator: D2POTrainer.Discriminator
         switch try context.string("discriminator") {

@@ -21,18 +21,26 @@ enum ParameterSchema {
         }
     }
 
-    /// `camelCase` → `camel_case`, as `JSONEncoder.KeyEncodingStrategy.convertToSnakeCase` does.
+    /// `camelCase` → `camel_case` as `JSONEncoder`'s `convertToSnakeCase` does: an acronym stays one
+    /// word (`adaptiveKL` → `adaptive_kl`, `klValue` → `kl_value`).
     static func snakeCase(_ s: String) -> String {
+        let chars = Array(s)
         var out = ""
-        for ch in s {
-            if ch.isUppercase {
-                if !out.isEmpty { out.append("_") }
-                out.append(contentsOf: ch.lowercased())
-            } else {
-                out.append(ch)
+        for (i, ch) in chars.enumerated() {
+            if ch.isUppercase, i > 0 {
+                let prevLower = chars[i - 1].isLowercase || chars[i - 1].isNumber
+                let nextLower = i + 1 < chars.count && chars[i + 1].isLowercase
+                if prevLower || (chars[i - 1].isUppercase && nextLower) { out.append("_") }
             }
+            out.append(contentsOf: ch.lowercased())
         }
         return out
+    }
+
+    /// Recipe key → Swift property name for every stored property of `defaults` (the decoder's key map).
+    static func propertyNames<P>(of defaults: P) -> [String: String] {
+        Dictionary(Mirror(reflecting: defaults).children.compactMap { c in c.label.map { (snakeCase($0), $0) } },
+                   uniquingKeysWith: { a, _ in a })
     }
 
     private static func fieldType(of value: Any) -> (FieldType, optional: Bool) {

@@ -7,6 +7,7 @@ import RecipeSpec
 /// `reward_model`: a Bradley–Terry reward model (Unpacking Eq. 1) initialised from a policy's body.
 struct RewardModelStage: StageRunner {
     static let trainerFields = ParameterSchema.fields(of: RewardModelTrainer.Parameters(), docs: ParameterDocs.rewardModel)
+    static let trainerKeys = ParameterSchema.propertyNames(of: RewardModelTrainer.Parameters())
 
     static let kind = StageKind(schema: StageSchema(
         kind: "reward_model", summary: "Bradley–Terry reward model: scalar head on the last token.", codeVersion: 1,
@@ -14,14 +15,14 @@ struct RewardModelStage: StageRunner {
             FieldSchema("preferences", .stageRef(kinds: preferenceKinds), doc: "Training pairs."),
             FieldSchema("init", .stageRef(kinds: policyKinds), doc: "Policy whose body initialises the model."),
             FieldSchema("head_seed", .int, default: .int(0), doc: "Seed of the new scalar head."),
-        ] + trainerFields), runner: RewardModelStage(), parameters: RewardModelTrainer.Parameters.self, keys: trainerFields)
+        ] + trainerFields), runner: RewardModelStage(), parameters: RewardModelTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
         let (policyModel, codec) = try ModelArtifact.load(from: context.requiredInput("init"))
         let model = LlamaModel(bodyOf: policyModel, head: .scalar, seed: UInt64(try context.int("head_seed")))
         let rm = try RewardModel(model: model, codec: codec)
         let prefs = try context.requiredInput("preferences")
-        let params = try context.parameters(RewardModelTrainer.Parameters.self, keys: Self.trainerFields)
+        let params = try context.parameters(RewardModelTrainer.Parameters.self, keys: Self.trainerKeys)
         let heldOut = try PreferenceArtifact.heldOut(prefs)
         let start = Date()
         let outcome = try RewardModelTrainer(params).train(rewardModel: rm, pairs: try PreferenceArtifact.pairs(prefs),
@@ -38,18 +39,19 @@ struct RewardModelStage: StageRunner {
 /// `dpo`: direct preference optimisation (Unpacking Eq. 3) of a policy on fixed pairs.
 struct DPOStage: StageRunner {
     static let trainerFields = ParameterSchema.fields(of: DPOTrainer.Parameters(), docs: ParameterDocs.dpo)
+    static let trainerKeys = ParameterSchema.propertyNames(of: DPOTrainer.Parameters())
 
     static let kind = StageKind(schema: StageSchema(
         kind: "dpo", summary: "DPO (and IPO, conservative DPO, SimPO via `loss.kind`) on offline pairs.", codeVersion: 1,
         fields: [
             FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the reference."),
             FieldSchema("preferences", .stageRef(kinds: preferenceKinds), doc: "Training pairs."),
-        ] + trainerFields), runner: DPOStage(), parameters: DPOTrainer.Parameters.self, keys: trainerFields)
+        ] + trainerFields), runner: DPOStage(), parameters: DPOTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         guard let codec = policy.codec as? TokenizerCodec else { throw StageError(context.stage.name, "policy has no tokenizer") }
-        let params = try context.parameters(DPOTrainer.Parameters.self, keys: Self.trainerFields)
+        let params = try context.parameters(DPOTrainer.Parameters.self, keys: Self.trainerKeys)
         let start = Date()
         let outcome = try DPOTrainer(params).train(policy: policy, pairs: try PreferenceArtifact.pairs(context.requiredInput("preferences")),
                                                    control: context.trainingControl())

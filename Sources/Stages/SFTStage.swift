@@ -8,6 +8,7 @@ import RecipeSpec
 /// (a new model of the given shape over a `tokenizer` stage) or continuing an earlier policy (`init`).
 struct SFTStage: StageRunner {
     static let trainerFields = ParameterSchema.fields(of: SFTTrainer.Parameters(), docs: ParameterDocs.sft)
+    static let trainerKeys = ParameterSchema.propertyNames(of: SFTTrainer.Parameters())
 
     static let kind = StageKind(schema: StageSchema(
         kind: "sft", summary: "Supervised fine-tuning on a task's demonstrations (response tokens only).", codeVersion: 1,
@@ -25,7 +26,7 @@ struct SFTStage: StageRunner {
             FieldSchema("hidden", .int, default: .int(176), doc: "SwiGLU inner width of a new model."),
             FieldSchema("max_seq_len", .int, default: .int(128), doc: "Longest sequence (prompt + response) of a new model."),
             FieldSchema("model_seed", .int, default: .int(0), doc: "Seed of a new model's initial weights."),
-        ] + trainerFields), runner: SFTStage(), parameters: SFTTrainer.Parameters.self, keys: trainerFields)
+        ] + trainerFields), runner: SFTStage(), parameters: SFTTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
@@ -46,7 +47,7 @@ struct SFTStage: StageRunner {
             throw StageError(name, "set either 'tokenizer' (train from scratch) or 'init' (continue a policy)")
         }
         guard let codec = policy.codec as? TokenizerCodec else { throw StageError(name, "policy has no tokenizer") }
-        let params = try context.parameters(SFTTrainer.Parameters.self, keys: Self.trainerFields)
+        let params = try context.parameters(SFTTrainer.Parameters.self, keys: Self.trainerKeys)
         let examples = task.demonstrations(count: try context.int("examples"), seed: params.seed)
         let start = Date()
         let outcome = try SFTTrainer(params).train(policy: policy, examples: examples, control: context.trainingControl())

@@ -16,9 +16,9 @@ public struct StageKind: Sendable {
         self.check = check
     }
 
-    /// A kind whose trainer `Parameters` (the fields `keys`) are decoded at validate time.
-    init<P: Decodable>(schema: StageSchema, runner: any StageRunner, parameters: P.Type, keys: [FieldSchema]) {
-        let names = Set(keys.map(\.name))
+    /// A kind whose trainer `Parameters` (the recipe keys `keys`, mapped to their properties) are
+    /// decoded at validate time.
+    init<P: Decodable>(schema: StageSchema, runner: any StageRunner, parameters: P.Type, keys names: [String: String]) {
         self.init(schema: schema, runner: runner) { stage in
             _ = try StageConfig.decode(P.self, from: stage.config, keys: names, stage: stage.name)
         }
@@ -71,9 +71,9 @@ extension NodeContext {
         return url
     }
 
-    /// Decodes the config fields in `keys` (snake_case) into a trainer's `Parameters`.
-    func parameters<P: Decodable>(_ type: P.Type, keys: [FieldSchema]) throws -> P {
-        try StageConfig.decode(type, from: stage.config, keys: Set(keys.map(\.name)), stage: stage.name)
+    /// Decodes the config fields in `keys` (recipe key → property) into a trainer's `Parameters`.
+    func parameters<P: Decodable>(_ type: P.Type, keys: [String: String]) throws -> P {
+        try StageConfig.decode(type, from: stage.config, keys: keys, stage: stage.name)
     }
 
     /// Training control bridging a trainer's reports into the node's metrics and its resume folder.
@@ -86,11 +86,16 @@ extension NodeContext {
 
 /// Decoding of stage configs into Codable parameter structs.
 enum StageConfig {
-    static func decode<P: Decodable>(_ type: P.Type, from config: ConfigNode, keys: Set<String>, stage: String) throws -> P {
-        let entries = (config.entries ?? []).filter { keys.contains($0.key) && !$0.value.value.isNull }
+    /// `keys` maps each recipe key this decoding takes to the Swift property it fills; nested maps
+    /// use plain snake_case → camelCase.
+    static func decode<P: Decodable>(_ type: P.Type, from config: ConfigNode, keys: [String: String], stage: String) throws -> P {
+        let entries = (config.entries ?? []).filter { keys[$0.key] != nil && !$0.value.value.isNull }
         let json = ConfigValue.map(entries).canonicalJSON
         let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.keyDecodingStrategy = .custom { path in
+            let last = path.last?.stringValue ?? ""
+            return CodingName(path.count == 1 ? keys[last] ?? last : camelCase(last))
+        }
         do {
             return try decoder.decode(P.self, from: Data(json.utf8))
         } catch let DecodingError.dataCorrupted(ctx) {
@@ -102,6 +107,22 @@ enum StageConfig {
             throw StageError(stage, "\(error)")
         }
     }
+}
+
+/// A coding key made from a string.
+private struct CodingName: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// `label_smoothing` → `labelSmoothing`.
+private func camelCase(_ s: String) -> String {
+    let parts = s.split(separator: "_")
+    guard let first = parts.first else { return s }
+    return String(first) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
 }
 
 /// Kinds that produce a policy (an LM-head model with its tokenizer).

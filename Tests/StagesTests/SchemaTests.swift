@@ -27,19 +27,18 @@ final class SchemaTests: XCTestCase {
         func defaults(_ fields: [FieldSchema]) -> ConfigNode {
             ConfigNode(.map(fields.compactMap { f in f.defaultValue.map { (key: f.name, value: ConfigNode($0)) } }))
         }
-        let names = { (f: [FieldSchema]) in Set(f.map(\.name)) }
         XCTAssertEqual(try StageConfig.decode(SFTTrainer.Parameters.self, from: defaults(SFTStage.trainerFields),
-                                              keys: names(SFTStage.trainerFields), stage: "t"), SFTTrainer.Parameters())
+                                              keys: SFTStage.trainerKeys, stage: "t"), SFTTrainer.Parameters())
         XCTAssertEqual(try StageConfig.decode(DPOTrainer.Parameters.self, from: defaults(DPOStage.trainerFields),
-                                              keys: names(DPOStage.trainerFields), stage: "t"), DPOTrainer.Parameters())
+                                              keys: DPOStage.trainerKeys, stage: "t"), DPOTrainer.Parameters())
         XCTAssertEqual(try StageConfig.decode(PPOTrainer.Parameters.self, from: defaults(PPOStage.trainerFields),
-                                              keys: names(PPOStage.trainerFields), stage: "t"), PPOTrainer.Parameters())
+                                              keys: PPOStage.trainerKeys, stage: "t"), PPOTrainer.Parameters())
         XCTAssertEqual(try StageConfig.decode(OPOTrainer.Parameters.self, from: defaults(OPOStage.trainerFields),
-                                              keys: names(OPOStage.trainerFields), stage: "t"), OPOTrainer.Parameters())
+                                              keys: OPOStage.trainerKeys, stage: "t"), OPOTrainer.Parameters())
         XCTAssertEqual(try StageConfig.decode(D2POTrainer.Parameters.self, from: defaults(D2POStage.trainerFields),
-                                              keys: names(D2POStage.trainerFields), stage: "t"), D2POTrainer.Parameters())
+                                              keys: D2POStage.trainerKeys, stage: "t"), D2POTrainer.Parameters())
         XCTAssertEqual(try StageConfig.decode(RewardModelTrainer.Parameters.self, from: defaults(RewardModelStage.trainerFields),
-                                              keys: names(RewardModelStage.trainerFields), stage: "t"), RewardModelTrainer.Parameters())
+                                              keys: RewardModelStage.trainerKeys, stage: "t"), RewardModelTrainer.Parameters())
     }
 
     /// The Unpacking paper's Table 9 values are the PPO stage's defaults.
@@ -52,6 +51,21 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(schema.field("value_coefficient")?.defaultValue, .double(0.1))
         XCTAssertEqual(schema.field("learning_rate")?.defaultValue, .double(1e-6))
         XCTAssertEqual(schema.field("eos_penalty")?.defaultValue, .double(-10))
+    }
+
+    /// Acronyms stay one word in recipe keys (`adaptive_kl`, `clamp_kl`), as JSONEncoder writes them.
+    func testAcronymKeysDecode() throws {
+        XCTAssertEqual(ParameterSchema.snakeCase("adaptiveKL"), "adaptive_kl")
+        XCTAssertEqual(ParameterSchema.snakeCase("klValue"), "kl_value")
+        XCTAssertEqual(ParameterSchema.snakeCase("rolloutsPerGoldRound"), "rollouts_per_gold_round")
+        XCTAssertNotNil(PPOStage.kind.schema.field("adaptive_kl"))
+        let config = ConfigNode(.map([
+            (key: "clamp_kl", value: ConfigNode(.bool(true))),
+            (key: "adaptive_kl", value: ConfigNode(.map([(key: "target", value: ConfigNode(.double(3)))]))),
+        ]))
+        let p = try StageConfig.decode(PPOTrainer.Parameters.self, from: config, keys: PPOStage.trainerKeys, stage: "t")
+        XCTAssertTrue(p.clampKL)
+        XCTAssertEqual(p.adaptiveKL?.target, 3)
     }
 
     func testMisspeltNestedParameterIsReportedAtValidateTime() throws {
