@@ -63,7 +63,7 @@ struct TaskPreferencesStage: StageRunner {
             let prompts = task.prompts(count: count - pairs.count, split: split, seed: options.seed &+ round &* 7919)
             var opts = options
             opts.seed = options.seed &+ round
-            let samples = try Evaluation.sample(policy: policy, prompts: prompts, samplesPerPrompt: 2, options: opts)
+            let samples = Evaluation.sample(policy: policy, prompts: prompts, samplesPerPrompt: 2, options: opts)
             for (i, prompt) in prompts.enumerated() where pairs.count < count {
                 let a = samples[2 * i].text, b = samples[2 * i + 1].text
                 let ra = task.reward(prompt: prompt, response: a), rb = task.reward(prompt: prompt, response: b)
