@@ -133,9 +133,9 @@ struct Override {
 
 /// The keys a recipe may hold.
 enum RecipeKeys {
-    static let topLevel = ["name", "extends", "vars", "scale", "scales", "matrix", "exclude",
+    static let topLevel = ["name", "extends", "vars", "scale", "scales", "matrix", "exclude", "per_cell",
                            "stages", "table", "description"]
     /// Keys a `scales:` entry may override.
-    static let inScale = ["name", "vars", "matrix", "exclude", "stages", "table", "description"]
+    static let inScale = ["name", "vars", "matrix", "exclude", "per_cell", "stages", "table", "description"]
     static let table = ["rows", "columns", "value", "aggregate", "paper"]
 }

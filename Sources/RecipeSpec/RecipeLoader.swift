@@ -116,16 +116,38 @@ public struct RecipeLoader: Sendable {
         }
         var cells: [RecipeCell] = []
         for point in points {
-            var scope = ReferenceScope(vars: s.vars, axes: s.axes.map(\.axis), stages: s.stages)
+            let stages = cellStages(s, point: point, diags: &diags)
+            var scope = ReferenceScope(vars: s.vars, axes: s.axes.map(\.axis), stages: stages)
             scope.cell = Dictionary(point.map { ($0.axis, $0.value) }, uniquingKeysWith: { a, _ in a })
             let resolver = ReferenceResolver(scope: scope, catalog: catalog)
-            var validator = StageValidator(catalog: catalog, resolver: resolver, stages: s.stages)
+            var validator = StageValidator(catalog: catalog, resolver: resolver, stages: stages)
             if let stages = validator.validate() {
                 cells.append(RecipeCell(matrix: point, stages: stages))
             }
             diags.add(contentsOf: validator.diags)
         }
         return cells
+    }
+
+    /// The recipe's stages with every matching `per_cell` entry merged in (in entry order).
+    private func cellStages(_ s: RecipeStructure, point: MatrixExpander.Cell,
+                            diags: inout Diagnostics) -> [(name: String, node: ConfigNode)] {
+        var stages = s.stages
+        for entry in s.perCell where MatrixExpander.matches(entry.rule, point) {
+            for (name, over) in entry.stages {
+                if let k = stages.firstIndex(where: { $0.name == name }) {
+                    if let merged = deepMerge(stages[k].node, over) { stages[k].node = merged } else { stages.remove(at: k) }
+                } else if over["kind"] == nil {
+                    diags.add(over.keyLocation ?? over.location, "per_cell.\(entry.name).stages.\(name)",
+                              "stage '\(name)' is not declared in 'stages' and has no 'kind'",
+                              expected: "a field map for a declared stage, or a new stage with { kind: ..., ... }",
+                              suggestion: didYouMean(name, among: stages.map(\.name)))
+                } else {
+                    stages.append((name, over))
+                }
+            }
+        }
+        return stages
     }
 
     /// The merged recipe with vars resolved (cell-dependent vars kept as written), `extends`

@@ -11,6 +11,8 @@ struct RecipeStructure {
     var exclude: [[(axis: String, values: [ConfigNode])]] = []
     /// Stages as written, in declaration order.
     var stages: [(name: String, node: ConfigNode)] = []
+    /// `per_cell:` entries: the cells they match (like an exclude rule) and the stages they merge in.
+    var perCell: [(name: String, rule: [(axis: String, values: [ConfigNode])], stages: [(name: String, node: ConfigNode)])] = []
     var table: TableSpec?
     /// False when a problem makes per-cell expansion meaningless (stages or matrix malformed).
     var expandable = true
@@ -50,6 +52,7 @@ struct StructureChecker {
         checkMatrix()
         checkExclude()
         checkStages()
+        checkPerCell()
         checkTable()
         diags.add(contentsOf: resolver.diags)
         return out
@@ -130,33 +133,85 @@ struct StructureChecker {
             out.expandable = false
             return wrongType(node, "exclude", "a list of maps from axis to value")
         }
-        let axes = out.axes.map(\.axis)
         for (i, entry) in entries.enumerated() {
             let path = "exclude[\(i)]"
-            guard let pairs = entry.entries else {
+            guard entry.entries != nil else {
                 out.expandable = false
                 wrongType(entry, path, "a map from axis to value, e.g. { algorithm: ppo }")
                 continue
             }
-            var rule: [(axis: String, values: [ConfigNode])] = []
-            for (axis, v) in pairs {
-                guard let known = out.axes.first(where: { $0.axis == axis }) else {
-                    out.expandable = false
-                    unknownKey(axis, v, keyPath: "\(path).\(axis)", among: axes, what: "exclude names an unknown matrix axis")
-                    continue
-                }
-                let values = v.list ?? [v]
-                for value in values where !known.values.contains(where: { $0.value == value.value }) {
-                    out.expandable = false
-                    let names = known.values.map { ScalarText.interpolated($0.value) ?? "" }
-                    let s = ScalarText.interpolated(value.value).flatMap { didYouMean($0, among: names) }
-                    diags.add(value.location, "\(path).\(axis)",
-                              "\(ScalarText.yaml(value.value)) is not a value of matrix axis '\(axis)'",
-                              expected: s == nil ? "one of " + names.joined(separator: ", ") : nil, suggestion: s)
-                }
-                rule.append((axis, values))
+            out.exclude.append(cellRule(entry, path: path, what: "exclude"))
+        }
+    }
+
+    /// A partial cell (axis → one value or a list of values), checked against the matrix. With
+    /// `strict` false a value the axis lacks only errs when it looks like a typo of one it has
+    /// (a base recipe's `per_cell` may name a task its child's matrix leaves out).
+    private mutating func cellRule(_ entry: ConfigNode, path: String, what: String,
+                                   strict: Bool = true) -> [(axis: String, values: [ConfigNode])] {
+        let axes = out.axes.map(\.axis)
+        var rule: [(axis: String, values: [ConfigNode])] = []
+        for (axis, v) in entry.entries ?? [] {
+            guard let known = out.axes.first(where: { $0.axis == axis }) else {
+                out.expandable = false
+                unknownKey(axis, v, keyPath: "\(path).\(axis)", among: axes, what: "\(what) names an unknown matrix axis")
+                continue
             }
-            out.exclude.append(rule)
+            let values = v.list ?? [v]
+            for value in values where !known.values.contains(where: { $0.value == value.value }) {
+                let names = known.values.map { ScalarText.interpolated($0.value) ?? "" }
+                let s = ScalarText.interpolated(value.value).flatMap { didYouMean($0, among: names) }
+                guard strict || s != nil else { continue }
+                out.expandable = false
+                diags.add(value.location, "\(path).\(axis)",
+                          "\(ScalarText.yaml(value.value)) is not a value of matrix axis '\(axis)'",
+                          expected: s == nil ? "one of " + names.joined(separator: ", ") : nil, suggestion: s)
+            }
+            rule.append((axis, values))
+        }
+        return rule
+    }
+
+    /// `per_cell:` — named entries `{ when: PARTIAL_CELL, stages: PARTIAL_STAGES }`: the stages
+    /// are deep-merged into every cell `when` matches (new stages need a `kind`). A map, so that
+    /// a recipe extending another adds to an entry of the same name.
+    private mutating func checkPerCell() {
+        guard let node = doc["per_cell"] else { return }
+        guard let entries = node.entries else {
+            out.expandable = false
+            return wrongType(node, "per_cell", "a map from entry name to { when: { AXIS: VALUE }, stages: { ... } }")
+        }
+        for (name, entry) in entries {
+            let path = "per_cell.\(name)"
+            guard let keys = entry.entries else {
+                out.expandable = false
+                wrongType(entry, path, "a map { when: { AXIS: VALUE }, stages: { ... } }")
+                continue
+            }
+            for (k, v) in keys where !["when", "stages"].contains(k) {
+                out.expandable = false
+                unknownKey(k, v, keyPath: "\(path).\(k)", among: ["when", "stages"], what: "unknown key in a per_cell entry")
+            }
+            // Only `when` is resolved here: the stages may use ${matrix...}, resolved per cell.
+            guard let raw = entry["when"], let when = resolved(raw, "\(path).when"), !(when.entries ?? []).isEmpty else {
+                out.expandable = false
+                diags.add(entry["when"]?.location ?? entry.location, "\(path).when", "missing or empty 'when'",
+                          expected: "a map from matrix axis to value, e.g. { task: math_expressions }")
+                continue
+            }
+            guard let stages = entry["stages"]?.entries else {
+                out.expandable = false
+                diags.add(entry["stages"]?.location ?? entry.location, "\(path).stages", "missing or non-map 'stages'",
+                          expected: "a map from stage name to the fields to set in matching cells")
+                continue
+            }
+            for (stage, fields) in stages where fields.entries == nil || !StructureChecker.isName(stage) {
+                out.expandable = false
+                diags.add(fields.keyLocation ?? fields.location, "\(path).stages.\(stage)", "a per_cell stage must be a map",
+                          expected: "{ FIELD: VALUE, ... } (and 'kind' for a stage the recipe does not declare)")
+            }
+            let rule = cellRule(when, path: "\(path).when", what: "per_cell", strict: false)
+            out.perCell.append((name, rule, stages.map { ($0.key, $0.value) }))
         }
     }
 

@@ -19,10 +19,10 @@ struct GoldRewardStage: StageRunner {
             FieldSchema("top_p", .double, default: .double(1.0), doc: "Nucleus mass."),
             FieldSchema("max_new_tokens", .int, default: .int(48), doc: "Longest response in tokens."),
             FieldSchema("seed", .int, default: .int(0), doc: "Seed of prompts and samples."),
-        ]), runner: GoldRewardStage())
+        ] + ScorerFields.fields), runner: GoldRewardStage())
 
     func run(_ context: NodeContext) throws {
-        let task = try TaskRegistry.task(named: context.string("task"))
+        let task = try context.goldTask()
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let seed = UInt64(try context.int("seed"))
         let prompts = task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed)
@@ -57,20 +57,45 @@ struct EvaluatedSample: Codable {
     var reward: Double
 }
 
-/// `rm_accuracy`: a reward model's pairwise accuracy on held-out pairs.
+/// `rm_accuracy`: a reward model's pairwise accuracy on held-out pairs, or on pairs sampled from
+/// a policy checkpoint and labelled by the gold reward (D2PO Figs 5, 6: accuracy under the
+/// distribution shift of policy training).
 struct RewardAccuracyStage: StageRunner {
     static let kind = StageKind(schema: StageSchema(
-        kind: "rm_accuracy", summary: "Pairwise accuracy of a reward model on a preference set's held-out pairs.",
+        kind: "rm_accuracy",
+        summary: "Pairwise accuracy of a reward model on held-out pairs, or on gold-labelled samples of a policy.",
         codeVersion: 1,
         fields: [
             FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), doc: "Reward model to evaluate."),
-            FieldSchema("preferences", .stageRef(kinds: preferenceKinds), doc: "Pairs (held-out split used)."),
-        ]), runner: RewardAccuracyStage())
+            FieldSchema("preferences", .stageRef(kinds: preferenceKinds), optional: true,
+                        doc: "Pairs whose held-out split is scored (set this or `policy`)."),
+            FieldSchema("policy", .stageRef(kinds: policyKinds), optional: true,
+                        doc: "Policy whose samples (two per held-out prompt, R* ties dropped) are scored instead."),
+            FieldSchema("task", .string, optional: true, doc: "Gold task labelling the policy's samples."),
+            FieldSchema("prompts", .int, optional: true, doc: "Held-out prompts sampled from the policy (default 200)."),
+            FieldSchema("max_new_tokens", .int, optional: true, doc: "Longest sampled response (default 48)."),
+            FieldSchema("seed", .int, optional: true, doc: "Seed of prompts and samples (default 0)."),
+        ] + ScorerFields.fields), runner: RewardAccuracyStage())
 
     func run(_ context: NodeContext) throws {
+        let name = context.stage.name
         let rm = try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model"))
-        let pairs = try PreferenceArtifact.heldOut(context.requiredInput("preferences"))
-        guard !pairs.isEmpty else { throw StageError(context.stage.name, "the preference set has no held-out pairs") }
+        if let policyDir = context.inputs["policy"] {
+            guard let taskName = context.stage.config["task"]?.string else { throw StageError(name, "'policy' needs 'task'") }
+            let task = try context.goldTask(named: taskName)
+            let policy = try ModelArtifact.loadPolicy(from: policyDir)
+            let seed = UInt64(context.stage.config["seed"]?.int ?? 0)
+            let prompts = task.prompts(count: context.stage.config["prompts"]?.int ?? 200, split: .heldOut, seed: seed)
+            let options = SamplingOptions(maxNewTokens: context.stage.config["max_new_tokens"]?.int ?? 48,
+                                          temperature: 1.0, topP: 1.0, seed: seed)
+            let s = try Evaluation.accuracyOnPolicy(score: { try rm.scores($0) }, policy: policy, task: task,
+                                                    prompts: prompts, options: options)
+            context.reporter.summary(["accuracy": s.accuracy, "pairs": Double(s.pairs), "gold_ties": Double(s.goldTies)])
+            return
+        }
+        guard let prefDir = context.inputs["preferences"] else { throw StageError(name, "set 'preferences' or 'policy'") }
+        let pairs = try PreferenceArtifact.heldOut(prefDir)
+        guard !pairs.isEmpty else { throw StageError(name, "the preference set has no held-out pairs") }
         let accuracy = try Evaluation.rewardModelAccuracy(rm, pairs: pairs)
         context.reporter.summary(["accuracy": accuracy, "pairs": Double(pairs.count)])
     }
@@ -89,10 +114,10 @@ struct BestOfNStage: StageRunner {
             FieldSchema("temperature", .double, default: .double(0.7), doc: "Sampling temperature (App. H: 0.7)."),
             FieldSchema("max_new_tokens", .int, default: .int(48), doc: "Longest response in tokens."),
             FieldSchema("seed", .int, default: .int(0), doc: "Seed of prompts and samples."),
-        ]), runner: BestOfNStage())
+        ] + ScorerFields.fields), runner: BestOfNStage())
 
     func run(_ context: NodeContext) throws {
-        let task = try TaskRegistry.task(named: context.string("task"))
+        let task = try context.goldTask()
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let rm = try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model"))
         let seed = UInt64(try context.int("seed"))

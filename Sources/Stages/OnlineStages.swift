@@ -44,8 +44,8 @@ struct OPOStage: StageRunner {
                         doc: "Static reward model (OPO static RM) or the task's gold annotator (OPO gold)."),
             FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
                         doc: "The static reward model, when labeler is reward_model."),
-            FieldSchema("task", .string, optional: true, doc: "Gold task, when labeler is gold."),
-        ] + trainerFields), runner: OPOStage(), parameters: OPOTrainer.Parameters.self, keys: trainerKeys)
+            FieldSchema("task", .string, optional: true, doc: "Gold task, when labeler is gold (or when probing)."),
+        ] + ScorerFields.fields + ProbeFields.fields + trainerFields), runner: OPOStage(), parameters: OPOTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
@@ -54,7 +54,7 @@ struct OPOStage: StageRunner {
         let labeler: OPOTrainer.Labeler
         if try context.string("labeler") == "gold" {
             guard let taskName = context.stage.config["task"]?.string else { throw StageError(name, "labeler gold needs 'task'") }
-            let task = try TaskRegistry.task(named: taskName)
+            let task = try context.goldTask(named: taskName)
             labeler = .gold(GoldAnnotator(task: task, budget: params.goldBudget, seed: params.seed))
         } else {
             guard context.inputs["reward_model"] != nil else { throw StageError(name, "labeler reward_model needs 'reward_model'") }
@@ -63,7 +63,8 @@ struct OPOStage: StageRunner {
         let prompts = try PreferenceArtifact.prompts(context.requiredInput("prompts"))
         let start = Date()
         let outcome = try OPOTrainer(params).train(policy: policy, reference: policy.copy(), labeler: labeler,
-                                                   prompts: prompts, control: context.trainingControl(checkpointEvery: 10))
+                                                   prompts: prompts, control: context.trainingControl(checkpointEvery: 10),
+                                                   probe: try context.accuracyProbe())
         try savePolicy(policy, context: context, outcome: outcome, start: start)
     }
 }
@@ -86,13 +87,13 @@ struct D2POStage: StageRunner {
                         doc: "Initial discriminator when discriminator is reward_model."),
             FieldSchema("dpo_model", .stageRef(kinds: policyKinds), optional: true,
                         doc: "Initial discriminator when discriminator is dpo (its reference is `policy`)."),
-        ] + trainerFields), runner: D2POStage(), parameters: D2POTrainer.Parameters.self, keys: trainerKeys)
+        ] + ScorerFields.fields + ProbeFields.fields + trainerFields), runner: D2POStage(), parameters: D2POTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let params = try context.parameters(D2POTrainer.Parameters.self, keys: Self.trainerKeys)
-        let task = try TaskRegistry.task(named: context.string("task"))
+        let task = try context.goldTask()
         let discriminator: D2POTrainer.Discriminator
         switch try context.string("discriminator") {
         case "reward_model":
@@ -109,7 +110,8 @@ struct D2POStage: StageRunner {
         let start = Date()
         let outcome = try D2POTrainer(params).train(policy: policy, reference: policy.copy(), discriminator: discriminator,
                                                     annotator: annotator, prompts: prompts,
-                                                    control: context.trainingControl(checkpointEvery: 10))
+                                                    control: context.trainingControl(checkpointEvery: 10),
+                                                    probe: try context.accuracyProbe(defaultStaticRM: "reward_model"))
         try savePolicy(policy, context: context, outcome: outcome, start: start)
     }
 }
@@ -123,4 +125,28 @@ func savePolicy(_ policy: Policy, context: NodeContext, outcome: TrainingOutcome
     summary["gold_used"] = Double(outcome.goldUsed)
     summary["seconds"] = Date().timeIntervalSince(start)
     context.reporter.summary(summary)
+}
+
+/// Optional measurement of judges' accuracy on the rollouts of online training (D2PO Figs 5, 6).
+///
+/// Both fields have no default, so a stage that does not probe keeps its node hash.
+enum ProbeFields {
+    static let fields = [
+        FieldSchema("probe_every", .int, optional: true,
+                    doc: "Report judges' accuracy vs R* on each step's rollouts every this many steps (Figs 5, 6); needs 'task'."),
+        FieldSchema("probe_reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
+                    doc: "A reward model kept frozen and probed as the static RM (default: the stage's own static RM)."),
+    ]
+}
+
+extension NodeContext {
+    /// The probe asked for by `probe_every`, or nil. The static RM is `probe_reward_model`, else a
+    /// fresh (never updated) load of the input named `defaultStaticRM`, else the labeller's RM.
+    func accuracyProbe(defaultStaticRM: String? = nil) throws -> AccuracyProbe? {
+        guard let every = stage.config["probe_every"]?.int else { return nil }
+        guard let taskName = stage.config["task"]?.string else { throw StageError(stage.name, "'probe_every' needs 'task'") }
+        let rmDir = inputs["probe_reward_model"] ?? defaultStaticRM.flatMap { inputs[$0] }
+        return AccuracyProbe(task: try goldTask(named: taskName), every: every,
+                             staticRewardModel: try rmDir.map { try ModelArtifact.loadRewardModel(from: $0) })
+    }
 }

@@ -27,10 +27,10 @@ struct TaskPreferencesStage: StageRunner {
             FieldSchema("top_p", .double, default: .double(1.0), doc: "Nucleus mass for sampling."),
             FieldSchema("max_new_tokens", .int, default: .int(48), doc: "Longest sampled response in tokens."),
             FieldSchema("seed", .int, default: .int(0), doc: "Seed of prompts, samples and annotator noise."),
-        ]), runner: TaskPreferencesStage())
+        ] + ScorerFields.fields), runner: TaskPreferencesStage())
 
     func run(_ context: NodeContext) throws {
-        let task = try TaskRegistry.task(named: context.string("task"))
+        let task = try context.goldTask()
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let seed = UInt64(try context.int("seed"))
         let annotator = try makeAnnotator(context, task: task, seed: seed)

@@ -30,6 +30,9 @@ extension StageKinds {
             for stage in cell.stages {
                 do {
                     try kinds[stage.kind]?.check(stage)
+                    if kinds[stage.kind]?.schema.fields.contains(where: { $0.name == "scorer_large" }) == true {
+                        try ScorerFields.check(stage)
+                    }
                 } catch {
                     let line = "\(stage.location.map { "\($0): " } ?? "")stages.\(stage.name): \(error)"
                     if seen.insert(line).inserted { problems.append(line) }

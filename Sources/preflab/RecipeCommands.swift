@@ -5,8 +5,17 @@ import RecipeSpec
 import Stages
 
 /// Loads a recipe against the registered stage kinds, turning recipe errors into a clean exit.
+///
+/// The checks beyond the schema (trainer parameters, task inputs) run here too, so that `run`
+/// fails before any node starts rather than inside the node that would have used the field.
 func loadRecipe(_ options: RecipeOptions) throws -> ResolvedRecipe {
-    try RecipeLoader(catalog: StageKinds.catalog).load(file: options.recipe, overrides: options.overrides)
+    let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: options.recipe, overrides: options.overrides)
+    let problems = StageKinds.check(recipe)
+    guard problems.isEmpty else {
+        FileHandle.standardError.write(Data(problems.map { "error: \($0)\n" }.joined().utf8))
+        throw ExitCode(1)
+    }
+    return recipe
 }
 
 /// `preflab run`: executes a recipe's graph, reusing every finished node, then writes its table.

@@ -125,6 +125,16 @@ final class TasksTests: XCTestCase {
         XCTAssertThrowsError(try TaskRegistry.task(named: "math_expressions", options: ["max_depth": "9"])) { error in
             XCTAssertTrue("\(error)".contains("expected an integer in 1...4"), "\(error)")
         }
-        XCTAssertThrowsError(try TaskRegistry.task(named: "contrastive_distillation"))
+    }
+
+    /// By name, Contrastive Distillation gives fortune-sentence prefixes but no reward (it has no scorers).
+    func testContrastiveDistillationByNameIsTextOnly() throws {
+        let task = try XCTUnwrap(try TaskRegistry.task(named: "contrastive_distillation") as? ContrastiveDistillationTask)
+        XCTAssertFalse(task.hasScorers)
+        let prompts = task.prompts(count: 20, split: .train, seed: 1)
+        XCTAssertEqual(prompts.count, 20)
+        XCTAssertTrue(prompts.allSatisfy { (5...15).contains($0.lastUserText.split(separator: " ").count) })
+        XCTAssertEqual(task.demonstrations(count: 3, seed: 1).count, 3)
+        XCTAssertThrowsError(try TaskRegistry.task(named: "contrastive_distillation", options: ["size": "2"]))
     }
 }

@@ -38,6 +38,45 @@ final class MatrixTests: XCTestCase {
         XCTAssertTrue(r.cells.contains { $0.label == "task=b,algorithm=ppo,seed=1" })
     }
 
+    func testPerCellMergesStagesIntoMatchingCellsOnly() throws {
+        let r = try loadText("""
+            name: m
+            matrix: { task: [a, b], seed: [1, 2] }
+            per_cell:
+              b_extra:
+                when: { task: b }
+                stages:
+                  p: { steps: 7 }
+                  q: { kind: sft, task: "extra-${matrix.seed}" }
+              late:
+                when: { task: [a, b, z], seed: 2 }
+                stages:
+                  p: { steps: 9 }
+            stages:
+              p: { kind: sft, task: "${matrix.task}", steps: 1 }
+            """)
+        XCTAssertEqual(r.cells.map { $0.value("p", "steps") }, [.int(1), .int(9), .int(7), .int(9)])
+        XCTAssertEqual(r.cells.map { $0.stages.map(\.name) }, [["p"], ["p"], ["p", "q"], ["p", "q"]])
+        XCTAssertEqual(r.cells[3].value("q", "task"), .string("extra-2"))
+        XCTAssertEqual(r.cells[2].value("p", "task"), .string("b"))
+    }
+
+    func testPerCellStageMayBeReferencedOnlyInItsCells() throws {
+        XCTAssertThrowsError(try loadText("""
+            name: m
+            matrix: { task: [a, b] }
+            per_cell:
+              b_only:
+                when: { task: b }
+                stages: { extra: { kind: sft, task: x } }
+            stages:
+              p: { kind: sft, task: "${matrix.task}" }
+              q: { kind: task_preferences, task: t, policy: extra }
+            """)) { error in
+            XCTAssertTrue("\(error)".contains("unknown stage 'extra'"), "\(error)")
+        }
+    }
+
     func testNoMatrixGivesOneDefaultCell() throws {
         let r = try loadText("name: m\nstages:\n  p: { kind: sft, task: t }\n")
         XCTAssertEqual(r.cells.map(\.label), ["default"])

@@ -104,8 +104,11 @@ public struct D2POTrainer {
     public var stepsPerRound: Int { (parameters.rolloutsPerGoldRound + parameters.promptsPerStep - 1) / parameters.promptsPerStep }
 
     /// Trains `policy` with silver labels from `discriminator` and at most `goldBudget` gold labels from `annotator`.
+    /// A `probe` measures the discriminator's, the static RM's and the policy's implicit-reward
+    /// accuracy on each step's rollouts (D2PO Fig. 6).
     public func train(policy: Policy, reference: Policy, discriminator: Discriminator, annotator: any Annotator,
-                      prompts: [Prompt], control: TrainingControl = TrainingControl()) throws -> TrainingOutcome {
+                      prompts: [Prompt], control: TrainingControl = TrainingControl(),
+                      probe: AccuracyProbe? = nil) throws -> TrainingOutcome {
         let p = parameters
         try validate(p, promptCount: prompts.count)
         let rounds = (p.goldBudget + p.goldPerRound - 1) / p.goldPerRound
@@ -135,6 +138,7 @@ public struct D2POTrainer {
             let candidates = OnlinePairs.sample(policy: policy, prompts: batchPrompts, maxNewTokens: p.maxNewTokens,
                                                 temperature: p.temperature, topP: p.topP, rng: &rng)
             let scores = try score(candidates, discriminator, policy: policy, reference: reference)
+            if let probe { try record(probe, candidates, discriminatorScores: scores, policy: policy, reference: reference) }
             let silver = candidates.indices.map { candidates[$0].ordered(firstWins: scores[$0].0 >= scores[$0].1) }
             let silverRef = try DPOUpdate.referenceLogProbs(reference, silver, options: p.loss)
             let kl = p.loss.kind == .simpo ? nil : try OnlinePairs.kl(policy: policy, silver, silverRef)
@@ -154,6 +158,7 @@ public struct D2POTrainer {
             progress.step = step + 1
             values["gold_used"] = Double(progress.goldUsed)
             values["tokens_per_s"] = Double(r.tokens) / max(Date().timeIntervalSince(clock), 1e-9)
+            if let probe { values.merge(probe.report(step: step + 1, total: total)) { $1 } }
             control.reporter(step + 1, total, values)
             if ckpt.due(step + 1, total) { try ckpt.save(step: step + 1, models: models, optimisers: optimisers, progress: progress) }
             if step + 1 < total && control.shouldStop(step + 1) {
@@ -163,6 +168,17 @@ public struct D2POTrainer {
         }
         return TrainingOutcome(stepsDone: total, totalSteps: total, completed: true, resumedFromStep: restored?.step,
                                lastValues: values, goldUsed: progress.goldUsed)
+    }
+
+    /// Probe judges on this step's rollouts, before the update: discriminator, static RM, implicit reward.
+    private func record(_ probe: AccuracyProbe, _ candidates: [OnlinePairs.Candidate], discriminatorScores: [(Double, Double)],
+                        policy: Policy, reference: Policy) throws {
+        var judges = ["discriminator": discriminatorScores]
+        if let s = try probe.staticScores(candidates) { judges["static_rm"] = s }
+        judges["implicit"] = try OnlinePairs.scores(candidates) {
+            try Self.implicitRewards(policy, reference, $0, beta: parameters.loss.beta)
+        }
+        probe.record(candidates, judges: judges)
     }
 
     /// L11–17: select, gold-label, update discriminator and policy, reset candidates.

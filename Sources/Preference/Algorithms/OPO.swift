@@ -82,9 +82,10 @@ public struct OPOTrainer {
 
     public init(_ parameters: Parameters = Parameters()) { self.parameters = parameters }
 
-    /// Trains `policy` online on `prompts`; `reference` (π_sft) anchors the DPO loss.
+    /// Trains `policy` online on `prompts`; `reference` (π_sft) anchors the DPO loss. A `probe`
+    /// measures the labeller's and the policy's implicit-reward accuracy on each step's pairs.
     public func train(policy: Policy, reference: Policy, labeler: Labeler, prompts: [Prompt],
-                      control: TrainingControl = TrainingControl()) throws -> TrainingOutcome {
+                      control: TrainingControl = TrainingControl(), probe: AccuracyProbe? = nil) throws -> TrainingOutcome {
         let p = parameters
         try validate(p, promptCount: prompts.count)
         let isGold: Bool
@@ -110,6 +111,7 @@ public struct OPOTrainer {
             var rng = TrainerKit.stepRandom(seed: p.seed, step: step, "opo-sample")
             let candidates = OnlinePairs.sample(policy: policy, prompts: batchPrompts, maxNewTokens: p.maxNewTokens,
                                                 temperature: p.temperature, topP: p.topP, rng: &rng)
+            if let probe { try record(probe, candidates, labeler: labeler, policy: policy, reference: reference) }
             let prefs = try label(candidates, labeler: labeler, progress: &progress)
             let ref = try DPOUpdate.referenceLogProbs(reference, prefs, options: p.loss)
             let kl = p.loss.kind == .simpo ? nil : try OnlinePairs.kl(policy: policy, prefs, ref)
@@ -132,6 +134,7 @@ public struct OPOTrainer {
             values = ["loss": r.loss, "accuracy": r.accuracy, "margin": r.margin, "gold_used": Double(progress.goldUsed),
                       "tokens_per_s": Double(r.tokens * updateEpochs) / max(Date().timeIntervalSince(clock), 1e-9)]
             if let kl { values["kl"] = kl }
+            if let probe { values.merge(probe.report(step: step + 1, total: total)) { $1 } }
             control.reporter(step + 1, total, values)
             if ckpt.due(step + 1, total) {
                 try ckpt.save(step: step + 1, models: ["policy": policy.model], optimisers: ["policy": optimiser], progress: progress)
@@ -143,6 +146,22 @@ public struct OPOTrainer {
         }
         return TrainingOutcome(stepsDone: total, totalSteps: total, completed: true, resumedFromStep: restored?.step,
                                lastValues: values, goldUsed: progress.goldUsed)
+    }
+
+    /// Probe judges on this step's pairs: the static RM (the labeller's, or the probe's own) and
+    /// the policy's DPO implicit reward, before the update.
+    private func record(_ probe: AccuracyProbe, _ candidates: [OnlinePairs.Candidate], labeler: Labeler,
+                        policy: Policy, reference: Policy) throws {
+        var judges: [String: [(Double, Double)]] = [:]
+        if let s = try probe.staticScores(candidates) {
+            judges["static_rm"] = s
+        } else if case .staticRewardModel(let rm) = labeler {
+            judges["static_rm"] = try OnlinePairs.scores(candidates) { try rm.scores($0) }
+        }
+        judges["implicit"] = try OnlinePairs.scores(candidates) {
+            try D2POTrainer.implicitRewards(policy, reference, $0, beta: parameters.loss.beta)
+        }
+        probe.record(candidates, judges: judges)
     }
 
     /// Orders each candidate pair into (chosen, rejected), counting gold labels.
@@ -182,6 +201,13 @@ public struct OPOTrainer {
 
 /// Two samples per prompt from the current policy (Algorithm 1 L4–5), shared by OPO and D2PO.
 enum OnlinePairs {
+    /// (R(x, y1), R(x, y2)) of each candidate under a scorer of (prompt, response) token pairs.
+    static func scores(_ cands: [Candidate], _ score: ([SequencePair]) throws -> [Double]) throws -> [(Double, Double)] {
+        guard !cands.isEmpty else { return [] }
+        let s = try score(cands.map(\.first) + cands.map(\.second))
+        return cands.indices.map { (s[$0], s[cands.count + $0]) }
+    }
+
     struct Candidate: Codable {
         var prompt: Prompt
         var promptIds: [Int32]

@@ -27,27 +27,39 @@ public struct UTF8ByteCodec: TextCodec {
 /// so that length alone is not rewarded. An empty response (no tokens) scores 0.
 /// Prompts are sentence prefixes of 5–15 words; the demonstration for a prompt is the rest of
 /// its sentence (the true continuation), which both models will find likely: fluent, not optimal.
+/// The prompt is encoded with the codec's chat template (`promptTokens`), as the scorers saw it in training.
+///
+/// A task made with `init(sentences:)` has prompts and demonstrations but no scorers (what
+/// training the scorers themselves needs); calling `reward` on it is a programming error.
 public struct ContrastiveDistillationTask: GoldTask {
     public let name = "contrastive_distillation"
-    let large: any SequenceScorer
-    let small: any SequenceScorer
-    let codec: any TextCodec
+    let scorers: (large: any SequenceScorer, small: any SequenceScorer, codec: any TextCodec)?
     let sentences: [String]
 
     /// `sentences`: the source of prefixes (e.g. `Corpus.sentences`); those under 7 words are skipped.
     public init(large: any SequenceScorer, small: any SequenceScorer, codec: any TextCodec, sentences: [String]) {
-        self.large = large
-        self.small = small
-        self.codec = codec
+        self.scorers = (large, small, codec)
         self.sentences = sentences.filter { $0.split(separator: " ").count >= 7 }
     }
+
+    /// The text side only: prompts and demonstrations, no reward.
+    public init(sentences: [String]) {
+        self.scorers = nil
+        self.sentences = sentences.filter { $0.split(separator: " ").count >= 7 }
+    }
+
+    /// Whether `reward` can be called.
+    public var hasScorers: Bool { scorers != nil }
 
     public func prompts(count: Int, split: TaskSplit, seed: UInt64) -> [Prompt] {
         splitPairs(count: count, split: split, seed: seed).map { Prompt($0.prefix, source: name) }
     }
 
     public func reward(prompt: Prompt, response: String) -> Double {
-        let p = codec.encode(prompt.lastUserText), r = codec.encode(response)
+        guard let (large, small, codec) = scorers else {
+            preconditionFailure("contrastive_distillation: reward needs the large and small scoring models")
+        }
+        let p = codec.promptTokens(prompt), r = codec.encode(response)
         guard !r.isEmpty else { return 0 }
         return large.meanLogLikelihood(prompt: p, response: r) - small.meanLogLikelihood(prompt: p, response: r)
     }

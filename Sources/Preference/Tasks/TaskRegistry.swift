@@ -18,8 +18,9 @@ public enum TaskRegistry {
     /// `math_expressions` takes `max_depth` (1...4), `max_operand` (1...99), `slip_rate` (0...1).
     /// `world` takes `categories`, a comma-separated subset of reasoning, instruction_following,
     /// safety, style (default: all four).
-    /// `contrastive_distillation` needs two scoring models, so it cannot be built from a name:
-    /// construct `ContrastiveDistillationTask(large:small:codec:)` directly.
+    /// `contrastive_distillation` built from a name has prompts and demonstrations (sentence
+    /// prefixes of the Debian fortunes corpus) but no reward: its R* needs two scoring models, so
+    /// construct `ContrastiveDistillationTask(large:small:codec:sentences:)` for rewards.
     public static func task(named name: String, options: [String: String] = [:]) throws -> any GoldTask {
         switch name {
         case "word_collector":
@@ -38,8 +39,12 @@ public enum TaskRegistry {
             try checkKeys(options, allowed: ["categories"], task: name)
             return WorldTask(categories: try categories(options["categories"]))
         case "contrastive_distillation":
-            throw TaskError("task 'contrastive_distillation' needs a large and a small scoring model; "
-                + "build it with ContrastiveDistillationTask(large:small:codec:prefixes:)")
+            try checkKeys(options, allowed: [], task: name)
+            do {
+                return ContrastiveDistillationTask(sentences: try Corpus.sentences())
+            } catch {
+                throw TaskError("task 'contrastive_distillation': \(error)")
+            }
         default:
             throw TaskError("unknown task '\(name)'" + suggestion(for: name, among: names)
                 + "; known tasks: " + names.joined(separator: ", "))

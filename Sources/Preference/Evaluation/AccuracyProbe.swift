@@ -1,0 +1,61 @@
+import Foundation
+
+/// Judges' agreement with the gold reward on the pairs an online trainer samples from its current
+/// policy (D2PO Figs 5, 6 and 8: reward-model accuracy as the policy's distribution shifts).
+///
+/// Measurement only: the gold rewards computed here never reach training and never count against
+/// a gold budget. Pairs whose two responses tie under R* are thrown out, as in the paper; a judge
+/// that scores a pair's responses equal earns half a point (its expected accuracy when the tie is
+/// broken at random), so a policy equal to its reference reads 50 %, not 0 % or 100 %. Counts
+/// accumulate over a window of `every` steps and are reported at its end as `probe_<judge>`
+/// accuracies plus `probe_pairs`; a resumed run starts a fresh window.
+public final class AccuracyProbe {
+    /// The gold task whose R* decides which response of a pair is better.
+    public let task: any GoldTask
+    /// Steps per reported window.
+    public let every: Int
+    /// A reward model kept frozen from the start (the "static RM" line), if any.
+    public let staticRewardModel: RewardModel?
+    private var correct: [String: Double] = [:]
+    private var counted = 0
+    private var ties = 0
+
+    public init(task: any GoldTask, every: Int, staticRewardModel: RewardModel? = nil) {
+        self.task = task
+        self.every = max(1, every)
+        self.staticRewardModel = staticRewardModel
+    }
+
+    /// Records agreement on one step's pairs; `judges` maps a judge's name to its (R(x, y1), R(x, y2)) per pair.
+    func record(_ candidates: [OnlinePairs.Candidate], judges: [String: [(Double, Double)]]) {
+        for name in judges.keys where correct[name] == nil { correct[name] = 0 }
+        for (i, c) in candidates.enumerated() {
+            let g1 = task.reward(prompt: c.prompt, response: c.firstText)
+            let g2 = task.reward(prompt: c.prompt, response: c.secondText)
+            if g1 == g2 { ties += 1; continue }
+            counted += 1
+            for (name, scores) in judges {
+                let (s1, s2) = scores[i]
+                correct[name, default: 0] += s1 == s2 ? 0.5 : ((g1 > g2) == (s1 > s2) ? 1 : 0)
+            }
+        }
+    }
+
+    /// The static reward model's scores of each pair, when there is one.
+    func staticScores(_ candidates: [OnlinePairs.Candidate]) throws -> [(Double, Double)]? {
+        guard let rm = staticRewardModel, !candidates.isEmpty else { return nil }
+        let s = try rm.scores(candidates.map(\.first) + candidates.map(\.second))
+        return candidates.indices.map { (s[$0], s[candidates.count + $0]) }
+    }
+
+    /// At the end of a window (or of training): each judge's accuracy, then the counts restart.
+    func report(step: Int, total: Int) -> [String: Double] {
+        guard step % every == 0 || step == total, counted > 0 else { return [:] }
+        var out = ["probe_pairs": Double(counted), "probe_ties": Double(ties)]
+        for (name, c) in correct { out["probe_" + name] = c / Double(counted) }
+        correct = [:]
+        counted = 0
+        ties = 0
+        return out
+    }
+}

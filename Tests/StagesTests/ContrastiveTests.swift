@@ -1,0 +1,43 @@
+import Foundation
+import XCTest
+import Pipeline
+import RecipeSpec
+@testable import Stages
+
+/// Contrastive Distillation from a recipe: two scorer policies trained on one corpus give R*.
+final class ContrastiveTests: XCTestCase {
+    func testTable2SmokeRunsContrastiveDistillationCells() throws {
+        let file = QuickstartTests.root.appendingPathComponent("Recipes/d2po/table2.yaml").path
+        let recipe = try RecipeLoader(catalog: StageKinds.catalog)
+            .load(file: file, overrides: ["scale=smoke", "matrix.task=[contrastive_distillation]", "matrix.algorithm=[dpo]"])
+        XCTAssertEqual(StageKinds.check(recipe), [])
+        let graph = try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-cd-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try ArtifactStore(root: dir)
+        let report = try Executor(store: store, runners: StageKinds.runners, jobs: 1, display: SilentProgressDisplay()).run(graph)
+        XCTAssertTrue(report.succeeded, "\(report.failures.map { "\($0.stage): \($0.outcome)" })")
+        let eval = try XCTUnwrap(graph.node(cellIndex: 0, stage: "eval"))
+        let mean = try XCTUnwrap(store.summary(for: eval.hash)?["mean"])
+        // Mean log-likelihood differences of two small models: finite, not exactly zero, a few nats at most.
+        XCTAssertTrue(mean.isFinite && mean != 0 && abs(mean) < 10, "\(mean)")
+        let scorer = try XCTUnwrap(graph.node(cellIndex: 0, stage: "scorer_large"))
+        XCTAssertTrue(eval.inputs.contains { $0.field == "scorer_large" && $0.hash == scorer.hash })
+    }
+
+    func testContrastiveDistillationWithoutScorersFailsValidation() throws {
+        let yaml = """
+            name: cd
+            stages:
+              tokenizer: { kind: tokenizer, task: contrastive_distillation }
+              sft: { kind: sft, task: contrastive_distillation, tokenizer: tokenizer }
+              eval: { kind: gold_reward, policy: sft, task: contrastive_distillation }
+              wc: { kind: gold_reward, policy: sft, task: word_collector, scorer_large: sft }
+            """
+        let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(yaml: yaml, file: "cd.yaml")
+        let problems = StageKinds.check(recipe)
+        XCTAssertEqual(problems.count, 2, "\(problems)")
+        XCTAssertTrue(problems[0].contains("stages.eval") && problems[0].contains("needs 'scorer_large' and 'scorer_small'"), problems[0])
+        XCTAssertTrue(problems[1].contains("stages.wc") && problems[1].contains("only used by task 'contrastive_distillation'"), problems[1])
+    }
+}
