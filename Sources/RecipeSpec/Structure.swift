@@ -12,17 +12,19 @@ struct RecipeStructure {
     /// Stages as written, in declaration order.
     var stages: [(name: String, node: ConfigNode)] = []
     var table: TableSpec?
+    /// `plots:` entries in declaration order.
+    var plots: [(name: String, spec: PlotSpec)] = []
     /// False when a problem makes per-cell expansion meaningless (stages or matrix malformed).
     var expandable = true
 }
 
-/// Checks the top level of a merged recipe: keys, types, matrix, exclude, stage shapes, table.
+/// Checks the top level of a merged recipe: keys, types, matrix, exclude, stage shapes, table, plots.
 struct StructureChecker {
     let doc: ConfigNode
     let catalog: StageCatalog
     var diags = Diagnostics()
     var out = RecipeStructure()
-    /// Resolves `${vars...}` in the top-level parts (matrix, exclude, table, name).
+    /// Resolves `${vars...}` in the top-level parts (matrix, exclude, table, plots, name).
     let resolver: ReferenceResolver
 
     init(doc: ConfigNode, catalog: StageCatalog) {
@@ -51,6 +53,7 @@ struct StructureChecker {
         checkExclude()
         checkStages()
         checkTable()
+        checkPlots()
         diags.add(contentsOf: resolver.diags)
         return out
     }
