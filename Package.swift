@@ -63,7 +63,8 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec"], exclude: ["Golden"],
                     swiftSettings: strict),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "RecipeSpec", "Preference"], swiftSettings: strict),
-        .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "RecipeSpec"], resources: [.copy("Golden")],
+        .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "RecipeSpec", "Pipeline", "PipelineFakes"],
+                    resources: [.copy("Golden")],
                     swiftSettings: strict),
     ],
     swiftLanguageModes: [.v5]
