@@ -18,8 +18,10 @@ struct PlotScale: Equatable {
             hi += pad
         }
         step = Self.niceStep((hi - lo) / Double(ticks))
-        lower = (lo / step).rounded(.down) * step
-        upper = (hi / step).rounded(.up) * step
+        // A millionth of a step of slack, so float noise (0.30000000000000004) or a value a hair
+        // below zero does not add a whole empty tick interval.
+        lower = (lo / step + 1e-6).rounded(.down) * step
+        upper = (hi / step - 1e-6).rounded(.up) * step
     }
 
     /// The round step nearest (on a log scale) to `rough`, as d3's tick rule picks it.

@@ -155,5 +155,7 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(flat.step, 0.2, accuracy: 1e-12)
         XCTAssertEqual(PlotScale(covering: []).ticks.map(PlotScale(covering: []).label), ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"])
         XCTAssertEqual(PlotScale(covering: [-0.5, 0.5]).label(-1e-17), "0.0")
+        XCTAssertEqual(PlotScale(covering: [-2e-8, 5.7]).lower, 0)             // a hair below zero
+        XCTAssertEqual(PlotScale(covering: [0.1, 0.1 + 0.2]).upper, 0.3, accuracy: 1e-12)
     }
 }
