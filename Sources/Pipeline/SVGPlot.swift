@@ -114,8 +114,9 @@ public enum SVGPlot {
         }
         if let axis = plot.spec.aggregate {
             let y = Double(plot.lines.count) * legendRow + 10
-            out.append(text(0, y, "line: mean over \(axis); band: ± sample std", anchor: "start",
-                            extra: " font-size=\"11\" fill=\"#555\""))
+            for (k, note) in ["line: mean over \(axis)", "band: mean ± sample std"].enumerated() {
+                out.append(text(0, y + Double(k) * 14, note, anchor: "start", extra: " font-size=\"11\" fill=\"#555\""))
+            }
         }
         out.append("</g>")
         return out
