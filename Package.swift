@@ -60,9 +60,11 @@ let package = Package(
         .testTarget(name: "PretrainedTests", dependencies: ["Llama", "Checkpoint", "Tokenizer", "Tensor"], resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "PreferenceTests", dependencies: ["Preference", "Llama", "Tokenizer"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecipeSpecTests", dependencies: ["RecipeSpec"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec"], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec"], exclude: ["Golden"],
+                    swiftSettings: strict),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "RecipeSpec", "Preference"], swiftSettings: strict),
-        .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "RecipeSpec"], resources: [.copy("Golden")],
+        .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "RecipeSpec", "Pipeline", "PipelineFakes"],
+                    resources: [.copy("Golden")],
                     swiftSettings: strict),
     ],
     swiftLanguageModes: [.v5]

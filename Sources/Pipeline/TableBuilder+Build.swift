@@ -162,10 +162,7 @@ public enum TableBuilder {
     /// The metric name of one cell: `{axis}` in the value stands for that cell's value of the axis,
     /// so one table can show several metrics of a stage (e.g. `eval.{category}` with a `category` axis).
     static func cellMetric(_ template: String, _ cell: RecipeCell) -> String {
-        guard template.contains("{") else { return template }
-        var out = template
-        for m in cell.matrix { out = out.replacingOccurrences(of: "{\(m.axis)}", with: m.value.description) }
-        return out
+        AxisTemplate.substitute(template, cell.matrix)
     }
 
     static func splitValue(_ value: String, recipe: ResolvedRecipe) throws -> (String, String) {
@@ -180,13 +177,30 @@ public enum TableBuilder {
     }
 
     static func checkAxes(_ spec: TableSpec, recipe: ResolvedRecipe) throws {
+        switch axisPlacement(spec.rows + spec.columns + (spec.aggregate.map { [$0] } ?? []), recipe: recipe) {
+        case let .unknown(axis, available)?: throw TableError.unknownAxis(axis, available: available)
+        case let .unplaced(axis)?: throw TableError.unplacedAxis(axis)
+        case nil: return
+        }
+    }
+
+    /// What is wrong with placing `placed` axes over the recipe's cells (tables and plots).
+    enum AxisPlacement: Equatable {
+        /// A placed axis that is not a matrix axis.
+        case unknown(String, available: [String])
+        /// A matrix axis with several values that is not placed.
+        case unplaced(String)
+    }
+
+    /// The first placed axis that is not a matrix axis, else the first several-valued axis not placed.
+    static func axisPlacement(_ placed: [String], recipe: ResolvedRecipe) -> AxisPlacement? {
         var axes: [String] = []
         for cell in recipe.cells { for m in cell.matrix where !axes.contains(m.axis) { axes.append(m.axis) } }
-        let placed = spec.rows + spec.columns + (spec.aggregate.map { [$0] } ?? [])
-        for axis in placed where !axes.contains(axis) { throw TableError.unknownAxis(axis, available: axes) }
+        if let axis = placed.first(where: { !axes.contains($0) }) { return .unknown(axis, available: axes) }
         for axis in axes where !placed.contains(axis) {
             let values = Set(recipe.cells.compactMap { cell in cell.matrix.first { $0.axis == axis }?.value.canonicalJSON })
-            if values.count > 1 { throw TableError.unplacedAxis(axis) }
+            if values.count > 1 { return .unplaced(axis) }
         }
+        return nil
     }
 }

@@ -11,6 +11,9 @@ import RecipeSpec
 /// - `fail`: `message` (string), `after` (optional stage); writes a partial file and throws.
 /// - `halfwrite`: `value` (number); the first attempt writes half its output and a checkpoint in the
 ///   resume folder, then throws; an attempt that finds the checkpoint finishes.
+/// - `curve`: `values` (list of numbers), `stride` (int, 1), `nan_at` (int, 0); records point i (from
+///   1) at step i × stride with `score` = values[i], `half` = score / 2 and `used` = 10 × step;
+///   point `nan_at` records `score` as NaN (0: none). For plots.
 public enum FakeStages {
     /// The fake kinds' schemas.
     public static let schemas: [StageSchema] = [
@@ -35,6 +38,11 @@ public enum FakeStages {
         StageSchema(kind: "halfwrite", summary: "Fails once after writing half, then resumes.", fields: [
             FieldSchema("value", .double, doc: "The number to emit."),
         ]),
+        StageSchema(kind: "curve", summary: "Records a given curve.", fields: [
+            FieldSchema("values", .list(.double), doc: "The score at each recorded point."),
+            FieldSchema("stride", .int, default: .int(1), doc: "Steps between recorded points."),
+            FieldSchema("nan_at", .int, default: .int(0), doc: "Point (from 1) whose score is NaN; 0: none."),
+        ]),
     ]
 
     /// A catalog of the fake kinds.
@@ -44,7 +52,7 @@ public enum FakeStages {
     public static func runners(ledger: FakeLedger) -> [String: any StageRunner] {
         ["constant": ConstantRunner(ledger: ledger), "sum": SumRunner(ledger: ledger),
          "sleep": SleepRunner(ledger: ledger), "fail": FailRunner(ledger: ledger),
-         "halfwrite": HalfWriteRunner(ledger: ledger)]
+         "halfwrite": HalfWriteRunner(ledger: ledger), "curve": CurveRunner(ledger: ledger)]
     }
 
     /// A resolved stage of a fake kind: defaults filled from the schema, inputs from its stage-ref fields
@@ -70,13 +78,16 @@ public enum FakeStages {
     }
 
     /// A recipe over the given cells; its document lists every cell's label and stage configs.
-    public static func recipe(_ name: String, cells: [RecipeCell], table: TableSpec? = nil) -> ResolvedRecipe {
+    public static func recipe(_ name: String, cells: [RecipeCell], table: TableSpec? = nil,
+                              plots: [(name: String, spec: PlotSpec)] = []) -> ResolvedRecipe {
         let cellNodes = cells.map { cell in
             ConfigNode(.map([("matrix", ConfigNode(.string(cell.label))),
                              ("stages", ConfigNode(.map(cell.stages.map { ($0.name, $0.config) })))]))
         }
         let document = ConfigNode(.map([("name", ConfigNode(.string(name))), ("cells", ConfigNode(.list(cellNodes)))]))
-        return ResolvedRecipe(name: name, file: name + ".yaml", cells: cells, table: table, document: document)
+        var recipe = ResolvedRecipe(name: name, file: name + ".yaml", cells: cells, table: table, document: document)
+        recipe.plots = plots
+        return recipe
     }
 
     /// Writes `value.txt` into a node's output folder.
@@ -173,5 +184,23 @@ struct HalfWriteRunner: StageRunner {
         ledger.resumed(context.hash)
         try FakeStages.writeValue(value, context)
         context.reporter.summary(["value": value])
+    }
+}
+
+struct CurveRunner: StageRunner {
+    let ledger: FakeLedger
+    func run(_ context: NodeContext) throws {
+        ledger.called("curve", context.hash)
+        guard case let .list(items)? = context.stage.config["values"]?.value else { throw FakeStageError("curve: missing 'values'") }
+        let values = items.compactMap(\.double)
+        let stride = Int(FakeStages.number(context, "stride") ?? 1), nanAt = Int(FakeStages.number(context, "nan_at") ?? 0)
+        for (i, v) in values.enumerated() {
+            let step = (i + 1) * stride
+            let score = i + 1 == nanAt ? Double.nan : v
+            context.reporter.record(step: step, of: values.count * stride,
+                                    values: ["score": score, "half": score / 2, "used": Double(10 * step)])
+        }
+        try FakeStages.writeValue(values.last ?? 0, context)
+        context.reporter.summary(["value": values.last ?? 0])
     }
 }

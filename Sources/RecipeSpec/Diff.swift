@@ -64,6 +64,7 @@ public struct RecipeDiff: Sendable {
     private static func globals(_ r: ResolvedRecipe) -> [(String, String)] {
         var out = [("name", ScalarText.yaml(.string(r.name))), ("scale", ScalarText.yaml(.string(r.scale)))]
         if let t = r.table { out += flatten(RecipeRenderer.tableNode(t).value, prefix: "table") }
+        if !r.plots.isEmpty { out += flatten(RecipeRenderer.plotsNode(r.plots).value, prefix: "plots") }
         return out
     }
 

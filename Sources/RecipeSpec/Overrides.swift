@@ -134,8 +134,10 @@ struct Override {
 /// The keys a recipe may hold.
 enum RecipeKeys {
     static let topLevel = ["name", "extends", "vars", "scale", "scales", "matrix", "exclude", "per_cell",
-                           "stages", "table", "description"]
+                           "stages", "table", "plots", "description"]
     /// Keys a `scales:` entry may override.
-    static let inScale = ["name", "vars", "matrix", "exclude", "per_cell", "stages", "table", "description"]
+    static let inScale = ["name", "vars", "matrix", "exclude", "per_cell", "stages", "table", "plots", "description"]
     static let table = ["rows", "columns", "value", "aggregate", "paper"]
+    /// Keys of one `plots:` entry.
+    static let plot = ["stage", "x", "y", "lines", "panels", "aggregate", "title", "x_label", "y_label"]
 }

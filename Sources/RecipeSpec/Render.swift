@@ -1,7 +1,7 @@
 /// Writes resolved recipes as YAML for `preflab resolve`.
 public enum RecipeRenderer {
     /// One YAML document (`---`) per matrix cell, fully resolved, in a stable key order:
-    /// top level `name, description, scale, matrix, vars, stages, table`; stages in declaration
+    /// top level `name, description, scale, matrix, vars, stages, table, plots`; stages in declaration
     /// order with `kind` first and then their schema's field order (defaults filled); every
     /// other map sorted by key.
     public static func yaml(_ r: ResolvedRecipe) -> String {
@@ -27,6 +27,7 @@ public enum RecipeRenderer {
             lines += entry(stage.name, stage.config, indent: 2, sorted: false)
         }
         if let t = r.table { lines += entry("table", tableNode(t), indent: 0, sorted: true) }
+        if !r.plots.isEmpty { lines += entry("plots", plotsNode(r.plots), indent: 0, sorted: false) }
         return lines
     }
 
@@ -37,6 +38,20 @@ public enum RecipeRenderer {
         if let a = t.aggregate { entries.append(("aggregate", ConfigNode(.string(a)))) }
         if let p = t.paper { entries.append(("paper", ConfigNode(.string(p)))) }
         return ConfigNode(.map(entries))
+    }
+
+    /// The `plots:` map, plots in declaration order (`entry` prints the keys of each sorted).
+    static func plotsNode(_ plots: [(name: String, spec: PlotSpec)]) -> ConfigNode {
+        func strings(_ xs: [String]) -> ConfigNode { ConfigNode(.list(xs.map { ConfigNode(.string($0)) })) }
+        return ConfigNode(.map(plots.map { name, p in
+            var entries: [(key: String, value: ConfigNode)] = [("stage", ConfigNode(.string(p.stage))),
+                                                               ("x", ConfigNode(.string(p.x))), ("y", strings(p.y))]
+            if !p.lines.isEmpty { entries.append(("lines", strings(p.lines))) }
+            if !p.panels.isEmpty { entries.append(("panels", strings(p.panels))) }
+            let optional = [("aggregate", p.aggregate), ("title", p.title), ("x_label", p.xLabel), ("y_label", p.yLabel)]
+            for case let (key, value?) in optional { entries.append((key, ConfigNode(.string(value)))) }
+            return (name, ConfigNode(.map(entries)))
+        }))
     }
 
     /// `key: value` lines; nested maps and lists of collections go on following lines.

@@ -8,6 +8,8 @@ public struct ResolvedRecipe: Sendable {
     public var cells: [RecipeCell]
     /// The table to build from the cells' metrics, if any.
     public var table: TableSpec?
+    /// The figures to draw from the cells' metric curves (`plots:`), in declaration order.
+    public var plots: [(name: String, spec: PlotSpec)] = []
     /// The whole resolved document (with `cells` flattened away), for `resolve`, `diff` and hashing.
     public var document: ConfigNode
     /// Matrix axes in order with their values (after scale and overrides; empty with no matrix).

@@ -14,17 +14,19 @@ struct RecipeStructure {
     /// `per_cell:` entries: the cells they match (like an exclude rule) and the stages they merge in.
     var perCell: [(name: String, rule: [(axis: String, values: [ConfigNode])], stages: [(name: String, node: ConfigNode)])] = []
     var table: TableSpec?
+    /// `plots:` entries in declaration order.
+    var plots: [(name: String, spec: PlotSpec)] = []
     /// False when a problem makes per-cell expansion meaningless (stages or matrix malformed).
     var expandable = true
 }
 
-/// Checks the top level of a merged recipe: keys, types, matrix, exclude, stage shapes, table.
+/// Checks the top level of a merged recipe: keys, types, matrix, exclude, stage shapes, table, plots.
 struct StructureChecker {
     let doc: ConfigNode
     let catalog: StageCatalog
     var diags = Diagnostics()
     var out = RecipeStructure()
-    /// Resolves `${vars...}` in the top-level parts (matrix, exclude, table, name).
+    /// Resolves `${vars...}` in the top-level parts (matrix, exclude, table, plots, name).
     let resolver: ReferenceResolver
 
     init(doc: ConfigNode, catalog: StageCatalog) {
@@ -54,6 +56,7 @@ struct StructureChecker {
         checkStages()
         checkPerCell()
         checkTable()
+        checkPlots()
         diags.add(contentsOf: resolver.diags)
         return out
     }

@@ -30,7 +30,8 @@ extension StructureChecker {
         out.table = TableSpec(rows: rows, columns: columns, value: value, aggregate: aggregate, paper: paper)
     }
 
-    private mutating func axisList(_ node: ConfigNode?, _ keyPath: String) -> [String] {
+    /// The axis names in `node` (one name or a list), each checked against the matrix.
+    mutating func axisList(_ node: ConfigNode?, _ keyPath: String) -> [String] {
         guard let node else { return [] }
         let items = node.list ?? [node]
         var names: [String] = []

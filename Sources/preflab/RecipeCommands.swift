@@ -18,7 +18,7 @@ func loadRecipe(_ options: RecipeOptions) throws -> ResolvedRecipe {
     return recipe
 }
 
-/// `preflab run`: executes a recipe's graph, reusing every finished node, then writes its table.
+/// `preflab run`: executes a recipe's graph, reusing every finished node, then writes its table and plots.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run a recipe end to end, reusing cached nodes.")
 
@@ -28,7 +28,7 @@ struct Run: ParsableCommand {
     @Option(help: "Nodes run at once.")
     var jobs: Int = 1
 
-    @Option(help: "Where the table goes: <results>/<recipe name>/.")
+    @Option(help: "Where the table and plots go: <results>/<recipe name>/.")
     var results: String = "Results"
 
     @Option(help: "Threads for the engine (BLAS and parallel loops); default: every core.")
@@ -52,39 +52,50 @@ struct Run: ParsableCommand {
         }
         guard report.succeeded else { throw ExitCode(1) }
         print("ran \(report.ranCount) of \(report.nodes.count) nodes in \(String(format: "%.1f", report.wallSeconds)) s")
-        if resolved.table != nil {
-            try writeTable(resolved, graph: graph, store: artifacts, results: results)
+        if resolved.table != nil || !resolved.plots.isEmpty {
+            try writeResults(resolved, graph: graph, store: artifacts, results: results)
         }
     }
 }
 
-/// Builds a recipe's table from the finished nodes in the store and writes it under `results`.
-func writeTable(_ recipe: ResolvedRecipe, graph: PipelineGraph, store: ArtifactStore, results: String) throws {
+/// Builds a recipe's table and plots from the finished nodes in the store and writes them under
+/// `results/<recipe name>/`.
+func writeResults(_ recipe: ResolvedRecipe, graph: PipelineGraph, store: ArtifactStore, results: String) throws {
     let command = (["preflab"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
-    let table = try TableBuilder.build(recipe: recipe, graph: graph, store: store, command: command,
-                                       paperCSV: TableBuilder.paperURL(for: recipe))
-    let dir = try table.write(to: URL(fileURLWithPath: results))
-    print(table.markdown)
-    print("table written to \(dir.path)")
+    let folder = URL(fileURLWithPath: results)
+    if recipe.table != nil {
+        let table = try TableBuilder.build(recipe: recipe, graph: graph, store: store, command: command,
+                                           paperCSV: TableBuilder.paperURL(for: recipe))
+        let dir = try table.write(to: folder)
+        print(table.markdown)
+        print("table written to \(dir.path)")
+    }
+    for plot in try PlotBuilder.buildAll(recipe: recipe, graph: graph, store: store, command: command) {
+        let files = try plot.write(to: folder)
+        let missing = plot.missing.isEmpty ? "" : " (\(plot.missing.count) run(s) missing)"
+        print("plot written to " + files.map(\.path).joined(separator: ", ") + missing)
+    }
 }
 
-/// `preflab table`: a recipe's table from what the store holds, without running anything.
+/// `preflab table`: a recipe's table and plots from what the store holds, without running anything.
 struct Table: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a recipe's table from the finished nodes in the store (runs nothing).",
+        abstract: "Write a recipe's table and plots from the finished nodes in the store (runs nothing).",
         discussion: "Cells whose nodes are not finished are reported as missing.")
 
     @OptionGroup var recipe: RecipeOptions
     @OptionGroup var store: StoreOptions
 
-    @Option(help: "Where the table goes: <results>/<recipe name>/.")
+    @Option(help: "Where the table and plots go: <results>/<recipe name>/.")
     var results: String = "Results"
 
     func run() throws {
         let resolved = try loadRecipe(recipe)
-        guard resolved.table != nil else { throw ValidationError("recipe '\(resolved.name)' has no table: block") }
+        guard resolved.table != nil || !resolved.plots.isEmpty else {
+            throw ValidationError("recipe '\(resolved.name)' has neither a table: nor a plots: block")
+        }
         let graph = try PipelineGraph(recipe: resolved, catalog: StageKinds.catalog)
-        try writeTable(resolved, graph: graph, store: try ArtifactStore(root: URL(fileURLWithPath: store.store)),
+        try writeResults(resolved, graph: graph, store: try ArtifactStore(root: URL(fileURLWithPath: store.store)),
                        results: results)
     }
 }

@@ -1,0 +1,131 @@
+import Foundation
+import RecipeSpec
+
+/// A problem building one of a recipe's plots (the loader catches these in recipes it reads;
+/// the builder checks again for recipes assembled in code).
+public enum PlotError: Error, CustomStringConvertible, Equatable {
+    /// The plot's stage, after `{axis}` substitution, is not a stage of a cell.
+    case unknownStage(plot: String, stage: String, cell: String)
+    /// A lines/panels/aggregate axis is not a matrix axis.
+    case unknownAxis(plot: String, axis: String, available: [String])
+    /// A matrix axis with several values is neither lines, panels nor aggregate.
+    case unplacedAxis(plot: String, axis: String)
+
+    public var description: String {
+        switch self {
+        case let .unknownStage(p, s, c): return "plot '\(p)': stage '\(s)' is not a stage of cell \(c)"
+        case let .unknownAxis(p, a, available):
+            return "plot '\(p)': '\(a)' is not a matrix axis; the matrix has: " + available.joined(separator: ", ")
+        case let .unplacedAxis(p, a):
+            return "plot '\(p)': matrix axis '\(a)' has several values but is not in lines, panels or aggregate"
+        }
+    }
+}
+
+/// One point of a line: the mean at `x` over the runs that recorded it, their sample std (nil
+/// below two runs) and how many runs.
+public struct PlotPoint: Sendable, Equatable {
+    public var x: Double, mean: Double, std: Double?, n: Int
+
+    public init(x: Double, mean: Double, std: Double?, n: Int) {
+        self.x = x
+        self.mean = mean
+        self.std = std
+        self.n = n
+    }
+}
+
+/// One line in one panel, its points in increasing x.
+public struct PlotSeries: Sendable, Equatable {
+    public var panel: String, line: String
+    public var points: [PlotPoint]
+}
+
+/// Builds a recipe's plots from the curves (`metrics.jsonl`) of its cells' finished nodes.
+///
+/// A run's curve is every metrics row holding both x and y as finite numbers (a row missing
+/// either, or recording NaN, is skipped); where one run records the same x more than once, the
+/// last row wins (the state reached at that x). Runs of one line are aligned on exactly equal x:
+/// the line's points are the union of the runs' x values, each the mean (and sample std) of the
+/// runs that recorded that x, so `n` can differ along a line when runs record different x.
+public enum PlotBuilder {
+    /// Every plot of `recipe`, in declaration order.
+    public static func buildAll(recipe: ResolvedRecipe, graph: PipelineGraph, store: ArtifactStore,
+                                command: String) throws -> [PlotOutput] {
+        try recipe.plots.map { try build($0.name, $0.spec, recipe: recipe, graph: graph, store: store, command: command) }
+    }
+
+    /// The plot `name` with `spec` over `recipe`'s cells; unfinished cells are listed as missing.
+    public static func build(_ name: String, _ spec: PlotSpec, recipe: ResolvedRecipe, graph: PipelineGraph,
+                             store: ArtifactStore, command: String) throws -> PlotOutput {
+        try checkAxes(name, spec, recipe: recipe)
+        var out = PlotOutput(recipeName: recipe.name, recipeHash: recipe.contentHash, command: command, name: name, spec: spec)
+        var runs: [String: [[Double: Double]]] = [:]
+        for (i, cell) in recipe.cells.enumerated() {
+            let stage = spec.stage(in: cell)
+            guard cell.stage(stage) != nil else { throw PlotError.unknownStage(plot: name, stage: stage, cell: cell.label) }
+            let panel = TableBuilder.label(cell, spec.panels)
+            if !out.panels.contains(panel) { out.panels.append(panel) }
+            let node = graph.node(cellIndex: i, stage: stage)
+            let metrics = node.map { store.metrics(for: $0.hash) } ?? []
+            var points = 0
+            for y in spec.y {
+                let line = lineLabel(cell, spec, metric: y)
+                if !out.lines.contains(line) { out.lines.append(line) }
+                let run = curve(metrics, x: AxisTemplate.substitute(spec.x, cell.matrix),
+                                y: AxisTemplate.substitute(y, cell.matrix))
+                points += run.count
+                if !run.isEmpty { runs[panel + "\u{0}" + line, default: []].append(run) }
+            }
+            if node.map({ store.isComplete($0.hash) }) != true {
+                out.missing.append(cell.label)
+            } else if points == 0 {
+                out.missing.append(cell.label + " (no points with both x and y)")
+            }
+        }
+        for panel in out.panels {
+            for line in out.lines {
+                guard let r = runs[panel + "\u{0}" + line] else { continue }
+                out.series.append(PlotSeries(panel: panel, line: line, points: aggregate(r)))
+            }
+        }
+        return out
+    }
+
+    /// A line's label: its line-axis values, then the metric when the plot draws several.
+    static func lineLabel(_ cell: RecipeCell, _ spec: PlotSpec, metric: String) -> String {
+        let base = TableBuilder.label(cell, spec.lines)
+        if base.isEmpty { return metric }
+        return spec.y.count > 1 ? base + " / " + metric : base
+    }
+
+    /// One run's curve, x → y; x `step` is the recorded step, any other x a recorded value.
+    static func curve(_ metrics: [MetricPoint], x: String, y: String) -> [Double: Double] {
+        var out: [Double: Double] = [:]
+        for point in metrics {
+            guard let xv = x == "step" ? Double(point.step) : point.values[x],
+                  let yv = point.values[y], xv.isFinite, yv.isFinite else { continue }
+            out[xv] = yv
+        }
+        return out
+    }
+
+    /// The runs' mean and sample std at every x any of them recorded, in increasing x.
+    static func aggregate(_ runs: [[Double: Double]]) -> [PlotPoint] {
+        let xs = Set(runs.flatMap(\.keys)).sorted()
+        return xs.map { x in
+            let values = runs.compactMap { $0[x] }
+            let (mean, std) = TableBuilder.meanStd(values)
+            return PlotPoint(x: x, mean: mean ?? .nan, std: std, n: values.count)
+        }
+    }
+
+    static func checkAxes(_ name: String, _ spec: PlotSpec, recipe: ResolvedRecipe) throws {
+        let placed = spec.lines + spec.panels + (spec.aggregate.map { [$0] } ?? [])
+        switch TableBuilder.axisPlacement(placed, recipe: recipe) {
+        case let .unknown(axis, available)?: throw PlotError.unknownAxis(plot: name, axis: axis, available: available)
+        case let .unplaced(axis)?: throw PlotError.unplacedAxis(plot: name, axis: axis)
+        case nil: return
+        }
+    }
+}
