@@ -15,12 +15,17 @@ struct PPOStage: StageRunner {
             FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the KL reference."),
             FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), doc: "Reward model scoring rollouts."),
             FieldSchema("prompts", .stageRef(kinds: ["task_prompts", "prompt_set"]), doc: "Policy-training prompts."),
+            // A stage field, not a trainer parameter: `eos_penalty: null` cannot say "off" (null
+            // means "the default" in a recipe), and a new parameter would change every PPO node's hash.
+            FieldSchema("eos_trick", .bool, optional: true,
+                        doc: "false: no EOS trick, truncated completions keep their RM score (Table 10); default on."),
         ] + trainerFields), runner: PPOStage(), parameters: PPOTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let rm = try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model"))
-        let params = try context.parameters(PPOTrainer.Parameters.self, keys: Self.trainerKeys)
+        var params = try context.parameters(PPOTrainer.Parameters.self, keys: Self.trainerKeys)
+        if context.stage.config["eos_trick"]?.bool == false { params.eosPenalty = nil }
         let prompts = try PreferenceArtifact.prompts(context.requiredInput("prompts"))
         let start = Date()
         let outcome = try PPOTrainer(params).train(policy: policy, reference: policy.copy(), rewardModel: rm,
