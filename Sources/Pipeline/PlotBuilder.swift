@@ -61,12 +61,21 @@ public enum PlotBuilder {
         try checkAxes(name, spec, recipe: recipe)
         var out = PlotOutput(recipeName: recipe.name, recipeHash: recipe.contentHash, command: command, name: name, spec: spec)
         var runs: [String: [[Double: Double]]] = [:]
+        // One node per series and aggregate value: cells that differ only in an axis the plotted
+        // stage does not depend on share a node, and are drawn once.
+        var drawn: [String: String] = [:]
         for (i, cell) in recipe.cells.enumerated() {
             let stage = spec.stage(in: cell)
             guard cell.stage(stage) != nil else { throw PlotError.unknownStage(plot: name, stage: stage, cell: cell.label) }
             let panel = TableBuilder.label(cell, spec.panels)
             if !out.panels.contains(panel) { out.panels.append(panel) }
             let node = graph.node(cellIndex: i, stage: stage)
+            let slot = panel + "\u{0}" + lineLabel(cell, spec, metric: "") + "\u{0}" + TableBuilder.label(cell, spec.aggregate.map { [$0] } ?? [])
+            if let hash = node?.hash, let earlier = drawn[slot] {
+                if earlier == hash { continue }
+                throw PlotError.unplacedAxis(plot: name, axis: unplacedAxis(spec, recipe: recipe) ?? "?")
+            }
+            if let hash = node?.hash { drawn[slot] = hash }
             let metrics = node.map { store.metrics(for: $0.hash) } ?? []
             var points = 0
             for y in spec.y {
@@ -124,8 +133,14 @@ public enum PlotBuilder {
         let placed = spec.lines + spec.panels + (spec.aggregate.map { [$0] } ?? [])
         switch TableBuilder.axisPlacement(placed, recipe: recipe) {
         case let .unknown(axis, available)?: throw PlotError.unknownAxis(plot: name, axis: axis, available: available)
-        case let .unplaced(axis)?: throw PlotError.unplacedAxis(plot: name, axis: axis)
-        case nil: return
+        case .unplaced?, nil: return
         }
+    }
+
+    /// The first several-valued axis the plot does not place (named when it splits a series).
+    static func unplacedAxis(_ spec: PlotSpec, recipe: ResolvedRecipe) -> String? {
+        let placed = spec.lines + spec.panels + (spec.aggregate.map { [$0] } ?? [])
+        if case let .unplaced(axis)? = TableBuilder.axisPlacement(placed, recipe: recipe) { return axis }
+        return nil
     }
 }

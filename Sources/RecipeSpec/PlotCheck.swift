@@ -105,16 +105,14 @@ extension StructureChecker {
         }
     }
 
-    /// Every matrix axis with several values must be placed once: lines, panels or aggregate.
+    /// An axis may be placed at most once. An axis left unplaced is allowed here: when it does not
+    /// change the plotted node (a stage it does not reach), its cells share one curve; when it does,
+    /// `PlotBuilder` reports it, since only the graph knows.
     private mutating func checkPlacement(_ spec: PlotSpec, _ p: ConfigNode, _ path: String) {
         let placed = spec.lines + spec.panels + (spec.aggregate.map { [$0] } ?? [])
         for (i, axis) in placed.enumerated() where placed[..<i].contains(axis) {
             diags.add(p.location, path, "matrix axis '\(axis)' is placed twice",
                       expected: "each axis in at most one of lines, panels, aggregate")
-        }
-        for (axis, values) in out.axes where values.count > 1 && !placed.contains(axis) {
-            diags.add(p.location, path, "matrix axis '\(axis)' has several values but is not in lines, panels or aggregate",
-                      expected: "'\(axis)' in lines, panels or aggregate")
         }
     }
 }

@@ -120,6 +120,16 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(files[0].deletingLastPathComponent().path, results.appendingPathComponent("paper/figure1").path)
     }
 
+    func testAnAxisThatDoesNotChangeTheNodeIsDrawnOnce() throws {
+        // `dpo` does not depend on `algo`: both algo cells of a task and seed hold the same node.
+        let fixed = PlotSpec(stage: "dpo", x: "step", y: ["score"], panels: ["task"], aggregate: "seed")
+        let plot = try XCTUnwrap(built(recipe([("p", fixed)])).first)
+        XCTAssertEqual(plot.series.count, 2)
+        let a = try XCTUnwrap(plot.series(panel: "a", line: "score"))
+        XCTAssertEqual(a.points.map(\.n), [3, 3, 3])
+        XCTAssertEqual(a.points.map(\.mean), [2, 4, 6])
+    }
+
     func testErrorsForRecipesBuiltInCode() throws {
         let unplaced = PlotSpec(stage: "{algo}", x: "step", y: ["score"], lines: ["algo"], panels: ["task"])
         XCTAssertThrowsError(try built(recipe([("p", unplaced)]))) { error in

@@ -23,6 +23,8 @@ final class ProbeTests: XCTestCase {
         XCTAssertEqual(out["probe_right"], 1)
         XCTAssertEqual(out["probe_half"] ?? -1, 1.5 / 3, accuracy: 1e-12)
         XCTAssertEqual(out["probe_wrong"], 0)
+        // Mean R* over all 8 rollouts, gold ties included: (2+1) + (0+2) + (1+1) + (1+0) = 8.
+        XCTAssertEqual(out["probe_gold_reward"], 1)
         // The next window starts empty; the last step reports whatever it holds.
         probe.record([candidate("aa", "a")], judges: ["right": [(1, 0)]])
         XCTAssertEqual(probe.report(step: 3, total: 3)["probe_right"], 1)

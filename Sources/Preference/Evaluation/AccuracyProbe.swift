@@ -8,7 +8,9 @@ import Foundation
 /// that scores a pair's responses equal earns half a point (its expected accuracy when the tie is
 /// broken at random), so a policy equal to its reference reads 50 %, not 0 % or 100 %. Counts
 /// accumulate over a window of `every` steps and are reported at its end as `probe_<judge>`
-/// accuracies plus `probe_pairs`; a resumed run starts a fresh window.
+/// accuracies plus `probe_pairs`, and `probe_gold_reward`, the mean R* of every rollout of the
+/// window (training prompts, training temperature: the paper's Fig. 3 curve is over held-out
+/// prompts, so this is a proxy); a resumed run starts a fresh window.
 public final class AccuracyProbe {
     /// The gold task whose R* decides which response of a pair is better.
     public let task: any GoldTask
@@ -19,6 +21,8 @@ public final class AccuracyProbe {
     private var correct: [String: Double] = [:]
     private var counted = 0
     private var ties = 0
+    private var rewardSum = 0.0
+    private var rollouts = 0
 
     public init(task: any GoldTask, every: Int, staticRewardModel: RewardModel? = nil) {
         self.task = task
@@ -32,6 +36,8 @@ public final class AccuracyProbe {
         for (i, c) in candidates.enumerated() {
             let g1 = task.reward(prompt: c.prompt, response: c.firstText)
             let g2 = task.reward(prompt: c.prompt, response: c.secondText)
+            rewardSum += g1 + g2
+            rollouts += 2
             if g1 == g2 { ties += 1; continue }
             counted += 1
             for (name, scores) in judges {
@@ -50,10 +56,13 @@ public final class AccuracyProbe {
 
     /// At the end of a window (or of training): each judge's accuracy, then the counts restart.
     func report(step: Int, total: Int) -> [String: Double] {
-        guard step % every == 0 || step == total, counted > 0 else { return [:] }
-        var out = ["probe_pairs": Double(counted), "probe_ties": Double(ties)]
-        for (name, c) in correct { out["probe_" + name] = c / Double(counted) }
+        guard step % every == 0 || step == total, rollouts > 0 else { return [:] }
+        var out = ["probe_pairs": Double(counted), "probe_ties": Double(ties),
+                   "probe_gold_reward": rewardSum / Double(rollouts)]
+        for (name, c) in correct where counted > 0 { out["probe_" + name] = c / Double(counted) }
         correct = [:]
+        rewardSum = 0
+        rollouts = 0
         counted = 0
         ties = 0
         return out
