@@ -136,7 +136,10 @@ public struct RecipeLoader: Sendable {
         var stages = s.stages
         for entry in s.perCell where MatrixExpander.matches(entry.rule, point) {
             for (name, over) in entry.stages {
-                if let k = stages.firstIndex(where: { $0.name == name }) {
+                // `drop` (not null: a null is deleted when recipes merge) removes the stage.
+                if over.string == "drop" {
+                    stages.removeAll { $0.name == name }
+                } else if let k = stages.firstIndex(where: { $0.name == name }) {
                     if let merged = deepMerge(stages[k].node, over) { stages[k].node = merged } else { stages.remove(at: k) }
                 } else if over["kind"] == nil {
                     diags.add(over.keyLocation ?? over.location, "per_cell.\(entry.name).stages.\(name)",

@@ -208,10 +208,10 @@ struct StructureChecker {
                           expected: "a map from stage name to the fields to set in matching cells")
                 continue
             }
-            for (stage, fields) in stages where fields.entries == nil || !StructureChecker.isName(stage) {
+            for (stage, fields) in stages where (fields.entries == nil && fields.string != "drop") || !StructureChecker.isName(stage) {
                 out.expandable = false
-                diags.add(fields.keyLocation ?? fields.location, "\(path).stages.\(stage)", "a per_cell stage must be a map",
-                          expected: "{ FIELD: VALUE, ... } (and 'kind' for a stage the recipe does not declare)")
+                diags.add(fields.keyLocation ?? fields.location, "\(path).stages.\(stage)", "a per_cell stage must be a map or 'drop'",
+                          expected: "{ FIELD: VALUE, ... } (and 'kind' for a stage the recipe does not declare), or 'drop' to remove the stage")
             }
             let rule = cellRule(when, path: "\(path).when", what: "per_cell", strict: false)
             out.perCell.append((name, rule, stages.map { ($0.key, $0.value) }))

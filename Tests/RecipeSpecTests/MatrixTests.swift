@@ -48,6 +48,10 @@ final class MatrixTests: XCTestCase {
                 stages:
                   p: { steps: 7 }
                   q: { kind: sft, task: "extra-${matrix.seed}" }
+              a_only:
+                when: { task: a, seed: 1 }
+                stages:
+                  p: drop
               late:
                 when: { task: [a, b, z], seed: 2 }
                 stages:
@@ -55,8 +59,8 @@ final class MatrixTests: XCTestCase {
             stages:
               p: { kind: sft, task: "${matrix.task}", steps: 1 }
             """)
-        XCTAssertEqual(r.cells.map { $0.value("p", "steps") }, [.int(1), .int(9), .int(7), .int(9)])
-        XCTAssertEqual(r.cells.map { $0.stages.map(\.name) }, [["p"], ["p"], ["p", "q"], ["p", "q"]])
+        XCTAssertEqual(r.cells.map { $0.value("p", "steps") }, [nil, .int(9), .int(7), .int(9)])
+        XCTAssertEqual(r.cells.map { $0.stages.map(\.name) }, [[], ["p"], ["p", "q"], ["p", "q"]])
         XCTAssertEqual(r.cells[3].value("q", "task"), .string("extra-2"))
         XCTAssertEqual(r.cells[2].value("p", "task"), .string("b"))
     }
