@@ -1,0 +1,53 @@
+import Foundation
+import XCTest
+import Pipeline
+import RecipeSpec
+@testable import Stages
+
+/// `dataset` and `prompt_set` read a catalogue written in the test, by YAML only.
+final class DatasetStageTests: XCTestCase {
+    static let fixtures = QuickstartTests.root.appendingPathComponent("Tests/PreferenceTests/Fixtures/data")
+
+    func testCatalogueEntriesFeedPairsAndPromptMixes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-ds-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let catalog = dir.appendingPathComponent("datasets")
+        try FileManager.default.createDirectory(at: catalog, withIntermediateDirectories: true)
+        try """
+            source: { path: \(Self.fixtures.appendingPathComponent("pairs.jsonl").path) }
+            layout: pair
+            fields: { prompt: prompt, chosen: chosen, rejected: rejected }
+            held_out: { fraction: 0.25 }
+            """.write(to: catalog.appendingPathComponent("toy.yaml"), atomically: true, encoding: .utf8)
+        let yaml = """
+            name: ds
+            stages:
+              pairs: { kind: dataset, name: toy, catalog: \(catalog.path), seed: 1 }
+              few: { kind: prompt_set, file: \(Self.fixtures.appendingPathComponent("prompts.txt").path), size: 3, catalog: \(catalog.path) }
+              mixed:
+                kind: prompt_set
+                catalog: \(catalog.path)
+                size: 6
+                mix:
+                  - { weight: 2, prompts: { dataset: toy } }
+                  - { weight: 1, prompts: { file: \(Self.fixtures.appendingPathComponent("prompts.txt").path) } }
+            """
+        let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(yaml: yaml, file: dir.appendingPathComponent("r.yaml").path)
+        let graph = try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog)
+        let store = try ArtifactStore(root: dir.appendingPathComponent("store"))
+        let report = try Executor(store: store, runners: StageKinds.runners, jobs: 1, display: SilentProgressDisplay()).run(graph)
+        XCTAssertTrue(report.succeeded, "\(report.failures.map { "\($0.stage): \($0.outcome)" })")
+        let summary = { (stage: String) in store.summary(for: graph.node(cellIndex: 0, stage: stage)!.hash) ?? [:] }
+        // 22 fixture rows: 10 prompts × 2 pairs plus 2 exact repeats (deduplicated); a quarter
+        // of the prompts (by hash) are held out.
+        XCTAssertEqual(summary("pairs")["rows_read"], 22)
+        XCTAssertEqual((summary("pairs")["pairs"] ?? 0) + (summary("pairs")["held_out"] ?? 0), 20)
+        XCTAssertGreaterThan(summary("pairs")["held_out"] ?? 0, 0)
+        XCTAssertEqual(summary("few")["prompts"], 3)
+        XCTAssertEqual(summary("mixed")["prompts"], 6)
+        let objects = store.objectDirectory(for: graph.node(cellIndex: 0, stage: "mixed")!.hash)
+        let lines = try String(contentsOf: objects.appendingPathComponent("prompts.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 6)
+        XCTAssertEqual(lines.filter { $0.contains("question") }.count, 4)  // weight 2 of 3 → 4 of 6
+    }
+}
