@@ -16,7 +16,6 @@ public enum TableBuilder {
     public static func build(recipe: ResolvedRecipe, graph: PipelineGraph, store: ArtifactStore,
                              command: String, paperCSV: URL? = nil) throws -> TableOutput {
         guard let spec = recipe.table else { throw TableError.noTable(recipe: recipe.name) }
-        let (stage, metric) = try splitValue(spec.value, recipe: recipe)
         try checkAxes(spec, recipe: recipe)
         var rows: [String] = [], columns: [String] = []
         var grouped: [String: TableCell] = [:]
@@ -27,8 +26,8 @@ public enum TableBuilder {
             let key = row + "\u{0}" + column
             var entry = grouped[key] ?? TableCell(row: row, column: column, values: [], mean: nil, std: nil,
                                                   nodes: [], missing: [], paper: nil)
-            if let node = graph.node(cellIndex: i, stage: stage),
-               let value = store.summary(for: node.hash)?[cellMetric(metric, cell)] {
+            let (stage, metric) = try splitValue(cellMetric(spec.value, cell), in: cell, template: spec.value)
+            if let node = graph.node(cellIndex: i, stage: stage), let value = store.summary(for: node.hash)?[metric] {
                 entry.values.append(value)
                 entry.nodes.append(node.hash)
             } else {
@@ -159,19 +158,21 @@ public enum TableBuilder {
         axes.map { axis in cell.matrix.first { $0.axis == axis }.map { "\($0.value)" } ?? "" }.joined(separator: " / ")
     }
 
-    /// The metric name of one cell: `{axis}` in the value stands for that cell's value of the axis,
-    /// so one table can show several metrics of a stage (e.g. `eval.{category}` with a `category` axis).
+    /// The value of one cell: `{axis}` stands for that cell's value of the axis, so one table can
+    /// show several metrics of a stage (`eval.{category}`) or read a different stage per column
+    /// (`"{measure}"` with measure values such as `rm_eval.accuracy`, `bon.mean`).
     static func cellMetric(_ template: String, _ cell: RecipeCell) -> String {
         AxisTemplate.substitute(template, cell.matrix)
     }
 
-    static func splitValue(_ value: String, recipe: ResolvedRecipe) throws -> (String, String) {
+    /// `stage.metric` of one cell's (substituted) value; the stage must exist in that cell.
+    static func splitValue(_ value: String, in cell: RecipeCell, template: String) throws -> (String, String) {
         guard let dot = value.firstIndex(of: "."), dot != value.startIndex, value.index(after: dot) != value.endIndex else {
-            throw TableError.badValue(value, reason: "no '.' between stage and metric")
+            throw TableError.badValue(template, reason: "'\(value)' has no '.' between stage and metric")
         }
         let stage = String(value[..<dot]), metric = String(value[value.index(after: dot)...])
-        guard recipe.cells.allSatisfy({ cell in cell.stages.contains { $0.name == stage } }) else {
-            throw TableError.badValue(value, reason: "stage '\(stage)' is not a stage of every cell")
+        guard cell.stages.contains(where: { $0.name == stage }) else {
+            throw TableError.badValue(template, reason: "stage '\(stage)' is not a stage of cell \(cell.label)")
         }
         return (stage, metric)
     }
