@@ -14,7 +14,7 @@ struct PPOStage: StageRunner {
         fields: [
             FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the KL reference."),
             FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), doc: "Reward model scoring rollouts."),
-            FieldSchema("prompts", .stageRef(kinds: ["task_prompts", "prompt_set"]), doc: "Policy-training prompts."),
+            FieldSchema("prompts", .stageRef(kinds: promptKinds), doc: "Policy-training prompts."),
             // A stage field, not a trainer parameter: `eos_penalty: null` cannot say "off" (null
             // means "the default" in a recipe), and a new parameter would change every PPO node's hash.
             FieldSchema("eos_trick", .bool, optional: true,
@@ -44,7 +44,7 @@ struct OPOStage: StageRunner {
         codeVersion: 1,
         fields: [
             FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the reference."),
-            FieldSchema("prompts", .stageRef(kinds: ["task_prompts", "prompt_set"]), doc: "Policy-training prompts."),
+            FieldSchema("prompts", .stageRef(kinds: promptKinds), doc: "Policy-training prompts."),
             FieldSchema("labeler", .choice(["reward_model", "gold"]), default: .string("reward_model"),
                         doc: "Static reward model (OPO static RM) or the task's gold annotator (OPO gold)."),
             FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
@@ -84,7 +84,7 @@ struct D2POStage: StageRunner {
         codeVersion: 1,
         fields: [
             FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the reference."),
-            FieldSchema("prompts", .stageRef(kinds: ["task_prompts", "prompt_set"]), doc: "Policy-training prompts."),
+            FieldSchema("prompts", .stageRef(kinds: promptKinds), doc: "Policy-training prompts."),
             FieldSchema("task", .string, doc: "Gold task: the annotator R*."),
             FieldSchema("discriminator", .choice(["reward_model", "dpo", "self"]), default: .string("reward_model"),
                         doc: "A Bradley–Terry RM, a separate DPO model, or the policy itself (§6.2)."),

@@ -115,10 +115,16 @@ struct TaskPromptsStage: StageRunner {
             FieldSchema("size", .int, default: .int(1024), doc: "Number of prompts."),
             FieldSchema("split", .choice(["train", "held_out"]), default: .string("train"), doc: "Which prompt pool."),
             FieldSchema("seed", .int, default: .int(0), doc: "Seed of the draw."),
+            FieldSchema("categories", .list(.string), optional: true,
+                        doc: "World task only: draw prompts of these categories (targeted prompts, Unpacking §3.4)."),
         ]), runner: TaskPromptsStage())
 
     func run(_ context: NodeContext) throws {
-        let task = try TaskRegistry.task(named: context.string("task"))
+        var options: [String: String] = [:]
+        if let list = context.stage.config["categories"]?.list {
+            options["categories"] = list.compactMap(\.string).joined(separator: ",")
+        }
+        let task = try TaskRegistry.task(named: context.string("task"), options: options)
         let split = TaskSplit(rawValue: try context.string("split")) ?? .train
         let prompts = task.prompts(count: try context.int("size"), split: split, seed: UInt64(try context.int("seed")))
         try JSONLines.write(prompts, to: context.outputDirectory.appendingPathComponent("prompts.jsonl"))

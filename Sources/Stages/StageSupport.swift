@@ -129,4 +129,7 @@ private func camelCase(_ s: String) -> String {
 let policyKinds = ["sft", "dpo", "ppo", "opo", "d2po"]
 
 /// Kinds that produce preference pairs (`pairs.jsonl`, `held_out.jsonl`).
-let preferenceKinds = ["task_preferences", "world_preferences", "dataset"]
+let preferenceKinds = ["task_preferences", "world_preferences", "dataset", "concat"]
+
+/// Kinds that produce policy-training prompts (`prompts.jsonl`).
+let promptKinds = ["task_prompts", "prompt_set", "concat"]
