@@ -33,7 +33,29 @@ public struct WorldDatasetSpec: Codable, Equatable, Sendable {
                          qualityLow: 0, qualityHigh: 1, verbosity: 0.3, noiseRate: 0.05, lengthBias: 0.05, aspect: "instruction"),
         WorldDatasetSpec(name: "math_like", mix: [.reasoning: 1],
                          qualityLow: 0.2, qualityHigh: 0.9, verbosity: 0.1, noiseRate: 0.02, lengthBias: 0, aspect: "correctness"),
-    ]
+    ] + ultrafeedbackSubsets
+
+    /// Unpacking Table 7's UltraFeedback subsets: ultrafeedback_like with responses from weak,
+    /// middle or strong generators only (lower, middle or upper quality band), or with prompts
+    /// from a single source (one category each; the paper's sources are FLAN, FalseQA, …).
+    static let ultrafeedbackSubsets: [WorldDatasetSpec] = {
+        let base = WorldDatasetSpec(name: "", mix: [.reasoning: 1, .instructionFollowing: 1, .safety: 1, .style: 1],
+                                    qualityLow: 0, qualityHigh: 1, verbosity: 0.3, noiseRate: 0.05, lengthBias: 0.05, aspect: nil)
+        var out: [WorldDatasetSpec] = []
+        for (name, low, high) in [("weak", 0.0, 0.4), ("middle", 0.3, 0.7), ("strong", 0.6, 1.0)] {
+            var d = base
+            d.name = "ultrafeedback_\(name)_gens"
+            (d.qualityLow, d.qualityHigh) = (low, high)
+            out.append(d)
+        }
+        for category in WorldCategory.allCases {
+            var d = base
+            d.name = "ultrafeedback_\(category.rawValue)_prompts"
+            d.mix = [category: 1]
+            out.append(d)
+        }
+        return out
+    }()
 
     /// The preset called `name`, with a did-you-mean error otherwise.
     public static func preset(named name: String) throws -> WorldDatasetSpec {
