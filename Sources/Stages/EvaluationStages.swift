@@ -66,7 +66,11 @@ struct RewardAccuracyStage: StageRunner {
         summary: "Pairwise accuracy of a reward model on held-out pairs, or on gold-labelled samples of a policy.",
         codeVersion: 1,
         fields: [
-            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), doc: "Reward model to evaluate."),
+            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
+                        doc: "Reward model to evaluate (or set dpo_model)."),
+            FieldSchema("dpo_model", .stageRef(kinds: policyKinds), optional: true,
+                        doc: "A DPO policy judged by its implicit reward log π − log π_ref instead of a reward model."),
+            FieldSchema("reference", .stageRef(kinds: policyKinds), optional: true, doc: "π_ref of `dpo_model`."),
             FieldSchema("preferences", .stageRef(kinds: preferenceKinds), optional: true,
                         doc: "Pairs whose held-out split is scored (set this or `policy`)."),
             FieldSchema("policy", .stageRef(kinds: policyKinds), optional: true,
@@ -79,7 +83,7 @@ struct RewardAccuracyStage: StageRunner {
 
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
-        let rm = try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model"))
+        let score = try judge(context)
         if let policyDir = context.inputs["policy"] {
             guard let taskName = context.stage.config["task"]?.string else { throw StageError(name, "'policy' needs 'task'") }
             let task = try context.goldTask(named: taskName)
@@ -88,7 +92,7 @@ struct RewardAccuracyStage: StageRunner {
             let prompts = task.prompts(count: context.stage.config["prompts"]?.int ?? 200, split: .heldOut, seed: seed)
             let options = SamplingOptions(maxNewTokens: context.stage.config["max_new_tokens"]?.int ?? 48,
                                           temperature: 1.0, topP: 1.0, seed: seed)
-            let s = try Evaluation.accuracyOnPolicy(score: { try rm.scores($0) }, policy: policy, task: task,
+            let s = try Evaluation.accuracyOnPolicy(score: score, policy: policy, task: task,
                                                     prompts: prompts, options: options)
             context.reporter.summary(["accuracy": s.accuracy, "pairs": Double(s.pairs), "gold_ties": Double(s.goldTies)])
             return
@@ -96,8 +100,30 @@ struct RewardAccuracyStage: StageRunner {
         guard let prefDir = context.inputs["preferences"] else { throw StageError(name, "set 'preferences' or 'policy'") }
         let pairs = try PreferenceArtifact.heldOut(prefDir)
         guard !pairs.isEmpty else { throw StageError(name, "the preference set has no held-out pairs") }
-        let accuracy = try Evaluation.rewardModelAccuracy(rm, pairs: pairs)
+        let accuracy = try Evaluation.pairAccuracy(pairs, codec: try judgeCodec(context), score: score)
         context.reporter.summary(["accuracy": accuracy, "pairs": Double(pairs.count)])
+    }
+
+    /// Scores (prompt, response) token pairs: the reward model, or the DPO model's implicit reward.
+    private func judge(_ context: NodeContext) throws -> ([SequencePair]) throws -> [Double] {
+        switch (context.inputs["reward_model"], context.inputs["dpo_model"], context.inputs["reference"]) {
+        case let (rmDir?, nil, nil):
+            let rm = try ModelArtifact.loadRewardModel(from: rmDir)
+            return { try rm.scores($0) }
+        case let (nil, dpoDir?, refDir?):
+            return Evaluation.implicitRewardScorer(policy: try ModelArtifact.loadPolicy(from: dpoDir),
+                                                   reference: try ModelArtifact.loadPolicy(from: refDir), beta: 1)
+        default:
+            throw StageError(context.stage.name, "set either 'reward_model', or 'dpo_model' and 'reference'")
+        }
+    }
+
+    /// The tokenizer the judge speaks (reward model and DPO model share the policy's).
+    private func judgeCodec(_ context: NodeContext) throws -> TokenizerCodec {
+        guard let dir = context.inputs["reward_model"] ?? context.inputs["dpo_model"] else {
+            throw StageError(context.stage.name, "no judge connected")
+        }
+        return try TokenizerArtifact.load(from: dir)
     }
 }
 

@@ -91,7 +91,9 @@ struct D2POStage: StageRunner {
             FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
                         doc: "Initial discriminator when discriminator is reward_model."),
             FieldSchema("dpo_model", .stageRef(kinds: policyKinds), optional: true,
-                        doc: "Initial discriminator when discriminator is dpo (its reference is `policy`)."),
+                        doc: "Initial discriminator when discriminator is dpo."),
+            FieldSchema("dpo_reference", .stageRef(kinds: policyKinds), optional: true,
+                        doc: "π_ref of the dpo discriminator's implicit reward (e.g. the SFT policy it was trained from); default `policy`."),
         ] + ScorerFields.fields + ProbeFields.fields + trainerFields), runner: D2POStage(), parameters: D2POTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
@@ -106,7 +108,8 @@ struct D2POStage: StageRunner {
             discriminator = .rewardModel(try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model")))
         case "dpo":
             guard context.inputs["dpo_model"] != nil else { throw StageError(name, "discriminator dpo needs 'dpo_model'") }
-            discriminator = .dpo(try ModelArtifact.loadPolicy(from: context.requiredInput("dpo_model")), reference: policy.copy())
+            let reference = try context.inputs["dpo_reference"].map { try ModelArtifact.loadPolicy(from: $0) } ?? policy.copy()
+            discriminator = .dpo(try ModelArtifact.loadPolicy(from: context.requiredInput("dpo_model")), reference: reference)
         default:
             discriminator = .selfPolicy
         }

@@ -13,13 +13,24 @@ struct RewardModelStage: StageRunner {
         kind: "reward_model", summary: "Bradley–Terry reward model: scalar head on the last token.", codeVersion: 1,
         fields: [
             FieldSchema("preferences", .stageRef(kinds: preferenceKinds), doc: "Training pairs."),
-            FieldSchema("init", .stageRef(kinds: policyKinds), doc: "Policy whose body initialises the model."),
+            FieldSchema("init", .stageRef(kinds: policyKinds), optional: true,
+                        doc: "Policy whose body initialises the model (a new scalar head); or set from_reward_model."),
+            FieldSchema("from_reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
+                        doc: "A reward model to continue training, head included (e.g. adapting to new pairs, D2PO Table 5)."),
             FieldSchema("head_seed", .int, default: .int(0), doc: "Seed of the new scalar head."),
         ] + trainerFields), runner: RewardModelStage(), parameters: RewardModelTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
-        let (policyModel, codec) = try ModelArtifact.load(from: context.requiredInput("init"))
-        let model = LlamaModel(bodyOf: policyModel, head: .scalar, seed: UInt64(try context.int("head_seed")))
+        let model: LlamaModel, codec: TokenizerCodec
+        switch (context.inputs["init"], context.inputs["from_reward_model"]) {
+        case let (initDir?, nil):
+            let (policyModel, policyCodec) = try ModelArtifact.load(from: initDir)
+            (model, codec) = (LlamaModel(bodyOf: policyModel, head: .scalar, seed: UInt64(try context.int("head_seed"))), policyCodec)
+        case let (nil, rmDir?):
+            (model, codec) = try ModelArtifact.load(from: rmDir)
+        default:
+            throw StageError(context.stage.name, "set exactly one of 'init' (a policy) and 'from_reward_model'")
+        }
         let rm = try RewardModel(model: model, codec: codec)
         let prefs = try context.requiredInput("preferences")
         let params = try context.parameters(RewardModelTrainer.Parameters.self, keys: Self.trainerKeys)
@@ -44,7 +55,9 @@ struct DPOStage: StageRunner {
     static let kind = StageKind(schema: StageSchema(
         kind: "dpo", summary: "DPO (and IPO, conservative DPO, SimPO via `loss.kind`) on offline pairs.", codeVersion: 1,
         fields: [
-            FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the reference."),
+            FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the reference unless `reference` is set."),
+            FieldSchema("reference", .stageRef(kinds: policyKinds), optional: true,
+                        doc: "The reference π_ref when it is not the starting policy (continuing DPO from a DPO model)."),
             FieldSchema("preferences", .stageRef(kinds: preferenceKinds), doc: "Training pairs."),
         ] + trainerFields), runner: DPOStage(), parameters: DPOTrainer.Parameters.self, keys: trainerKeys)
 
@@ -53,7 +66,9 @@ struct DPOStage: StageRunner {
         guard let codec = policy.codec as? TokenizerCodec else { throw StageError(context.stage.name, "policy has no tokenizer") }
         let params = try context.parameters(DPOTrainer.Parameters.self, keys: Self.trainerKeys)
         let start = Date()
-        let outcome = try DPOTrainer(params).train(policy: policy, pairs: try PreferenceArtifact.pairs(context.requiredInput("preferences")),
+        let reference = try context.inputs["reference"].map { try ModelArtifact.loadPolicy(from: $0) }
+        let outcome = try DPOTrainer(params).train(policy: policy, reference: reference,
+                                                   pairs: try PreferenceArtifact.pairs(context.requiredInput("preferences")),
                                                    control: context.trainingControl())
         try ModelArtifact.save(model: policy.model, codec: codec, to: context.outputDirectory)
         var summary = outcome.lastValues

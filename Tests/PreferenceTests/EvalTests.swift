@@ -47,6 +47,16 @@ final class EvalTests: XCTestCase {
         XCTAssertEqual(flipped.accuracy, 0)
     }
 
+    func testPairAccuracyCountsJudgeTiesAsHalf() throws {
+        // Scores by response length: "aaa" > "a" right, "b" vs "bb" wrong, "cc" vs "dd" tie → 1.5 / 3.
+        let pairs = [PreferencePair(prompt: Prompt("p"), chosen: "aaa", rejected: "a"),
+                     PreferencePair(prompt: Prompt("p"), chosen: "b", rejected: "bb"),
+                     PreferencePair(prompt: Prompt("p"), chosen: "cc", rejected: "dd")]
+        let byLength: ([SequencePair]) throws -> [Double] = { $0.map { Double($0.response.count) } }
+        XCTAssertEqual(try Evaluation.pairAccuracy(pairs, codec: ByteCodec(), score: byLength), 0.5, accuracy: 1e-12)
+        XCTAssertEqual(try Evaluation.pairAccuracy([], codec: ByteCodec(), score: byLength), 0)
+    }
+
     func testBestOfNPicksTheTopScoredSampleAndBeatsOneSample() throws {
         let rm = AlgorithmTestsOnline.countRM
         let picks = try Evaluation.bestOfN(policy: Toy.sftPolicy, rewardModel: rm, prompts: prompts, n: 16, options: options)

@@ -106,6 +106,18 @@ public enum Evaluation {
         return Double(pairs.indices.filter { s[$0] > s[pairs.count + $0] }.count) / Double(pairs.count)
     }
 
+    /// Accuracy of any judge of token pairs on text pairs (encoded as the policies do, EOS
+    /// closing each response); a tie counts half, as a coin would break it.
+    public static func pairAccuracy(_ pairs: [PreferencePair], codec: any TextCodec,
+                                    score: ([SequencePair]) throws -> [Double]) throws -> Double {
+        guard !pairs.isEmpty else { return 0 }
+        let item = { (p: PreferencePair, r: String) in SequencePair(prompt: codec.promptTokens(p.prompt), response: codec.encode(r) + [codec.eos]) }
+        let s = try score(pairs.map { item($0, $0.chosen) } + pairs.map { item($0, $0.rejected) })
+        let n = pairs.count
+        let points = pairs.indices.reduce(0.0) { $0 + (s[$1] > s[n + $1] ? 1 : s[$1] == s[n + $1] ? 0.5 : 0) }
+        return points / Double(n)
+    }
+
     /// Agreement of a scorer with the gold reward on pairs sampled from `policy` (D2PO Figs 5, 6, 8):
     /// two samples per prompt, gold ties thrown out.
     ///
