@@ -75,7 +75,7 @@ extension LlamaModel {
         let cache = KVCache(config: c, batch: B)
         let scratch = DecodeScratch(config: c, n: B)
         let batch = TokenBatch(sequences: prompts, pad: 0)
-        let acts = forwardBody(batch, keep: false, cache: cache)
+        let acts = Profile.time("prefill") { forwardBody(batch, keep: false, cache: cache) }
         for b in 0..<B {  // final-norm rows at each prompt's last token
             (scratch.xn + b * C).update(from: acts.xnF + (b * batch.seqLen + prompts[b].count - 1) * C, count: C)
         }
@@ -84,7 +84,9 @@ extension LlamaModel {
         while true {
             var next: [Int32] = [], stillActive: [Int] = []
             for (r, b) in active.enumerated() {
-                let tok = sampleToken(scratch.logits + r * V, temperature: temperature, topP: topP, rng: &rng)
+                let tok = Profile.time("sample") {
+                    sampleToken(scratch.logits + r * V, temperature: temperature, topP: topP, rng: &rng)
+                }
                 out[b].append(tok)
                 if tok != eos && out[b].count < maxNewTokens && pos[b] + 1 < c.maxSeqLen {
                     stillActive.append(b)
@@ -93,7 +95,9 @@ extension LlamaModel {
             }
             active = stillActive
             if active.isEmpty { break }
-            decodeStep(tokens: next, seqs: active, positions: active.map { pos[$0] }, cache: cache, s: scratch)
+            Profile.time("decode step") {
+                decodeStep(tokens: next, seqs: active, positions: active.map { pos[$0] }, cache: cache, s: scratch)
+            }
             for b in active { pos[b] += 1 }
         }
         return out
@@ -102,7 +106,7 @@ extension LlamaModel {
     /// Feeds one token per listed sequence at its position; leaves logits (n, V) in the scratch.
     func decodeStep(tokens: [Int32], seqs: [Int], positions: [Int], cache: KVCache, s: DecodeScratch) {
         let c = config, n = tokens.count, C = c.dModel, KVD = c.kvDim, Hd = c.hidden, hd = c.headDim
-        let H = c.nHeads, rep = H / c.nKVHeads, S = c.maxSeqLen, scale = 1 / Float(hd).squareRoot()
+        let H = c.nHeads
         for r in 0..<n { (s.x + r * C).update(from: w(embed) + Int(tokens[r]) * C, count: C) }
         for l in 0..<c.nLayers {
             let p = layers[l]
@@ -124,11 +128,8 @@ extension LlamaModel {
                 cache.kRow(l, seqs[r], positions[r]).update(from: s.k + r * KVD, count: KVD)
                 cache.vRow(l, seqs[r], positions[r]).update(from: s.v + r * KVD, count: KVD)
             }
-            parallelRows(n * H, cost: positions.max()! * hd) { rh in
-                let r = rh / H, h = rh % H, g = h / rep, b = seqs[r]
-                attendRow(q: s.q + r * C + h * hd, k: cache.kRow(l, b, 0) + g * hd, v: cache.vRow(l, b, 0) + g * hd,
-                          stride: KVD, n: positions[r] + 1, hd: hd, scale: scale, att: s.att + rh * S,
-                          y: s.y + r * C + h * hd)
+            Profile.time("decode attention") {
+                decodeAttention(l, s: s, cache: cache, seqs: seqs, positions: positions)
             }
             decodeMatmul(s.x2, s.y, w(p.wo), n: n, inC: C, outC: C)
             for i in 0..<(n * C) { s.x2[i] += s.x[i] }
@@ -141,6 +142,24 @@ extension LlamaModel {
         }
         rmsnormForward(s.xn, s.rstd, s.x, w(normF), n: n, c: C, eps: c.normEps)
         decodeMatmul(s.logits, s.xn, w(outputMatrix), n: n, inC: C, outC: config.vocabSize)
+    }
+
+    /// s.y (n, C) from s.q (n, C) over each sequence's cached keys and values up to its position.
+    /// Work items are (sequence, KV group), split across the cores with single-threaded BLAS inside.
+    func decodeAttention(_ l: Int, s: DecodeScratch, cache: KVCache, seqs: [Int], positions: [Int]) {
+        let c = config, n = seqs.count, C = c.dModel, KVD = c.kvDim, hd = c.headDim, G = c.nKVHeads
+        let rep = c.nHeads / G, S = c.maxSeqLen, scale = 1 / Float(hd).squareRoot()
+        func attend(_ rg: Int) {
+            let r = rg / G, g = rg % G, b = seqs[r], off = r * C + g * rep * hd
+            attendGroup(q: s.q + off, k: cache.kRow(l, b, 0) + g * hd, v: cache.vRow(l, b, 0) + g * hd,
+                        stride: KVD, n: positions[r] + 1, hd: hd, rep: rep, scale: scale,
+                        att: s.att + (r * c.nHeads + g * rep) * S, ldAtt: S, y: s.y + off)
+        }
+        if n * c.nHeads * (positions.max()! + 1) * hd < 65_536 {  // too little work to wake a second core
+            for rg in 0..<(n * G) { attend(rg) }
+        } else {
+            parallelChunks(n * G) { _, range in for rg in range { attend(rg) } }
+        }
     }
 
     /// Few-row products read each weight once; larger batches go to BLAS.

@@ -92,6 +92,29 @@ final class ModelTests: XCTestCase {
         XCTAssertNotEqual(hot1, greedy)
     }
 
+    /// One decode step over the KV cache gives the logits of a full forward, for one and for two query
+    /// heads per KV head (the gemv and the GEMM paths), with a subset of sequences in shuffled order.
+    func testDecodeStepLogitsMatchFullForward() {
+        for kvHeads in [4, 2] {
+            var config = tinyConfig()
+            config.nKVHeads = kvHeads
+            let model = LlamaModel(config: config, head: .lm, seed: 1)
+            amplify(model, seed: 2)
+            let prompts: [[Int32]] = [[1, 2, 3], [4], [5, 6, 7, 8, 9]]
+            let cache = KVCache(config: config, batch: 3), scratch = DecodeScratch(config: config, n: 2)
+            _ = model.forwardBody(TokenBatch(sequences: prompts, pad: 0), keep: false, cache: cache)
+            let seqs = [2, 0], next: [Int32] = [10, 11], V = config.vocabSize
+            model.decodeStep(tokens: next, seqs: seqs, positions: seqs.map { prompts[$0].count }, cache: cache, s: scratch)
+            for (r, b) in seqs.enumerated() {
+                let t = prompts[b].count
+                let full = model.logits(TokenBatch(sequences: [prompts[b] + [next[r]]], pad: 0))
+                for j in 0..<V {
+                    XCTAssertEqual(scratch.logits[r * V + j], full[t * V + j], accuracy: 1e-4, "kv \(kvHeads) seq \(b) logit \(j)")
+                }
+            }
+        }
+    }
+
     func testGenerationStopsAtEOS() {
         let model = LlamaModel(config: tinyConfig(), head: .lm, seed: 1)
         amplify(model, seed: 2)
