@@ -33,6 +33,10 @@ public final class LlamaModel {
     var trainActs: Activations?
     var inferActs: Activations?
 
+    /// Largest LM-head logits buffer, bytes: longer batches compute logits in chunks of rows (and a
+    /// training backward recomputes them), so (B*T, V) floats are never held at once.
+    public var logitsBudgetBytes = 256 << 20
+
     /// Builds a model with weights drawn from `seed`: matrices N(0, 0.02), norms 1, biases 0.
     /// The configuration must be valid (see `LlamaConfig.validate()`).
     public init(config: LlamaConfig, head: HeadKind, seed: UInt64) {
@@ -79,6 +83,9 @@ public final class LlamaModel {
             if let s = src[p.name] { _ = p.value.update(fromContentsOf: s.value) }
         }
     }
+
+    /// Bytes of the activation arenas this model holds (they grow to the largest batch seen).
+    public var activationBytes: Int { (trainActs?.bytes ?? 0) + (inferActs?.bytes ?? 0) }
 
     /// Sets every gradient to zero.
     public func zeroGradients() {
