@@ -73,6 +73,7 @@ extension LlamaModel {
             blockBackward(l, acts.layers[l], acts: acts)
         }
         embeddingBackward(acts)
+        if !adapters.isEmpty { foldLoRAGradients() }
     }
 
     /// dE[token] += dres for real tokens.

@@ -66,6 +66,7 @@ extension LlamaModel {
             let tok = batch.tokens[r]
             precondition(tok >= 0 && Int(tok) < c.vocabSize, "token id \(tok) outside vocabulary 0..<\(c.vocabSize)")
         }
+        if !adapters.isEmpty { refreshLoRA() }
         let acts: Activations
         if keep {
             acts = trainActs ?? Activations(config: c, full: true)
