@@ -52,7 +52,8 @@ def main():
             l1 = load()
             t = torch(a.threads, shape)
             l2 = load()
-            print(f"# {shape} round {r + 1}: load {l0} -> engine -> {l1} -> torch {t.get('torch')} -> {l2}", flush=True)
+            print(f"# {shape} round {r + 1}: load {l0} -> engine (OpenBLAS {e.get('blasCore')}) -> {l1}"
+                  f" -> torch {t.get('torch')} -> {l2}", flush=True)
             for k in TARGETS:
                 best_e[k] = max(best_e.get(k, 0), e[k])
                 best_t[k] = max(best_t.get(k, 0), t[k])

@@ -12,6 +12,8 @@ public struct EngineBenchmarkResult: Codable, Sendable {
     public var seq: Int
     /// Engine threads (`Threads.count`).
     public var threads: Int
+    /// OpenBLAS kernel set in use (BLASCore.name).
+    public var blasCore: String
     /// Best sgemm rate measured on this machine (1024 x 1024 x 1024), in GFLOP/s.
     public var sgemmPeakGFLOPS: Double
     /// Training (LM forward + backward) tokens per second.
@@ -70,7 +72,7 @@ public enum EngineBenchmark {
         let peak = max(peakBefore, sgemmPeakGFLOPS())
         let trainTokens = Double(batch * seq)
         let trainGF = trainFlopsPerToken(config, seq: seq) * trainTokens / trainTime / 1e9
-        return EngineBenchmarkResult(config: config, batch: batch, seq: seq, threads: Threads.count,
+        return EngineBenchmarkResult(config: config, batch: batch, seq: seq, threads: Threads.count, blasCore: BLASCore.name,
                                      sgemmPeakGFLOPS: peak, trainTokensPerSec: trainTokens / trainTime,
                                      trainGFLOPS: trainGF, trainMFU: trainGF / peak,
                                      dpoTokensPerSec: Double(2 * batch * seq) / dpoTime,

@@ -40,6 +40,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         Threads.set(threads)
         if !json {
+            print("OpenBLAS kernels: \(BLASCore.name)")
             print("shape  train tok/s  MFU    DPO tok/s  generate tok/s  sgemm peak GFLOP/s  peak RSS MiB  activations MiB")
         }
         for name in shape {

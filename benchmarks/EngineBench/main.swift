@@ -4,6 +4,7 @@ import Foundation
 import Llama
 import Tensor
 
+BLASCore.reexecWithBetterCoreIfNeeded()
 let a = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 func arg(_ i: Int, _ d: Int) -> Int { i < a.count ? a[i] : d }
 Threads.set(arg(0, 2))
