@@ -112,7 +112,7 @@ extension LlamaModel {
         for l in 0..<c.nLayers {
             let p = layers[l]
             rmsnormForward(s.xn, s.rstd, s.x, w(p.ln1), n: n, c: C, eps: c.normEps)
-            decodeQKV(p, s: s, n: n)
+            Profile.time("decode qkv") { decodeQKV(p, s: s, n: n) }
             ropeCos.withUnsafeBufferPointer { cs in
                 ropeSin.withUnsafeBufferPointer { sn in
                     for r in 0..<n {
@@ -130,17 +130,19 @@ extension LlamaModel {
             Profile.time("decode attention") {
                 decodeAttention(l, s: s, cache: cache, seqs: seqs, positions: positions)
             }
-            decodeMatmul(s.x2, s.y, w(p.wo), n: n, inC: C, outC: C)
+            Profile.time("decode o") { decodeMatmul(s.x2, s.y, w(p.wo), n: n, inC: C, outC: C) }
             for i in 0..<(n * C) { s.x2[i] += s.x[i] }
             rmsnormForward(s.xn, s.rstd, s.x2, w(p.ln2), n: n, c: C, eps: c.normEps)
-            decodeMatmul(s.gate, s.xn, w(p.wg), n: n, inC: C, outC: Hd)
-            decodeMatmul(s.up, s.xn, w(p.wu), n: n, inC: C, outC: Hd)
-            swigluForward(s.h, s.gate, s.up, n: n * Hd)
-            decodeMatmul(s.x, s.h, w(p.wd), n: n, inC: Hd, outC: C)
+            Profile.time("decode gate/up") {
+                decodeMatmul(s.gate, s.xn, w(p.wg), n: n, inC: C, outC: Hd)
+                decodeMatmul(s.up, s.xn, w(p.wu), n: n, inC: C, outC: Hd)
+            }
+            Profile.time("decode swiglu") { swigluForward(s.h, s.gate, s.up, n: n * Hd) }
+            Profile.time("decode down") { decodeMatmul(s.x, s.h, w(p.wd), n: n, inC: Hd, outC: C) }
             for i in 0..<(n * C) { s.x[i] += s.x2[i] }
         }
         rmsnormForward(s.xn, s.rstd, s.x, w(normF), n: n, c: C, eps: c.normEps)
-        decodeMatmul(s.logits, s.xn, w(outputMatrix), n: n, inC: C, outC: config.vocabSize)
+        Profile.time("decode head") { decodeMatmul(s.logits, s.xn, w(outputMatrix), n: n, inC: C, outC: config.vocabSize) }
     }
 
     /// s.q, s.k, s.v from s.xn. q_proj, k_proj and v_proj are adjacent in the parameter arena, so one
