@@ -186,7 +186,9 @@ extension LlamaModel {
     /// Few-row products read each weight once; larger batches go to BLAS.
     func decodeMatmul(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                       n: Int, inC: Int, outC: Int) {
-        if n <= 16 {
+        if n == 1 {
+            gemv(trans: false, m: outC, n: inC, alpha: 1, weight, lda: inC, inp, beta: 0, out)
+        } else if n <= 16 && BLASCore.isGeneric {
             matmulFewRows(out, inp, weight, n: n, inC: inC, outC: outC)
         } else {
             matmulForward(out, inp, weight, n: n, inC: inC, outC: outC)
