@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Stages", dependencies: ["Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],
                 swiftSettings: strict),
         .executableTarget(name: "preflab",
-                          dependencies: ["Stages", "Pipeline", "RecipeSpec", "Llama", "Tensor",
+                          dependencies: ["Stages", "Pipeline", "RecipeSpec", "Llama", "Tensor", "Checkpoint",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
         // Engine throughput runner (benchmarks/README.md); not part of the preflab product.

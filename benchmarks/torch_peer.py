@@ -7,6 +7,7 @@ Prints one JSON line with the same keys as EngineBenchmarkResult.
 """
 import json
 import os
+import resource
 import sys
 import time
 
@@ -126,7 +127,9 @@ def main():
     t_gen = fastest(3, generate)
     print(json.dumps({"threads": THREADS, "batch": B, "seq": T, "torch": torch.__version__,
                       "trainTokensPerSec": B * T / t_train, "dpoTokensPerSec": 2 * B * T / t_dpo,
-                      "generateTokensPerSec": B * N / t_gen}, sort_keys=True))
+                      "generateTokensPerSec": B * N / t_gen,
+                      # ru_maxrss is KiB on Linux; the whole process, torch's own libraries included
+                      "peakRSSBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}, sort_keys=True))
 
 
 if __name__ == "__main__":

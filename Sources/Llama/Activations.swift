@@ -34,7 +34,9 @@ final class Activations {
     var xout: UnsafeMutablePointer<Float>   // (B, T, C) final residual stream
     var rstdF: UnsafeMutablePointer<Float>  // (B, T)
     var xnF: UnsafeMutablePointer<Float>    // (B, T, C) model.norm output
-    var logits: UnsafeMutablePointer<Float> // (B, T, V) LM head: softmax probabilities after forward
+    var logits: UnsafeMutablePointer<Float> // (headRows, V) LM head chunk: probabilities when headKept
+    private(set) var headRows = 1           // rows of logits per LM-head chunk
+    var headKept = false                    // logits hold every row's probabilities from the last forward
     // Backward scratch (full only).
     var dres: UnsafeMutablePointer<Float>   // (B, T, C) gradient of the residual stream
     var dxn: UnsafeMutablePointer<Float>    // (B, T, C)
@@ -59,8 +61,13 @@ final class Activations {
 
     deinit { arena.deallocate() }
 
+    /// Bytes held by the arena.
+    var bytes: Int { capacity * MemoryLayout<Float>.stride }
+
     /// Lays out buffers for a (B, T) batch, growing the arena if needed.
-    func prepare(b: Int, t: Int, lmHead: Bool) {
+    func prepare(b: Int, t: Int, lmHead: Bool, headRows: Int = .max) {
+        self.headRows = max(1, min(b * t, headRows))
+        headKept = false
         let need = layout(b: b, t: t, lmHead: lmHead, base: nil)
         if need > capacity {
             arena.deallocate()
@@ -88,7 +95,7 @@ final class Activations {
                                 y: take(n * C), x2: take(n * C), rstd2: take(n), xn2: take(n * C),
                                 gate: take(n * Hd), up: take(n * Hd), h: take(n * Hd)))
         }
-        let xo = take(n * C), rf = take(n), xnf = take(n * C), lg = take(lmHead ? n * c.vocabSize : n)
+        let xo = take(n * C), rf = take(n), xnf = take(n * C), lg = take(lmHead ? headRows * c.vocabSize : n)
         var scratch: [UnsafeMutablePointer<Float>] = []
         if full {
             for size in [n * C, n * C, n * C, n * KVD, n * KVD, n * C, n * Hd, n * Hd, n * Hd, Threads.count * t * t] {

@@ -8,22 +8,36 @@ extension LlamaModel {
         guard let acts = trainActs, acts.b > 0 || acts.t > 0 else {
             preconditionFailure("backwardTokenLogProbs: no forward with keepActivations: true before it")
         }
-        let B = acts.b, T = acts.t, V = config.vocabSize, C = config.dModel, n = B * T
+        let B = acts.b, T = acts.t, n = B * T
         precondition(dLogProbs.count == n, "backwardTokenLogProbs: \(dLogProbs.count) values for a (\(B), \(T)) batch")
-        // dlogits (B, T, V) overwrite the probabilities in place: d * (onehot - p).
-        parallelRows(n, cost: V) { r in
-            let row = acts.logits + r * V, t = r % T
-            guard t + 1 < acts.lengths[r / T] else {
-                row.update(repeating: 0, count: V)
-                return
+        Profile.time("head bwd") { headBackward(acts, dLogProbs) }
+        Profile.time("blocks bwd") { backwardBody(acts) }
+    }
+
+    /// dlogits = d * (onehot - p) chunk by chunk (recomputing p when the forward could not keep it),
+    /// then d(xnF) into acts.dxn and the output matrix's gradient.
+    private func headBackward(_ acts: Activations, _ dLogProbs: [Float]) {
+        let T = acts.t, V = config.vocabSize, C = config.dModel, n = acts.b * T
+        let W = w(outputMatrix), chunk = acts.headKept ? n : acts.headRows
+        for r0 in stride(from: 0, to: n, by: chunk) {
+            let r1 = min(n, r0 + chunk)
+            if !acts.headKept {
+                matmulForward(acts.logits, acts.xnF + r0 * C, W, n: r1 - r0, inC: C, outC: V)
             }
-            let d = dLogProbs[r + 1]
-            for j in 0..<V { row[j] *= -d }
-            row[Int(acts.tokens[r + 1])] += d
+            parallelRows(r1 - r0, cost: V) { i in
+                let r = r0 + i, row = acts.logits + i * V, t = r % T
+                guard t + 1 < acts.lengths[r / T] else {
+                    row.update(repeating: 0, count: V)
+                    return
+                }
+                if !acts.headKept { softmaxInPlace(row, V) }
+                let d = dLogProbs[r + 1]
+                scale(row, V, by: -d)
+                row[Int(acts.tokens[r + 1])] += d
+            }
+            matmulBackward(dinp: acts.dxn + r0 * C, dweight: g(outputMatrix), dout: acts.logits, inp: acts.xnF + r0 * C,
+                           weight: W, n: r1 - r0, inC: C, outC: V, accumulateInput: false)
         }
-        matmulBackward(dinp: acts.dxn, dweight: g(outputMatrix), dout: acts.logits, inp: acts.xnF,
-                       weight: w(outputMatrix), n: n, inC: C, outC: V, accumulateInput: false)
-        backwardBody(acts)
     }
 
     /// Accumulates parameter gradients of sum(dOutputs * outputs) from the last kept scalar forward.
@@ -59,6 +73,7 @@ extension LlamaModel {
             blockBackward(l, acts.layers[l], acts: acts)
         }
         embeddingBackward(acts)
+        if !adapters.isEmpty { foldLoRAGradients() }
     }
 
     /// dE[token] += dres for real tokens.
@@ -86,7 +101,7 @@ extension LlamaModel {
         // x2 = xin + o_proj(y): d(xin) = dres, d(o) = dres.
         matmulBackward(dinp: acts.dy, dweight: g(p.wo), dout: acts.dres, inp: a.y, weight: w(p.wo),
                        n: n, inC: C, outC: C, accumulateInput: false)
-        attentionBackward(a, acts: acts, b: B, t: T, lengths: acts.lengths)
+        Profile.time("attention bwd") { attentionBackward(a, acts: acts, b: B, t: T, lengths: acts.lengths) }
         ropeCos.withUnsafeBufferPointer { cs in
             ropeSin.withUnsafeBufferPointer { sn in
                 parallelRows(n, cost: C) { r in

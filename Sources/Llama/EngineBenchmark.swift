@@ -12,6 +12,8 @@ public struct EngineBenchmarkResult: Codable, Sendable {
     public var seq: Int
     /// Engine threads (`Threads.count`).
     public var threads: Int
+    /// OpenBLAS kernel set in use (BLASCore.name).
+    public var blasCore: String
     /// Best sgemm rate measured on this machine (1024 x 1024 x 1024), in GFLOP/s.
     public var sgemmPeakGFLOPS: Double
     /// Training (LM forward + backward) tokens per second.
@@ -24,6 +26,14 @@ public struct EngineBenchmarkResult: Codable, Sendable {
     public var dpoTokensPerSec: Double
     /// New tokens per second of batched greedy generation with the KV cache.
     public var generateTokensPerSec: Double
+    /// Peak resident memory of the process while this shape ran (Linux VmHWM, reset first), bytes.
+    public var peakRSSBytes: Int
+    /// Bytes of the activation arenas (training + gradient-free) after the runs.
+    public var activationBytes: Int
+    /// Bytes of parameter values + gradients.
+    public var parameterBytes: Int
+    /// Seconds per phase over all timed and warm-up runs, with BENCH_PROFILE=1; else nil.
+    public var profile: [String: Double]?
 }
 
 /// Times the engine's training step, DPO step and generation on random weights and tokens.
@@ -31,6 +41,9 @@ public enum EngineBenchmark {
     /// Runs each measurement `repeats` times after one warm-up and keeps the fastest.
     public static func run(config: LlamaConfig, batch: Int, seq: Int, repeats: Int = 3,
                            generatePrompt: Int = 32, generateNew: Int = 64) -> EngineBenchmarkResult {
+        resetPeakRSS()
+        let peakBefore = sgemmPeakGFLOPS()
+        _ = Profile.takeReport()
         let policy = LlamaModel(config: config, head: .lm, seed: 1)
         let reference = policy.copy()
         var rng = SeededRandom(seed: 2)
@@ -53,14 +66,20 @@ public enum EngineBenchmark {
             policy.backwardTokenLogProbs(dPairs)
         }
         let genRate = generation(policy, batch: batch, prompt: generatePrompt, new: generateNew, repeats: repeats)
-        let peak = sgemmPeakGFLOPS()
+        let profile = Profile.enabled ? Dictionary(Profile.takeReport(), uniquingKeysWith: +) : nil
+        let rss = peakRSSBytes()
+        // The larger of two peaks (before and after the model runs): MFU errs low, never above 100 %.
+        let peak = max(peakBefore, sgemmPeakGFLOPS())
         let trainTokens = Double(batch * seq)
         let trainGF = trainFlopsPerToken(config, seq: seq) * trainTokens / trainTime / 1e9
-        return EngineBenchmarkResult(config: config, batch: batch, seq: seq, threads: Threads.count,
+        return EngineBenchmarkResult(config: config, batch: batch, seq: seq, threads: Threads.count, blasCore: BLASCore.name,
                                      sgemmPeakGFLOPS: peak, trainTokensPerSec: trainTokens / trainTime,
                                      trainGFLOPS: trainGF, trainMFU: trainGF / peak,
                                      dpoTokensPerSec: Double(2 * batch * seq) / dpoTime,
-                                     generateTokensPerSec: genRate)
+                                     generateTokensPerSec: genRate, peakRSSBytes: rss,
+                                     activationBytes: policy.activationBytes + reference.activationBytes,
+                                     parameterBytes: 2 * 4 * policy.parameters.reduce(0) { $0 + $1.count },
+                                     profile: profile)
     }
 
     /// New tokens per second of greedy batched generation: `batch` random prompts of `prompt` tokens.
@@ -77,6 +96,15 @@ public enum EngineBenchmark {
         return Double(produced) / time
     }
 
+    /// Tokens per second of a gradient-free LM forward (log-probabilities) of `batch` random sequences.
+    public static func forwardRate(_ model: LlamaModel, batch: Int, seq: Int, repeats: Int = 3) -> Double {
+        var rng = SeededRandom(seed: 5)
+        let len = min(seq, model.config.maxSeqLen)
+        let seqs = (0..<batch).map { _ in (0..<len).map { _ in Int32(rng.nextInt(model.config.vocabSize)) } }
+        let tokens = TokenBatch(sequences: seqs, pad: 0)
+        return Double(batch * len) / fastest(repeats) { _ = model.tokenLogProbs(tokens, keepActivations: false) }
+    }
+
     /// Forward + backward FLOPs per token: 6 per matmul weight plus causal attention (mean (T+1)/2 keys).
     public static func trainFlopsPerToken(_ c: LlamaConfig, seq: Int) -> Double {
         let perLayer = 2 * c.dModel * c.dModel + 2 * c.dModel * c.kvDim + 3 * c.dModel * c.hidden
@@ -85,16 +113,39 @@ public enum EngineBenchmark {
         return 6 * matmulWeights + attention
     }
 
-    /// Best of several 1024^3 sgemm runs, GFLOP/s, at the current thread count.
-    public static func sgemmPeakGFLOPS(size n: Int = 1024, repeats: Int = 5) -> Double {
+    /// Best of `repeats` 1024^3 sgemm runs, GFLOP/s, at the current thread count, after at least
+    /// `warmup` seconds of the same product (one warm-up run read as low as 2/3 of the peak: clocks
+    /// and OpenBLAS threads take time to spin up). Always wall-clock timed.
+    public static func sgemmPeakGFLOPS(size n: Int = 1024, repeats: Int = 10, warmup: Double = 0.5) -> Double {
         var a = [Float](repeating: 0.5, count: n * n), b = a, c = a
-        let t = fastest(repeats) {
+        func product() {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
                         &a, Int32(n), &b, Int32(n), 0, &c, Int32(n))
         }
-        _ = (a, b)
-        return 2 * Double(n * n * n) / t / 1e9
+        let start = wallNow()
+        while wallNow() - start < warmup { product() }
+        var best = Double.infinity
+        for _ in 0..<max(1, repeats) {
+            let t0 = wallNow()
+            product()
+            best = min(best, wallNow() - t0)
+        }
+        return 2 * Double(n * n * n) / best / 1e9
     }
+
+    /// Resets the kernel's peak-RSS mark of this process (Linux; no-op elsewhere).
+    public static func resetPeakRSS() {
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    /// Peak resident set size since the last reset (VmHWM), bytes; 0 where unavailable.
+    public static func peakRSSBytes() -> Int {
+        guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        return (Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") ?? 0) * 1024
+    }
+
+    static func wallNow() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     /// Which clock times the runs: wall time, or process CPU time divided by `Threads.count`
     /// (steadier on a machine shared with other jobs; spinning BLAS threads count as busy).
@@ -118,6 +169,6 @@ public enum EngineBenchmark {
             clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
             return (Double(t.tv_sec) + Double(t.tv_nsec) / 1e9) / Double(Threads.count)
         }
-        return Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        return wallNow()
     }
 }

@@ -3,20 +3,29 @@ import Tensor
 extension LlamaModel {
     /// LM head. Returns (B, T): [b, t] = log p(tokens[b,t] | tokens[b,<t]) for 1 <= t < lengths[b];
     /// 0 at t = 0 and at padding. With `keepActivations`, a later `backwardTokenLogProbs` may follow.
+    /// Logits are made `headRows` rows at a time, so the (B*T, V) buffer never exceeds logitsBudgetBytes.
     public func tokenLogProbs(_ batch: TokenBatch, keepActivations: Bool) -> [Float] {
         precondition(head == .lm, "tokenLogProbs needs an LM head; this model has a \(head) head")
-        let acts = forwardBody(batch, keep: keepActivations, cache: nil)
+        let acts = Profile.time("forward body") { forwardBody(batch, keep: keepActivations, cache: nil) }
         let B = batch.batchSize, T = batch.seqLen, V = config.vocabSize
         var out = [Float](repeating: 0, count: B * T)
-        matmulForward(acts.logits, acts.xnF, w(outputMatrix), n: B * T, inC: config.dModel, outC: V)
-        out.withUnsafeMutableBufferPointer { o in
-            parallelRows(B * T, cost: V) { r in
-                let b = r / T, t = r % T
-                let row = acts.logits + r * V
-                guard t + 1 < batch.lengths[b] else { return }
-                let target = Int(batch.tokens[r + 1])
-                o[r + 1] = keepActivations ? softmaxInPlace(row, V, logProbAt: target) : row[target] - logSumExp(row, V)
+        let chunk = acts.headRows
+        acts.headKept = keepActivations && chunk >= B * T
+        for r0 in stride(from: 0, to: B * T, by: chunk) {
+            let r1 = min(B * T, r0 + chunk)
+            Profile.time("head matmul") {
+                matmulForward(acts.logits, acts.xnF + r0 * config.dModel, w(outputMatrix), n: r1 - r0,
+                              inC: config.dModel, outC: V)
             }
+            Profile.time("head softmax") { out.withUnsafeMutableBufferPointer { o in
+                parallelRows(r1 - r0, cost: V) { i in
+                    let r = r0 + i, b = r / T, t = r % T, row = acts.logits + i * V
+                    guard t + 1 < batch.lengths[b] else { return }
+                    let target = Int(batch.tokens[r + 1])
+                    // Probabilities are kept only when backward can use them (one chunk holds every row).
+                    o[r + 1] = acts.headKept ? softmaxInPlace(row, V, logProbAt: target) : row[target] - logSumExp(row, V)
+                }
+            } }
         }
         return out
     }
@@ -57,6 +66,7 @@ extension LlamaModel {
             let tok = batch.tokens[r]
             precondition(tok >= 0 && Int(tok) < c.vocabSize, "token id \(tok) outside vocabulary 0..<\(c.vocabSize)")
         }
+        if !adapters.isEmpty { refreshLoRA() }
         let acts: Activations
         if keep {
             acts = trainActs ?? Activations(config: c, full: true)
@@ -65,7 +75,10 @@ extension LlamaModel {
             acts = inferActs ?? Activations(config: c, full: false)
             inferActs = acts
         }
-        acts.prepare(b: B, t: T, lmHead: head == .lm)
+        // Rows of logits per LM-head chunk: all of them when they fit the budget and backward may need
+        // them; 512 for gradient-free passes (a log-sum-exp needs no keeping; 512-row GEMMs run at full speed).
+        let budgetRows = max(1, logitsBudgetBytes / (4 * c.vocabSize))
+        acts.prepare(b: B, t: T, lmHead: head == .lm, headRows: min(B * T, keep ? budgetRows : min(budgetRows, 512)))
         acts.tokens = batch.tokens
         acts.lengths = batch.lengths
         embeddingForward(acts.layers[0].xin, batch)
@@ -108,7 +121,7 @@ extension LlamaModel {
             }
         }
         if let cache { cache.store(layer: l, k: a.k, v: a.v, b: B, t: T, lengths: lengths) }
-        attentionForward(a, b: B, t: T, lengths: lengths)
+        Profile.time("attention fwd") { attentionForward(a, b: B, t: T, lengths: lengths) }
         a.x2.update(from: a.xin, count: n * C)
         matmulForward(a.x2, a.y, w(p.wo), n: n, inC: C, outC: C, accumulate: true)
         rmsnormForward(a.xn2, a.rstd2, a.x2, w(p.ln2), n: n, c: C, eps: c.normEps)

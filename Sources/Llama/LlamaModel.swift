@@ -33,6 +33,15 @@ public final class LlamaModel {
     var trainActs: Activations?
     var inferActs: Activations?
 
+    /// LoRA adapters by the identity of the block matrix they adapt (see LoRA.swift); usually empty.
+    var adapters: [ObjectIdentifier: LoRAAdapter] = [:]
+    /// The adapters' trainable factors (give these, not `parameters`, to the optimiser); empty without LoRA.
+    public internal(set) var loraParameters: [Parameter] = []
+
+    /// Largest LM-head logits buffer, bytes: longer batches compute logits in chunks of rows (and a
+    /// training backward recomputes them), so (B*T, V) floats are never held at once.
+    public var logitsBudgetBytes = 256 << 20
+
     /// Builds a model with weights drawn from `seed`: matrices N(0, 0.02), norms 1, biases 0.
     /// The configuration must be valid (see `LlamaConfig.validate()`).
     public init(config: LlamaConfig, head: HeadKind, seed: UInt64) {
@@ -80,9 +89,13 @@ public final class LlamaModel {
         }
     }
 
+    /// Bytes of the activation arenas this model holds (they grow to the largest batch seen).
+    public var activationBytes: Int { (trainActs?.bytes ?? 0) + (inferActs?.bytes ?? 0) }
+
     /// Sets every gradient to zero.
     public func zeroGradients() {
         if let first = parameters.first { first.arena.grads.update(repeating: 0) }
+        if let first = loraParameters.first { first.arena.grads.update(repeating: 0) }
     }
 
     /// Names and shapes of the parameters for `config` and `head`, in storage order.
@@ -118,10 +131,16 @@ public final class LlamaModel {
         }
     }
 
-    /// Pointer to a parameter's values.
-    @inline(__always) func w(_ p: Parameter) -> UnsafeMutablePointer<Float> { p.value.baseAddress! }
-    /// Pointer to a parameter's gradient.
-    @inline(__always) func g(_ p: Parameter) -> UnsafeMutablePointer<Float> { p.grad.baseAddress! }
+    /// Pointer to a parameter's values (for an adapted matrix, W + scale B A as of the last forward).
+    @inline(__always) func w(_ p: Parameter) -> UnsafeMutablePointer<Float> {
+        if !adapters.isEmpty, let a = adapters[ObjectIdentifier(p)] { return a.effective }
+        return p.value.baseAddress!
+    }
+    /// Pointer to a parameter's gradient (for an adapted matrix, that of the effective matrix).
+    @inline(__always) func g(_ p: Parameter) -> UnsafeMutablePointer<Float> {
+        if !adapters.isEmpty, let a = adapters[ObjectIdentifier(p)] { return a.effGrad }
+        return p.grad.baseAddress!
+    }
     /// The matrix used by the LM head: lm_head.weight, or the embedding when tied.
     var outputMatrix: Parameter { lmHead ?? embed }
 }

@@ -179,10 +179,16 @@ public func ropeRotate(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: In
 // MARK: - Vectorised exp, softmax and log-softmax over rows
 
 /// e^x for eight lanes (Cephes expf polynomial; relative error about 2e-7; inputs clamped to +-87).
+/// Written with compares, adds and bit casts only: the stdlib's SIMD `clamped`, `rounded(.down)` and
+/// Float-to-Int32 conversion compiled to per-lane calls (floorf, outlined min/max), 14x slower.
 @inline(__always)
 public func exp8(_ v: SIMD8<Float>) -> SIMD8<Float> {
-    var x = v.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
-    let n = (x * 1.44269504088896341 + 0.5).rounded(.down)
+    let lo = SIMD8<Float>(repeating: -87.3), hi = SIMD8<Float>(repeating: 88.3)
+    var x = v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi)
+    // Adding 1.5 * 2^23 rounds x / ln 2 to the nearest integer n, which then sits in the low mantissa bits.
+    let magic = SIMD8<Float>(repeating: 12_582_912)
+    let big = x * 1.44269504088896341 + magic
+    let n = big - magic
     x = x - n * 0.693359375 + n * 2.12194440e-4
     var y = SIMD8<Float>(repeating: 1.9875691500e-4)
     y = y * x + 1.3981999507e-3
@@ -191,7 +197,7 @@ public func exp8(_ v: SIMD8<Float>) -> SIMD8<Float> {
     y = y * x + 1.6666665459e-1
     y = y * x + 5.0000001201e-1
     y = y * x * x + x + 1
-    let bits = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+    let bits = (unsafeBitCast(big, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23  // 2^n
     return y * unsafeBitCast(bits, to: SIMD8<Float>.self)
 }
 
@@ -203,7 +209,11 @@ public func maxValue(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     if n >= 8 {
         var mv = SIMD8<Float>(repeating: -.infinity)
         let r = UnsafeRawPointer(x)
-        while i + 8 <= n { mv = pointwiseMax(mv, r.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)); i += 8 }
+        while i + 8 <= n {  // replacing(where:) rather than pointwiseMax, which stayed an outlined call
+            let v = r.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            mv = mv.replacing(with: v, where: v .> mv)
+            i += 8
+        }
         m = mv.max()
     }
     while i < n { m = max(m, x[i]); i += 1 }
@@ -296,6 +306,15 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
     guard m > 0 && n > 0 else { return }
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// y (m or n) = alpha * op(A) @ x + beta * y, A (m, n) row-major with leading dimension lda (cblas_sgemv).
+@inline(__always)
+public func gemv(trans: Bool, m: Int, n: Int, alpha: Float, _ a: UnsafePointer<Float>, lda: Int,
+                 _ x: UnsafePointer<Float>, beta: Float, _ y: UnsafeMutablePointer<Float>) {
+    guard m > 0 && n > 0 else { return }
+    cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda),
+                x, 1, beta, y, 1)
 }
 
 /// Runs `body(worker, range)` over contiguous chunks of 0..<n, one chunk per worker, with OpenBLAS

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoint
 import Foundation
 import Llama
 import Tensor
@@ -7,17 +8,27 @@ import Tensor
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine's throughput on the issue's reference shapes (use a release build).",
-        discussion: "Shapes: d256 (d_model 256, 4 layers, seq 128, batch 32) and d512 (d_model 512, 8 layers). benchmarks/torch_peer.py measures PyTorch on the same shapes; benchmarks/README.md has both.")
+        discussion: """
+            Shapes: d256 (d_model 256, 4 layers, seq 128, batch 32), d512 (d_model 512, 8 layers) and smollm2 \
+            (the real SmolLM2-135M at models/, skipped when absent). benchmarks/compare.py runs this and \
+            benchmarks/torch_peer.py back to back and prints the ratios. BENCH_PROFILE=1 adds per-phase times.
+            """)
 
     @Option(help: "Engine threads.")
     var threads: Int = 2
 
-    @Option(help: "Shapes to measure: d256, d512.")
-    var shape: [String] = ["d256", "d512"]
+    @Option(help: "Shapes to measure: d256, d512, smollm2.")
+    var shape: [String] = ["d256", "d512", "smollm2"]
+
+    @Option(help: "The SmolLM2 GGUF file (scripts/fetch-smollm2.sh puts it there).")
+    var smollm2 = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    @Flag(help: "Print one JSON line per shape instead of the table.")
+    var json = false
 
     func validate() throws {
-        for s in shape where Self.shapes[s] == nil {
-            throw ValidationError("unknown shape '\(s)'; known: \(Self.shapes.keys.sorted().joined(separator: ", "))")
+        for s in shape where Self.shapes[s] == nil && s != "smollm2" {
+            throw ValidationError("unknown shape '\(s)'; known: d256, d512, smollm2")
         }
     }
 
@@ -28,12 +39,73 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         Threads.set(threads)
-        print("shape  train tok/s  MFU    DPO tok/s  generate tok/s  sgemm peak GFLOP/s")
+        if !json {
+            print("OpenBLAS kernels: \(BLASCore.name)")
+            print("shape  train tok/s  MFU    DPO tok/s  generate tok/s  sgemm peak GFLOP/s  peak RSS MiB  activations MiB")
+        }
         for name in shape {
+            if name == "smollm2" {
+                try benchSmolLM2()
+                continue
+            }
             guard let s = Self.shapes[name] else { continue }
             let r = EngineBenchmark.run(config: s.config, batch: s.batch, seq: s.seq)
-            print(String(format: "%-5@  %11.0f  %4.0f%%  %9.0f  %14.0f  %18.1f", name as NSString, r.trainTokensPerSec,
-                         100 * r.trainMFU, r.dpoTokensPerSec, r.generateTokensPerSec, r.sgemmPeakGFLOPS))
+            if json {
+                printJSON(["shape": name, "result": r] as [String: any Encodable])
+                continue
+            }
+            print(String(format: "%-5@  %11.0f  %4.0f%%  %9.0f  %14.0f  %18.1f  %12.0f  %15.0f", name as NSString,
+                         r.trainTokensPerSec, 100 * r.trainMFU, r.dpoTokensPerSec, r.generateTokensPerSec,
+                         r.sgemmPeakGFLOPS, Double(r.peakRSSBytes) / 1048576, Double(r.activationBytes) / 1048576))
+            for (phase, secs) in (r.profile ?? [:]).sorted(by: { $0.value > $1.value }) {
+                print("       " + phase.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: " %8.3f s", secs))
+            }
         }
+    }
+
+    /// SmolLM2-135M forward (batch 4 x 128 tokens) and batched generation (8 prompts of 32, 32 new).
+    func benchSmolLM2() throws {
+        guard FileManager.default.fileExists(atPath: smollm2) else {
+            if !json { print("smollm2: \(smollm2) absent (scripts/fetch-smollm2.sh fetches it); skipped") }
+            return
+        }
+        EngineBenchmark.resetPeakRSS()
+        let file = try GGUFFile(contentsOf: URL(fileURLWithPath: smollm2))
+        let hf = try file.llamaConfig()
+        let config = LlamaConfig(vocabSize: hf.vocabSize, dModel: hf.hiddenSize, nLayers: hf.numHiddenLayers,
+                                 nHeads: hf.numAttentionHeads, nKVHeads: hf.numKeyValueHeads, hidden: hf.intermediateSize,
+                                 maxSeqLen: 256, ropeBase: Float(hf.ropeTheta), normEps: Float(hf.rmsNormEps),
+                                 tiedEmbeddings: hf.tieWordEmbeddings)
+        let model = LlamaModel(config: config, head: .lm, seed: 0)
+        try model.load(try file.llamaTensors())
+        let forward = EngineBenchmark.forwardRate(model, batch: 4, seq: 128, repeats: 2)
+        let generate = EngineBenchmark.generation(model, batch: 8, prompt: 32, new: 32, repeats: 2)
+        let rss = EngineBenchmark.peakRSSBytes()
+        if json {
+            printJSON(["shape": "smollm2", "forwardTokensPerSec": forward, "generateTokensPerSec": generate,
+                       "peakRSSBytes": rss] as [String: any Encodable])
+        } else {
+            print(String(format: "smollm2: forward %.0f tok/s (4 x 128), generation %.1f new tok/s (8 prompts, 32 new), peak RSS %.0f MiB",
+                         forward, generate, Double(rss) / 1048576))
+        }
+    }
+
+    func printJSON(_ fields: [String: any Encodable]) {
+        struct JSONObject: Encodable {
+            let fields: [String: any Encodable]
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: Key.self)
+                for (k, v) in fields { try c.encode(v, forKey: Key(stringValue: k)) }
+            }
+            struct Key: CodingKey {
+                var stringValue: String
+                init(stringValue: String) { self.stringValue = stringValue }
+                var intValue: Int? { nil }
+                init?(intValue: Int) { nil }
+            }
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        if let data = try? enc.encode(JSONObject(fields: fields)) { print(String(decoding: data, as: UTF8.self)) }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Tensor
 
 /// The `preflab` command: learning from preference feedback, one YAML recipe at a time.
 @main
@@ -11,6 +12,12 @@ struct Preflab: ParsableCommand {
         subcommands: [Run.self, Table.self, Resolve.self, Plan.self, Diff.self, Validate.self, StagesCommand.self,
                       GC.self, DataCommand.self, Bench.self]
     )
+
+    /// Re-executes with faster OpenBLAS kernels where the library mis-detects the CPU (BLASCore), then parses.
+    static func main() {
+        BLASCore.reexecWithBetterCoreIfNeeded()
+        main(nil)
+    }
 }
 
 /// Options shared by every command that reads a recipe.

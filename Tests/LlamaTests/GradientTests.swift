@@ -21,6 +21,37 @@ final class GradientTests: XCTestCase {
         }
     }
 
+    /// A logits budget of a few rows (chunked head; backward recomputes the logits) gives the same
+    /// log-probabilities and gradients as one chunk, and still matches finite differences.
+    func testChunkedLMHeadMatchesOneChunk() {
+        let model = LlamaModel(config: tinyConfig(), head: .lm, seed: 1)
+        amplify(model, seed: 2)
+        let batch = tinyBatch()  // 21 rows: chunks of 5 leave a last chunk of 1
+        let r = objectiveWeights(batch, seed: 3, skipFirst: true)
+        func run() -> (lp: [Float], grads: [Float]) {
+            model.zeroGradients()
+            let lp = model.tokenLogProbs(batch, keepActivations: true)
+            model.backwardTokenLogProbs(r)
+            return (lp, Array(model.parameters[0].arena.grads))
+        }
+        let whole = run()
+        model.logitsBudgetBytes = 5 * 4 * model.config.vocabSize
+        let chunked = run()
+        XCTAssertEqual(model.trainActs!.headRows, 5)
+        XCTAssertFalse(model.trainActs!.headKept)
+        for i in whole.lp.indices { XCTAssertEqual(chunked.lp[i], whole.lp[i], accuracy: 1e-6) }
+        for i in whole.grads.indices { XCTAssertEqual(chunked.grads[i], whole.grads[i], accuracy: 1e-5) }
+        let free = model.tokenLogProbs(batch, keepActivations: false)  // log-sum-exp path, 512-row chunks
+        for i in whole.lp.indices { XCTAssertEqual(free[i], whole.lp[i], accuracy: 1e-5) }
+        let worst = checkGradients(model, loss: {
+            zip(model.tokenLogProbs(batch, keepActivations: false), r).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        }, analytic: {
+            _ = model.tokenLogProbs(batch, keepActivations: true)
+            model.backwardTokenLogProbs(r)
+        }, seed: 4)
+        XCTAssertLessThan(worst, 2e-3)
+    }
+
     func testScalarHeadGradientsMatchFiniteDifferences() {
         let model = LlamaModel(config: tinyConfig(), head: .scalar, seed: 5)
         amplify(model, seed: 6)

@@ -92,6 +92,32 @@ final class ModelTests: XCTestCase {
         XCTAssertNotEqual(hot1, greedy)
     }
 
+    /// One decode step over the KV cache gives the logits of a full forward, for one and for two query
+    /// heads per KV head (the gemv and the GEMM paths), with a subset of sequences in shuffled order,
+    /// and with more than 16 sequences (the fused QKV product).
+    func testDecodeStepLogitsMatchFullForward() {
+        for (kvHeads, count) in [(4, 3), (2, 3), (2, 20)] {
+            var config = tinyConfig()
+            config.nKVHeads = kvHeads
+            let model = LlamaModel(config: config, head: .lm, seed: 1)
+            amplify(model, seed: 2)
+            let base: [[Int32]] = [[1, 2, 3], [4], [5, 6, 7, 8, 9]]
+            let prompts = (0..<count).map { base[$0 % 3] + [Int32($0 % 17)] }
+            let seqs = count == 3 ? [2, 0] : Array((0..<count).reversed())
+            let cache = KVCache(config: config, batch: count), scratch = DecodeScratch(config: config, n: seqs.count)
+            _ = model.forwardBody(TokenBatch(sequences: prompts, pad: 0), keep: false, cache: cache)
+            let next = seqs.map { Int32(($0 * 7) % 17) }, V = config.vocabSize
+            model.decodeStep(tokens: next, seqs: seqs, positions: seqs.map { prompts[$0].count }, cache: cache, s: scratch)
+            for (r, b) in seqs.enumerated() {
+                let t = prompts[b].count
+                let full = model.logits(TokenBatch(sequences: [prompts[b] + [next[r]]], pad: 0))
+                for j in 0..<V {
+                    XCTAssertEqual(scratch.logits[r * V + j], full[t * V + j], accuracy: 1e-4, "kv \(kvHeads) seq \(b) logit \(j)")
+                }
+            }
+        }
+    }
+
     func testGenerationStopsAtEOS() {
         let model = LlamaModel(config: tinyConfig(), head: .lm, seed: 1)
         amplify(model, seed: 2)

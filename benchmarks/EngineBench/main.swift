@@ -4,6 +4,7 @@ import Foundation
 import Llama
 import Tensor
 
+BLASCore.reexecWithBetterCoreIfNeeded()
 let a = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 func arg(_ i: Int, _ d: Int) -> Int { i < a.count ? a[i] : d }
 Threads.set(arg(0, 2))
@@ -13,6 +14,7 @@ let config = LlamaConfig(vocabSize: arg(3, 8192), dModel: arg(4, 512), nLayers: 
 if ProcessInfo.processInfo.environment["BENCH_GENERATE_ONLY"] == "1" {
     let model = LlamaModel(config: config, head: .lm, seed: 1)
     print(#"{"generateTokensPerSec":\#(EngineBenchmark.generation(model, batch: arg(1, 8), prompt: 32, new: 64))}"#)
+    for (phase, secs) in Profile.takeReport() { print(phase, secs) }
     exit(0)
 }
 let result = EngineBenchmark.run(config: config, batch: arg(1, 8), seq: arg(2, 256))
