@@ -41,6 +41,8 @@ struct Bench: ParsableCommand {
         Threads.set(threads)
         if !json {
             print("OpenBLAS kernels: \(BLASCore.name)")
+        }
+        if !json && shape.contains(where: { Self.shapes[$0] != nil }) {
             print("shape  train tok/s  MFU    DPO tok/s  generate tok/s  sgemm peak GFLOP/s  peak RSS MiB  activations MiB")
         }
         for name in shape {
