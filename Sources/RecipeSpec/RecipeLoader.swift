@@ -160,7 +160,7 @@ public struct RecipeLoader: Sendable {
         var out = doc.removing("scales").removing("extends")
         var scope = ReferenceScope(vars: s.vars)
         scope.deferCellReferences = true
-        if let vars = s.vars, let r = ReferenceResolver(scope: scope, catalog: catalog).resolveVars() {
+        if s.vars != nil, let r = ReferenceResolver(scope: scope, catalog: catalog).resolveVars() {
             out = out.setting("vars", to: r)
         }
         out = out.setting("scale", to: ConfigNode(.string(doc["scale"]?.string ?? "default")))
