@@ -19,8 +19,7 @@ public enum BLASCore {
     /// The better kernel set for this CPU when OpenBLAS fell back to a generic one, from /proc/cpuinfo
     /// flags; nil when OpenBLAS's own choice stands (or OPENBLAS_CORETYPE is already set).
     public static func betterCore() -> String? {
-        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
-              fallbacks.contains(name.lowercased()),
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil, isGeneric,
               let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
         let flags = Set(line.split(separator: " ").map(String.init))

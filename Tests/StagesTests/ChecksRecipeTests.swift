@@ -8,20 +8,14 @@ import RecipeSpec
 /// read from the node summaries, as the default-scale run's findings are.
 final class ChecksRecipeTests: XCTestCase {
     func testSmokeChecksSpendExactlyTheGoldBudgetAndDPORaisesItsMargin() throws {
-        let file = QuickstartTests.root.appendingPathComponent("Recipes/checks/algorithms.yaml").path
-        let recipe = try RecipeLoader(catalog: StageKinds.catalog)
-            .load(file: file, overrides: ["scale=smoke", "matrix.task=[word_collector]"])
-        XCTAssertEqual(StageKinds.check(recipe), [])
-        let graph = try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-checks-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try ArtifactStore(root: dir)
-        let report = try Executor(store: store, runners: StageKinds.runners, jobs: 2, display: SilentProgressDisplay()).run(graph)
-        XCTAssertTrue(report.succeeded, "\(report.failures.map { "\($0.stage): \($0.outcome)" })")
+        let run = try RecipeRun("Recipes/checks/algorithms.yaml", overrides: ["scale=smoke", "matrix.task=[word_collector]"], jobs: 2)
+        defer { run.remove() }
+        XCTAssertEqual(StageKinds.check(run.recipe), [])
+        XCTAssertTrue(run.report.succeeded, run.failures)
 
         func summary(_ stage: String) throws -> [String: Double] {
-            let node = try XCTUnwrap(graph.nodes.first { $0.stage.name == stage }, "no \(stage) node")
-            return try XCTUnwrap(store.summary(for: node.hash), "no summary for \(stage)")
+            let node = try XCTUnwrap(run.graph.nodes.first { $0.stage.name == stage }, "no \(stage) node")
+            return try XCTUnwrap(run.store.summary(for: node.hash), "no summary for \(stage)")
         }
         // The smoke scale sets vars.budget = 8: both gold-labelled methods stop exactly there.
         XCTAssertEqual(try summary("opo_gold")["gold_used"], 8)

@@ -7,16 +7,13 @@ import RecipeSpec
 /// Contrastive Distillation from a recipe: two scorer policies trained on one corpus give R*.
 final class ContrastiveTests: XCTestCase {
     func testTable2SmokeRunsContrastiveDistillationCells() throws {
-        let file = QuickstartTests.root.appendingPathComponent("Recipes/d2po/table2.yaml").path
-        let recipe = try RecipeLoader(catalog: StageKinds.catalog)
-            .load(file: file, overrides: ["scale=smoke", "matrix.task=[contrastive_distillation]", "matrix.algorithm=[dpo]"])
-        XCTAssertEqual(StageKinds.check(recipe), [])
-        let graph = try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-cd-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try ArtifactStore(root: dir)
-        let report = try Executor(store: store, runners: StageKinds.runners, jobs: 1, display: SilentProgressDisplay()).run(graph)
-        XCTAssertTrue(report.succeeded, "\(report.failures.map { "\($0.stage): \($0.outcome)" })")
+        let run = try RecipeRun("Recipes/d2po/table2.yaml",
+                                overrides: ["scale=smoke", "matrix.task=[contrastive_distillation]", "matrix.algorithm=[dpo]"],
+                                jobs: 1)
+        defer { run.remove() }
+        XCTAssertEqual(StageKinds.check(run.recipe), [])
+        XCTAssertTrue(run.report.succeeded, run.failures)
+        let graph = run.graph, store = run.store
         let eval = try XCTUnwrap(graph.node(cellIndex: 0, stage: "eval"))
         let mean = try XCTUnwrap(store.summary(for: eval.hash)?["mean"])
         // Mean log-likelihood differences of two small models: finite, not exactly zero, a few nats at most.
