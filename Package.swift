@@ -22,10 +22,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
     ],
     targets: [
-        // Engine: COpenBLAS <- Tensor <- Llama, Optim, Checkpoint; Tokenizer stands alone.
+        // Engine: COpenBLAS, CKernels <- Tensor <- Llama, Optim, Checkpoint; Tokenizer stands alone.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: strict),
+        // Decode kernels compiled for AVX-512, AVX2 and baseline, chosen at run time (include/ckernels.h).
+        .target(name: "CKernels", path: "Sources/CKernels", exclude: ["variant.inc"]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: strict),
         .target(name: "Llama", dependencies: ["Tensor"], swiftSettings: strict),
         .target(name: "Optim", dependencies: ["Tensor"], swiftSettings: strict),
         .target(name: "Checkpoint", dependencies: ["Tensor"], swiftSettings: strict),

@@ -53,7 +53,7 @@ final class Activations {
         self.config = config
         self.full = full
         capacity = 1
-        arena = .allocate(capacity: 1)
+        arena = allocateAligned(1)
         xout = arena; rstdF = arena; xnF = arena; logits = arena
         dres = arena; dxn = arena; dq = arena; dk = arena; dv = arena; dy = arena
         dgate = arena; dup = arena; dh = arena; attScratch = arena
@@ -72,7 +72,7 @@ final class Activations {
         if need > capacity {
             arena.deallocate()
             capacity = need
-            arena = .allocate(capacity: need)
+            arena = allocateAligned(need)
         }
         _ = layout(b: b, t: t, lmHead: lmHead, base: arena)
         self.b = b

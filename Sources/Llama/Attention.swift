@@ -3,27 +3,6 @@ import Tensor
 /// Rows per causal block: a block of queries only multiplies the keys up to its last row.
 let attentionBlock = 64
 
-/// Decode-step attention of the `rep` query heads of one KV group over `n` cached positions:
-/// q (rep, hd) contiguous; k, v rows of hd at stride `stride`; att (rep, ldAtt) gets probabilities;
-/// y (rep, hd) contiguous. BLAS gemv (one head) or a rep-row GEMM reads each cached row once per step,
-/// instead of one dot/axpy call per cached row.
-@inline(__always)
-func attendGroup(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int,
-                 n: Int, hd: Int, rep: Int, scale: Float, att: UnsafeMutablePointer<Float>, ldAtt: Int,
-                 y: UnsafeMutablePointer<Float>) {
-    if rep == 1 {
-        gemv(trans: false, m: n, n: hd, alpha: scale, k, lda: stride, q, beta: 0, att)
-        softmaxInPlace(att, n)
-        gemv(trans: true, m: n, n: hd, alpha: 1, v, lda: stride, att, beta: 0, y)
-        return
-    }
-    gemm(transA: false, transB: true, m: rep, n: n, k: hd, alpha: scale, q, lda: hd, k, ldb: stride,
-         beta: 0, att, ldc: ldAtt)
-    for h in 0..<rep { softmaxInPlace(att + h * ldAtt, n) }
-    gemm(transA: false, transB: false, m: rep, n: hd, k: n, alpha: 1, att, lda: ldAtt, v, ldb: stride,
-         beta: 0, y, ldc: hd)
-}
-
 extension LlamaModel {
     /// y (B, T, C), att (B, H, T, T) from q (B, T, C), k, v (B, T, KVD). Rows at t >= length: y = 0,
     /// att undefined. Work is split over (batch, head); each head's products are single-threaded GEMMs.

@@ -1,37 +1,49 @@
 import Tensor
 
-/// Rotated keys and values of every block for a batch of sequences.
+/// Rotated keys and values of every block for a batch of sequences, head-major: one (S, hd) block per
+/// (layer, sequence, KV head), so decode attention streams each head's rows contiguously (with the
+/// position-major layout every 256-byte row sat 2 KB from the next, two rows per page, at d512).
 final class KVCache {
-    let layers: Int, batch: Int, maxLen: Int, kvDim: Int
-    let k: UnsafeMutablePointer<Float>  // (L, B, S, KVD)
-    let v: UnsafeMutablePointer<Float>  // (L, B, S, KVD)
+    let layers: Int, batch: Int, maxLen: Int, kvHeads: Int, headDim: Int
+    let k: UnsafeMutablePointer<Float>  // (L, B, G, S, hd)
+    let v: UnsafeMutablePointer<Float>  // (L, B, G, S, hd)
 
-    init(config: LlamaConfig, batch: Int) {
+    /// Room for `length` positions per sequence (at most the model's maxSeqLen).
+    init(config: LlamaConfig, batch: Int, length: Int) {
         layers = config.nLayers
         self.batch = batch
-        maxLen = config.maxSeqLen
-        kvDim = config.kvDim
-        let n = max(1, layers * batch * maxLen * kvDim)
-        k = .allocate(capacity: n)
-        v = .allocate(capacity: n)
+        maxLen = min(length, config.maxSeqLen)
+        kvHeads = config.nKVHeads
+        headDim = config.headDim
+        let n = max(1, layers * batch * maxLen * config.kvDim)  // fresh pages: touched only as positions fill
+        k = allocateAligned(n)
+        v = allocateAligned(n)
     }
 
     deinit { k.deallocate(); v.deallocate() }
 
-    /// Row (layer, sequence, position) of the key cache.
-    @inline(__always) func kRow(_ l: Int, _ b: Int, _ t: Int) -> UnsafeMutablePointer<Float> {
-        k + ((l * batch + b) * maxLen + t) * kvDim
+    /// Offset of head g's (S, hd) block of (layer l, sequence b).
+    @inline(__always) func block(_ l: Int, _ b: Int, _ g: Int) -> Int {
+        ((l * batch + b) * kvHeads + g) * maxLen * headDim
     }
-    @inline(__always) func vRow(_ l: Int, _ b: Int, _ t: Int) -> UnsafeMutablePointer<Float> {
-        v + ((l * batch + b) * maxLen + t) * kvDim
+
+    /// Writes one position's k and v rows (KVD each, heads side by side) of sequence b in layer l.
+    @inline(__always) func write(layer l: Int, seq b: Int, pos t: Int, k kRow: UnsafePointer<Float>,
+                                 v vRow: UnsafePointer<Float>) {
+        precondition(t < maxLen, "KVCache: position \(t) beyond its \(maxLen) positions")
+        for g in 0..<kvHeads {
+            let at = block(l, b, g) + t * headDim
+            (k + at).update(from: kRow + g * headDim, count: headDim)
+            (v + at).update(from: vRow + g * headDim, count: headDim)
+        }
     }
 
     /// Copies k, v (B, T, KVD) rows at t < lengths[b] into layer `l`.
     func store(layer l: Int, k src: UnsafePointer<Float>, v vsrc: UnsafePointer<Float>, b B: Int, t T: Int, lengths: [Int]) {
+        let kvDim = kvHeads * headDim
         for b in 0..<B {
             for t in 0..<lengths[b] {
-                kRow(l, b, t).update(from: src + (b * T + t) * kvDim, count: kvDim)
-                vRow(l, b, t).update(from: vsrc + (b * T + t) * kvDim, count: kvDim)
+                write(layer: l, seq: b, pos: t, k: src + (b * T + t) * kvDim, v: vsrc + (b * T + t) * kvDim)
             }
         }
     }
@@ -40,20 +52,22 @@ final class KVCache {
 /// Buffers for one decoding step of up to `n` sequences, one token each.
 final class DecodeScratch {
     let mem: UnsafeMutablePointer<Float>
-    let x, xn, q, k, v, y, x2, gate, up, h, logits, rstd, att, qkv: UnsafeMutablePointer<Float>
+    let x, xn, q, k, v, y, x2, gate, up, h, logits, rstd, att, qkv, gu: UnsafeMutablePointer<Float>
     // x, xn, q, y, x2 (n, C); k, v (n, KVD); gate, up, h (n, Hd); logits (n, V); rstd (n); att (n, H, S);
-    // qkv (n, C + 2 KVD) the fused projection's output
+    // qkv (n, C + 2 KVD) and gu (n, 2 Hd) the fused projections' outputs
 
     init(config c: LlamaConfig, n: Int) {
         let sizes = [n * c.dModel, n * c.dModel, n * c.dModel, n * c.kvDim, n * c.kvDim, n * c.dModel,
                      n * c.dModel, n * c.hidden, n * c.hidden, n * c.hidden, n * c.vocabSize, n,
-                     n * c.nHeads * c.maxSeqLen, n * (c.dModel + 2 * c.kvDim)]
-        mem = .allocate(capacity: sizes.reduce(0, +))
+                     n * c.nHeads * c.maxSeqLen, n * (c.dModel + 2 * c.kvDim), n * 2 * c.hidden]
+        let padded = sizes.map { ($0 + 15) / 16 * 16 }  // every buffer on a 64-byte boundary
+        mem = allocateAligned(padded.reduce(0, +))
         var ptrs: [UnsafeMutablePointer<Float>] = []
         var off = 0
-        for s in sizes { ptrs.append(mem + off); off += s }
+        for s in padded { ptrs.append(mem + off); off += s }
         (x, xn, q, k, v, y, x2) = (ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6])
         (gate, up, h, logits, rstd, att, qkv) = (ptrs[7], ptrs[8], ptrs[9], ptrs[10], ptrs[11], ptrs[12], ptrs[13])
+        gu = ptrs[14]
     }
 
     deinit { mem.deallocate() }
@@ -73,7 +87,8 @@ extension LlamaModel {
             precondition(!p.isEmpty && p.count <= c.maxSeqLen,
                          "generate: prompt length \(p.count) must be in 1...\(c.maxSeqLen)")
         }
-        let cache = KVCache(config: c, batch: B)
+        // Only the positions this call can reach: a smaller cache faults in fewer fresh pages.
+        let cache = KVCache(config: c, batch: B, length: prompts.map(\.count).max()! + maxNewTokens)
         let scratch = DecodeScratch(config: c, n: B)
         let batch = TokenBatch(sequences: prompts, pad: 0)
         let acts = Profile.time("prefill") { forwardBody(batch, keep: false, cache: cache) }
@@ -104,6 +119,9 @@ extension LlamaModel {
         return out
     }
 
+    /// Rows up to which decoding products use `matmulFewRows` rather than BLAS sgemm.
+    static let fewRowLimit = 64
+
     /// Feeds one token per listed sequence at its position; leaves logits (n, V) in the scratch.
     func decodeStep(tokens: [Int32], seqs: [Int], positions: [Int], cache: KVCache, s: DecodeScratch) {
         let c = config, n = tokens.count, C = c.dModel, KVD = c.kvDim, Hd = c.hidden, hd = c.headDim
@@ -124,8 +142,7 @@ extension LlamaModel {
                 }
             }
             for r in 0..<n {
-                cache.kRow(l, seqs[r], positions[r]).update(from: s.k + r * KVD, count: KVD)
-                cache.vRow(l, seqs[r], positions[r]).update(from: s.v + r * KVD, count: KVD)
+                cache.write(layer: l, seq: seqs[r], pos: positions[r], k: s.k + r * KVD, v: s.v + r * KVD)
             }
             Profile.time("decode attention") {
                 decodeAttention(l, s: s, cache: cache, seqs: seqs, positions: positions)
@@ -133,11 +150,7 @@ extension LlamaModel {
             Profile.time("decode o") { decodeMatmul(s.x2, s.y, w(p.wo), n: n, inC: C, outC: C) }
             for i in 0..<(n * C) { s.x2[i] += s.x[i] }
             rmsnormForward(s.xn, s.rstd, s.x2, w(p.ln2), n: n, c: C, eps: c.normEps)
-            Profile.time("decode gate/up") {
-                decodeMatmul(s.gate, s.xn, w(p.wg), n: n, inC: C, outC: Hd)
-                decodeMatmul(s.up, s.xn, w(p.wu), n: n, inC: C, outC: Hd)
-            }
-            Profile.time("decode swiglu") { swigluForward(s.h, s.gate, s.up, n: n * Hd) }
+            Profile.time("decode gate/up") { decodeGateUp(p, s: s, n: n) }
             Profile.time("decode down") { decodeMatmul(s.x, s.h, w(p.wd), n: n, inC: Hd, outC: C) }
             for i in 0..<(n * C) { s.x[i] += s.x2[i] }
         }
@@ -146,18 +159,18 @@ extension LlamaModel {
     }
 
     /// s.q, s.k, s.v from s.xn. q_proj, k_proj and v_proj are adjacent in the parameter arena, so one
-    /// (C + 2 KVD, C) product replaces three: a few-row GEMM costs mostly packing and thread start-up,
-    /// measured ~1.5x faster fused at 32 rows. Adapted (LoRA) matrices are not adjacent: three products.
+    /// (C + 2 KVD, C) product replaces three (one thread dispatch instead of three). Adapted (LoRA)
+    /// matrices are not adjacent: three products.
     func decodeQKV(_ p: LayerParams, s: DecodeScratch, n: Int) {
         let C = config.dModel, KVD = config.kvDim, QKV = C + 2 * KVD
         let wq = w(p.wq), wk = w(p.wk), wv = w(p.wv)
-        guard n > 16, wk == wq + C * C, wv == wk + KVD * C else {
+        guard wk == wq + C * C, wv == wk + KVD * C else {
             decodeMatmul(s.q, s.xn, wq, n: n, inC: C, outC: C)
             decodeMatmul(s.k, s.xn, wk, n: n, inC: C, outC: KVD)
             decodeMatmul(s.v, s.xn, wv, n: n, inC: C, outC: KVD)
             return
         }
-        matmulForward(s.qkv, s.xn, wq, n: n, inC: C, outC: QKV)
+        decodeMatmul(s.qkv, s.xn, wq, n: n, inC: C, outC: QKV)
         for r in 0..<n {
             (s.q + r * C).update(from: s.qkv + r * QKV, count: C)
             (s.k + r * KVD).update(from: s.qkv + r * QKV + C, count: KVD)
@@ -165,30 +178,42 @@ extension LlamaModel {
         }
     }
 
-    /// s.y (n, C) from s.q (n, C) over each sequence's cached keys and values up to its position.
-    /// Work items are (sequence, KV group), split across the cores with single-threaded BLAS inside.
-    func decodeAttention(_ l: Int, s: DecodeScratch, cache: KVCache, seqs: [Int], positions: [Int]) {
-        let c = config, n = seqs.count, C = c.dModel, KVD = c.kvDim, hd = c.headDim, G = c.nKVHeads
-        let rep = c.nHeads / G, S = c.maxSeqLen, scale = 1 / Float(hd).squareRoot()
-        func attend(_ rg: Int) {
-            let r = rg / G, g = rg % G, b = seqs[r], off = r * C + g * rep * hd
-            attendGroup(q: s.q + off, k: cache.kRow(l, b, 0) + g * hd, v: cache.vRow(l, b, 0) + g * hd,
-                        stride: KVD, n: positions[r] + 1, hd: hd, rep: rep, scale: scale,
-                        att: s.att + (r * c.nHeads + g * rep) * S, ldAtt: S, y: s.y + off)
+    /// s.h (n, Hd) = silu(s.xn Wg^T) * (s.xn Wu^T). gate_proj and up_proj are adjacent in the arena:
+    /// one (2 Hd, C) product, then SwiGLU per row over its two halves (LoRA-adapted: two products).
+    func decodeGateUp(_ p: LayerParams, s: DecodeScratch, n: Int) {
+        let C = config.dModel, Hd = config.hidden, wg = w(p.wg), wu = w(p.wu)
+        guard wu == wg + Hd * C else {
+            decodeMatmul(s.gate, s.xn, wg, n: n, inC: C, outC: Hd)
+            decodeMatmul(s.up, s.xn, wu, n: n, inC: C, outC: Hd)
+            swigluForward(s.h, s.gate, s.up, n: n * Hd)
+            return
         }
-        if n * c.nHeads * (positions.max()! + 1) * hd < 65_536 {  // too little work to wake a second core
-            for rg in 0..<(n * G) { attend(rg) }
-        } else {
-            parallelChunks(n * G) { _, range in for rg in range { attend(rg) } }
-        }
+        decodeMatmul(s.gu, s.xn, wg, n: n, inC: C, outC: 2 * Hd)
+        for r in 0..<n { swigluForward(s.h + r * Hd, s.gu + r * 2 * Hd, s.gu + r * 2 * Hd + Hd, n: Hd) }
     }
 
-    /// Few-row products read each weight once; larger batches go to BLAS.
+    /// s.y (n, C) from s.q (n, C) over each sequence's cached keys and values up to its position.
+    /// Work items are (sequence, KV group), split across the cores, each one call of the C kernel.
+    func decodeAttention(_ l: Int, s: DecodeScratch, cache: KVCache, seqs: [Int], positions: [Int]) {
+        let c = config, C = c.dModel, hd = c.headDim, G = c.nKVHeads
+        let rep = c.nHeads / G, S = c.maxSeqLen
+        var items: [AttendItem] = []
+        items.reserveCapacity(seqs.count * G)
+        for (r, b) in seqs.enumerated() {
+            for g in 0..<G {
+                let off = r * C + g * rep * hd
+                items.append(AttendItem(q: s.q + off, k: cache.k + cache.block(l, b, g), v: cache.v + cache.block(l, b, g),
+                                        stride: hd, n: positions[r] + 1, att: s.att + (r * c.nHeads + g * rep) * S,
+                                        y: s.y + off))
+            }
+        }
+        attendDecode(items, hd: hd, rep: rep, scale: 1 / Float(hd).squareRoot(), ldAtt: S)
+    }
+
+    /// Few-row products stream each weight once through the engine's kernel; larger batches go to BLAS.
     func decodeMatmul(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                       n: Int, inC: Int, outC: Int) {
-        if n == 1 {
-            gemv(trans: false, m: outC, n: inC, alpha: 1, weight, lda: inC, inp, beta: 0, out)
-        } else if n <= 16 && BLASCore.isGeneric {
+        if n <= LlamaModel.fewRowLimit {
             matmulFewRows(out, inp, weight, n: n, inC: inC, outC: outC)
         } else {
             matmulForward(out, inp, weight, n: n, inC: inC, outC: outC)

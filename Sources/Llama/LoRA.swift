@@ -37,8 +37,8 @@ final class LoRAAdapter {
         self.a = a
         self.b = b
         self.scale = scale
-        effective = .allocate(capacity: base.count)
-        effGrad = .allocate(capacity: base.count)
+        effective = allocateAligned(base.count)
+        effGrad = allocateAligned(base.count)
         effGrad.initialize(repeating: 0, count: base.count)
     }
 

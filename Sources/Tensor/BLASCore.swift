@@ -10,7 +10,7 @@ public enum BLASCore {
     /// The kernel set OpenBLAS chose (e.g. "Haswell", "SkylakeX", "Prescott").
     public static var name: String { String(cString: openblas_get_corename()) }
 
-    /// Whether OpenBLAS runs generic (pre-AVX) kernels, against which the engine's own few-row product wins.
+    /// Whether OpenBLAS runs generic (pre-AVX) kernels (then `betterCore()` may name a better set).
     public static let isGeneric = fallbacks.contains(name.lowercased())
 
     /// Generic fallbacks OpenBLAS picks for CPUs it does not recognise.

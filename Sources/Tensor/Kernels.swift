@@ -333,16 +333,3 @@ public func parallelChunks(_ n: Int, maxWorkers: Int = .max, _ body: (_ worker: 
         }
     }
 }
-
-/// out (N, O) = inp (N, I) @ weight (O, I)^T for a few rows (decoding): each weight row is read once
-/// and dotted with every input row, so the product runs at memory bandwidth without GEMM packing.
-public func matmulFewRows(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                          _ weight: UnsafePointer<Float>, n: Int, inC: Int, outC: Int) {
-    let blocks = (outC + 63) / 64
-    parallelRows(blocks, cost: 64 * inC * n) { blk in
-        for o in (blk * 64)..<min(outC, blk * 64 + 64) {
-            let w = weight + o * inC
-            for r in 0..<n { out[r * outC + o] = dot(inp + r * inC, w, inC) }
-        }
-    }
-}

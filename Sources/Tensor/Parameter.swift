@@ -6,8 +6,8 @@ public final class ParameterArena {
     public let grads: UnsafeMutableBufferPointer<Float>
 
     init(count: Int) {
-        values = .allocate(capacity: max(count, 1))
-        grads = .allocate(capacity: max(count, 1))
+        values = UnsafeMutableBufferPointer(start: allocateAligned(count), count: max(count, 1))
+        grads = UnsafeMutableBufferPointer(start: allocateAligned(count), count: max(count, 1))
         values.initialize(repeating: 0)
         grads.initialize(repeating: 0)
     }

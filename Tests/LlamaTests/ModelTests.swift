@@ -93,8 +93,8 @@ final class ModelTests: XCTestCase {
     }
 
     /// One decode step over the KV cache gives the logits of a full forward, for one and for two query
-    /// heads per KV head (the gemv and the GEMM paths), with a subset of sequences in shuffled order,
-    /// and with more than 16 sequences (the fused QKV product).
+    /// heads per KV head, with a subset of sequences in shuffled order, and with 20 sequences (several
+    /// row tiles of the few-row kernel); the cache is sized to the longest prompt + 1, as generate does.
     func testDecodeStepLogitsMatchFullForward() {
         for (kvHeads, count) in [(4, 3), (2, 3), (2, 20)] {
             var config = tinyConfig()
@@ -104,7 +104,7 @@ final class ModelTests: XCTestCase {
             let base: [[Int32]] = [[1, 2, 3], [4], [5, 6, 7, 8, 9]]
             let prompts = (0..<count).map { base[$0 % 3] + [Int32($0 % 17)] }
             let seqs = count == 3 ? [2, 0] : Array((0..<count).reversed())
-            let cache = KVCache(config: config, batch: count), scratch = DecodeScratch(config: config, n: seqs.count)
+            let cache = KVCache(config: config, batch: count, length: 7), scratch = DecodeScratch(config: config, n: seqs.count)
             _ = model.forwardBody(TokenBatch(sequences: prompts, pad: 0), keep: false, cache: cache)
             let next = seqs.map { Int32(($0 * 7) % 17) }, V = config.vocabSize
             model.decodeStep(tokens: next, seqs: seqs, positions: seqs.map { prompts[$0].count }, cache: cache, s: scratch)
