@@ -22,7 +22,7 @@ extension PlotBuilder {
         for (i, cell) in cells {
             let panel = TableBuilder.label(cell, spec.panels)
             // With no lines axis the one line is named after what it draws.
-            let line = spec.lines.isEmpty ? value : TableBuilder.label(cell, spec.lines)
+            let line = spec.lines.isEmpty ? spec.yLabel ?? value : TableBuilder.label(cell, spec.lines)
             if !out.panels.contains(panel) { out.panels.append(panel) }
             if !out.lines.contains(line) { out.lines.append(line) }
             guard let number = try read(name, value, i, cell, graph: graph, store: store) else {
