@@ -50,7 +50,7 @@ public enum PlotBuilder {
         let cells = try keptCells(name, spec, recipe: recipe)
         var out = PlotOutput(recipeName: recipe.name, recipeHash: recipe.contentHash, command: command, name: name, spec: spec)
         let runs = spec.value == nil
-            ? try curves(name, spec, cells: cells, recipe: recipe, graph: graph, store: store, out: &out)
+            ? try curves(name, spec, cells: cells, graph: graph, store: store, out: &out)
             : try values(name, spec, cells: cells, graph: graph, store: store, out: &out)
         for panel in out.panels {
             for line in out.lines {
@@ -62,8 +62,8 @@ public enum PlotBuilder {
     }
 
     /// Each series' runs (x → y), keyed by panel and line: the curves of the cells' plotted nodes.
-    static func curves(_ name: String, _ spec: PlotSpec, cells: [(index: Int, cell: RecipeCell)], recipe: ResolvedRecipe,
-                       graph: PipelineGraph, store: ArtifactStore, out: inout PlotOutput) throws -> [String: [[Double: Double]]] {
+    static func curves(_ name: String, _ spec: PlotSpec, cells: [(index: Int, cell: RecipeCell)], graph: PipelineGraph,
+                       store: ArtifactStore, out: inout PlotOutput) throws -> [String: [[Double: Double]]] {
         var runs: [String: [[Double: Double]]] = [:]
         // One node per series and aggregate value: cells that differ only in an axis the plotted
         // stage does not depend on share a node, and are drawn once.
