@@ -10,6 +10,10 @@ public enum PlotError: Error, CustomStringConvertible, Equatable {
     case unknownAxis(plot: String, axis: String, available: [String])
     /// A matrix axis with several values is neither lines, panels nor aggregate.
     case unplacedAxis(plot: String, axis: String)
+    /// A value plot's `value` is not `stage.metric` of a stage of a cell.
+    case badValue(plot: String, value: String, reason: String)
+    /// `where:` keeps no cell.
+    case noCells(plot: String)
 
     public var description: String {
         switch self {
@@ -18,30 +22,14 @@ public enum PlotError: Error, CustomStringConvertible, Equatable {
             return "plot '\(p)': '\(a)' is not a matrix axis; the matrix has: " + available.joined(separator: ", ")
         case let .unplacedAxis(p, a):
             return "plot '\(p)': matrix axis '\(a)' has several values but is not in lines, panels or aggregate"
+        case let .badValue(p, v, reason): return "plot '\(p)': value '\(v)': \(reason); expected 'stage.metric'"
+        case let .noCells(p): return "plot '\(p)': no cell meets every condition of where"
         }
     }
 }
 
-/// One point of a line: the mean at `x` over the runs that recorded it, their sample std (nil
-/// below two runs) and how many runs.
-public struct PlotPoint: Sendable, Equatable {
-    public var x: Double, mean: Double, std: Double?, n: Int
-
-    public init(x: Double, mean: Double, std: Double?, n: Int) {
-        self.x = x
-        self.mean = mean
-        self.std = std
-        self.n = n
-    }
-}
-
-/// One line in one panel, its points in increasing x.
-public struct PlotSeries: Sendable, Equatable {
-    public var panel: String, line: String
-    public var points: [PlotPoint]
-}
-
-/// Builds a recipe's plots from the curves (`metrics.jsonl`) of its cells' finished nodes.
+/// Builds a recipe's plots from the curves (`metrics.jsonl`) of its cells' finished nodes, or, for
+/// a value plot, from one number per cell (`PlotBuilder+Values.swift`).
 ///
 /// A run's curve is every metrics row holding both x and y as finite numbers (a row missing
 /// either, or recording NaN, is skipped); where one run records the same x more than once, the
@@ -55,16 +43,32 @@ public enum PlotBuilder {
         try recipe.plots.map { try build($0.name, $0.spec, recipe: recipe, graph: graph, store: store, command: command) }
     }
 
-    /// The plot `name` with `spec` over `recipe`'s cells; unfinished cells are listed as missing.
+    /// The plot `name` with `spec` over `recipe`'s cells (those `where:` keeps); unfinished cells
+    /// are listed as missing.
     public static func build(_ name: String, _ spec: PlotSpec, recipe: ResolvedRecipe, graph: PipelineGraph,
                              store: ArtifactStore, command: String) throws -> PlotOutput {
-        try checkAxes(name, spec, recipe: recipe)
+        let cells = try keptCells(name, spec, recipe: recipe)
         var out = PlotOutput(recipeName: recipe.name, recipeHash: recipe.contentHash, command: command, name: name, spec: spec)
+        let runs = spec.value == nil
+            ? try curves(name, spec, cells: cells, graph: graph, store: store, out: &out)
+            : try values(name, spec, cells: cells, graph: graph, store: store, out: &out)
+        for panel in out.panels {
+            for line in out.lines {
+                guard let r = runs[panel + "\u{0}" + line] else { continue }
+                out.series.append(PlotSeries(panel: panel, line: line, points: aggregate(r)))
+            }
+        }
+        return out
+    }
+
+    /// Each series' runs (x → y), keyed by panel and line: the curves of the cells' plotted nodes.
+    static func curves(_ name: String, _ spec: PlotSpec, cells: [(index: Int, cell: RecipeCell)], graph: PipelineGraph,
+                       store: ArtifactStore, out: inout PlotOutput) throws -> [String: [[Double: Double]]] {
         var runs: [String: [[Double: Double]]] = [:]
         // One node per series and aggregate value: cells that differ only in an axis the plotted
         // stage does not depend on share a node, and are drawn once.
         var drawn: [String: String] = [:]
-        for (i, cell) in recipe.cells.enumerated() {
+        for (i, cell) in cells {
             let stage = spec.stage(in: cell)
             guard cell.stage(stage) != nil else { throw PlotError.unknownStage(plot: name, stage: stage, cell: cell.label) }
             let panel = TableBuilder.label(cell, spec.panels)
@@ -73,7 +77,7 @@ public enum PlotBuilder {
             let slot = panel + "\u{0}" + lineLabel(cell, spec, metric: "") + "\u{0}" + TableBuilder.label(cell, spec.aggregate.map { [$0] } ?? [])
             if let hash = node?.hash, let earlier = drawn[slot] {
                 if earlier == hash { continue }
-                throw PlotError.unplacedAxis(plot: name, axis: unplacedAxis(spec, recipe: recipe) ?? "?")
+                throw PlotError.unplacedAxis(plot: name, axis: unplacedAxis(spec, cells: cells.map(\.cell)) ?? "?")
             }
             if let hash = node?.hash { drawn[slot] = hash }
             let metrics = node.map { store.metrics(for: $0.hash) } ?? []
@@ -92,13 +96,7 @@ public enum PlotBuilder {
                 out.missing.append(cell.label + " (no points with both x and y)")
             }
         }
-        for panel in out.panels {
-            for line in out.lines {
-                guard let r = runs[panel + "\u{0}" + line] else { continue }
-                out.series.append(PlotSeries(panel: panel, line: line, points: aggregate(r)))
-            }
-        }
-        return out
+        return runs
     }
 
     /// A line's label: its line-axis values, then the metric when the plot draws several.
@@ -129,18 +127,25 @@ public enum PlotBuilder {
         }
     }
 
-    static func checkAxes(_ name: String, _ spec: PlotSpec, recipe: ResolvedRecipe) throws {
-        let placed = spec.lines + spec.panels + (spec.aggregate.map { [$0] } ?? [])
-        switch TableBuilder.axisPlacement(placed, recipe: recipe) {
+    /// The cells `where:` keeps, with their index in the recipe, after checking the axes the spec
+    /// names; a value plot must place every axis that still has several values.
+    static func keptCells(_ name: String, _ spec: PlotSpec, recipe: ResolvedRecipe) throws -> [(index: Int, cell: RecipeCell)] {
+        let axes = TableBuilder.matrixAxes(recipe.cells)
+        if let axis = spec.filter.map(\.axis).first(where: { !axes.contains($0) }) {
+            throw PlotError.unknownAxis(plot: name, axis: axis, available: axes)
+        }
+        let kept = recipe.cells.enumerated().filter { spec.selects($0.element.matrix) }.map { (index: $0.offset, cell: $0.element) }
+        guard !kept.isEmpty else { throw PlotError.noCells(plot: name) }
+        switch TableBuilder.axisPlacement(spec.placedAxes, cells: kept.map(\.cell)) {
         case let .unknown(axis, available)?: throw PlotError.unknownAxis(plot: name, axis: axis, available: available)
-        case .unplaced?, nil: return
+        case let .unplaced(axis)? where spec.value != nil: throw PlotError.unplacedAxis(plot: name, axis: axis)
+        case .unplaced?, nil: return kept
         }
     }
 
     /// The first several-valued axis the plot does not place (named when it splits a series).
-    static func unplacedAxis(_ spec: PlotSpec, recipe: ResolvedRecipe) -> String? {
-        let placed = spec.lines + spec.panels + (spec.aggregate.map { [$0] } ?? [])
-        if case let .unplaced(axis)? = TableBuilder.axisPlacement(placed, recipe: recipe) { return axis }
+    static func unplacedAxis(_ spec: PlotSpec, cells: [RecipeCell]) -> String? {
+        if case let .unplaced(axis)? = TableBuilder.axisPlacement(spec.placedAxes, cells: cells) { return axis }
         return nil
     }
 }

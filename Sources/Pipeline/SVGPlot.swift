@@ -44,7 +44,7 @@ public enum SVGPlot {
     static func panel(_ plot: PlotOutput, _ label: String, at x0: Double) -> [String] {
         let series = plot.series.filter { $0.panel == label }
         let points = series.flatMap(\.points)
-        let sx = PlotScale(covering: points.map(\.x))
+        let sx = xScale(plot, points)
         let sy = PlotScale(covering: points.flatMap { [$0.mean - ($0.std ?? 0), $0.mean + ($0.std ?? 0)] })
         var out = ["<g transform=\"translate(\(n(x0)),0)\">"]
         if !label.isEmpty {
@@ -52,7 +52,7 @@ public enum SVGPlot {
         }
         out += axes(sx, sy, xTitle: plot.xLabel, yTitle: plot.yLabel)
         for s in series {
-            out += draw(s, sx, sy, colour: colour(plot.lines.firstIndex(of: s.line) ?? 0))
+            out += draw(s, sx, sy, colour: colour(plot.lines.firstIndex(of: s.line) ?? 0), markers: plot.spec.value != nil)
         }
         if series.isEmpty {
             out.append(text(plotLeft + plotWidth / 2, plotTop + plotHeight / 2, "no data yet", anchor: "middle",
@@ -62,14 +62,26 @@ public enum SVGPlot {
         return out
     }
 
+    /// The x axis: a value plot's axis of names, else linear over the points, with whole-number
+    /// ticks when a value plot's x values are all whole (a half epoch was never run).
+    static func xScale(_ plot: PlotOutput, _ points: [PlotPoint]) -> PlotScale {
+        if !plot.xCategories.isEmpty { return PlotScale(categories: plot.xCategories) }
+        let whole = plot.spec.value != nil && points.allSatisfy { $0.x == $0.x.rounded() }
+        return PlotScale(covering: points.map(\.x), minimumStep: whole ? 1 : 0)
+    }
+
     /// Frame, grid lines, tick labels and axis titles.
     static func axes(_ sx: PlotScale, _ sy: PlotScale, xTitle: String, yTitle: String) -> [String] {
         let plotBottom = plotTop + plotHeight
+        // Names wider than their slot (about 6.6 px a character) alternate between two rows, so
+        // neighbours do not overlap.
+        let slot = plotWidth / Double(max(sx.categories.count, 1))
+        let stagger = sx.categories.contains { Double($0.count) * 6.6 > slot }
         var out: [String] = []
-        for t in sx.ticks {
+        for (k, t) in sx.ticks.enumerated() {
             let x = px(t, sx)
             out.append(line(x, plotTop, x, plotBottom, stroke: "#e6e6e6"))
-            out.append(text(x, plotBottom + 16, sx.label(t), anchor: "middle"))
+            out.append(text(x, plotBottom + (stagger && k % 2 == 1 ? 29 : 16), sx.label(t), anchor: "middle"))
         }
         for t in sy.ticks {
             let y = py(t, sy)
@@ -78,14 +90,15 @@ public enum SVGPlot {
         }
         out.append("<rect x=\"\(n(plotLeft))\" y=\"\(n(plotTop))\" width=\"\(n(plotWidth))\" height=\"\(n(plotHeight))\" "
                    + "fill=\"none\" stroke=\"#444\"/>")
-        out.append(text(plotLeft + plotWidth / 2, plotBottom + 38, xTitle, anchor: "middle"))
+        out.append(text(plotLeft + plotWidth / 2, plotBottom + (stagger ? 46 : 38), xTitle, anchor: "middle"))
         let midY = plotTop + plotHeight / 2
         out.append("<text transform=\"translate(16,\(n(midY))) rotate(-90)\" text-anchor=\"middle\">\(xml(yTitle))</text>")
         return out
     }
 
-    /// A line's band (when any point has a std) under its polyline; a dot when it has one point.
-    static func draw(_ s: PlotSeries, _ sx: PlotScale, _ sy: PlotScale, colour: String) -> [String] {
+    /// A line's band (when any point has a std) under its polyline; a dot when it has one point,
+    /// and at every point with `markers` (a value plot's points are runs, not samples of a curve).
+    static func draw(_ s: PlotSeries, _ sx: PlotScale, _ sy: PlotScale, colour: String, markers: Bool) -> [String] {
         var out: [String] = []
         if s.points.contains(where: { $0.std != nil }) {
             let upper = s.points.map { (px($0.x, sx), py($0.mean + ($0.std ?? 0), sy)) }
@@ -93,10 +106,11 @@ public enum SVGPlot {
             out.append("<polygon points=\"\(coordinates(upper + lower))\" fill=\"\(colour)\" fill-opacity=\"0.2\" stroke=\"none\"/>")
         }
         let means = s.points.map { (px($0.x, sx), py($0.mean, sy)) }
-        if means.count == 1, let p = means.first {
-            out.append("<circle cx=\"\(n(p.0))\" cy=\"\(n(p.1))\" r=\"3\" fill=\"\(colour)\"/>")
-        } else {
+        if means.count > 1 {
             out.append("<polyline points=\"\(coordinates(means))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"/>")
+        }
+        for p in means where markers || means.count == 1 {
+            out.append("<circle cx=\"\(n(p.0))\" cy=\"\(n(p.1))\" r=\"3\" fill=\"\(colour)\"/>")
         }
         return out
     }

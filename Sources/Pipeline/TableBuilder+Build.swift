@@ -26,10 +26,9 @@ public enum TableBuilder {
             let key = row + "\u{0}" + column
             var entry = grouped[key] ?? TableCell(row: row, column: column, values: [], mean: nil, std: nil,
                                                   nodes: [], missing: [], paper: nil)
-            let (stage, metric) = try splitValue(cellMetric(spec.value, cell), in: cell, template: spec.value)
-            if let node = graph.node(cellIndex: i, stage: stage), let value = store.summary(for: node.hash)?[metric] {
-                entry.values.append(value)
-                entry.nodes.append(node.hash)
+            if let read = try cellValue(spec.value, cellIndex: i, cell, graph: graph, store: store) {
+                entry.values.append(read.value)
+                entry.nodes.append(read.node)
             } else {
                 entry.missing.append(cell.label)
             }
@@ -57,6 +56,17 @@ public enum TableBuilder {
         return TableOutput(recipeName: recipe.name, recipeHash: recipe.contentHash, command: command,
                            value: spec.value, rowAxes: spec.rows, columnAxes: spec.columns,
                            aggregate: spec.aggregate, rows: rows, columns: columns, cells: cells, warnings: warnings)
+    }
+
+    /// One cell's number for `template` (`stage.metric` once `{axis}` is substituted): the metric
+    /// in its node's `summary.json`, and that node; nil while the node is unfinished or lacks the
+    /// metric. Tables and value plots both read cells through here, so they show the same numbers.
+    static func cellValue(_ template: String, cellIndex: Int, _ cell: RecipeCell, graph: PipelineGraph,
+                          store: ArtifactStore) throws -> (value: Double, node: String)? {
+        let (stage, metric) = try splitValue(cellMetric(template, cell), in: cell, template: template)
+        guard let node = graph.node(cellIndex: cellIndex, stage: stage),
+              let value = store.summary(for: node.hash)?[metric] else { return nil }
+        return (value, node.hash)
     }
 
     /// The recipe's `table.paper` CSV. The loader has already resolved it against the folder of
@@ -178,30 +188,10 @@ public enum TableBuilder {
     }
 
     static func checkAxes(_ spec: TableSpec, recipe: ResolvedRecipe) throws {
-        switch axisPlacement(spec.rows + spec.columns + (spec.aggregate.map { [$0] } ?? []), recipe: recipe) {
+        switch axisPlacement(spec.rows + spec.columns + (spec.aggregate.map { [$0] } ?? []), cells: recipe.cells) {
         case let .unknown(axis, available)?: throw TableError.unknownAxis(axis, available: available)
         case let .unplaced(axis)?: throw TableError.unplacedAxis(axis)
         case nil: return
         }
-    }
-
-    /// What is wrong with placing `placed` axes over the recipe's cells (tables and plots).
-    enum AxisPlacement: Equatable {
-        /// A placed axis that is not a matrix axis.
-        case unknown(String, available: [String])
-        /// A matrix axis with several values that is not placed.
-        case unplaced(String)
-    }
-
-    /// The first placed axis that is not a matrix axis, else the first several-valued axis not placed.
-    static func axisPlacement(_ placed: [String], recipe: ResolvedRecipe) -> AxisPlacement? {
-        var axes: [String] = []
-        for cell in recipe.cells { for m in cell.matrix where !axes.contains(m.axis) { axes.append(m.axis) } }
-        if let axis = placed.first(where: { !axes.contains($0) }) { return .unknown(axis, available: axes) }
-        for axis in axes where !placed.contains(axis) {
-            let values = Set(recipe.cells.compactMap { cell in cell.matrix.first { $0.axis == axis }?.value.canonicalJSON })
-            if values.count > 1 { return .unplaced(axis) }
-        }
-        return nil
     }
 }

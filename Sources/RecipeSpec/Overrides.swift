@@ -139,5 +139,5 @@ enum RecipeKeys {
     static let inScale = ["name", "vars", "matrix", "exclude", "per_cell", "stages", "table", "plots", "description"]
     static let table = ["rows", "columns", "value", "aggregate", "paper"]
     /// Keys of one `plots:` entry.
-    static let plot = ["stage", "x", "y", "lines", "panels", "aggregate", "title", "x_label", "y_label"]
+    static let plot = ["stage", "x", "y", "lines", "panels", "aggregate", "title", "x_label", "y_label", "value", "where"]
 }

@@ -6,7 +6,7 @@ extension StructureChecker {
         guard let raw = doc["plots"] else { return }
         guard let plots = resolver.resolve(raw, keyPath: "plots") else { return }
         guard let entries = plots.entries else {
-            return wrongType(plots, "plots", "a map from plot name to { stage, x, y, ... }")
+            return wrongType(plots, "plots", "a map from plot name to { stage, x, y, ... } or { value, x, ... }")
         }
         for (name, node) in entries {
             if let spec = checkPlot(node, name: name) { out.plots.append((name, spec)) }
@@ -21,34 +21,49 @@ extension StructureChecker {
                       expected: "letters, digits, '_' and '-' (the name is used in file names)")
         }
         guard p.entries != nil else {
-            wrongType(p, path, "a map with stage, x and y")
+            wrongType(p, path, "a map with stage, x and y, or value and x")
             return nil
         }
         for (key, node) in p.entries ?? [] where !RecipeKeys.plot.contains(key) {
             unknownKey(key, node, keyPath: path + "." + key, among: RecipeKeys.plot, what: "unknown key in plot")
         }
+        let filter = cellFilter(p["where"], path + ".where")
+        let source = p["value"] == nil ? checkCurveSource(p, path) : checkValueSource(p, path, filter: filter)
+        // Checked even when the source is broken, so one pass reports every problem.
+        let lines = axisList(p["lines"], path + ".lines"), panels = axisList(p["panels"], path + ".panels")
+        let aggregate = aggregateAxis(p["aggregate"], path + ".aggregate")
+        let title = plotString(p, "title", path), xLabel = plotString(p, "x_label", path)
+        let yLabel = plotString(p, "y_label", path)
+        guard var spec = source else { return nil }
+        (spec.lines, spec.panels, spec.aggregate, spec.filter) = (lines, panels, aggregate, filter)
+        (spec.title, spec.xLabel, spec.yLabel) = (title, xLabel, yLabel)
+        // A misspelt key or axis would also leave an axis unplaced: report only the cause.
+        if diags.errors.count == errorsBefore { checkPlacement(spec, p, path) }
+        return spec
+    }
+
+    /// `aggregate:`: one matrix axis.
+    private mutating func aggregateAxis(_ a: ConfigNode?, _ path: String) -> String? {
+        guard let a else { return nil }
+        if a.list != nil {
+            wrongType(a, path, "one matrix axis")
+            return nil
+        }
+        return axisList(a, path).first
+    }
+
+    /// `stage`, `x` and `y` of a curve plot; nil when one is missing or malformed.
+    private mutating func checkCurveSource(_ p: ConfigNode, _ path: String) -> PlotSpec? {
         let stage = plotString(p, "stage", path, required: "a stage name, or a template such as '{algorithm}'")
         let x = plotString(p, "x", path, required: "'step' or the name of a recorded value")
         let y = metricList(p, path)
-        var spec = PlotSpec(stage: stage ?? "", x: x ?? "", y: y ?? [],
-                            lines: axisList(p["lines"], path + ".lines"),
-                            panels: axisList(p["panels"], path + ".panels"))
-        if let a = p["aggregate"] {
-            if a.list != nil { wrongType(a, path + ".aggregate", "one matrix axis") } else {
-                spec.aggregate = axisList(a, path + ".aggregate").first
-            }
-        }
-        spec.title = plotString(p, "title", path)
-        spec.xLabel = plotString(p, "x_label", path)
-        spec.yLabel = plotString(p, "y_label", path)
         if let stage, let node = p["stage"] { checkPlotStage(stage, node, path + ".stage") }
-        // A misspelt key or axis would also leave an axis unplaced: report only the cause.
-        if diags.errors.count == errorsBefore { checkPlacement(spec, p, path) }
-        return stage == nil || x == nil || y == nil ? nil : spec
+        guard let stage, let x, let y else { return nil }
+        return PlotSpec(stage: stage, x: x, y: y)
     }
 
     /// A string-valued key; `required` (what is expected) makes its absence an error.
-    private mutating func plotString(_ p: ConfigNode, _ key: String, _ path: String, required: String? = nil) -> String? {
+    mutating func plotString(_ p: ConfigNode, _ key: String, _ path: String, required: String? = nil) -> String? {
         guard let node = p[key] else {
             if let required { diags.add(p.location, path + "." + key, "missing required key '\(key)'", expected: required) }
             return nil
@@ -105,14 +120,17 @@ extension StructureChecker {
         }
     }
 
-    /// An axis may be placed at most once. An axis left unplaced is allowed here: when it does not
-    /// change the plotted node (a stage it does not reach), its cells share one curve; when it does,
-    /// `PlotBuilder` reports it, since only the graph knows.
+    /// An axis may be placed at most once. An axis left unplaced is allowed in a curve plot: when
+    /// it does not change the plotted node (a stage it does not reach), its cells share one curve;
+    /// when it does, `PlotBuilder` reports it, since only the graph knows. A value plot reads one
+    /// number per cell, so there every axis must be placed (`checkValuePlacement`).
     private mutating func checkPlacement(_ spec: PlotSpec, _ p: ConfigNode, _ path: String) {
-        let placed = spec.lines + spec.panels + (spec.aggregate.map { [$0] } ?? [])
+        let placed = spec.placedAxes
         for (i, axis) in placed.enumerated() where placed[..<i].contains(axis) {
             diags.add(p.location, path, "matrix axis '\(axis)' is placed twice",
-                      expected: "each axis in at most one of lines, panels, aggregate")
+                      expected: spec.value == nil ? "each axis in at most one of lines, panels, aggregate"
+                          : "each axis in at most one of x, lines, panels, aggregate")
         }
+        if spec.value != nil, placed.count == Set(placed).count { checkValuePlacement(spec, p, path) }
     }
 }

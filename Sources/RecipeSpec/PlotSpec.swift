@@ -1,14 +1,22 @@
 import Foundation
 
 /// One entry of a recipe's `plots:` block: a figure drawn from the curves in the cells' node
-/// `metrics.jsonl` files.
+/// `metrics.jsonl` files (`stage` and `y`), or from one number per cell as a table reads it (`value`).
 public struct PlotSpec: Sendable, Hashable {
-    /// The stage whose node's metrics hold the curve; `{axis}` stands for the cell's value of that axis.
+    /// The stage whose node's metrics hold the curve; `{axis}` stands for the cell's value of that
+    /// axis. Empty in a value plot.
     public var stage: String
-    /// `step` (the recorded step) or the name of a recorded value, e.g. `gold_used`.
+    /// A curve plot: `step` (the recorded step) or the name of a recorded value, e.g. `gold_used`.
+    /// A value plot: the matrix axis whose values are the x positions.
     public var x: String
     /// The metric names drawn (one line each per line-axis value); `{axis}` works as in `stage`.
+    /// Empty in a value plot.
     public var y: [String]
+    /// A value plot's `stage.metric` (as `table.value`, `{axis}` included): each cell's number from
+    /// its node's `summary.json`; nil for a curve plot.
+    public var value: String?
+    /// `where:`: only cells meeting every condition are drawn (an axis can be fixed to one value).
+    public var filter: [CellCondition] = []
     /// Matrix axes whose values give one line each.
     public var lines: [String]
     /// Matrix axes whose values give one panel each, side by side.
@@ -33,8 +41,44 @@ public struct PlotSpec: Sendable, Hashable {
         self.yLabel = yLabel
     }
 
+    /// A value plot: one point per cell at its `x`-axis value, `value` read as the table reads it.
+    public init(value: String, x: String, lines: [String] = [], panels: [String] = [], aggregate: String? = nil,
+                filter: [CellCondition] = [], title: String? = nil, xLabel: String? = nil, yLabel: String? = nil) {
+        self.init(stage: "", x: x, y: [], lines: lines, panels: panels, aggregate: aggregate, title: title,
+                  xLabel: xLabel, yLabel: yLabel)
+        self.value = value
+        self.filter = filter
+    }
+
     /// The stage this plot reads in `cell`.
     public func stage(in cell: RecipeCell) -> String { AxisTemplate.substitute(stage, cell.matrix) }
+
+    /// Whether `where:` keeps a cell with these axis values.
+    public func selects(_ matrix: [(axis: String, value: ConfigValue)]) -> Bool {
+        filter.allSatisfy { $0.matches(matrix) }
+    }
+
+    /// Axes that split the drawn cells into lines, panels, runs averaged and, in a value plot, x.
+    public var placedAxes: [String] {
+        (value == nil ? [] : [x]) + lines + panels + (aggregate.map { [$0] } ?? [])
+    }
+}
+
+/// One `where:` condition of a plot: the cell's value of `axis` must be one of `values`.
+public struct CellCondition: Sendable, Hashable {
+    public var axis: String
+    /// The values as written in cell labels (`reasoning`, `1`), so `1` matches an int axis value.
+    public var values: [String]
+
+    public init(axis: String, values: [String]) {
+        self.axis = axis
+        self.values = values
+    }
+
+    /// Whether the cell has the axis at one of the values (a cell without the axis does not).
+    public func matches(_ matrix: [(axis: String, value: ConfigValue)]) -> Bool {
+        matrix.first { $0.axis == axis }.map { values.contains($0.value.description) } ?? false
+    }
 }
 
 /// `{axis}` placeholders in table values and plot fields: each stands for a cell's value of that

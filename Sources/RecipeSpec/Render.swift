@@ -44,8 +44,17 @@ public enum RecipeRenderer {
     static func plotsNode(_ plots: [(name: String, spec: PlotSpec)]) -> ConfigNode {
         func strings(_ xs: [String]) -> ConfigNode { ConfigNode(.list(xs.map { ConfigNode(.string($0)) })) }
         return ConfigNode(.map(plots.map { name, p in
-            var entries: [(key: String, value: ConfigNode)] = [("stage", ConfigNode(.string(p.stage))),
-                                                               ("x", ConfigNode(.string(p.x))), ("y", strings(p.y))]
+            var entries: [(key: String, value: ConfigNode)] = [("x", ConfigNode(.string(p.x)))]
+            if let value = p.value {
+                entries.append(("value", ConfigNode(.string(value))))
+            } else {
+                entries += [("stage", ConfigNode(.string(p.stage))), ("y", strings(p.y))]
+            }
+            if !p.filter.isEmpty {
+                entries.append(("where", ConfigNode(.map(p.filter.map { c in
+                    (c.axis, c.values.count == 1 ? ConfigNode(.string(c.values[0])) : strings(c.values))
+                }))))
+            }
             if !p.lines.isEmpty { entries.append(("lines", strings(p.lines))) }
             if !p.panels.isEmpty { entries.append(("panels", strings(p.panels))) }
             let optional = [("aggregate", p.aggregate), ("title", p.title), ("x_label", p.xLabel), ("y_label", p.yLabel)]

@@ -50,35 +50,39 @@ extension StructureChecker {
         return names
     }
 
-    private mutating func checkValue(_ s: String, _ node: ConfigNode) {
-        if s.contains("{") { return checkValueTemplate(s, node) }
+    /// `stage.metric` with a known stage (tables and value plots; `keyPath` names the key). A
+    /// template is checked in the cells `keep` accepts: a plot's `where:` may skip the others.
+    mutating func checkValue(_ s: String, _ node: ConfigNode, keyPath: String = "table.value",
+                             keep: (MatrixExpander.Cell) -> Bool = { _ in true }) {
+        if s.contains("{") { return checkValueTemplate(s, node, keyPath, keep) }
         let parts = s.split(separator: ".", maxSplits: 1).map(String.init)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-            return diags.add(node.location, "table.value", "'\(s)' does not name a stage metric", expected: "'stage.metric', e.g. eval.mean")
+            return diags.add(node.location, keyPath, "'\(s)' does not name a stage metric", expected: "'stage.metric', e.g. eval.mean")
         }
         let names = out.stages.map(\.name) + out.perCell.flatMap { $0.stages.map(\.name) }
         if !names.contains(parts[0]) {
-            diags.add(node.location, "table.value", "unknown stage '\(parts[0])'",
+            diags.add(node.location, keyPath, "unknown stage '\(parts[0])'",
                       suggestion: didYouMean(parts[0], among: names).map { $0 + "." + parts[1] })
         }
     }
 
     /// A value with `{axis}` placeholders must give `stage.metric` with a known stage in every cell.
-    private mutating func checkValueTemplate(_ s: String, _ node: ConfigNode) {
+    private mutating func checkValueTemplate(_ s: String, _ node: ConfigNode, _ keyPath: String,
+                                             _ keep: (MatrixExpander.Cell) -> Bool) {
         let axes = out.axes.map(\.axis)
         for hole in AxisTemplate.placeholders(s) where !axes.contains(hole) {
-            return diags.add(node.location, "table.value", "'{\(hole)}' is not a matrix axis",
+            return diags.add(node.location, keyPath, "'{\(hole)}' is not a matrix axis",
                              expected: "'{axis}' with one of " + axes.joined(separator: ", "),
                              suggestion: didYouMean(hole, among: axes).map { s.replacingOccurrences(of: "{\(hole)}", with: "{\($0)}") })
         }
         guard out.expandable else { return }
         let names = out.stages.map(\.name) + out.perCell.flatMap { $0.stages.map(\.name) }
-        for point in MatrixExpander.cells(axes: out.axes, exclude: out.exclude) {
+        for point in MatrixExpander.cells(axes: out.axes, exclude: out.exclude) where keep(point) {
             let value = AxisTemplate.substitute(s, point)
             let parts = value.split(separator: ".", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[1].isEmpty, names.contains(parts[0]) else {
                 let cell = point.map { "\($0.axis)=\($0.value)" }.joined(separator: ",")
-                return diags.add(node.location, "table.value", "'\(s)' gives '\(value)' in cell \(cell), which is not 'stage.metric' of a stage",
+                return diags.add(node.location, keyPath, "'\(s)' gives '\(value)' in cell \(cell), which is not 'stage.metric' of a stage",
                                  expected: "every cell to name a stage and a metric")
             }
         }

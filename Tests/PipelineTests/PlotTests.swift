@@ -130,6 +130,18 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(a.points.map(\.mean), [2, 4, 6])
     }
 
+    /// `where:` works on curve plots too: the seed fixed to 3, one run per line, no band.
+    func testWhereKeepsOnlyMatchingCellsOfACurvePlot() throws {
+        var one = spec
+        one.aggregate = nil
+        one.filter = [CellCondition(axis: "seed", values: ["3"]), CellCondition(axis: "task", values: ["b"])]
+        let plot = try XCTUnwrap(built(recipe([("p", one)])).first)
+        XCTAssertEqual(plot.panels, ["b"])
+        XCTAssertEqual(plot.series(panel: "b", line: "ppo")?.points,
+                       [23, 26, 29].enumerated().map { PlotPoint(x: Double($0.offset + 1), mean: $0.element, std: nil, n: 1) })
+        XCTAssertEqual(plot.csv.split(separator: "\n")[2], "# plot p: stage {algo}, x step, y score; where seed in [3], task in [b]")
+    }
+
     func testErrorsForRecipesBuiltInCode() throws {
         let unplaced = PlotSpec(stage: "{algo}", x: "step", y: ["score"], lines: ["algo"], panels: ["task"])
         XCTAssertThrowsError(try built(recipe([("p", unplaced)]))) { error in

@@ -102,12 +102,12 @@ final class PlotSpecTests: XCTestCase {
             "r.yaml:8:6: error: plots.r.x: missing required key 'x'; expected 'step' or the name of a recorded value",
             "r.yaml:8:6: error: plots.r.y: missing required key 'y'; expected a metric name or a list of them, e.g. [reward, loss]",
             "r.yaml:8:65: error: plots.r.aggregate2: unknown key in plot; did you mean 'aggregate'?",
-            "r.yaml:9:6: error: plots.s: wrong type: got a list; expected a map with stage, x and y",
+            "r.yaml:9:6: error: plots.s: wrong type: got a list; expected a map with stage, x and y, or value and x",
             "r.yaml:10:25: error: plots.t.x: wrong type: got int 3; expected 'step' or the name of a recorded value",
             "r.yaml:10:31: error: plots.t.y: wrong type: got a list; expected a metric name or a list of them, e.g. [reward, loss]",
         ])
         XCTAssertEqual(errorsOf(Self.base + "plots: [a]\n"),
-                       ["r.yaml:7:8: error: plots: wrong type: got a list; expected a map from plot name to { stage, x, y, ... }"])
+                       ["r.yaml:7:8: error: plots: wrong type: got a list; expected a map from plot name to { stage, x, y, ... } or { value, x, ... }"])
     }
 
     func testAxisTemplate() {
