@@ -59,9 +59,9 @@ def main():
                 best_t[k] = max(best_t.get(k, 0), t[k])
             for k in ("trainGFLOPS", "sgemmPeakGFLOPS", "peakRSSBytes", "activationBytes"):
                 best_e[k] = max(best_e.get(k, 0), e[k])
+            best_t["peakRSSBytes"] = max(best_t.get("peakRSSBytes", 0), t.get("peakRSSBytes", 0))
         # best training rate over the best peak seen in any round: MFU errs low, never above 100 %
         best_e["trainMFU"] = best_e["trainGFLOPS"] / best_e["sgemmPeakGFLOPS"]
-            best_t["peakRSSBytes"] = max(best_t.get("peakRSSBytes", 0), t.get("peakRSSBytes", 0))
         print(f"| {shape} | engine | torch | ratio | target |")
         print("|---|---|---|---|---|")
         for k, target in TARGETS.items():
