@@ -14,6 +14,8 @@ public struct EngineBenchmarkResult: Codable, Sendable {
     public var threads: Int
     /// OpenBLAS kernel set in use (BLASCore.name).
     public var blasCore: String
+    /// Instruction set of the engine's decode kernels (DecodeKernels.isa).
+    public var decodeISA: String
     /// Best sgemm rate measured on this machine (1024 x 1024 x 1024), in GFLOP/s.
     public var sgemmPeakGFLOPS: Double
     /// Training (LM forward + backward) tokens per second.
@@ -73,6 +75,7 @@ public enum EngineBenchmark {
         let trainTokens = Double(batch * seq)
         let trainGF = trainFlopsPerToken(config, seq: seq) * trainTokens / trainTime / 1e9
         return EngineBenchmarkResult(config: config, batch: batch, seq: seq, threads: Threads.count, blasCore: BLASCore.name,
+                                     decodeISA: DecodeKernels.isa,
                                      sgemmPeakGFLOPS: peak, trainTokensPerSec: trainTokens / trainTime,
                                      trainGFLOPS: trainGF, trainMFU: trainGF / peak,
                                      dpoTokensPerSec: Double(2 * batch * seq) / dpoTime,

@@ -40,7 +40,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         Threads.set(threads)
         if !json {
-            print("OpenBLAS kernels: \(BLASCore.name)")
+            print("OpenBLAS kernels: \(BLASCore.name); decode kernels: \(DecodeKernels.isa)")
         }
         if !json && shape.contains(where: { Self.shapes[$0] != nil }) {
             print("shape  train tok/s  MFU    DPO tok/s  generate tok/s  sgemm peak GFLOP/s  peak RSS MiB  activations MiB")
