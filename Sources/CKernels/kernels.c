@@ -11,10 +11,6 @@
 #define MR 4
 #define NR 3
 #include "variant.inc"
-#undef CK_SUFFIX
-#undef VW
-#undef MR
-#undef NR
 
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
@@ -23,10 +19,6 @@
 #define MR 4
 #define NR 3
 #include "variant.inc"
-#undef CK_SUFFIX
-#undef VW
-#undef MR
-#undef NR
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
@@ -36,10 +28,6 @@
 #define NR 4  // 4 x 4 tiles: a 2 x 8 tile halves the input-row loads but its 8 weight rows (45 KB at
               // K = 1408) no longer fit L1; measured 105-139 vs 88-102 GFLOP/s on (32, 1408, 512)
 #include "variant.inc"
-#undef CK_SUFFIX
-#undef VW
-#undef MR
-#undef NR
 #pragma clang attribute pop
 #endif
 
