@@ -5,16 +5,16 @@ public enum DecodeKernels {
     /// Instruction set of the variant in use: "avx512", "avx2" or "baseline".
     public static var isa: String { name(ck_current_isa()) }
 
+    /// Every variant, best first.
+    static let all = [CK_ISA_AVX512, CK_ISA_AVX2, CK_ISA_BASELINE]
+
     /// Variants this CPU can run, best first.
-    public static var supported: [String] {
-        [CK_ISA_AVX512, CK_ISA_AVX2, CK_ISA_BASELINE].filter { ck_isa_supported($0) != 0 }.map(name)
-    }
+    public static var supported: [String] { all.filter { ck_isa_supported($0) != 0 }.map(name) }
 
     /// Uses variant `isa` from now on (tests compare them); returns false when the CPU cannot run it.
     @discardableResult
     public static func use(_ isa: String) -> Bool {
-        guard let v = [("avx512", CK_ISA_AVX512), ("avx2", CK_ISA_AVX2), ("baseline", CK_ISA_BASELINE)]
-            .first(where: { $0.0 == isa })?.1, ck_isa_supported(v) != 0 else { return false }
+        guard let v = all.first(where: { name($0) == isa }), ck_isa_supported(v) != 0 else { return false }
         ck_set_isa(v)
         return true
     }

@@ -308,15 +308,6 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
-/// y (m or n) = alpha * op(A) @ x + beta * y, A (m, n) row-major with leading dimension lda (cblas_sgemv).
-@inline(__always)
-public func gemv(trans: Bool, m: Int, n: Int, alpha: Float, _ a: UnsafePointer<Float>, lda: Int,
-                 _ x: UnsafePointer<Float>, beta: Float, _ y: UnsafeMutablePointer<Float>) {
-    guard m > 0 && n > 0 else { return }
-    cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda),
-                x, 1, beta, y, 1)
-}
-
 /// Runs `body(worker, range)` over contiguous chunks of 0..<n, one chunk per worker, with OpenBLAS
 /// single-threaded inside (many small GEMMs side by side beat one multithreaded GEMM at a time).
 public func parallelChunks(_ n: Int, maxWorkers: Int = .max, _ body: (_ worker: Int, _ range: Range<Int>) -> Void) {

@@ -18,6 +18,7 @@ if ProcessInfo.processInfo.environment["BENCH_KERNELS"] == "1" {
         var best = (own: Double.infinity, blas: Double.infinity)
         let a = allocateAligned(rows * inC), w = allocateAligned(outC * inC)  // as the engine's arenas
         let o1 = allocateAligned(rows * outC), o2 = allocateAligned(rows * outC)
+        defer { a.deallocate(); w.deallocate(); o1.deallocate(); o2.deallocate() }
         for i in 0..<(rows * inC) { a[i] = Float.random(in: -1...1) }
         for i in 0..<(outC * inC) { w[i] = Float.random(in: -1...1) }
         for _ in 0..<20 {
