@@ -97,21 +97,42 @@ void ck_parallel(int n, int threads, ck_task fn, void *ctx) {
 // Parallel forms of the kernels.
 
 typedef struct {
-    int m, k, lda, ldw, ldo, n, strip;
-    const float *a, *w;
+    int m, k, lda, width, n, ldo, panels;  // panels per task
+    const float *a, *packed;
     float *out;
-} gemm_job;
+} packed_job;
 
-static void gemm_task(void *p, int i) {
-    const gemm_job *j = p;
-    int n0 = i * j->strip, n1 = n0 + j->strip < j->n ? n0 + j->strip : j->n;
-    ck_gemm_nt(j->m, j->k, j->a, j->lda, j->w, j->ldw, j->out, j->ldo, n0, n1);
+static void packed_task(void *p, int i) {
+    const packed_job *j = p;
+    int all = (j->n + j->width - 1) / j->width, p0 = i * j->panels, p1 = p0 + j->panels < all ? p0 + j->panels : all;
+    ck_gemm_packed(j->m, j->k, j->a, j->lda, j->packed, j->width, j->n, j->out, j->ldo, p0, p1);
 }
 
-void ck_gemm_nt_parallel(int m, int k, const float *a, int lda, const float *w, int ldw, float *out, int ldo, int n,
-                         int threads) {
-    gemm_job job = {m, k, lda, ldw, ldo, n, 48, a, w, out};  // 48: a multiple of every tile width
-    ck_parallel((n + job.strip - 1) / job.strip, threads, gemm_task, &job);
+void ck_gemm_packed_parallel(int m, int k, const float *a, int lda, const float *packed, int width, int n, float *out,
+                             int ldo, int threads) {
+    packed_job job = {m, k, lda, width, n, ldo, 64 / width, a, packed, out};
+    int cols = job.panels * width;
+    ck_parallel((n + cols - 1) / cols, threads, packed_task, &job);
+}
+
+typedef struct {
+    const float *const *parts;
+    const int *rows;
+    int nparts, k, width;
+    float *packed;
+} pack_job;
+
+static void pack_task(void *p, int i) {
+    const pack_job *j = p;
+    ck_pack_panel(j->parts, j->rows, j->nparts, j->k, j->packed, j->width, i);
+}
+
+void ck_pack_parallel(const float *const *parts, const int *rows, int nparts, int k, float *packed, int width,
+                      int threads) {
+    pack_job job = {parts, rows, nparts, k, width, packed};
+    int total = 0;
+    for (int i = 0; i < nparts; i++) total += rows[i];
+    ck_parallel((total + width - 1) / width, threads, pack_task, &job);
 }
 
 typedef struct {

@@ -52,25 +52,57 @@ final class KVCache {
 /// Buffers for one decoding step of up to `n` sequences, one token each.
 final class DecodeScratch {
     let mem: UnsafeMutablePointer<Float>
-    let x, xn, q, k, v, y, x2, gate, up, h, logits, rstd, att, qkv, gu: UnsafeMutablePointer<Float>
-    // x, xn, q, y, x2 (n, C); k, v (n, KVD); gate, up, h (n, Hd); logits (n, V); rstd (n); att (n, H, S);
-    // qkv (n, C + 2 KVD) and gu (n, 2 Hd) the fused projections' outputs
+    let x, xn, q, k, v, y, x2, h, logits, rstd, att, qkv, gu: UnsafeMutablePointer<Float>
+    // x, xn, q, y, x2 (n, C); k, v (n, KVD); h (n, Hd); logits (n, V); rstd (n); att (n, H, S);
+    // qkv (n, C + 2 KVD) and gu (n, 2 Hd) the stacked products' outputs
 
     init(config c: LlamaConfig, n: Int) {
         let sizes = [n * c.dModel, n * c.dModel, n * c.dModel, n * c.kvDim, n * c.kvDim, n * c.dModel,
-                     n * c.dModel, n * c.hidden, n * c.hidden, n * c.hidden, n * c.vocabSize, n,
-                     n * c.nHeads * c.maxSeqLen, n * (c.dModel + 2 * c.kvDim), n * 2 * c.hidden]
+                     n * c.dModel, n * c.hidden, n * c.vocabSize, n, n * c.nHeads * c.maxSeqLen,
+                     n * (c.dModel + 2 * c.kvDim), n * 2 * c.hidden]
         let padded = sizes.map { ($0 + 15) / 16 * 16 }  // every buffer on a 64-byte boundary
         mem = allocateAligned(padded.reduce(0, +))
         var ptrs: [UnsafeMutablePointer<Float>] = []
         var off = 0
         for s in padded { ptrs.append(mem + off); off += s }
         (x, xn, q, k, v, y, x2) = (ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6])
-        (gate, up, h, logits, rstd, att, qkv) = (ptrs[7], ptrs[8], ptrs[9], ptrs[10], ptrs[11], ptrs[12], ptrs[13])
-        gu = ptrs[14]
+        (h, logits, rstd, att, qkv, gu) = (ptrs[7], ptrs[8], ptrs[9], ptrs[10], ptrs[11], ptrs[12])
     }
 
     deinit { mem.deallocate() }
+}
+
+/// Every matrix a decoding step multiplies, in CKernels' panels; q/k/v and gate/up are stacked into one
+/// product each. Packed by each `generate` call after its prefill (which also refreshes LoRA-adapted
+/// matrices), since weights change between calls.
+final class DecodeWeights {
+    struct Block { let qkv, o, gateUp, down: PackedMatrix }
+    let blocks: [Block]
+    let head: PackedMatrix
+
+    init(config c: LlamaConfig) {
+        let C = c.dModel, KVD = c.kvDim, Hd = c.hidden
+        blocks = (0..<c.nLayers).map { _ in
+            Block(qkv: PackedMatrix(rows: C + 2 * KVD, inC: C), o: PackedMatrix(rows: C, inC: C),
+                  gateUp: PackedMatrix(rows: 2 * Hd, inC: C), down: PackedMatrix(rows: C, inC: Hd))
+        }
+        head = PackedMatrix(rows: c.vocabSize, inC: C)
+    }
+
+    /// Packs `m`'s current weights.
+    func pack(_ m: LlamaModel) {
+        func parts(_ ps: [Parameter], _ inC: Int) -> [(UnsafePointer<Float>, Int)] {
+            ps.map { (UnsafePointer(m.w($0)), $0.count / inC) }
+        }
+        let C = m.config.dModel, Hd = m.config.hidden
+        for (b, p) in zip(blocks, m.layers) {
+            b.qkv.pack(parts([p.wq, p.wk, p.wv], C))
+            b.o.pack(parts([p.wo], C))
+            b.gateUp.pack(parts([p.wg, p.wu], C))
+            b.down.pack(parts([p.wd], Hd))
+        }
+        head.pack(parts([m.outputMatrix], C))
+    }
 }
 
 extension LlamaModel {
@@ -87,15 +119,22 @@ extension LlamaModel {
             precondition(!p.isEmpty && p.count <= c.maxSeqLen,
                          "generate: prompt length \(p.count) must be in 1...\(c.maxSeqLen)")
         }
-        // Only the positions this call can reach: a smaller cache faults in fewer fresh pages.
-        let cache = KVCache(config: c, batch: B, length: prompts.map(\.count).max()! + maxNewTokens)
+        // Only the positions this call can reach (a smaller cache faults in fewer fresh pages), in the
+        // previous call's cache when that one has room.
+        let length = min(prompts.map(\.count).max()! + maxNewTokens, c.maxSeqLen)
+        let cache = keptCache.flatMap { $0.batch >= B && $0.maxLen >= length ? $0 : nil }
+            ?? KVCache(config: c, batch: B, length: length)
+        keptCache = cache
         let scratch = DecodeScratch(config: c, n: B)
         let batch = TokenBatch(sequences: prompts, pad: 0)
         let acts = Profile.time("prefill") { forwardBody(batch, keep: false, cache: cache) }
         for b in 0..<B {  // final-norm rows at each prompt's last token
             (scratch.xn + b * C).update(from: acts.xnF + (b * batch.seqLen + prompts[b].count - 1) * C, count: C)
         }
-        matmulForward(scratch.logits, scratch.xn, w(outputMatrix), n: B, inC: C, outC: V)
+        let weights = decodePanels ?? DecodeWeights(config: c)
+        decodePanels = weights
+        Profile.time("pack") { weights.pack(self) }
+        weights.head.multiply(scratch.logits, scratch.xn, n: B)
         var active = Array(0..<B), pos = prompts.map(\.count)
         while true {
             var next: [Int32] = [], stillActive: [Int] = []
@@ -112,25 +151,24 @@ extension LlamaModel {
             active = stillActive
             if active.isEmpty { break }
             Profile.time("decode step") {
-                decodeStep(tokens: next, seqs: active, positions: active.map { pos[$0] }, cache: cache, s: scratch)
+                decodeStep(tokens: next, seqs: active, positions: active.map { pos[$0] }, cache: cache, weights: weights,
+                           s: scratch)
             }
             for b in active { pos[b] += 1 }
         }
         return out
     }
 
-    /// Rows up to which decoding products use `matmulFewRows` rather than BLAS sgemm.
-    static let fewRowLimit = 64
-
     /// Feeds one token per listed sequence at its position; leaves logits (n, V) in the scratch.
-    func decodeStep(tokens: [Int32], seqs: [Int], positions: [Int], cache: KVCache, s: DecodeScratch) {
+    func decodeStep(tokens: [Int32], seqs: [Int], positions: [Int], cache: KVCache, weights: DecodeWeights,
+                    s: DecodeScratch) {
         let c = config, n = tokens.count, C = c.dModel, KVD = c.kvDim, Hd = c.hidden, hd = c.headDim
         let H = c.nHeads
         for r in 0..<n { (s.x + r * C).update(from: w(embed) + Int(tokens[r]) * C, count: C) }
         for l in 0..<c.nLayers {
-            let p = layers[l]
+            let p = layers[l], pw = weights.blocks[l]
             rmsnormForward(s.xn, s.rstd, s.x, w(p.ln1), n: n, c: C, eps: c.normEps)
-            Profile.time("decode qkv") { decodeQKV(p, s: s, n: n) }
+            Profile.time("decode qkv") { decodeQKV(pw.qkv, s: s, n: n) }
             ropeCos.withUnsafeBufferPointer { cs in
                 ropeSin.withUnsafeBufferPointer { sn in
                     for r in 0..<n {
@@ -147,49 +185,29 @@ extension LlamaModel {
             Profile.time("decode attention") {
                 decodeAttention(l, s: s, cache: cache, seqs: seqs, positions: positions)
             }
-            Profile.time("decode o") { decodeMatmul(s.x2, s.y, w(p.wo), n: n, inC: C, outC: C) }
+            Profile.time("decode o") { pw.o.multiply(s.x2, s.y, n: n) }
             for i in 0..<(n * C) { s.x2[i] += s.x[i] }
             rmsnormForward(s.xn, s.rstd, s.x2, w(p.ln2), n: n, c: C, eps: c.normEps)
-            Profile.time("decode gate/up") { decodeGateUp(p, s: s, n: n) }
-            Profile.time("decode down") { decodeMatmul(s.x, s.h, w(p.wd), n: n, inC: Hd, outC: C) }
+            Profile.time("decode gate/up") {
+                pw.gateUp.multiply(s.gu, s.xn, n: n)
+                for r in 0..<n { swigluForward(s.h + r * Hd, s.gu + r * 2 * Hd, s.gu + r * 2 * Hd + Hd, n: Hd) }
+            }
+            Profile.time("decode down") { pw.down.multiply(s.x, s.h, n: n) }
             for i in 0..<(n * C) { s.x[i] += s.x2[i] }
         }
         rmsnormForward(s.xn, s.rstd, s.x, w(normF), n: n, c: C, eps: c.normEps)
-        Profile.time("decode head") { decodeMatmul(s.logits, s.xn, w(outputMatrix), n: n, inC: C, outC: config.vocabSize) }
+        Profile.time("decode head") { weights.head.multiply(s.logits, s.xn, n: n) }
     }
 
-    /// s.q, s.k, s.v from s.xn. q_proj, k_proj and v_proj are adjacent in the parameter arena, so one
-    /// (C + 2 KVD, C) product replaces three (one thread dispatch instead of three). Adapted (LoRA)
-    /// matrices are not adjacent: three products.
-    func decodeQKV(_ p: LayerParams, s: DecodeScratch, n: Int) {
+    /// s.q, s.k, s.v from s.xn through the stacked q/k/v product.
+    func decodeQKV(_ qkv: PackedMatrix, s: DecodeScratch, n: Int) {
         let C = config.dModel, KVD = config.kvDim, QKV = C + 2 * KVD
-        let wq = w(p.wq), wk = w(p.wk), wv = w(p.wv)
-        guard wk == wq + C * C, wv == wk + KVD * C else {
-            decodeMatmul(s.q, s.xn, wq, n: n, inC: C, outC: C)
-            decodeMatmul(s.k, s.xn, wk, n: n, inC: C, outC: KVD)
-            decodeMatmul(s.v, s.xn, wv, n: n, inC: C, outC: KVD)
-            return
-        }
-        decodeMatmul(s.qkv, s.xn, wq, n: n, inC: C, outC: QKV)
+        qkv.multiply(s.qkv, s.xn, n: n)
         for r in 0..<n {
             (s.q + r * C).update(from: s.qkv + r * QKV, count: C)
             (s.k + r * KVD).update(from: s.qkv + r * QKV + C, count: KVD)
             (s.v + r * KVD).update(from: s.qkv + r * QKV + C + KVD, count: KVD)
         }
-    }
-
-    /// s.h (n, Hd) = silu(s.xn Wg^T) * (s.xn Wu^T). gate_proj and up_proj are adjacent in the arena:
-    /// one (2 Hd, C) product, then SwiGLU per row over its two halves (LoRA-adapted: two products).
-    func decodeGateUp(_ p: LayerParams, s: DecodeScratch, n: Int) {
-        let C = config.dModel, Hd = config.hidden, wg = w(p.wg), wu = w(p.wu)
-        guard wu == wg + Hd * C else {
-            decodeMatmul(s.gate, s.xn, wg, n: n, inC: C, outC: Hd)
-            decodeMatmul(s.up, s.xn, wu, n: n, inC: C, outC: Hd)
-            swigluForward(s.h, s.gate, s.up, n: n * Hd)
-            return
-        }
-        decodeMatmul(s.gu, s.xn, wg, n: n, inC: C, outC: 2 * Hd)
-        for r in 0..<n { swigluForward(s.h + r * Hd, s.gu + r * 2 * Hd, s.gu + r * 2 * Hd + Hd, n: Hd) }
     }
 
     /// s.y (n, C) from s.q (n, C) over each sequence's cached keys and values up to its position.
@@ -208,16 +226,6 @@ extension LlamaModel {
             }
         }
         attendDecode(items, hd: hd, rep: rep, scale: 1 / Float(hd).squareRoot(), ldAtt: S)
-    }
-
-    /// Few-row products stream each weight once through the engine's kernel; larger batches go to BLAS.
-    func decodeMatmul(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                      n: Int, inC: Int, outC: Int) {
-        if n <= LlamaModel.fewRowLimit {
-            matmulFewRows(out, inp, weight, n: n, inC: inC, outC: outC)
-        } else {
-            matmulForward(out, inp, weight, n: n, inC: inC, outC: outC)
-        }
     }
 
     /// Draws one token from a row of logits (greedy when temperature is 0); modifies the row.

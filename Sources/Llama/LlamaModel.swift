@@ -32,6 +32,12 @@ public final class LlamaModel {
     /// Activations kept for backward, and a separate single-layer set for gradient-free forwards.
     var trainActs: Activations?
     var inferActs: Activations?
+    /// Decode-step weights in CKernels' panels, repacked by every `generate` call; the allocation is kept
+    /// because faulting in fresh pages for it (120 MB at d512) cost ~40 ms per call.
+    var decodePanels: DecodeWeights?
+    /// The last `generate` call's KV cache, reused by later calls it is large enough for: a fresh one
+    /// (100 MB for the d512 benchmark) cost ~25 ms of page faults per call.
+    var keptCache: KVCache?
 
     /// LoRA adapters by the identity of the block matrix they adapt (see LoRA.swift); usually empty.
     var adapters: [ObjectIdentifier: LoRAAdapter] = [:]

@@ -107,7 +107,10 @@ final class ModelTests: XCTestCase {
             let cache = KVCache(config: config, batch: count, length: 7), scratch = DecodeScratch(config: config, n: seqs.count)
             _ = model.forwardBody(TokenBatch(sequences: prompts, pad: 0), keep: false, cache: cache)
             let next = seqs.map { Int32(($0 * 7) % 17) }, V = config.vocabSize
-            model.decodeStep(tokens: next, seqs: seqs, positions: seqs.map { prompts[$0].count }, cache: cache, s: scratch)
+            let weights = DecodeWeights(config: config)
+            weights.pack(model)
+            model.decodeStep(tokens: next, seqs: seqs, positions: seqs.map { prompts[$0].count }, cache: cache,
+                             weights: weights, s: scratch)
             for (r, b) in seqs.enumerated() {
                 let t = prompts[b].count
                 let full = model.logits(TokenBatch(sequences: [prompts[b] + [next[r]]], pad: 0))

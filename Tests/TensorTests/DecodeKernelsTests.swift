@@ -17,25 +17,60 @@ final class DecodeKernelsTests: XCTestCase {
         XCTAssertFalse(DecodeKernels.use("sse9"))
     }
 
-    func testFewRowMatmulMatchesNaiveInEveryVariant() {
-        var rng = SeededRandom(seed: 3)
-        let shapes = [(1, 16, 1), (3, 5, 7), (4, 64, 4), (5, 67, 13), (8, 128, 48), (9, 33, 50), (33, 256, 97)]
-        for isa in DecodeKernels.supported {
-            DecodeKernels.use(isa)
-            for (n, i, o) in shapes {
-                let x = (0..<n * i).map { _ in rng.nextGaussian() }, w = (0..<o * i).map { _ in rng.nextGaussian() }
-                var out = [Float](repeating: .nan, count: n * o)
-                matmulFewRows(&out, x, w, n: n, inC: i, outC: o)
-                var worst = 0.0
-                for r in 0..<n {
-                    for c in 0..<o {
-                        let ref = (0..<i).reduce(0.0) { $0 + Double(x[r * i + $1]) * Double(w[c * i + $1]) }
-                        worst = max(worst, abs(Double(out[r * o + c]) - ref))
-                    }
-                }
-                XCTAssertLessThan(worst, 1e-4, "\(isa) (\(n), \(i), \(o))")
+    /// `parts` stacked and packed, times x (n, i), against a Double reference.
+    private func checkPacked(parts: [[Float]], rows: [Int], x: [Float], n: Int, i: Int, label: String) {
+        let o = rows.reduce(0, +), w = Array(parts.joined())
+        let packed = PackedMatrix(rows: o, inC: i)
+        let copies = parts.map { part -> UnsafeMutablePointer<Float> in  // separate allocations, as LoRA's
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(part.count, 1))
+            p.initialize(from: part, count: part.count)
+            return p
+        }
+        defer { copies.forEach { $0.deallocate() } }
+        packed.pack(zip(copies, rows).map { (UnsafePointer($0), $1) })
+        var out = [Float](repeating: .nan, count: n * o)
+        packed.multiply(&out, x, n: n)
+        var worst = 0.0
+        for r in 0..<n {
+            for c in 0..<o {
+                let ref = (0..<i).reduce(0.0) { $0 + Double(x[r * i + $1]) * Double(w[c * i + $1]) }
+                worst = max(worst, abs(Double(out[r * o + c]) - ref))
             }
         }
+        XCTAssertLessThan(worst, 1e-4, label)
+    }
+
+    func testPackedMatmulMatchesNaiveInEveryVariant() {
+        var rng = SeededRandom(seed: 3)
+        // Row counts (1-9, 33) cover every leftover-row tile; part sizes that are not multiples of any panel
+        // width put panels across part boundaries; inC 5, 67 leave a tail after the 8 x 8 pack blocks.
+        let shapes: [(n: Int, i: Int, rows: [Int])] = [
+            (1, 16, [1]), (3, 5, [7]), (4, 64, [4, 4]), (5, 67, [13, 2, 9]), (6, 8, [32]), (7, 24, [40, 24]),
+            (8, 128, [48]), (9, 33, [50, 17]), (33, 256, [97, 64, 31]),
+        ]
+        for isa in DecodeKernels.supported {
+            DecodeKernels.use(isa)
+            for (n, i, rows) in shapes {
+                let x = (0..<n * i).map { _ in rng.nextGaussian() }
+                let parts = rows.map { r in (0..<r * i).map { _ in rng.nextGaussian() } }
+                checkPacked(parts: parts, rows: rows, x: x, n: n, i: i, label: "\(isa) (\(n), \(i), \(rows))")
+            }
+        }
+    }
+
+    func testPackedMatrixKeepsItsPanelWidthWhenTheVariantChanges() {
+        guard DecodeKernels.supported.count > 1 else { return }
+        var rng = SeededRandom(seed: 6)
+        let n = 5, i = 40, o = 70
+        let x = (0..<n * i).map { _ in rng.nextGaussian() }, w = (0..<o * i).map { _ in rng.nextGaussian() }
+        DecodeKernels.use(DecodeKernels.supported[0])
+        let packed = PackedMatrix(rows: o, inC: i)
+        w.withUnsafeBufferPointer { packed.pack([($0.baseAddress!, o)]) }
+        var before = [Float](repeating: .nan, count: n * o), after = before
+        packed.multiply(&before, x, n: n)
+        DecodeKernels.use("baseline")  // a narrower panel width than the one packed
+        packed.multiply(&after, x, n: n)
+        XCTAssertEqual(before, after)  // the packing variant's kernel runs, whatever the current choice
     }
 
     func testDecodeAttentionMatchesNaiveInEveryVariant() {
@@ -81,16 +116,18 @@ final class DecodeKernelsTests: XCTestCase {
         }
     }
 
-    func testFewRowMatmulSplitsAcrossThreadsWithTheSameResult() {
+    func testPackedMatmulSplitsAcrossThreadsWithTheSameResult() {
         var rng = SeededRandom(seed: 5)
         let n = 32, i = 128, o = 1000  // above the one-core threshold; 1000 is not a multiple of the task width
         let x = (0..<n * i).map { _ in rng.nextGaussian() }, w = (0..<o * i).map { _ in rng.nextGaussian() }
         var one = [Float](repeating: .nan, count: n * o), two = one
+        let packed = PackedMatrix(rows: o, inC: i)
         Threads.set(1)
-        matmulFewRows(&one, x, w, n: n, inC: i, outC: o)
+        w.withUnsafeBufferPointer { packed.pack([($0.baseAddress!, o)]) }
+        packed.multiply(&one, x, n: n)
         Threads.set(2)
-        matmulFewRows(&two, x, w, n: n, inC: i, outC: o)
-        XCTAssertEqual(one, two)  // each output is one task's dot products: bit-identical whatever the split
+        packed.multiply(&two, x, n: n)
+        XCTAssertEqual(one, two)  // each output is one task's sums: bit-identical whatever the split
         XCTAssertFalse(one.contains { $0.isNaN })
     }
 }

@@ -26,11 +26,27 @@ int ck_isa_supported(ck_isa isa);
 /// Forces a variant (tests compare them); ignored when the CPU cannot run it. Returns the variant in use.
 ck_isa ck_set_isa(ck_isa isa);
 
-/// Columns [n0, n1) of out (M, N) = a (M, K) · w (N, K)^T, rows at strides lda, ldw, ldo.
-/// Each weight row is dotted with every input row while it is in L1: no packing, weights read once,
-/// which is what a few-row product (one decoding step) needs.
-void ck_gemm_nt(int m, int k, const float *a, int lda, const float *w, int ldw, float *out, int ldo,
-                int n0, int n1);
+/// Panel width (weight rows per panel) the current variant packs for `ck_gemm_packed`: 32, 16 or 8.
+int ck_panel_width(void);
+
+/// Panel p of the matrix stacked from `nparts` row-major parts (parts[i] (rows[i], k)), packed for
+/// `ck_gemm_packed`: packed[p k width + kk width + j] = row (p width + j) of the stack at column kk, zero
+/// past its last row. width <= 64.
+void ck_pack_panel(const float *const *parts, const int *rows, int nparts, int k, float *packed, int width, int p);
+
+/// Every panel, split across `threads` threads.
+void ck_pack_parallel(const float *const *parts, const int *rows, int nparts, int k, float *packed, int width,
+                      int threads);
+
+/// Panels [p0, p1) of out (m, n) = a (m, k) · W^T, with W (n, k) packed by ck_pack_rows at `width`.
+/// An outer-product kernel (a broadcast input element times whole weight vectors): no horizontal sums,
+/// and the panels stream sequentially.
+void ck_gemm_packed(int m, int k, const float *a, int lda, const float *packed, int width, int n, float *out,
+                    int ldo, int p0, int p1);
+
+/// ck_gemm_packed over all panels, split across `threads` threads in tasks of 64 columns.
+void ck_gemm_packed_parallel(int m, int k, const float *a, int lda, const float *packed, int width, int n, float *out,
+                             int ldo, int threads);
 
 /// One query group of decode attention: `rep` query heads (rows of q, `hd` apart) against `n`
 /// cached keys and values (rows `stride` apart). att (rep, ldAtt) receives the probabilities,
@@ -45,10 +61,6 @@ typedef void (*ck_task)(void *ctx, int i);
 /// when all are done. Tasks are handed out one at a time. Helpers spin briefly between jobs, then sleep.
 /// A call made while another is running (from another thread, or from inside a task) runs inline.
 void ck_parallel(int n, int threads, ck_task fn, void *ctx);
-
-/// ck_gemm_nt over all n output columns, split across `threads` threads in 48-column tasks.
-void ck_gemm_nt_parallel(int m, int k, const float *a, int lda, const float *w, int ldw, float *out, int ldo, int n,
-                         int threads);
 
 /// One ck_attend_decode call's own arguments.
 typedef struct {
