@@ -169,7 +169,8 @@ public final class Executor: Sendable {
         let inputs = "{" + node.inputs.sorted { $0.field < $1.field }
             .map { jsonString($0.field) + ":" + jsonString($0.hash) }.joined(separator: ",") + "}"
         return "{\"codeVersion\":\(node.codeVersion),\"config\":\(node.canonicalConfig),"
-            + "\"created\":\(jsonString(Self.timestamp(Date()))),\"hash\":\(jsonString(node.hash)),"
+            + "\"created\":\(jsonString(Self.timestamp(Date()))),"
+            + (node.external.map { "\"external\":\(jsonString($0))," } ?? "") + "\"hash\":\(jsonString(node.hash)),"
             + "\"inputs\":\(inputs),\"kind\":\(jsonString(node.kind)),\"stage\":\(jsonString(node.stage.name)),"
             + "\"wallSeconds\":\(jsonNumber(wall))}\n"
     }

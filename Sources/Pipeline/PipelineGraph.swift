@@ -15,6 +15,8 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case noRunner(kind: String, stage: String)
     /// A target hash passed to the executor is not a node of the graph.
     case unknownTarget(String)
+    /// What a stage reads from outside the graph could not be fingerprinted.
+    case externalInputs(cell: String, stage: String, message: String, location: SourceLocation?)
 
     public var description: String {
         func at(_ l: SourceLocation?) -> String { l.map { "\($0): " } ?? "" }
@@ -31,6 +33,8 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
             return "no runner is registered for stage kind '\(kind)' (used by stage '\(stage)')"
         case let .unknownTarget(t):
             return "target '\(t)' is not a node of the pipeline graph"
+        case let .externalInputs(cell, stage, message, loc):
+            return "\(at(loc))stage '\(stage)' (cell \(cell)): cannot fingerprint the files it reads: \(message)"
         }
     }
 }
@@ -51,10 +55,18 @@ public struct GraphNode: Sendable {
     public let codeVersion: Int
     /// The canonical JSON config that was hashed (stage references replaced by hashes).
     public let canonicalConfig: String
+    /// The fingerprint of what the stage reads from outside the graph (data files), part of the hash;
+    /// nil for stages that read nothing outside (their hash is as it was before fingerprints existed).
+    public var external: String? = nil
 
     /// The first 12 hex digits, for display.
     public var shortHash: String { String(hash.prefix(12)) }
 }
+
+/// Fingerprints what a stage reads from outside the graph (a dataset's files), or nil when it reads
+/// nothing there. The fingerprint joins the node hash, so editing such a file makes a new node instead of
+/// reusing one made from the old contents. A thrown error stops the graph build, naming the stage.
+public typealias ExternalInputs = @Sendable (ResolvedStage) throws -> String?
 
 /// The deduplicated, content-addressed graph of a recipe's stage instances.
 public struct PipelineGraph: Sendable {
@@ -67,18 +79,21 @@ public struct PipelineGraph: Sendable {
     private var index: [String: Int] = [:]
     private var cellNodes: [[String: String]] = []
 
-    /// Builds the graph; equal stage instances across cells become one node.
-    public init(recipe: ResolvedRecipe, catalog: StageCatalog) throws {
-        try self.init(recipes: [recipe], catalog: catalog)
+    /// Builds the graph; equal stage instances across cells become one node. `external` fingerprints
+    /// what stages read from outside the graph (see `ExternalInputs`).
+    public init(recipe: ResolvedRecipe, catalog: StageCatalog, external: ExternalInputs? = nil) throws {
+        try self.init(recipes: [recipe], catalog: catalog, external: external)
     }
 
     /// Builds one graph over several recipes (cells labelled `recipe name:cell label` when more than one).
-    public init(recipes: [ResolvedRecipe], catalog: StageCatalog) throws {
+    public init(recipes: [ResolvedRecipe], catalog: StageCatalog, external: ExternalInputs? = nil) throws {
+        var fingerprints = FingerprintCache(external: external)
         for recipe in recipes {
             for cell in recipe.cells {
                 let label = recipes.count > 1 ? "\(recipe.name):\(cell.label)" : cell.label
-                var builder = CellBuilder(cell: cell, label: label, catalog: catalog)
+                var builder = CellBuilder(cell: cell, label: label, catalog: catalog, fingerprints: fingerprints)
                 for stage in cell.stages { _ = try builder.hash(of: stage.name, graph: &self) }
+                fingerprints = builder.fingerprints
                 cellLabels.append(label)
                 cellNodes.append(builder.hashes)
             }
@@ -152,11 +167,13 @@ private struct CellBuilder {
     let catalog: StageCatalog
     var hashes: [String: String] = [:]
     var visiting: [String] = []
+    var fingerprints: FingerprintCache
 
-    init(cell: RecipeCell, label: String, catalog: StageCatalog) {
+    init(cell: RecipeCell, label: String, catalog: StageCatalog, fingerprints: FingerprintCache) {
         self.cell = cell
         self.label = label
         self.catalog = catalog
+        self.fingerprints = fingerprints
     }
 
     mutating func hash(of name: String, graph: inout PipelineGraph) throws -> String {
@@ -189,11 +206,13 @@ private struct CellBuilder {
         let inputJSON = "{" + inputs.sorted { $0.field < $1.field }
             .map { ConfigValue.string($0.field).canonicalJSON + ":" + ConfigValue.string($0.hash).canonicalJSON }
             .joined(separator: ",") + "}"
+        let external = try fingerprints.fingerprint(of: stage, config: config.canonicalJSON, cell: label)
         let document = "{\"codeVersion\":\(schema.codeVersion),\"config\":\(config.canonicalJSON)"
+            + (external.map { ",\"external\":" + ConfigValue.string($0).canonicalJSON } ?? "")
             + ",\"inputs\":\(inputJSON),\"kind\":\(ConfigValue.string(stage.kind).canonicalJSON)}"
         let h = SHA256.hex(document)
         graph.add(GraphNode(hash: h, kind: stage.kind, stage: stage, inputs: inputs, usedBy: [],
-                            codeVersion: schema.codeVersion, canonicalConfig: config.canonicalJSON),
+                            codeVersion: schema.codeVersion, canonicalConfig: config.canonicalJSON, external: external),
                   cell: label, stage: name)
         hashes[name] = h
         return h
@@ -263,5 +282,24 @@ private struct CellBuilder {
                 return entry
             }
         })
+    }
+}
+
+/// External fingerprints, computed once per distinct (kind, config) in one graph build: a dataset stage
+/// shared by many cells reads its files once.
+struct FingerprintCache {
+    let external: ExternalInputs?
+    var known: [String: String?] = [:]
+
+    mutating func fingerprint(of stage: ResolvedStage, config: String, cell: String) throws -> String? {
+        guard let external else { return nil }
+        let key = stage.kind + "\u{0}" + config
+        if let f = known[key] { return f }
+        let f: String?
+        do { f = try external(stage) } catch {
+            throw PipelineError.externalInputs(cell: cell, stage: stage.name, message: "\(error)", location: stage.location)
+        }
+        known[key] = f
+        return f
     }
 }

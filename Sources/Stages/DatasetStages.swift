@@ -7,10 +7,13 @@ import RecipeSpec
 private let catalogField = FieldSchema("catalog", .string, default: .string("Recipes/datasets"),
                                        doc: "Folder of the dataset catalogue (one YAML entry per dataset, docs/datasets.md).")
 
-/// The node hash covers the entry's name and options, not the files it reads; this field lets a
-/// recipe say that the data changed (there is no file hashing at graph time).
+/// The node hash also covers the contents of the entry and the files it reads (`externalInputs`); this
+/// field forces a new node when nothing in those files changed (a loader fix, say).
 private let revisionField = FieldSchema("revision", .int, default: .int(0),
-                                        doc: "Bump after editing the entry or its files, so the cached node is not reused.")
+                                        doc: "Bump to recompute the node with unchanged files (the entry's and its data files' contents are already part of the node hash).")
+
+/// The recipe keys of a prompt set, mapped one to one onto `PromptSetSpec`.
+private let promptSetKeys = Dictionary(uniqueKeysWithValues: ["dataset", "split", "file", "field", "mix", "size"].map { ($0, $0) })
 
 /// `dataset`: a preference dataset of the catalogue (Recipes/datasets/NAME.yaml) as pairs for
 /// DPO and reward models — what "add a dataset by config only" plugs into.
@@ -56,13 +59,51 @@ struct PromptSetStage: StageRunner {
         ]), runner: PromptSetStage())
 
     func run(_ context: NodeContext) throws {
-        let keys = ["dataset", "split", "file", "field", "mix", "size"]
-        let spec = try StageConfig.decode(PromptSetSpec.self, from: context.stage.config,
-                                          keys: Dictionary(uniqueKeysWithValues: keys.map { ($0, $0) }), stage: context.stage.name)
+        let spec = try StageConfig.decode(PromptSetSpec.self, from: context.stage.config, keys: promptSetKeys,
+                                          stage: context.stage.name)
         let catalog = try DatasetCatalog(directory: URL(fileURLWithPath: try context.string("catalog")))
         let prompts = try catalog.loadPrompts(spec, seed: UInt64(try context.int("seed")))
         guard !prompts.isEmpty else { throw StageError(context.stage.name, "the prompt set is empty") }
         try JSONLines.write(prompts, to: context.outputDirectory.appendingPathComponent("prompts.jsonl"))
         context.reporter.summary(["prompts": Double(prompts.count)])
+    }
+}
+
+extension StageKinds {
+    /// The graph of `recipe` over these kinds with their external fingerprints: what every command
+    /// plans, runs and compares.
+    public static func graph(_ recipe: ResolvedRecipe) throws -> PipelineGraph {
+        try PipelineGraph(recipe: recipe, catalog: catalog, external: externalInputs)
+    }
+
+    /// Fingerprints of what `dataset` and `prompt_set` stages read (the catalogue entry's YAML and its data
+    /// files, by content; a prompt file), for `PipelineGraph(external:)`: editing an entry or a data file
+    /// makes new nodes instead of reusing ones made from the old contents. Other kinds read nothing outside
+    /// the graph (nil: their hashes are unchanged).
+    public static let externalInputs: ExternalInputs = { stage in
+        guard stage.kind == DatasetStage.kind.schema.kind || stage.kind == PromptSetStage.kind.schema.kind else { return nil }
+        let catalog = try DatasetCatalog(directory: URL(fileURLWithPath: stage.config["catalog"]?.value.string ?? "Recipes/datasets"))
+        let files: [URL]
+        if stage.kind == DatasetStage.kind.schema.kind {
+            guard let name = stage.config["name"]?.value.string else { return nil }
+            files = catalog.inputFiles(of: name)
+        } else {
+            files = catalog.inputFiles(of: try StageConfig.decode(PromptSetSpec.self, from: stage.config, keys: promptSetKeys,
+                                                                  stage: stage.name))
+        }
+        return fileFingerprint(files, root: catalog.root)
+    }
+
+    /// SHA-256 over each file's path (relative to `root` when inside it) and content digest, in order;
+    /// a missing file counts as "missing" (the run reports it).
+    static func fileFingerprint(_ files: [URL], root: URL) -> String {
+        let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
+        let lines = files.map { url -> String in
+            let path = url.standardizedFileURL.path
+            let name = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+            guard let data = try? Data(contentsOf: url, options: .alwaysMapped) else { return name + " missing" }
+            return name + " " + data.withUnsafeBytes { SHA256.hex(bytes: Array($0)) }
+        }
+        return SHA256.hex(lines.joined(separator: "\n"))
     }
 }

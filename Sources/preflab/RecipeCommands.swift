@@ -41,7 +41,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let resolved = try loadRecipe(recipe)
-        let graph = try PipelineGraph(recipe: resolved, catalog: StageKinds.catalog)
+        let graph = try StageKinds.graph(resolved)
         let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store))
         StageKinds.configureEngine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let executor = Executor(store: artifacts, runners: StageKinds.runners, jobs: jobs,
@@ -94,7 +94,7 @@ struct Table: ParsableCommand {
         guard resolved.table != nil || !resolved.plots.isEmpty else {
             throw ValidationError("recipe '\(resolved.name)' has neither a table: nor a plots: block")
         }
-        let graph = try PipelineGraph(recipe: resolved, catalog: StageKinds.catalog)
+        let graph = try StageKinds.graph(resolved)
         try writeResults(resolved, graph: graph, store: try ArtifactStore(root: URL(fileURLWithPath: store.store)),
                        results: results)
     }
@@ -122,7 +122,7 @@ struct Plan: ParsableCommand {
     var dot = false
 
     func run() throws {
-        let graph = try PipelineGraph(recipe: try loadRecipe(recipe), catalog: StageKinds.catalog)
+        let graph = try StageKinds.graph(try loadRecipe(recipe))
         let artifacts = try? ArtifactStore(root: URL(fileURLWithPath: store.store))
         print(dot ? PlanRenderer.dot(graph: graph, store: artifacts) : PlanRenderer.text(graph: graph, store: artifacts),
               terminator: "")
@@ -145,8 +145,8 @@ struct Diff: ParsableCommand {
         let loader = RecipeLoader(catalog: StageKinds.catalog)
         let ra = try loader.load(file: a, overrides: overrides), rb = try loader.load(file: b, overrides: overrides)
         let diff = RecipeDiff.between(ra, rb)
-        let recompute = nodesToRecompute(from: try PipelineGraph(recipe: ra, catalog: StageKinds.catalog),
-                                         to: try PipelineGraph(recipe: rb, catalog: StageKinds.catalog))
+        let recompute = nodesToRecompute(from: try StageKinds.graph(ra),
+                                         to: try StageKinds.graph(rb))
         if diff.isEmpty && recompute.isEmpty {
             print("recipes are equal")
             return

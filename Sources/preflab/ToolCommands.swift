@@ -52,7 +52,7 @@ enum RecipeFiles {
     static func problems(_ file: String, overrides: [String] = []) -> [String] {
         do {
             let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: file, overrides: overrides)
-            _ = try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog)
+            _ = try StageKinds.graph(recipe)
             return StageKinds.check(recipe).map { "\(file): \($0)" }
         } catch let e as RecipeErrors {
             return e.errors.map(\.description)
@@ -102,7 +102,7 @@ struct GC: ParsableCommand {
         for file in try RecipeFiles.find(paths) {
             for overrides in keepSmoke ? [[], ["scale=smoke"]] : [[]] {
                 guard let recipe = try? loader.load(file: file, overrides: overrides) else { continue }
-                keep.formUnion(try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog).nodes.map(\.hash))
+                keep.formUnion(try StageKinds.graph(recipe).nodes.map(\.hash))
             }
         }
         let report = try ArtifactStore(root: URL(fileURLWithPath: store.store)).gc(keeping: keep)

@@ -56,6 +56,26 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(nodesToRecompute(from: a, to: b).map(\.stage.name), ["mid", "head"])
     }
 
+    /// An external fingerprint joins the hash of the stages it names (and so their dependents'); nil leaves
+    /// a hash as it was without fingerprints; a failing fingerprint names the stage.
+    func testExternalFingerprintsEnterHashes() throws {
+        let recipe = FakeStages.recipe("r", cells: [chainCell()])
+        let plain = try PipelineGraph(recipe: recipe, catalog: FakeStages.catalog)
+        func fingerprinting(_ text: String) throws -> PipelineGraph {
+            try PipelineGraph(recipe: recipe, catalog: FakeStages.catalog) { $0.name == "mid" ? text : nil }
+        }
+        let v1 = try fingerprinting("file v1"), v2 = try fingerprinting("file v2")
+        XCTAssertEqual(nodesToRecompute(from: plain, to: v1).map(\.stage.name), ["mid", "head"])
+        XCTAssertEqual(nodesToRecompute(from: v1, to: v2).map(\.stage.name), ["mid", "head"])
+        XCTAssertEqual(nodesToRecompute(from: v1, to: try fingerprinting("file v1")).count, 0)
+        XCTAssertEqual(v1.node(for: "default", stage: "mid")?.external, "file v1")
+        XCTAssertNil(v1.node(for: "default", stage: "base")?.external)
+        struct Unreadable: Error, CustomStringConvertible { var description: String { "permission denied" } }
+        XCTAssertThrowsError(try PipelineGraph(recipe: recipe, catalog: FakeStages.catalog) { _ in throw Unreadable() }) {
+            XCTAssertTrue("\($0)".contains("cannot fingerprint the files it reads: permission denied"), "\($0)")
+        }
+    }
+
     func testEqualStagesAcrossCellsAreOneNode() throws {
         let cells = [chainCell([("algo", .string("dpo"))], headOffset: 1),
                      chainCell([("algo", .string("ppo"))], headOffset: 2)]

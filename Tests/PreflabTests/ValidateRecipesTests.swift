@@ -26,7 +26,7 @@ final class ValidateRecipesTests: XCTestCase {
         for file in try RecipeFiles.find([Self.root.appendingPathComponent("Recipes").path]) {
             let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: file)
             guard let table = recipe.table, recipe.cells.count > 1 else { continue }
-            let graph = try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog)
+            let graph = try StageKinds.graph(recipe)
             var seen: [String: String] = [:]
             for (i, cell) in recipe.cells.enumerated() {
                 var value = table.value

@@ -22,7 +22,7 @@ final class ConcatStageTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-cc-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(yaml: yaml, file: dir.appendingPathComponent("r.yaml").path)
-        let graph = try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog)
+        let graph = try StageKinds.graph(recipe)
         let store = try ArtifactStore(root: dir)
         let report = try Executor(store: store, runners: StageKinds.runners, jobs: 1, display: SilentProgressDisplay()).run(graph)
         XCTAssertEqual(report.failures.map(\.stage), ["bad"])

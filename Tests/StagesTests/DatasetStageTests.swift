@@ -33,7 +33,7 @@ final class DatasetStageTests: XCTestCase {
                   - { weight: 1, prompts: { file: \(Self.fixtures.appendingPathComponent("prompts.txt").path) } }
             """
         let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(yaml: yaml, file: dir.appendingPathComponent("r.yaml").path)
-        let graph = try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog)
+        let graph = try StageKinds.graph(recipe)
         let store = try ArtifactStore(root: dir.appendingPathComponent("store"))
         let report = try Executor(store: store, runners: StageKinds.runners, jobs: 1, display: SilentProgressDisplay()).run(graph)
         XCTAssertTrue(report.succeeded, "\(report.failures.map { "\($0.stage): \($0.outcome)" })")
@@ -49,5 +49,61 @@ final class DatasetStageTests: XCTestCase {
         let lines = try String(contentsOf: objects.appendingPathComponent("prompts.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 6)
         XCTAssertEqual(lines.filter { $0.contains("question") }.count, 4)  // weight 2 of 3 → 4 of 6
+    }
+
+    /// Editing a catalogue entry, its data file or a prompt file makes new nodes for exactly the stages
+    /// that read it (and their dependents); the run then recomputes them instead of reusing the old ones.
+    func testEditedDataFilesMakeNewNodes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-fp-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let catalog = dir.appendingPathComponent("datasets"), data = dir.appendingPathComponent("pairs.jsonl")
+        let prompts = dir.appendingPathComponent("prompts.txt"), entry = catalog.appendingPathComponent("toy.yaml")
+        try FileManager.default.createDirectory(at: catalog, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("pairs.jsonl"), to: data)
+        try "one\ntwo\nthree\n".write(to: prompts, atomically: true, encoding: .utf8)
+        try """
+            source: { path: \(data.path) }
+            layout: pair
+            fields: { prompt: prompt, chosen: chosen, rejected: rejected }
+            """.write(to: entry, atomically: true, encoding: .utf8)
+        let yaml = """
+            name: fp
+            stages:
+              pairs: { kind: dataset, name: toy, catalog: \(catalog.path) }
+              listed: { kind: prompt_set, file: \(prompts.path), catalog: \(catalog.path) }
+              tok: { kind: tokenizer, task: word_collector, vocab_size: 300, documents: 50 }
+            """
+        let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(yaml: yaml, file: dir.appendingPathComponent("r.yaml").path)
+        func hashes() throws -> [String: String] {
+            let g = try StageKinds.graph(recipe)
+            return Dictionary(uniqueKeysWithValues: ["pairs", "listed", "tok"].map { ($0, g.node(cellIndex: 0, stage: $0)!.hash) })
+        }
+        let plain = try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog)  // no fingerprints
+        let first = try hashes()
+        XCTAssertEqual(try hashes(), first, "fingerprints are stable")
+        XCTAssertEqual(first["tok"], plain.node(cellIndex: 0, stage: "tok")!.hash, "stages that read no files keep their hash")
+        XCTAssertNotEqual(first["pairs"], plain.node(cellIndex: 0, stage: "pairs")!.hash)
+
+        let store = try ArtifactStore(root: dir.appendingPathComponent("store"))
+        let run = { try Executor(store: store, runners: StageKinds.runners, jobs: 1, display: SilentProgressDisplay())
+            .run(try StageKinds.graph(recipe), targets: nil) }
+        XCTAssertEqual(try run().ranCount, 3)
+
+        let handle = try FileHandle(forWritingTo: data)  // one more pair
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"prompt": "new?", "chosen": "yes", "rejected": "no"}"#.utf8 + [10]))
+        try handle.close()
+        let afterData = try hashes()
+        XCTAssertNotEqual(afterData["pairs"], first["pairs"])
+        XCTAssertEqual(afterData["listed"], first["listed"])
+        XCTAssertEqual(afterData["tok"], first["tok"])
+        let rerun = try run()
+        XCTAssertEqual(rerun.ranCount, 1, "only the dataset node is recomputed")
+        XCTAssertEqual(store.summary(for: afterData["pairs"]!)?["rows_read"], 23)
+
+        try "one\ntwo\nthree\nfour\n".write(to: prompts, atomically: true, encoding: .utf8)
+        XCTAssertNotEqual(try hashes()["listed"], first["listed"])
+        try (String(contentsOf: entry, encoding: .utf8) + "# a comment\n").write(to: entry, atomically: true, encoding: .utf8)
+        XCTAssertNotEqual(try hashes()["pairs"], afterData["pairs"], "the entry's own text counts")
     }
 }

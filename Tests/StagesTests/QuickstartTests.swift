@@ -12,7 +12,7 @@ final class QuickstartTests: XCTestCase {
     func testSmokeQuickstartRunsThenIsAllCacheHits() throws {
         let recipeFile = Self.root.appendingPathComponent("Recipes/quickstart.yaml").path
         let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: recipeFile, overrides: ["scale=smoke"])
-        let graph = try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog)
+        let graph = try StageKinds.graph(recipe)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-qs-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try ArtifactStore(root: dir.appendingPathComponent("store"))

@@ -15,7 +15,7 @@ struct RecipeRun {
     init(_ path: String, overrides: [String], jobs: Int) throws {
         let file = QuickstartTests.root.appendingPathComponent(path).path
         recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: file, overrides: overrides)
-        graph = try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog)
+        graph = try StageKinds.graph(recipe)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-run-\(UUID().uuidString)")
         store = try ArtifactStore(root: directory)
         report = try Executor(store: store, runners: StageKinds.runners, jobs: jobs, display: SilentProgressDisplay()).run(graph)

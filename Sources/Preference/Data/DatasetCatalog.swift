@@ -90,9 +90,7 @@ public struct DatasetCatalog: Sendable {
         guard let entry = entries[name] else { throw DatasetError(file: name, "no such entry") }
         if spec.layout == .mixture { return try loadMixture(spec, entry, seed: seed, stack: stack + [name], cache: cache) }
         guard let source = spec.source else { throw DatasetError(file: entry.display, "missing source") }
-        let base = source.relativeTo == "file" ? entry.file.deletingLastPathComponent() : root
-        let url = source.path.hasPrefix("/") ? URL(fileURLWithPath: source.path) : base.appendingPathComponent(source.path)
-        var loader = DatasetLoader(spec: spec, sourceURL: url.standardizedFileURL, sourceDisplay: source.path, cache: cache)
+        var loader = DatasetLoader(spec: spec, sourceURL: sourceURL(source, entry: entry), sourceDisplay: source.path, cache: cache)
         loader.entryDisplay = entry.display
         return try loader.load(seed: seed)
     }

@@ -52,8 +52,7 @@ struct DatasetLoader {
         }
         var files: [(URL, String)] = [(sourceURL, sourceDisplay)]
         if isDir.boolValue {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: sourceURL.path)) ?? []
-            files = names.filter { dataGlobMatch(source.pattern, $0) }.sorted().map {
+            files = (dataSourceFiles(sourceURL, pattern: source.pattern) ?? []).map {
                 (sourceURL.appendingPathComponent($0), sourceDisplay + "/" + $0)
             }
             if files.isEmpty {

@@ -1,0 +1,45 @@
+import Foundation
+
+/// The files a catalogue load reads, so a pipeline can fingerprint them: a node made from a dataset must
+/// not be reused after its entry or its data files change.
+extension DatasetCatalog {
+    /// The entry's YAML file, then the files its source names (a folder: the files its pattern matches,
+    /// sorted) or, for a mixture, every component's files. Missing files are listed too (the load reports
+    /// them); an unknown entry or a mixture cycle contributes nothing (the load names the problem).
+    public func inputFiles(of name: String) -> [URL] {
+        inputFiles(of: name, stack: [])
+    }
+
+    /// The files a prompt set reads: its catalogue entry's, its file, or its mix parts' files.
+    public func inputFiles(of spec: PromptSetSpec) -> [URL] {
+        if let name = spec.dataset { return inputFiles(of: name) }
+        if let file = spec.file { return [file.hasPrefix("/") ? URL(fileURLWithPath: file) : root.appendingPathComponent(file)] }
+        return (spec.mix ?? []).flatMap { inputFiles(of: $0.prompts) }
+    }
+
+    private func inputFiles(of name: String, stack: [String]) -> [URL] {
+        guard let entry = entries[name], !stack.contains(name) else { return [] }
+        guard case let .success(spec) = entry.spec else { return [entry.file] }
+        if spec.layout == .mixture {
+            return [entry.file] + (spec.mixture ?? []).flatMap { inputFiles(of: $0.dataset, stack: stack + [name]) }
+        }
+        guard let source = spec.source else { return [entry.file] }
+        let url = sourceURL(source, entry: entry)
+        return [entry.file] + (dataSourceFiles(url, pattern: source.pattern)?.map { url.appendingPathComponent($0) } ?? [url])
+    }
+
+    /// Where an entry's source path points: relative to the entry's file or to the repository root.
+    func sourceURL(_ source: SourceSpec, entry: Entry) -> URL {
+        let base = source.relativeTo == "file" ? entry.file.deletingLastPathComponent() : root
+        let url = source.path.hasPrefix("/") ? URL(fileURLWithPath: source.path) : base.appendingPathComponent(source.path)
+        return url.standardizedFileURL
+    }
+}
+
+/// For a folder: the names of its files that `pattern` matches, sorted; nil when `url` is not a folder.
+func dataSourceFiles(_ url: URL, pattern: String) -> [String]? {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue else { return nil }
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+    return names.filter { dataGlobMatch(pattern, $0) }.sorted()
+}
