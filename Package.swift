@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Tensor"], swiftSettings: strict),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor"], swiftSettings: strict),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], swiftSettings: strict),
-        .testTarget(name: "PretrainedTests", dependencies: ["Llama", "Checkpoint", "Tokenizer", "Tensor"], resources: [.copy("Golden")], swiftSettings: strict),
+        .testTarget(name: "PretrainedTests", dependencies: ["Llama", "Checkpoint", "Tokenizer", "Tensor", "Preference"], resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "PreferenceTests", dependencies: ["Preference", "Llama", "Tokenizer"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecipeSpecTests", dependencies: ["RecipeSpec"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec"], exclude: ["Golden"],

@@ -48,9 +48,11 @@ public final class LlamaModel {
     /// training backward recomputes them), so (B*T, V) floats are never held at once.
     public var logitsBudgetBytes = 256 << 20
 
-    /// Builds a model with weights drawn from `seed`: matrices N(0, 0.02), norms 1, biases 0.
+    /// Builds a model with weights drawn from `seed`: matrices N(0, 0.02), norms 1, biases 0; with a nil
+    /// seed every weight is zero, for a model whose weights are loaded or copied next (drawing SmolLM2's
+    /// 135 M Gaussians only to overwrite them took ~4 s of each load).
     /// The configuration must be valid (see `LlamaConfig.validate()`).
-    public init(config: LlamaConfig, head: HeadKind, seed: UInt64) {
+    public init(config: LlamaConfig, head: HeadKind, seed: UInt64?) {
         precondition(config.problems.isEmpty, "LlamaModel: " + config.problems.joined(separator: "; "))
         self.config = config
         self.head = head
@@ -73,13 +75,14 @@ public final class LlamaModel {
         scoreW = byName["score.weight"]
         scoreB = byName["score.bias"]
         (ropeCos, ropeSin) = ropeTables(maxSeqLen: config.maxSeqLen, headDim: config.headDim, base: config.ropeBase)
+        guard let seed else { return }  // the arena starts zeroed
         var rng = SeededRandom(seed: seed)
         for p in params { LlamaModel.initialise(p, rng: &rng) }
     }
 
     /// Deep copy: same config, head and weights; gradients zero; no activations.
     public func copy() -> LlamaModel {
-        let m = LlamaModel(config: config, head: head, seed: 0)
+        let m = LlamaModel(config: config, head: head, seed: nil)
         for (dst, src) in zip(m.parameters, parameters) { _ = dst.value.update(fromContentsOf: src.value) }
         return m
     }

@@ -76,11 +76,14 @@ extension StageKinds {
         try PipelineGraph(recipe: recipe, catalog: catalog, external: externalInputs)
     }
 
-    /// Fingerprints of what `dataset` and `prompt_set` stages read (the catalogue entry's YAML and its data
-    /// files, by content; a prompt file), for `PipelineGraph(external:)`: editing an entry or a data file
-    /// makes new nodes instead of reusing ones made from the old contents. Other kinds read nothing outside
-    /// the graph (nil: their hashes are unchanged).
+    /// Fingerprints of what `dataset`, `prompt_set` and `pretrained` stages read (the catalogue entry's YAML
+    /// and its data files, by content; a prompt file; a model file), for `PipelineGraph(external:)`: editing
+    /// an entry or a data file makes new nodes instead of reusing ones made from the old contents. Other
+    /// kinds read nothing outside the graph (nil: their hashes are unchanged).
     public static let externalInputs: ExternalInputs = { stage in
+        if stage.kind == PretrainedStage.kind.schema.kind, let file = stage.config["file"]?.value.string {
+            return fileFingerprint([URL(fileURLWithPath: file)], root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        }
         guard stage.kind == DatasetStage.kind.schema.kind || stage.kind == PromptSetStage.kind.schema.kind else { return nil }
         let catalog = try DatasetCatalog(directory: URL(fileURLWithPath: stage.config["catalog"]?.value.string ?? "Recipes/datasets"))
         let files: [URL]

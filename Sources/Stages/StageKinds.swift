@@ -6,7 +6,7 @@ import RecipeSpec
 public enum StageKinds {
     /// All kinds, in the order `preflab stages` lists them.
     public static let all: [StageKind] = [
-        TokenizerStage.kind, SFTStage.kind,
+        TokenizerStage.kind, PretrainedStage.kind, SFTStage.kind,
         TaskPreferencesStage.kind, TaskPromptsStage.kind, WorldPreferencesStage.kind, DatasetStage.kind, PromptSetStage.kind, ConcatStage.kind,
         RewardModelStage.kind, DPOStage.kind, PPOStage.kind, OPOStage.kind, D2POStage.kind,
         GoldRewardStage.kind, RewardAccuracyStage.kind, BestOfNStage.kind, CategoryScoresStage.kind,

@@ -126,7 +126,7 @@ private func camelCase(_ s: String) -> String {
 }
 
 /// Kinds that produce a policy (an LM-head model with its tokenizer).
-let policyKinds = ["sft", "dpo", "ppo", "opo", "d2po"]
+let policyKinds = ["pretrained", "sft", "dpo", "ppo", "opo", "d2po"]
 
 /// Kinds that produce preference pairs (`pairs.jsonl`, `held_out.jsonl`).
 let preferenceKinds = ["task_preferences", "world_preferences", "dataset", "concat"]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoint
 import Foundation
+import Preference
 import Llama
 import Tensor
 
@@ -72,14 +73,7 @@ struct Bench: ParsableCommand {
             return
         }
         EngineBenchmark.resetPeakRSS()
-        let file = try GGUFFile(contentsOf: URL(fileURLWithPath: smollm2))
-        let hf = try file.llamaConfig()
-        let config = LlamaConfig(vocabSize: hf.vocabSize, dModel: hf.hiddenSize, nLayers: hf.numHiddenLayers,
-                                 nHeads: hf.numAttentionHeads, nKVHeads: hf.numKeyValueHeads, hidden: hf.intermediateSize,
-                                 maxSeqLen: 256, ropeBase: Float(hf.ropeTheta), normEps: Float(hf.rmsNormEps),
-                                 tiedEmbeddings: hf.tieWordEmbeddings)
-        let model = LlamaModel(config: config, head: .lm, seed: 0)
-        try model.load(try file.llamaTensors())
+        let model = try Pretrained.model(try GGUFFile(contentsOf: URL(fileURLWithPath: smollm2)), maxSeqLen: 256)
         let forward = EngineBenchmark.forwardRate(model, batch: 4, seq: 128, repeats: 2)
         let generate = EngineBenchmark.generation(model, batch: 8, prompt: 32, new: 32, repeats: 2)
         let rss = EngineBenchmark.peakRSSBytes()

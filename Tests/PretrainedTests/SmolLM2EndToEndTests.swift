@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import Llama
+import Preference
 import Tensor
 import Tokenizer
 import XCTest
@@ -8,20 +9,11 @@ import XCTest
 /// SmolLM2-135M-Instruct run by the engine: perplexity of a prompt against the numpy reference
 /// (benchmarks/reference/smollm2_reference.py) and its greedy continuation.
 final class SmolLM2EndToEndTests: XCTestCase {
-    /// The engine's configuration for a HF Llama config (sequence length capped: tables and caches scale with it).
-    static func engineConfig(_ hf: HFLlamaConfig, maxSeqLen: Int) -> LlamaConfig {
-        LlamaConfig(vocabSize: hf.vocabSize, dModel: hf.hiddenSize, nLayers: hf.numHiddenLayers, nHeads: hf.numAttentionHeads,
-                    nKVHeads: hf.numKeyValueHeads, hidden: hf.intermediateSize,
-                    maxSeqLen: min(maxSeqLen, hf.maxPositionEmbeddings), ropeBase: Float(hf.ropeTheta),
-                    normEps: Float(hf.rmsNormEps), tiedEmbeddings: hf.tieWordEmbeddings)
-    }
-
     func testPerplexityMatchesNumpyReferenceAndGreedyContinuesWithRome() throws {
         let file = try SmolLM2.file()
         let golden = try SmolLM2.golden()
         let tok = try SmolLM2.tokenizer(file)
-        let model = LlamaModel(config: Self.engineConfig(try file.llamaConfig(), maxSeqLen: 64), head: .lm, seed: 0)
-        try model.load(try file.llamaTensors())
+        let model = try Pretrained.model(file, maxSeqLen: 64)
 
         let ids = tok.encode(golden.prompt)
         XCTAssertEqual(ids, golden.promptIds)

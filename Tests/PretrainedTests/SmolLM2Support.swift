@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import Preference
 import Tokenizer
 import XCTest
 
@@ -20,11 +21,7 @@ enum SmolLM2 {
     }
 
     /// The model's own tokenizer, built from its GGUF metadata.
-    static func tokenizer(_ file: GGUFFile) throws -> BPETokenizer {
-        let m = try file.tokenizerMetadata()
-        return try BPETokenizer.fromGGUF(tokens: m.tokens, tokenTypes: m.tokenTypes, merges: m.merges, model: m.model,
-                                         pre: m.pre, bos: m.bos, eos: m.eos, pad: m.pad)
-    }
+    static func tokenizer(_ file: GGUFFile) throws -> BPETokenizer { try Pretrained.tokenizer(file) }
 
     /// Tests/PretrainedTests/Golden/smollm2.json.
     struct Golden: Decodable {
