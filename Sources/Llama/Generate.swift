@@ -239,14 +239,21 @@ extension LlamaModel {
         }
         for j in 0..<V { logits[j] /= temperature }
         softmaxInPlace(logits, V)
-        var order = Array(0..<V)
-        var limit = V
-        if topP < 1 {
-            order.sort { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
-            var cum: Float = 0
-            limit = 0
-            while limit < V { cum += logits[order[limit]]; limit += 1; if cum >= topP { break } }
+        guard topP < 1 else {  // the whole distribution in index order: no order array (49k entries for SmolLM2)
+            var total: Float = 0
+            for j in 0..<V { total += logits[j] }
+            let u = rng.nextFloat() * total
+            var acc: Float = 0
+            for j in 0..<V {
+                acc += logits[j]
+                if u < acc { return Int32(j) }
+            }
+            return Int32(V - 1)
         }
+        var order = Array(0..<V)
+        order.sort { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
+        var cum: Float = 0, limit = 0
+        while limit < V { cum += logits[order[limit]]; limit += 1; if cum >= topP { break } }
         var total: Float = 0
         for i in 0..<limit { total += logits[order[i]] }
         let u = rng.nextFloat() * total
