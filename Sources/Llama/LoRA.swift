@@ -21,6 +21,26 @@ public struct LoRAConfig: Codable, Sendable, Equatable {
 
     /// The LoRA scale alpha / rank.
     public var scale: Float { alpha / Float(rank) }
+
+    private enum CodingKeys: String, CodingKey { case rank, alpha, targets }
+
+    /// `rank` is required; `alpha` defaults to the rank (scale 1), `targets` to q_proj and v_proj.
+    /// A non-positive rank or alpha, or an unknown target, is refused with the known names.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rank = try c.decode(Int.self, forKey: .rank)
+        alpha = try c.decodeIfPresent(Float.self, forKey: .alpha) ?? Float(rank)
+        targets = try c.decodeIfPresent([String].self, forKey: .targets) ?? ["q_proj", "v_proj"]
+        func refuse(_ key: CodingKeys, _ message: String) -> DecodingError {
+            .dataCorruptedError(forKey: key, in: c, debugDescription: message)
+        }
+        guard rank > 0 else { throw refuse(.rank, "LoRA rank must be positive, got \(rank)") }
+        guard alpha > 0 else { throw refuse(.alpha, "LoRA alpha must be positive, got \(alpha)") }
+        guard !targets.isEmpty else { throw refuse(.targets, "LoRA needs at least one target matrix") }
+        if let bad = targets.first(where: { !Self.allTargets.contains($0) }) {
+            throw refuse(.targets, "unknown LoRA target '\(bad)'; known: \(Self.allTargets.joined(separator: ", "))")
+        }
+    }
 }
 
 /// One adapter: its two trainable factors and the buffers standing in for the base matrix in passes.

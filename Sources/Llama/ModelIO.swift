@@ -1,17 +1,19 @@
 import Tensor
 
 extension LlamaModel {
-    /// A copy of every parameter keyed by its Hugging Face name.
+    /// A copy of every parameter keyed by its Hugging Face name, and of the LoRA factors when adapters
+    /// are attached (PEFT names), so a training checkpoint keeps them.
     public func namedTensors() -> [String: Tensor] {
         var out: [String: Tensor] = [:]
-        for p in parameters { out[p.name] = p.valueTensor() }
+        for p in parameters + loraParameters { out[p.name] = p.valueTensor() }
         return out
     }
 
-    /// Overwrites every parameter from `named`; refuses missing or extra names and shape mismatches
-    /// before changing anything.
+    /// Overwrites every parameter (and attached LoRA factor) from `named`; refuses missing or extra names
+    /// and shape mismatches before changing anything.
     public func load(_ named: [String: Tensor]) throws {
         var known = Set<String>()
+        let parameters = self.parameters + loraParameters
         for p in parameters {
             known.insert(p.name)
             guard let t = named[p.name] else { throw LlamaError.missingTensor(p.name) }

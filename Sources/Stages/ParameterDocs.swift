@@ -29,7 +29,8 @@ enum ParameterDocs {
         "micro_batch": "Pairs per forward/backward pass (memory only).",
         "warmup_fraction": "Linear warmup over 10% of steps, then linear cooldown to 0 (App. F.1).",
         "max_grad_norm": "Global gradient-norm clip (Unpacking Table 9 value); 0 disables.",
-        "seed": "Seed of the data order.",
+        "seed": "Seed of the data order (and of the LoRA factors' initial A).",
+        "lora": "{ rank, alpha (default rank), targets (default [q_proj, v_proj]) }: train low-rank adapters, merged into the weights at the end; absent: full fine-tuning (saves optimiser memory, not compute).",
     ]
     static let ppo: [String: String] = [
         "prompt_batch": "B: prompt batch size for rollout (Table 9: 64).",

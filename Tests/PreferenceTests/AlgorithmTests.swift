@@ -138,6 +138,44 @@ final class AlgorithmTests: XCTestCase {
         XCTAssertGreaterThan(out.lastValues["accuracy"] ?? 0, 0.8)
     }
 
+    /// DPO with LoRA adapters on q_proj and v_proj: the margin rises, only those matrices change, and the
+    /// policy leaves as a plain model (adapters merged).
+    func testDPOWithLoRATrainsOnlyItsTargetsAndMerges() throws {
+        let policy = Toy.sftPolicy.copy()
+        let before = policy.model.namedTensors()
+        let pairs = Toy.countPairs(count: 64, seed: 4)
+        var p = DPOTrainer.Parameters()
+        p.learningRate = 3e-2  // the adapters start at B = 0 and move only through rank-4 factors
+        p.batchSize = 16
+        p.epochs = 4
+        p.lora = LoRAConfig(rank: 4, alpha: 8, targets: ["q_proj", "v_proj"])
+        let out = try DPOTrainer(p).train(policy: policy, reference: Toy.sftPolicy, pairs: pairs)
+        XCTAssertTrue(out.completed)
+        XCTAssertGreaterThan(out.lastValues["margin"] ?? 0, 0.5)
+        XCTAssertGreaterThan(out.lastValues["accuracy"] ?? 0, 0.7)
+        XCTAssertTrue(policy.model.loraParameters.isEmpty, "adapters merged")
+        let after = policy.model.namedTensors()
+        XCTAssertEqual(Set(after.keys), Set(before.keys))
+        for (name, t) in after {
+            let adapted = name.contains("q_proj") || name.contains("v_proj")
+            XCTAssertEqual(t.data != before[name]!.data, adapted, name)
+        }
+    }
+
+    func testLoRAConfigDecodingRefusesBadValues() throws {
+        func decode(_ json: String) throws -> DPOTrainer.Parameters {
+            try JSONDecoder().decode(DPOTrainer.Parameters.self, from: Data(json.utf8))
+        }
+        let ok = try decode(#"{"lora": {"rank": 8}}"#).lora
+        XCTAssertEqual(ok, LoRAConfig(rank: 8, alpha: 8, targets: ["q_proj", "v_proj"]))
+        XCTAssertNil(try decode("{}").lora)
+        for (json, message) in [(#"{"lora": {"rank": 0}}"#, "LoRA rank must be positive"),
+                                (#"{"lora": {"rank": 4, "targets": ["q_proj", "qkv"]}}"#, "unknown LoRA target 'qkv'; known: q_proj"),
+                                (#"{"lora": {"rank": 4, "alpha": -1}}"#, "LoRA alpha must be positive")] {
+            XCTAssertThrowsError(try decode(json)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+        }
+    }
+
     func testDPOLossVariantsAllTrain() throws {
         let pairs = Toy.countPairs(count: 16, seed: 6)
         for kind in DPOLossKind.allCases {

@@ -210,6 +210,23 @@ final class AlgorithmTestsOnline: XCTestCase {
         XCTAssertNotEqual(a, Toy.weights(Toy.sftPolicy.model))
     }
 
+    /// With LoRA the checkpoint holds the adapters' factors and their optimiser state: the resumed run
+    /// ends on the same merged weights.
+    func testDPOWithLoRAResumeIsBitIdentical() throws {
+        var p = DPOTrainer.Parameters()
+        p.learningRate = 1e-2
+        p.batchSize = 8
+        p.epochs = 2
+        p.lora = LoRAConfig(rank: 2, alpha: 4, targets: ["q_proj", "down_proj"])
+        let pairs = Toy.countPairs(count: 24, seed: 8)
+        let (a, b) = try interruptedAndResumed(stopAt: 3, { m, control in
+            try DPOTrainer(p).train(policy: Policy(model: m, codec: ByteCodec()), reference: Toy.sftPolicy, pairs: pairs,
+                                    control: control)
+        }, fresh: { Toy.sftPolicy.model.copy() })
+        XCTAssertEqual(a, b)
+        XCTAssertNotEqual(a, Toy.weights(Toy.sftPolicy.model))
+    }
+
     func testSFTAndRewardModelResumeAreBitIdentical() throws {
         var sft = SFTTrainer.Parameters()
         sft.learningRate = 1e-2

@@ -38,10 +38,14 @@ public struct DPOTrainer {
         public var warmupFraction: Double = 0.1
         /// Global gradient-norm clip (Unpacking Table 9 value); 0 disables.
         public var maxGradNorm: Double = 1.0
-        /// Seed of the data order.
+        /// Seed of the data order (and of the LoRA factors' initial A).
         public var seed: UInt64 = 0
+        /// { rank, alpha (default rank), targets (default [q_proj, v_proj]) }: train low-rank adapters, merged into the weights at the end; absent: full fine-tuning (saves optimiser memory, not compute).
+        public var lora: LoRAConfig? = nil
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case loss, learningRate, epochs, batchSize, microBatch, warmupFraction, maxGradNorm, seed }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case loss, learningRate, epochs, batchSize, microBatch, warmupFraction, maxGradNorm, seed, lora
+        }
 
         /// Absent keys keep the defaults above; unknown keys are rejected.
         public init(from decoder: any Decoder) throws {
@@ -55,6 +59,7 @@ public struct DPOTrainer {
             try c.update(&warmupFraction, .warmupFraction)
             try c.update(&maxGradNorm, .maxGradNorm)
             try c.update(&seed, .seed)
+            try c.updateOptional(&lora, .lora)
         }
 
         public init() {}
@@ -86,7 +91,8 @@ public struct DPOTrainer {
         let ref = try DPOUpdate.referenceLogProbs(reference ?? policy, preferences, options: p.loss)
         let stepsPerEpoch = (preferences.count + p.batchSize - 1) / p.batchSize
         let total = stepsPerEpoch * p.epochs
-        let optimiser = AdamW(parameters: policy.model.parameters, config: AdamWConfig(lr: Float(p.learningRate)))
+        if let lora = p.lora { policy.model.attachLoRA(lora, seed: p.seed) }  // B = 0: outputs unchanged
+        let optimiser = AdamW(parameters: TrainerKit.trainable(policy.model), config: AdamWConfig(lr: Float(p.learningRate)))
         let schedule = LRSchedule.linearWarmupDecay(warmupFraction: p.warmupFraction, floorFraction: 0)
         let ckpt = Checkpointer<Progress>(control)
         let restored = try ckpt.restore(models: ["policy": policy.model], optimisers: ["policy": optimiser])
@@ -115,6 +121,7 @@ public struct DPOTrainer {
                                        resumedFromStep: restored?.step, lastValues: values, goldUsed: 0)
             }
         }
+        if p.lora != nil { policy.model.mergeLoRA() }  // the policy leaves as a plain model
         return TrainingOutcome(stepsDone: total, totalSteps: total, completed: true, resumedFromStep: restored?.step,
                                lastValues: values, goldUsed: 0)
     }

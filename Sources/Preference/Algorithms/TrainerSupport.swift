@@ -95,10 +95,16 @@ enum TrainerKit {
     /// Clips the global gradient norm (if `maxNorm` > 0), steps, and clears gradients; returns the pre-clip norm.
     @discardableResult
     static func optimiserStep(_ model: LlamaModel, _ opt: AdamW, lr: Float, maxNorm: Float) -> Float {
-        let norm = maxNorm > 0 ? clipGradNorm(model.parameters, maxNorm: maxNorm) : 0
+        let norm = maxNorm > 0 ? clipGradNorm(trainable(model), maxNorm: maxNorm) : 0
         opt.step(lr: lr)
         model.zeroGradients()
         return norm
+    }
+
+    /// What an optimiser updates: the LoRA factors when adapters are attached (the base weights stay
+    /// frozen), else every parameter.
+    static func trainable(_ model: LlamaModel) -> [Parameter] {
+        model.loraParameters.isEmpty ? model.parameters : model.loraParameters
     }
 
     /// Response tokens in a batch of pairs (throughput accounting).
