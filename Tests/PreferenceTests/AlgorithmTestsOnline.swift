@@ -196,11 +196,8 @@ final class AlgorithmTestsOnline: XCTestCase {
         return (Toy.weights(a), Toy.weights(c))
     }
 
-    func testDPOResumeIsBitIdentical() throws {
-        var p = DPOTrainer.Parameters()
-        p.learningRate = 3e-3
-        p.batchSize = 8
-        p.epochs = 2
+    /// DPO from the toy SFT policy, interrupted at step 3 and resumed, against one uninterrupted run.
+    private func checkDPOResume(_ p: DPOTrainer.Parameters) throws {
         let pairs = Toy.countPairs(count: 24, seed: 8)
         let (a, b) = try interruptedAndResumed(stopAt: 3, { m, control in
             try DPOTrainer(p).train(policy: Policy(model: m, codec: ByteCodec()), reference: Toy.sftPolicy, pairs: pairs,
@@ -208,6 +205,14 @@ final class AlgorithmTestsOnline: XCTestCase {
         }, fresh: { Toy.sftPolicy.model.copy() })
         XCTAssertEqual(a, b)
         XCTAssertNotEqual(a, Toy.weights(Toy.sftPolicy.model))
+    }
+
+    func testDPOResumeIsBitIdentical() throws {
+        var p = DPOTrainer.Parameters()
+        p.learningRate = 3e-3
+        p.batchSize = 8
+        p.epochs = 2
+        try checkDPOResume(p)
     }
 
     /// With LoRA the checkpoint holds the adapters' factors and their optimiser state: the resumed run
@@ -218,13 +223,7 @@ final class AlgorithmTestsOnline: XCTestCase {
         p.batchSize = 8
         p.epochs = 2
         p.lora = LoRAConfig(rank: 2, alpha: 4, targets: ["q_proj", "down_proj"])
-        let pairs = Toy.countPairs(count: 24, seed: 8)
-        let (a, b) = try interruptedAndResumed(stopAt: 3, { m, control in
-            try DPOTrainer(p).train(policy: Policy(model: m, codec: ByteCodec()), reference: Toy.sftPolicy, pairs: pairs,
-                                    control: control)
-        }, fresh: { Toy.sftPolicy.model.copy() })
-        XCTAssertEqual(a, b)
-        XCTAssertNotEqual(a, Toy.weights(Toy.sftPolicy.model))
+        try checkDPOResume(p)
     }
 
     func testSFTAndRewardModelResumeAreBitIdentical() throws {
