@@ -10,10 +10,13 @@ public struct LoRAConfig: Codable, Sendable, Equatable {
     /// Which block matrices get adapters, by their Hugging Face short names.
     public var targets: [String]
 
+    /// The matrices adapted when a config names none (the LoRA paper's choice).
+    public static let defaultTargets = ["q_proj", "v_proj"]
+
     /// Every matrix of a block.
     public static let allTargets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
-    public init(rank: Int, alpha: Float, targets: [String] = ["q_proj", "v_proj"]) {
+    public init(rank: Int, alpha: Float, targets: [String] = LoRAConfig.defaultTargets) {
         self.rank = rank
         self.alpha = alpha
         self.targets = targets
@@ -30,7 +33,7 @@ public struct LoRAConfig: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         rank = try c.decode(Int.self, forKey: .rank)
         alpha = try c.decodeIfPresent(Float.self, forKey: .alpha) ?? Float(rank)
-        targets = try c.decodeIfPresent([String].self, forKey: .targets) ?? ["q_proj", "v_proj"]
+        targets = try c.decodeIfPresent([String].self, forKey: .targets) ?? Self.defaultTargets
         func refuse(_ key: CodingKeys, _ message: String) -> DecodingError {
             .dataCorruptedError(forKey: key, in: c, debugDescription: message)
         }

@@ -38,7 +38,7 @@ void ck_pack_panel(const float *const *parts, const int *rows, int nparts, int k
 void ck_pack_parallel(const float *const *parts, const int *rows, int nparts, int k, float *packed, int width,
                       int threads);
 
-/// Panels [p0, p1) of out (m, n) = a (m, k) · W^T, with W (n, k) packed by ck_pack_rows at `width`.
+/// Panels [p0, p1) of out (m, n) = a (m, k) · W^T, with W (n, k) packed by ck_pack_panel at `width`.
 /// An outer-product kernel (a broadcast input element times whole weight vectors): no horizontal sums,
 /// and the panels stream sequentially.
 void ck_gemm_packed(int m, int k, const float *a, int lda, const float *packed, int width, int n, float *out,

@@ -26,18 +26,22 @@ public enum Pretrained {
 
     /// The file's tokenizer (`tokenizer.ggml.*`).
     public static func tokenizer(_ file: GGUFFile) throws -> BPETokenizer {
-        let m = try file.tokenizerMetadata()
-        return try BPETokenizer.fromGGUF(tokens: m.tokens, tokenTypes: m.tokenTypes, merges: m.merges, model: m.model,
-                                         pre: m.pre, bos: m.bos, eos: m.eos, pad: m.pad)
+        try tokenizer(try file.tokenizerMetadata())
+    }
+
+    static func tokenizer(_ m: GGUFTokenizerMetadata) throws -> BPETokenizer {
+        try BPETokenizer.fromGGUF(tokens: m.tokens, tokenTypes: m.tokenTypes, merges: m.merges, model: m.model,
+                                  pre: m.pre, bos: m.bos, eos: m.eos, pad: m.pad)
     }
 
     /// The policy in a GGUF file: its model, tokenizer and chat template (ChatML-style templates are
     /// recognised; a file without one, or with another, gets `fallbackTemplate`).
     public static func policy(gguf url: URL, maxSeqLen: Int, fallbackTemplate: ChatTemplate = .chatML) throws -> Policy {
         let file = try GGUFFile(contentsOf: url)
-        let template = try file.tokenizerMetadata().chatTemplate.flatMap(ChatTemplate.matching(jinja:)) ?? fallbackTemplate
+        let meta = try file.tokenizerMetadata()  // 49k tokens and merges: read once for tokenizer and template
+        let template = meta.chatTemplate.flatMap(ChatTemplate.matching(jinja:)) ?? fallbackTemplate
         return try Policy(model: try model(file, maxSeqLen: maxSeqLen),
-                          codec: try TokenizerCodec(tokenizer: try tokenizer(file), template: template))
+                          codec: try TokenizerCodec(tokenizer: try tokenizer(meta), template: template))
     }
 }
 
