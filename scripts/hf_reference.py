@@ -4,11 +4,14 @@
 The Swift tests (Tests/StagesTests/HFRoundTripTests.swift) call this with the engines' Python
 (PREFLAB_ENGINES_PYTHON, default .venv-engines/bin/python, made by scripts/setup-engines.sh):
 
-  hf_reference.py check DIR REQUEST.json OUT.json
-      Loads DIR with a plain AutoModelForCausalLM / AutoModelForSequenceClassification.from_pretrained
-      (whichever config.json's `architectures` names) and AutoTokenizer.from_pretrained, then writes
-      the loading report, each request dialogue rendered by tokenizer.apply_chat_template, each request
-      sequence's per-token log-probs (causal LM) or score (reward model; also batched with padding).
+  hf_reference.py check REQUEST.json OUT.json
+      REQUEST is {"folders": [{"dir", "dialogues", "sequences"}]}. Each folder is loaded with a plain
+      AutoModelForCausalLM / AutoModelForSequenceClassification.from_pretrained (whichever config.json's
+      `architectures` names; a folder without config.json is a tokenizer only) and
+      AutoTokenizer.from_pretrained (a folder with "make": {dtype, max_shard_size, tied} is first made as
+      make-fixture makes it; without "sequences", the rendered dialogues closed by EOS are scored); OUT gets, per folder, the loading report, each dialogue rendered by
+      tokenizer.apply_chat_template, each sequence's per-token log-probs (causal LM) or score (reward
+      model; also batched with right padding).
 
   hf_reference.py make-fixture OUT [--dtype bfloat16|float16|float32] [--max-shard-size 100KB] [--tied]
       Makes a tiny random LlamaForCausalLM (hidden 64, 2 layers) and a ~300-token byte-level BPE
@@ -42,16 +45,20 @@ def ids_of(encoded):
 
 
 def load(directory):
+    import os
     import torch
     import transformers
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(directory)
+    if not os.path.exists(os.path.join(directory, "config.json")):
+        return None, None, None, tokenizer
     config = AutoConfig.from_pretrained(directory)
     architecture = (config.architectures or ["LlamaForCausalLM"])[0]
     cls = AutoModelForSequenceClassification if architecture.endswith("ForSequenceClassification") else AutoModelForCausalLM
     dtype_key = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
     model, info = cls.from_pretrained(directory, output_loading_info=True, **{dtype_key: torch.float32})
     model.eval()
-    return architecture, model, {k: sorted(map(str, v)) for k, v in info.items()}, AutoTokenizer.from_pretrained(directory)
+    return architecture, model, {k: sorted(map(str, v)) for k, v in info.items()}, tokenizer
 
 
 def render(tokenizer, dialogue):
@@ -88,18 +95,30 @@ def scores(model, sequences, pad_id):
     return single, batched
 
 
-def cmd_check(args):
-    with open(args.request) as f:
-        request = json.load(f)
-    architecture, model, info, tokenizer = load(args.dir)
+def check_folder(request):
+    if "make" in request:
+        make_fixture(request["dir"], **request["make"])
+    architecture, model, info, tokenizer = load(request["dir"])
     out = {"architecture": architecture, "loading": info, "eos_token": tokenizer.eos_token,
-           "generation_eos": model.generation_config.eos_token_id if model.generation_config else None,
            "chat": [render(tokenizer, d) for d in request.get("dialogues", [])]}
-    sequences = request.get("sequences", [])
+    if model is None:
+        return out
+    generation = getattr(model, "generation_config", None)  # sequence classifiers have none
+    out["generation_eos"] = generation.eos_token_id if generation is not None else None
+    # Without given sequences, the rendered dialogues closed by EOS are scored.
+    sequences = request.get("sequences") or [{"prompt": c["prompt"], "response": c["response"] + [tokenizer.eos_token_id]}
+                                              for c in out["chat"]]
     if architecture.endswith("ForSequenceClassification"):
         out["scores"], out["scores_batched"] = scores(model, sequences, model.config.pad_token_id)
     else:
         out["token_logprobs"] = token_logprobs(model, sequences)
+    return out
+
+
+def cmd_check(args):
+    with open(args.request) as f:
+        request = json.load(f)
+    out = {"folders": [check_folder(r) for r in request["folders"]]}
     with open(args.out, "w") as f:
         json.dump(out, f)
 
@@ -115,6 +134,10 @@ def corpus():
 
 
 def cmd_make_fixture(args):
+    make_fixture(args.out, args.dtype, args.max_shard_size, args.tied)
+
+
+def make_fixture(out, dtype="bfloat16", max_shard_size="100GB", tied=False):
     import os
     import torch
     from tokenizers import ByteLevelBPETokenizer
@@ -126,20 +149,21 @@ def cmd_make_fixture(args):
     tokenizer.chat_template = CHATML
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128, rope_theta=10000.0,
-                         rms_norm_eps=1e-5, tie_word_embeddings=args.tied, initializer_range=0.1,
+                         rms_norm_eps=1e-5, tie_word_embeddings=tied, initializer_range=0.1,
                          bos_token_id=None, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(0)
-    model = LlamaForCausalLM(config).to(getattr(torch, args.dtype))
-    os.makedirs(args.out, exist_ok=True)
-    model.save_pretrained(args.out, max_shard_size=args.max_shard_size)
-    tokenizer.save_pretrained(args.out)
+    model = LlamaForCausalLM(config).to(getattr(torch, dtype))
+    os.makedirs(out, exist_ok=True)
+    model.save_pretrained(out, max_shard_size=max_shard_size)
+    tokenizer.save_pretrained(out)
     # The reference comes from the saved folder, read back as any user would.
-    _, reloaded, info, tok = load(args.out)
+    _, reloaded, info, tok = load(out)
     chat = [render(tok, d) for d in DIALOGUES]
     sequences = [{"prompt": c["prompt"], "response": c["response"] + [tok.eos_token_id]} for c in chat]
-    reference = {"made_by": " ".join(["hf_reference.py"] + sys.argv[1:]), "loading": info, "dialogues": DIALOGUES,
+    made_by = f"hf_reference.py make-fixture OUT --dtype {dtype} --max-shard-size {max_shard_size}" + (" --tied" if tied else "")
+    reference = {"made_by": made_by, "loading": info, "dialogues": DIALOGUES,
                  "chat": chat, "token_logprobs": token_logprobs(reloaded, sequences)}
-    with open(os.path.join(args.out, "reference.json"), "w") as f:
+    with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump(reference, f, indent=1)
 
 
@@ -147,7 +171,6 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check")
-    check.add_argument("dir")
     check.add_argument("request")
     check.add_argument("out")
     check.set_defaults(run=cmd_check)
