@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import Llama
 import Preference
+import Tensor
 import Tokenizer
 
 /// The on-disk layout of a model node: a Hugging Face folder (`HFModelFolder`) that `transformers`
@@ -44,6 +45,41 @@ enum ModelArtifact {
             try model.load(Safetensors.read(dir.appendingPathComponent("model.safetensors")))
             return (model, try TokenizerArtifact.load(from: dir))
         }
+    }
+}
+
+/// A model node as a shareable Hugging Face folder (`preflab export`).
+public enum ModelExport {
+    /// Writes the model in `node` (either layout) to `destination`, which must not exist or be an empty
+    /// folder; it appears whole or not at all (written beside it, then renamed). Returns notes for the
+    /// user: a nonzero reward-model bias, which only nodes from before the bias was held at zero can
+    /// have, is left out (transformers' score layer has none), shifting every score by that constant.
+    public static func export(node: URL, to destination: URL) throws -> [String] {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: destination.path) {
+            guard (try? fm.contentsOfDirectory(atPath: destination.path))?.isEmpty == true else {
+                throw StageError("export", "\(destination.path) exists and is not an empty folder")
+            }
+        }
+        let (model, codec) = try ModelArtifact.load(from: node)
+        var notes: [String] = []
+        if let bias = model.scoreBias, bias != 0 {
+            var tensors = model.namedTensors()
+            tensors["score.bias"] = Tensor(shape: [1], data: [0])
+            try model.load(tensors)
+            notes.append("score.bias \(bias) left out (LlamaForSequenceClassification has no bias): every score shifts by \(-bias); preferences between responses are unchanged")
+        }
+        let temporary = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).tmp-\(UUID().uuidString)")
+        try fm.createDirectory(at: temporary, withIntermediateDirectories: true)
+        do {
+            try HFModelFolder.write(model: model, codec: codec, to: temporary)
+            if fm.fileExists(atPath: destination.path) { try fm.removeItem(at: destination) }
+            try fm.moveItem(at: temporary, to: destination)
+        } catch {
+            try? fm.removeItem(at: temporary)
+            throw error
+        }
+        return notes
     }
 }
 
