@@ -202,6 +202,34 @@ final class HFRoundTripTests: XCTestCase {
         }
     }
 
+    /// SmolLM2-135M-Instruct (models/, scripts/fetch-smollm2.sh) through the `pretrained` stage: its node
+    /// (tied embeddings, 49k tokens with the digit-splitting pre-tokenizer, SmolLM2's own template with
+    /// its default system prompt) loads in transformers alike.
+    func testSmolLM2NodeLoadsInTransformersAlike() throws {
+        let gguf = PretrainedStageTests.model
+        guard FileManager.default.fileExists(atPath: gguf.path) else {
+            throw XCTSkip("models/SmolLM2-135M-Instruct.Q4_1.gguf is absent: run scripts/fetch-smollm2.sh (CI does)")
+        }
+        let python = try EnginesPython.require()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-hfsmol-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(yaml: """
+            name: smol
+            stages:
+              base: { kind: pretrained, file: \(gguf.path), max_seq_len: 128 }
+            """, file: dir.appendingPathComponent("r.yaml").path)
+        let graph = try StageKinds.graph(recipe)
+        let store = try ArtifactStore(root: dir)
+        let report = try Executor(store: store, runners: StageKinds.runners, jobs: 1, display: SilentProgressDisplay()).run(graph)
+        XCTAssertTrue(report.succeeded, "\(report.failures.map { "\($0.stage): \($0.outcome)" })")
+        let node = store.objectDirectory(for: try XCTUnwrap(graph.node(cellIndex: 0, stage: "base")).hash)
+        let (model, codec) = try ModelArtifact.load(from: node)
+        XCTAssertEqual(codec.template, .smolLM2)
+        let result = try XCTUnwrap(try transformers(python, [(node, codec, nil)]).first)
+        let worst = try compare("smollm2", result, model, codec)
+        print("smollm2: largest difference from transformers \(worst)")
+    }
+
     /// A node written before HF folders (camelCase engine config.json, head.json, chat_template.json)
     /// still loads, weights and codec intact.
     func testOlderNodeFoldersStillLoad() throws {
