@@ -80,7 +80,8 @@ extension NodeContext {
     func trainingControl(checkpointEvery: Int = 25) -> TrainingControl {
         let reporter = self.reporter
         return TrainingControl(reporter: { step, total, values in reporter.record(step: step, of: total, values: values) },
-                               resumeDirectory: resumeDirectory, checkpointEvery: checkpointEvery)
+                               resumeDirectory: resumeDirectory, checkpointEvery: checkpointEvery,
+                               log: { reporter.log($0) })
     }
 }
 

@@ -9,7 +9,14 @@ import Stages
 /// The checks beyond the schema (trainer parameters, task inputs) run here too, so that `run`
 /// fails before any node starts rather than inside the node that would have used the field.
 func loadRecipe(_ options: RecipeOptions) throws -> ResolvedRecipe {
-    let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: options.recipe, overrides: options.overrides)
+    let recipe: ResolvedRecipe
+    do {
+        recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: options.recipe, overrides: options.overrides)
+    } catch let errors as RecipeErrors {
+        // Each line already reads "file:line:col: error: ..."; ArgumentParser would prefix "Error: " again.
+        FileHandle.standardError.write(Data((errors.description + "\n").utf8))
+        throw ExitCode(1)
+    }
     let problems = StageKinds.check(recipe)
     guard problems.isEmpty else {
         FileHandle.standardError.write(Data(problems.map { "error: \($0)\n" }.joined().utf8))
@@ -44,11 +51,12 @@ struct Run: ParsableCommand {
         let graph = try StageKinds.graph(resolved)
         let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store))
         StageKinds.configureEngine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        Interrupts.install()
         let executor = Executor(store: artifacts, runners: StageKinds.runners, jobs: jobs,
                                 display: TerminalProgressDisplay())
         let report = try executor.run(graph)
         for failure in report.failures {
-            FileHandle.standardError.write(Data("failed: \(failure.stage) (\(failure.kind)) — log: \(artifacts.logFile(for: failure.hash).path)\n".utf8))
+            FileHandle.standardError.write(Data("\(failure.status): \(failure.stage) (\(failure.kind)) — log: \(artifacts.logFile(for: failure.hash).path)\n".utf8))
         }
         guard report.succeeded else { throw ExitCode(1) }
         print("ran \(report.ranCount) of \(report.nodes.count) nodes in \(String(format: "%.1f", report.wallSeconds)) s")
