@@ -70,6 +70,10 @@ struct Run: ParsableCommand {
 /// `results/<recipe name>/`.
 func writeResults(_ recipe: ResolvedRecipe, graph: PipelineGraph, store: ArtifactStore, results: String) throws {
     let command = (["preflab"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+    // Nothing damaged reaches a table: a node failing its manifest is moved aside and shown as missing.
+    for node in graph.nodes {
+        _ = store.isIntact(node.hash) { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }
+    }
     let folder = URL(fileURLWithPath: results)
     if recipe.table != nil {
         let table = try TableBuilder.build(recipe: recipe, graph: graph, store: store, command: command,

@@ -90,6 +90,9 @@ public struct DatasetCatalog: Sendable {
         guard let entry = entries[name] else { throw DatasetError(file: name, "no such entry") }
         if spec.layout == .mixture { return try loadMixture(spec, entry, seed: seed, stack: stack + [name], cache: cache) }
         guard let source = spec.source else { throw DatasetError(file: entry.display, "missing source") }
+        if let problem = confinementProblem(sourceURL(source, entry: entry), allowOutside: source.allowOutside ?? false) {
+            throw DatasetError(file: entry.display, line: source.pathLine, column: source.pathColumn, problem)
+        }
         var loader = DatasetLoader(spec: spec, sourceURL: sourceURL(source, entry: entry), sourceDisplay: source.path, cache: cache)
         loader.entryDisplay = entry.display
         return try loader.load(seed: seed)
