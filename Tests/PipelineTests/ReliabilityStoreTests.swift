@@ -10,22 +10,23 @@ final class ReliabilityStoreTests: XCTestCase {
         try ArtifactStore(root: temporaryFolder(self).appendingPathComponent("store"))
     }
 
-    /// A run of the three-stage chain; returns the store, the graph, the ledger and the head's hash.
+    /// A run of the three-stage chain; returns the store, the graph, the ledger and the head's hash
+    /// (the sink: a damaged intermediate whose dependents are finished is not needed again).
     private func ranChain() throws -> (ArtifactStore, PipelineGraph, FakeLedger, String) {
         let store = try makeStore()
         let ledger = FakeLedger()
         let g = try graph([chainCell()])
         XCTAssertTrue(try Executor(store: store, runners: FakeStages.runners(ledger: ledger)).run(g).succeeded)
-        return (store, g, ledger, try XCTUnwrap(g.node(for: "default", stage: "mid")).hash)
+        return (store, g, ledger, try XCTUnwrap(g.node(for: "default", stage: "head")).hash)
     }
 
     func testManifestListsSizeAndDigestOfEveryFile() throws {
-        let (store, _, _, mid) = try ranChain()
-        let listed = try XCTUnwrap(try store.manifest(of: mid))
+        let (store, _, _, head) = try ranChain()
+        let listed = try XCTUnwrap(try store.manifest(of: head))
         XCTAssertEqual(Set(listed.keys), ["log.txt", "metrics.jsonl", "node.json", "summary.json", "value.txt"])
-        let value = store.objectDirectory(for: mid).appendingPathComponent("value.txt")
+        let value = store.objectDirectory(for: head).appendingPathComponent("value.txt")
         XCTAssertEqual(listed["value.txt"], ManifestEntry(size: try ArtifactStore.fileSize(value), sha256: try SHA256.hex(file: value)))
-        XCTAssertEqual(store.verify(mid, digests: true), .intact)
+        XCTAssertEqual(store.verify(head, digests: true), .intact)
     }
 
     /// The file hasher agrees with the in-memory digest on sizes around block and read boundaries.
@@ -42,60 +43,60 @@ final class ReliabilityStoreTests: XCTestCase {
     /// A truncated summary.json used to be "cached" forever with its cells empty: now the node is
     /// moved to quarantine with a warning naming the file, and recomputed.
     func testTruncatedSummaryIsQuarantinedAndRecomputed() throws {
-        let (store, g, ledger, mid) = try ranChain()
-        let summary = store.objectDirectory(for: mid).appendingPathComponent("summary.json")
+        let (store, g, ledger, head) = try ranChain()
+        let summary = store.objectDirectory(for: head).appendingPathComponent("summary.json")
         let text = try Data(contentsOf: summary)
         try text.prefix(text.count / 2).write(to: summary)
         let display = RecordingProgressDisplay()
         let report = try Executor(store: store, runners: FakeStages.runners(ledger: ledger), display: display).run(g)
         XCTAssertTrue(report.succeeded)
-        XCTAssertEqual(report.node(mid)?.outcome, .ran)
-        XCTAssertEqual(report.node(mid)?.summary["value"], 11)
-        XCTAssertEqual(ledger.calls(hash: mid), 2)
+        XCTAssertEqual(report.node(head)?.outcome, .ran)
+        XCTAssertEqual(report.node(head)?.summary["value"], 111)
+        XCTAssertEqual(ledger.calls(hash: head), 2)
         let warnings = display.events.compactMap { if case let .storeWarning(m) = $0 { return m } else { return nil } }
         XCTAssertEqual(warnings.count, 1)
         XCTAssertTrue(warnings.first?.contains("summary.json") ?? false, "\(warnings)")
         let kept = try FileManager.default.contentsOfDirectory(atPath: store.root.appendingPathComponent("quarantine").path)
         XCTAssertEqual(kept.count, 1)
-        XCTAssertTrue(kept.first?.hasPrefix(mid) ?? false)
-        XCTAssertEqual(store.verify(mid, digests: true), .intact)
+        XCTAssertTrue(kept.first?.hasPrefix(head) ?? false)
+        XCTAssertEqual(store.verify(head, digests: true), .intact)
     }
 
     /// One flipped bit in a stored file (same size) is caught by the digest check on first open.
     func testFlippedBitIsCaughtAndNodeRecomputed() throws {
-        let (store, g, ledger, mid) = try ranChain()
-        let value = store.objectDirectory(for: mid).appendingPathComponent("value.txt")
+        let (store, g, ledger, head) = try ranChain()
+        let value = store.objectDirectory(for: head).appendingPathComponent("value.txt")
         var bytes = [UInt8](try Data(contentsOf: value))
         bytes[0] ^= 0x04
         try Data(bytes).write(to: value)
-        XCTAssertEqual(store.verify(mid, digests: false), .intact, "same size: only the digest can tell")
-        guard case let .damaged(file, _) = store.verify(mid, digests: true) else { return XCTFail("not caught") }
+        XCTAssertEqual(store.verify(head, digests: false), .intact, "same size: only the digest can tell")
+        guard case let .damaged(file, _) = store.verify(head, digests: true) else { return XCTFail("not caught") }
         XCTAssertEqual(file, "value.txt")
         let report = try Executor(store: store, runners: FakeStages.runners(ledger: ledger)).run(g)
         XCTAssertTrue(report.succeeded)
-        XCTAssertEqual(ledger.calls(hash: mid), 2)
-        XCTAssertEqual(try String(contentsOf: value, encoding: .utf8), "11.0")
+        XCTAssertEqual(ledger.calls(hash: head), 2)
+        XCTAssertEqual(store.verify(head, digests: true), .intact)
     }
 
     func testVerifyAllReportsAndRepairMovesAside() throws {
-        let (store, _, _, mid) = try ranChain()
-        try FileManager.default.removeItem(at: store.objectDirectory(for: mid).appendingPathComponent("metrics.jsonl"))
+        let (store, _, _, head) = try ranChain()
+        try FileManager.default.removeItem(at: store.objectDirectory(for: head).appendingPathComponent("metrics.jsonl"))
         let found = try store.verifyAll(repair: false)
         XCTAssertEqual(found.count, 3)
-        XCTAssertEqual(found.first { $0.hash == mid }?.result, .damaged(file: "metrics.jsonl", reason: "missing"))
-        XCTAssertTrue(store.isComplete(mid), "verify without --repair changes nothing")
+        XCTAssertEqual(found.first { $0.hash == head }?.result, .damaged(file: "metrics.jsonl", reason: "missing"))
+        XCTAssertTrue(store.isComplete(head), "verify without --repair changes nothing")
         let repaired = try store.verifyAll(repair: true)
-        XCTAssertNotNil(repaired.first { $0.hash == mid }?.quarantined)
-        XCTAssertFalse(store.isComplete(mid))
+        XCTAssertNotNil(repaired.first { $0.hash == head }?.quarantined)
+        XCTAssertFalse(store.isComplete(head))
         XCTAssertEqual(try store.verifyAll(repair: false).filter { $0.result != .intact }.count, 0)
     }
 
     /// A node without a manifest (committed by an older PrefLab) is still used, and reported as unverifiable.
     func testNodeWithoutManifestStaysUsable() throws {
-        let (store, _, _, mid) = try ranChain()
-        try FileManager.default.removeItem(at: store.objectDirectory(for: mid).appendingPathComponent(ArtifactStore.manifestName))
-        XCTAssertEqual(store.verify(mid, digests: true), .unverifiable)
-        XCTAssertTrue(store.isIntact(mid))
+        let (store, _, _, head) = try ranChain()
+        try FileManager.default.removeItem(at: store.objectDirectory(for: head).appendingPathComponent(ArtifactStore.manifestName))
+        XCTAssertEqual(store.verify(head, digests: true), .unverifiable)
+        XCTAssertTrue(store.isIntact(head))
     }
 
     /// A NaN summary or curve value fails the node as "diverged" (step and value), nothing is
@@ -104,7 +105,7 @@ final class ReliabilityStoreTests: XCTestCase {
         let store = try makeStore()
         let cell = RecipeCell(matrix: [], stages: [
             FakeStages.stage("base", "constant", [("value", .double(.nan))]),
-            FakeStages.stage("mid", "sum", [("inputs", list("base"))]),
+            FakeStages.stage("head", "sum", [("inputs", list("base"))]),
         ])
         let g = try graph([cell])
         let report = try Executor(store: store, runners: FakeStages.runners(ledger: FakeLedger())).run(g)
@@ -114,7 +115,7 @@ final class ReliabilityStoreTests: XCTestCase {
         XCTAssertTrue(error.hasPrefix("diverged: loss = nan at step 1"), error)
         XCTAssertTrue(try String(contentsOf: log, encoding: .utf8).contains("diverged"))
         XCTAssertFalse(store.isComplete(base))
-        XCTAssertEqual(report.skipped.map(\.stage), ["mid"])
+        XCTAssertEqual(report.skipped.map(\.stage), ["head"])
     }
 
     /// Canonical JSON (node.json's config) stays JSON with non-finite numbers in it.

@@ -142,9 +142,11 @@ final class DataTestsMalformed: XCTestCase {
         let row = #"{"chosen": "\n\nHuman: hi there", "rejected": "\n\nHuman: hi you"}"#
         let t = try TempCatalog()
         try t.entry("e", "source: {path: \"\(try t.data("d.jsonl", lines(row)))\"}\nlayout: pair\nfields: {chosen: chosen, rejected: rejected}\n")
-        let d = try t.load("e")
-        XCTAssertEqual(d.report.skipped.map(\.reason), [.badDialogue])
-        XCTAssertTrue(d.report.skipped[0].examples[0].hasSuffix("d.jsonl:1: chosen and rejected share no '\\n\\nAssistant:' turn; expected HH-style dialogues"))
+        // The only row is skipped, so the entry keeps nothing: an error that names the reason and the row.
+        XCTAssertThrowsError(try t.load("e")) { error in
+            XCTAssertTrue("\(error)".contains("skipped: 1 bad_dialogue"), "\(error)")
+            XCTAssertTrue("\(error)".contains("d.jsonl:1: chosen and rejected share no '\\n\\nAssistant:' turn; expected HH-style dialogues"), "\(error)")
+        }
     }
 
     func testScoreNotInScoreMapAndNonNumericScore() throws {

@@ -28,9 +28,10 @@ extension DatasetCatalog {
         return [entry.file] + (dataSourceFiles(url, pattern: source.pattern)?.map { url.appendingPathComponent($0) } ?? [url])
     }
 
-    /// The folder data may live in besides the repository: `PREFLAB_DATA_ROOT`, else `../shared/data`
-    /// beside the repository root (where this project's real data is).
+    /// The folder data may live in besides the repository: the one given to `init`, else
+    /// `PREFLAB_DATA_ROOT`, else `../shared/data` beside the repository root (this project's real data).
     public var dataRoot: URL {
+        if let explicitDataRoot { return explicitDataRoot }
         if let env = ProcessInfo.processInfo.environment["PREFLAB_DATA_ROOT"], !env.isEmpty {
             return URL(fileURLWithPath: env).standardizedFileURL
         }

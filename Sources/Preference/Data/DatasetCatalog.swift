@@ -35,10 +35,13 @@ public struct DatasetCatalog: Sendable {
     }
 
     let entries: [String: Entry]
+    let explicitDataRoot: URL?
 
     /// Reads every `*.yaml` / `*.yml` in `directory`. `root` defaults to two levels up when the folder is
-    /// `…/Recipes/datasets`, else to the folder itself.
-    public init(directory: URL, root: URL? = nil) throws {
+    /// `…/Recipes/datasets`, else to the folder itself; `dataRoot` (where sources may live besides
+    /// `root`) to `PREFLAB_DATA_ROOT`, else `../shared/data` beside `root`.
+    public init(directory: URL, root: URL? = nil, dataRoot: URL? = nil) throws {
+        self.explicitDataRoot = dataRoot?.standardizedFileURL
         self.directory = directory.standardizedFileURL
         let up = self.directory.deletingLastPathComponent()
         let isStandard = self.directory.lastPathComponent == "datasets" && up.lastPathComponent == "Recipes"

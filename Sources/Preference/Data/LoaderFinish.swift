@@ -41,8 +41,9 @@ extension DatasetLoader {
     func requireRows() throws {
         guard report.kept == 0, spec.source != nil else { return }
         let reasons = report.skipped.map { "\($0.count) \($0.reason.rawValue)" }.joined(separator: ", ")
+        let example = report.skipped.first?.examples.first.map { " (first: \($0))" } ?? ""
         throw DatasetError(file: entryDisplay, "the entry keeps no rows: \(report.rowsRead) read"
-                           + (reasons.isEmpty ? "" : ", skipped: \(reasons)") + "; check the source's format and the field mapping")
+                           + (reasons.isEmpty ? "" : ", skipped: \(reasons)\(example)") + "; check the source's format and the field mapping")
     }
 
     /// Drops pairs with the same prompt, chosen and rejected as an earlier pair.
