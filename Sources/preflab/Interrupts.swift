@@ -6,22 +6,32 @@ import Glibc
 import Darwin
 #endif
 
+/// The write end of the self-pipe; the signal handler may only make async-signal-safe calls, so it
+/// writes the signal number there and a watcher thread does the rest.
+nonisolated(unsafe) private var interruptPipe: Int32 = -1
+
 /// SIGINT and SIGTERM during a run: every running node's log is flushed (with the reason) and kept
 /// under `logs/`, resume checkpoints stay (they are written atomically, so the last one is whole),
 /// and the process exits 130 (SIGINT) or 143 (SIGTERM). Nothing half-written is ever committed:
 /// a node only enters the store by the rename of its finished folder.
 enum Interrupts {
-    private static let queue = DispatchQueue(label: "preflab.signals")
-    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
-
     /// Installs the handlers; call once before the executor starts.
     static func install() {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return }
+        interruptPipe = fds[1]
+        let reader = fds[0]
+        let watcher = Thread {
+            var byte: UInt8 = 0
+            while read(reader, &byte, 1) != 1 {}
+            stop(Int32(byte))
+        }
+        watcher.start()
         for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { stop(sig) }
-            source.resume()
-            sources.append(source)
+            signal(sig) { s in
+                var byte = UInt8(truncatingIfNeeded: s)
+                _ = write(interruptPipe, &byte, 1)
+            }
         }
     }
 
