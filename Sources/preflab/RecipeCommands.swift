@@ -14,15 +14,20 @@ func loadRecipe(_ options: RecipeOptions) throws -> ResolvedRecipe {
         recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: options.recipe, overrides: options.overrides)
     } catch let errors as RecipeErrors {
         // Each line already reads "file:line:col: error: ..."; ArgumentParser would prefix "Error: " again.
-        FileHandle.standardError.write(Data((errors.description + "\n").utf8))
+        printError(errors.description + "\n")
         throw ExitCode(1)
     }
     let problems = StageKinds.check(recipe)
     guard problems.isEmpty else {
-        FileHandle.standardError.write(Data(problems.map { "error: \($0)\n" }.joined().utf8))
+        printError(problems.map { "error: \($0)\n" }.joined())
         throw ExitCode(1)
     }
     return recipe
+}
+
+/// Writes to stderr; a closed stderr must not trap (the old `FileHandle.write(_:)` raises on failure).
+func printError(_ text: String) {
+    try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
 }
 
 /// `preflab run`: executes a recipe's graph, reusing every finished node, then writes its table and plots.
@@ -56,7 +61,7 @@ struct Run: ParsableCommand {
                                 display: TerminalProgressDisplay())
         let report = try executor.run(graph)
         for failure in report.failures {
-            FileHandle.standardError.write(Data("\(failure.status): \(failure.stage) (\(failure.kind)) — log: \(artifacts.logFile(for: failure.hash).path)\n".utf8))
+            printError("\(failure.status): \(failure.stage) (\(failure.kind)) — log: \(artifacts.logFile(for: failure.hash).path)\n")
         }
         guard report.succeeded else { throw ExitCode(1) }
         print("ran \(report.ranCount) of \(report.nodes.count) nodes in \(String(format: "%.1f", report.wallSeconds)) s")
@@ -72,7 +77,7 @@ func writeResults(_ recipe: ResolvedRecipe, graph: PipelineGraph, store: Artifac
     let command = (["preflab"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
     // Nothing damaged reaches a table: a node failing its manifest is moved aside and shown as missing.
     for node in graph.nodes {
-        _ = store.isIntact(node.hash) { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }
+        _ = store.isIntact(node.hash) { printError("warning: \($0)\n") }
     }
     let folder = URL(fileURLWithPath: results)
     if recipe.table != nil {

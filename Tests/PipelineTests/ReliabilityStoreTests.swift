@@ -140,3 +140,26 @@ final class ReliabilityStoreTests: XCTestCase {
         }
     }
 }
+
+/// An interruption (what `preflab run` does on SIGINT/SIGTERM before exiting) flushes each running
+/// node's log with the reason into `logs/<hash>.log`, and leaves the resume folder alone.
+final class InterruptLogTests: XCTestCase {
+    func testInterruptFlushesRunningNodesLogs() throws {
+        let store = try ArtifactStore(root: temporaryFolder(self).appendingPathComponent("store"))
+        let g = try graph([RecipeCell(matrix: [], stages: [FakeStages.stage("s", "sleep", [("seconds", .double(1.0))])])])
+        let hash = try XCTUnwrap(g.nodes.first?.hash)
+        let executor = Executor(store: store, runners: FakeStages.runners(ledger: FakeLedger()))
+        let done = expectation(description: "run finished")
+        Thread.detachNewThread {
+            _ = try? executor.run(g)
+            done.fulfill()
+        }
+        Thread.sleep(forTimeInterval: 0.4)
+        Executor.interruptRunningNodes(signal: SIGINT)
+        let log = try String(contentsOf: store.logFile(for: hash), encoding: .utf8)
+        XCTAssertTrue(log.contains("started"), log)
+        XCTAssertTrue(log.hasSuffix("error: interrupted by SIGINT — rerun to resume\n"), log)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: store.root.appendingPathComponent("resume/\(hash)").path))
+        wait(for: [done], timeout: 10)
+    }
+}
