@@ -61,7 +61,8 @@ public struct GCReport: Sendable, Equatable {
 /// Layout under `root`: `objects/<hash>/` finished artifacts (trusted only with the completion
 /// marker), `tmp/` in-progress outputs renamed into `objects/` when a node finishes, `resume/<hash>/`
 /// checkpoints that survive an interrupted run, `locks/<hash>.lock` one `flock` per node, and
-/// `logs/<hash>.log` the log of the latest failed attempt.
+/// `logs/<hash>.log` the log of the latest failed attempt, `quarantine/<hash>.<ms>` nodes that failed
+/// verification against their `manifest.json` (kept for inspection, never read; `StoreIntegrity.swift`).
 ///
 /// Files are written without `fsync`: the atomic rename of a node's folder is the commit point and
 /// protects against killed processes, not against power loss. Lock files are tiny and never removed
@@ -182,6 +183,7 @@ public final class ArtifactStore: Sendable {
     /// A folder already at the destination without the marker is untrusted debris and replaced.
     /// Call with the node's lock held.
     public func commit(temporary: URL, as hash: String) throws {
+        try Self.writeManifest(in: temporary)
         let marker = temporary.appendingPathComponent(Self.completionMarker)
         try FileWriter.write(Data(), to: marker)
         let destination = objectDirectory(for: hash)

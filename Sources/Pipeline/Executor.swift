@@ -35,6 +35,8 @@ public final class Executor: Sendable {
         for t in targets ?? [] where graph.node(hash: t) == nil { throw PipelineError.unknownTarget(t) }
         let roots = targets ?? graph.sinks
         let closure = graph.closure(of: roots)
+        // A damaged node is moved aside here, so everything below treats it as never computed.
+        for hash in closure.sorted() { _ = store.isIntact(hash, warn: { display.handle(.storeWarning($0)) }) }
         let needed = neededNodes(graph, roots: roots)
         let nodes = graph.nodes.filter { needed.contains($0.hash) || (closure.contains($0.hash) && store.isComplete($0.hash)) }
         for node in nodes where runners[node.kind] == nil && !store.isComplete(node.hash) {
@@ -124,8 +126,9 @@ public final class Executor: Sendable {
         let tmp = try store.makeTemporaryDirectory(for: node.hash)
         let logFile = tmp.appendingPathComponent("log.txt")
         let start = Date()
-        let recorder = NodeRecorder(metricsFile: tmp.appendingPathComponent("metrics.jsonl"), logFile: logFile,
-                                    display: display, ticket: ticket, start: start)
+        let recorder = try NodeRecorder(metricsFile: tmp.appendingPathComponent("metrics.jsonl"), logFile: logFile,
+                                        display: display, ticket: ticket, start: start)
+        recorder.failureLog = store.logFile(for: node.hash)
         recorder.writeLog("node \(node.hash) kind \(node.kind) stage \(node.stage.name) started \(Self.timestamp(start))")
         if !stale.isEmpty { recorder.writeLog("removed stale temporaries: " + stale.joined(separator: ", ")) }
         display.handle(.nodeStarted(ticket))
@@ -139,6 +142,7 @@ public final class Executor: Sendable {
             wall = Date().timeIntervalSince(start)
             recorder.writeLog("finished in \(TerminalProgressDisplay.duration(wall))")
             recorder.close()
+            try recorder.checkHealthy()
             summary = recorder.collectedSummary
             try write(NodeRecorder.json(summary) + "\n", to: tmp.appendingPathComponent("summary.json"))
             try write(nodeJSON(node, wall: wall), to: tmp.appendingPathComponent("node.json"))
@@ -156,6 +160,13 @@ public final class Executor: Sendable {
         report.summary = summary
         display.handle(.nodeFinished(ticket, seconds: wall, summary: summary))
         return report
+    }
+
+    /// Flushes the logs of every running node with a closing line and copies them to `logs/<hash>.log`;
+    /// the process is about to exit on SIGINT/SIGTERM. Resume checkpoints stay where they are.
+    public static func interruptRunningNodes(signal: Int32) {
+        let line = "error: \(NodeFailure.interrupted(signal: signal))"
+        for recorder in NodeRecorder.live.all { recorder.interrupt(line) }
     }
 
     /// Moves a failed attempt's log to `logs/<hash>.log`, where the failure report points.

@@ -30,6 +30,24 @@ public enum FileWriter {
         }
     }
 
+    /// Clears on every file in `directory` each permission bit that one of `sources` lacks (a copy of
+    /// a 0600 file stays 0600, not 0644). Missing sources are ignored.
+    public static func restrictPermissions(in directory: URL, like sources: [URL]) throws {
+        var mask: mode_t = 0o777
+        for source in sources {
+            var info = stat()
+            if stat(source.path, &info) == 0 { mask &= info.st_mode & 0o777 }
+        }
+        guard mask != 0o777 else { return }
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
+            let path = directory.appendingPathComponent(name).path
+            var info = stat()
+            guard stat(path, &info) == 0, chmod(path, info.st_mode & 0o777 & mask) == 0 || errno == ENOENT else {
+                throw StoreError.io("cannot set the permissions of \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
     /// Writes `text` as UTF-8.
     public static func write(_ text: String, to url: URL) throws {
         try write(Data(text.utf8), to: url)

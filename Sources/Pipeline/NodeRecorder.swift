@@ -16,19 +16,33 @@ final class NodeRecorder: ProgressReporter, @unchecked Sendable {
     private var pendingLog = ""
     private var lastFlush = Date()
 
-    init(metricsFile: URL, logFile: URL, display: any ProgressDisplay, ticket: NodeTicket, start: Date) {
-        try? FileWriter.write(Data(), to: metricsFile)
-        try? FileWriter.write(Data(), to: logFile)
-        metrics = try? FileHandle(forWritingTo: metricsFile)
-        logHandle = try? FileHandle(forWritingTo: logFile)
+    /// The first write that failed (a full disk, a removed folder); the executor fails the node with it.
+    private var writeFailure: StoreError?
+    /// The first non-finite value reported: the node diverged and must not be committed.
+    private var firstDivergence: NodeFailure?
+
+    private let logFile: URL
+
+    init(metricsFile: URL, logFile: URL, display: any ProgressDisplay, ticket: NodeTicket, start: Date) throws {
+        self.logFile = logFile
+        try FileWriter.write(Data(), to: metricsFile)
+        try FileWriter.write(Data(), to: logFile)
+        do {
+            metrics = try FileHandle(forWritingTo: metricsFile)
+            logHandle = try FileHandle(forWritingTo: logFile)
+        } catch {
+            throw StoreError.io("cannot open \(metricsFile.deletingLastPathComponent().path) for writing: \(error.localizedDescription)")
+        }
         self.display = display
         self.ticket = ticket
         self.start = start
+        Self.live.insert(self)
     }
 
     func record(step: Int, of total: Int, values: [String: Double]) {
         let line = "{\"step\":\(step),\"total\":\(total),\"values\":\(Self.json(values))}\n"
         lock.lock()
+        noteDivergence(values, step: step)
         pendingMetrics += line
         flushIfDue()
         lock.unlock()
@@ -51,6 +65,7 @@ final class NodeRecorder: ProgressReporter, @unchecked Sendable {
 
     func summary(_ values: [String: Double]) {
         lock.lock()
+        noteDivergence(values, step: nil)
         summaryValues.merge(values) { _, new in new }
         lock.unlock()
     }
@@ -71,7 +86,41 @@ final class NodeRecorder: ProgressReporter, @unchecked Sendable {
         metrics = nil
         logHandle = nil
         lock.unlock()
+        Self.live.remove(self)
     }
+
+    /// Throws what makes the node's output untrustworthy: a failed write, then a non-finite value.
+    func checkHealthy() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        if let writeFailure { throw writeFailure }
+        if let firstDivergence { throw firstDivergence }
+    }
+
+    /// Records the first non-finite value. Call with `lock` held.
+    private func noteDivergence(_ values: [String: Double], step: Int?) {
+        guard firstDivergence == nil, let bad = values.keys.sorted().first(where: { !(values[$0] ?? 0).isFinite }) else { return }
+        let failure = NodeFailure.diverged(step: step, metric: bad, value: values[bad] ?? .nan)
+        firstDivergence = failure
+        pendingLog += "\(failure)\n"
+    }
+
+    /// Where the executor keeps a failed attempt's log (`logs/<hash>.log`).
+    var failureLog: URL?
+
+    /// Writes what is buffered plus `line` now and copies the log to `failureLog`: an interruption is
+    /// about to end the process.
+    func interrupt(_ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        pendingLog += line + "\n"
+        flush()
+        guard let failureLog, let text = FileManager.default.contents(atPath: logFile.path) else { return }
+        try? FileWriter.write(text, to: failureLog)
+    }
+
+    /// Recorders of running nodes, so that an interruption can flush their logs before the process exits.
+    static let live = LiveSet<NodeRecorder>()
 
     /// Writes buffered lines when a second has passed or much is pending. Call with `lock` held.
     private func flushIfDue() {
@@ -80,8 +129,13 @@ final class NodeRecorder: ProgressReporter, @unchecked Sendable {
 
     /// Writes buffered lines. Call with `lock` held.
     private func flush() {
-        if !pendingMetrics.isEmpty { metrics?.write(Data(pendingMetrics.utf8)) }
-        if !pendingLog.isEmpty { logHandle?.write(Data(pendingLog.utf8)) }
+        do {
+            if !pendingMetrics.isEmpty { try metrics?.write(contentsOf: Data(pendingMetrics.utf8)) }
+            if !pendingLog.isEmpty { try logHandle?.write(contentsOf: Data(pendingLog.utf8)) }
+        } catch {
+            // Keep the first failure; the node fails with it when the runner returns.
+            if writeFailure == nil { writeFailure = .io("cannot write the node's metrics or log: \(error.localizedDescription)") }
+        }
         pendingMetrics = ""
         pendingLog = ""
         lastFlush = Date()
@@ -101,3 +155,31 @@ func jsonString(_ s: String) -> String { ConfigValue.string(s).canonicalJSON }
 
 /// A JSON number, or null when not finite.
 func jsonNumber(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
+
+/// Why a node's output was refused although its runner returned.
+public enum NodeFailure: Error, CustomStringConvertible, Equatable {
+    /// A loss or metric became NaN or infinite (`step` nil: in the summary).
+    case diverged(step: Int?, metric: String, value: Double)
+    /// SIGINT or SIGTERM stopped the run.
+    case interrupted(signal: Int32)
+
+    public var description: String {
+        switch self {
+        case let .diverged(step, metric, value):
+            return "diverged: \(metric) = \(value)" + (step.map { " at step \($0)" } ?? " in the summary")
+                + "; the node is not committed (lower the learning rate or check the inputs)"
+        case let .interrupted(signal):
+            return "interrupted by \(signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)") — rerun to resume"
+        }
+    }
+}
+
+/// A thread-safe set of live objects (by identity).
+final class LiveSet<T: AnyObject>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [ObjectIdentifier: T] = [:]
+
+    func insert(_ item: T) { lock.lock(); items[ObjectIdentifier(item)] = item; lock.unlock() }
+    func remove(_ item: T) { lock.lock(); items[ObjectIdentifier(item)] = nil; lock.unlock() }
+    var all: [T] { lock.lock(); defer { lock.unlock() }; return Array(items.values) }
+}

@@ -41,6 +41,8 @@ public enum ProgressEvent: Sendable {
     case nodeSkipped(NodeTicket, failedInput: String)
     /// The run ended.
     case runFinished(RunReport)
+    /// Something the user must know that is not a node's failure (a damaged node moved aside).
+    case storeWarning(String)
 }
 
 /// Receives progress events; called from worker threads, so implementations synchronise.
@@ -96,7 +98,8 @@ public final class TerminalProgressDisplay: ProgressDisplay, @unchecked Sendable
         return true
     }
 
-    private func write(_ s: String) { output.write(Data(s.utf8)) }
+    // A closed or full stderr must not end the run: the store, not the terminal, holds the results.
+    private func write(_ s: String) { try? output.write(contentsOf: Data(s.utf8)) }
 
     /// `[i/N] kind hash step s/T loss 0.1234 ETA 1m05s`: the loss if reported, else the first value.
     public static func progressText(_ t: NodeTicket, step: Int, of total: Int, values: [String: Double], elapsed: Double) -> String {
@@ -129,6 +132,8 @@ public final class TerminalProgressDisplay: ProgressDisplay, @unchecked Sendable
             return "[\(t.index)/\(t.total)] \(t.kind) \(t.shortHash) (\(t.stage)) skipped: input \(failedInput.prefix(12)) failed"
         case let .runFinished(report):
             return report.summaryLine
+        case let .storeWarning(message):
+            return "warning: " + message
         case .nodeProgress:
             return nil
         }

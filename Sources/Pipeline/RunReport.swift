@@ -27,6 +27,17 @@ public struct NodeReport: Sendable {
     /// Final metrics from `summary.json` (empty when failed or skipped).
     public var summary: [String: Double]
 
+    /// One word for tables and scripts: cached, ran, failed, diverged (a loss or metric became
+    /// non-finite; `NodeFailure.diverged`) or skipped.
+    public var status: String {
+        switch outcome {
+        case .cached: return "cached"
+        case .ran: return "ran"
+        case let .failed(error, _): return error.hasPrefix("diverged:") ? "diverged" : "failed"
+        case .skipped: return "skipped"
+        }
+    }
+
     /// True for cached and ran.
     public var succeeded: Bool {
         switch outcome {

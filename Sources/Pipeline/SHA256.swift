@@ -36,6 +36,36 @@ public enum SHA256 {
         digest(bytes).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// Lower-case hex digest of a file's bytes, read in 1 MiB pieces (store manifests hash weight files).
+    public static func hex(file url: URL) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else {
+            throw StoreError.io("cannot open \(url.path) for reading")
+        }
+        defer { try? handle.close() }
+        var state = initialState
+        var w = [UInt32](repeating: 0, count: 64)
+        var carry: [UInt8] = []
+        var length: UInt64 = 0
+        while true {
+            let chunk: Data
+            do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
+                throw StoreError.io("cannot read \(url.path): \(error.localizedDescription)")
+            }
+            if chunk.isEmpty { break }
+            length &+= UInt64(chunk.count)
+            carry += chunk
+            let whole = carry.count - carry.count % 64
+            for start in stride(from: 0, to: whole, by: 64) { compress(&state, block: carry[start..<start + 64], schedule: &w) }
+            carry.removeFirst(whole)
+        }
+        var tail = carry
+        tail.append(0x80)
+        while tail.count % 64 != 56 { tail.append(0) }
+        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: (length &* 8) >> UInt64(shift))) }
+        for start in stride(from: 0, to: tail.count, by: 64) { compress(&state, block: tail[start..<start + 64], schedule: &w) }
+        return state.map { String(format: "%08x", $0) }.joined()
+    }
+
     private static func compress(_ h: inout [UInt32], block: ArraySlice<UInt8>, schedule w: inout [UInt32]) {
         let base = block.startIndex
         for t in 0..<16 {

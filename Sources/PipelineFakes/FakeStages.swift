@@ -13,7 +13,7 @@ import RecipeSpec
 ///   resume folder, then throws; an attempt that finds the checkpoint finishes.
 /// - `curve`: `values` (list of numbers), `stride` (int, 1), `nan_at` (int, 0); records point i (from
 ///   1) at step i × stride with `score` = values[i], `half` = score / 2 and `used` = 10 × step;
-///   point `nan_at` records `score` as NaN (0: none). For plots.
+///   point `nan_at` records no `score` or `half` (0: none). For plots.
 public enum FakeStages {
     /// The fake kinds' schemas.
     public static let schemas: [StageSchema] = [
@@ -41,7 +41,7 @@ public enum FakeStages {
         StageSchema(kind: "curve", summary: "Records a given curve.", fields: [
             FieldSchema("values", .list(.double), doc: "The score at each recorded point."),
             FieldSchema("stride", .int, default: .int(1), doc: "Steps between recorded points."),
-            FieldSchema("nan_at", .int, default: .int(0), doc: "Point (from 1) whose score is NaN; 0: none."),
+            FieldSchema("nan_at", .int, default: .int(0), doc: "Point (from 1) recorded without its score; 0: none."),
         ]),
     ]
 
@@ -196,9 +196,10 @@ struct CurveRunner: StageRunner {
         let stride = Int(FakeStages.number(context, "stride") ?? 1), nanAt = Int(FakeStages.number(context, "nan_at") ?? 0)
         for (i, v) in values.enumerated() {
             let step = (i + 1) * stride
-            let score = i + 1 == nanAt ? Double.nan : v
-            context.reporter.record(step: step, of: values.count * stride,
-                                    values: ["score": score, "half": score / 2, "used": Double(10 * step)])
+            // A point without its score (a NaN would be a divergence and fail the node).
+            let point: [String: Double] = i + 1 == nanAt ? ["used": Double(10 * step)]
+                : ["score": v, "half": v / 2, "used": Double(10 * step)]
+            context.reporter.record(step: step, of: values.count * stride, values: point)
         }
         try FakeStages.writeValue(values.last ?? 0, context)
         context.reporter.summary(["value": values.last ?? 0])

@@ -92,6 +92,9 @@ public indirect enum ConfigValue: Sendable, Hashable, CustomStringConvertible {
         case let .int(v): return String(v)
         case let .double(v):
             if v.isFinite, v == v.rounded(), abs(v) < 1e15 { return String(format: "%.1f", v) }
+            // JSON has no NaN or infinity; these strings keep node.json valid (and decoders map them back).
+            if v.isNaN { return "\"NaN\"" }
+            if v.isInfinite { return v < 0 ? "\"-Infinity\"" : "\"Infinity\"" }
             return "\(v)"
         case let .string(v): return ConfigValue.jsonQuote(v)
         case let .list(v): return "[" + v.map(\.value.canonicalJSON).joined(separator: ",") + "]"

@@ -104,8 +104,10 @@ struct ExtendsLoader {
                                             message: what, expected: written == nil ? nil : "a path relative to this file")])
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw RecipeErrors([RecipeError(location: location, keyPath: "",
-                                            message: "'\(file)' is not UTF-8 text")])
+            let bad = YAMLReader.firstInvalidUTF8(data)
+            throw RecipeErrors([RecipeError(location: SourceLocation(file: file, line: bad?.line ?? 1, column: bad?.column ?? 1),
+                                            keyPath: "", message: "'\(file)' is not UTF-8 text (invalid byte sequence)",
+                                            expected: "a UTF-8 encoded recipe")])
         }
         return text
     }

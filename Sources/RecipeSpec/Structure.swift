@@ -80,6 +80,15 @@ struct StructureChecker {
         resolver.resolve(node, keyPath: keyPath)
     }
 
+    /// A recipe name is a relative path below `--results`: it must not escape it or hide files.
+    static func isSafeName(_ name: String) -> Bool {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+        let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+        return name.utf8.count <= 200 && parts.allSatisfy { part in
+            !part.isEmpty && !part.hasPrefix(".") && part.allSatisfy { allowed.contains($0) }
+        }
+    }
+
     private mutating func checkName() {
         guard let n = doc["name"] else {
             diags.add(doc.location, "name", "missing required key 'name'",
@@ -88,6 +97,10 @@ struct StructureChecker {
         }
         guard let r = resolved(n, "name") else { return }
         guard let s = r.string, !s.isEmpty else { return wrongType(r, "name", "a non-empty string") }
+        guard Self.isSafeName(s) || s.contains("${") else {
+            return diags.add(r.location, "name", "name '\(s)' cannot be used as a folder under Results/",
+                             expected: "parts of letters, digits, '_', '-' and '.' joined by '/', none of them '.' or '..'")
+        }
         out.name = s
     }
 

@@ -7,10 +7,21 @@ import Yams
 /// `true`/`false`, decimal/hex/octal (`0o`) ints, floats with `.inf`/`.nan`, `null`/`~`/empty,
 /// quoted scalars always strings.
 enum YAMLReader {
+    /// Largest recipe text read (bytes); real recipes are a few KiB.
+    static let maxBytes = 4 << 20
+    /// Most values one document may expand to. Aliases are expanded into copies, so nested aliases
+    /// ("billion laughs") grow exponentially; the checked-in recipes hold a few thousand values.
+    static let maxValues = 200_000
+
     /// Parses one YAML document; an empty document reads as an empty map.
     static func read(_ raw: String, file: String) throws -> ConfigNode {
         // A byte-order mark is not content; libyaml would read it as a stray character.
         let text = raw.hasPrefix("\u{FEFF}") ? String(raw.dropFirst()) : raw
+        if text.utf8.count > maxBytes {
+            throw RecipeErrors([RecipeError(location: SourceLocation(file: file, line: 1, column: 1), keyPath: "",
+                                            message: "the file is \(text.utf8.count) bytes long",
+                                            expected: "a recipe of at most \(maxBytes) bytes")])
+        }
         let node: Node?
         do {
             node = try Yams.compose(yaml: text, resolver)
@@ -19,7 +30,8 @@ enum YAMLReader {
         }
         guard let node else { return .emptyMap(at: SourceLocation(file: file, line: 1, column: 1)) }
         var diags = Diagnostics()
-        let config = convert(node, file: file, keyPath: "", diags: &diags)
+        var budget = maxValues
+        let config = convert(node, file: file, keyPath: "", diags: &diags, budget: &budget)
         try diags.throwIfAny()
         return config
     }
@@ -74,12 +86,23 @@ enum YAMLReader {
 
     /// Conversion used by the duplicate-key search (errors there are irrelevant).
     static func convertForSearch(_ node: Node, file: String, diags: inout Diagnostics) -> ConfigNode {
-        convert(node, file: file, keyPath: "", diags: &diags)
+        var budget = maxValues
+        return convert(node, file: file, keyPath: "", diags: &diags, budget: &budget)
     }
 
+    /// Converts `node`, spending one unit of `budget` per value; at zero it reports the blow-up once
+    /// and returns nulls, so time and memory stay bounded whatever the aliases expand to.
     private static func convert(_ node: Node, file: String, keyPath: String,
-                                diags: inout Diagnostics) -> ConfigNode {
+                                diags: inout Diagnostics, budget: inout Int) -> ConfigNode {
         let loc = location(node.mark, file)
+        budget -= 1
+        if budget < 0 {
+            if budget == -1 {
+                diags.add(loc, keyPath, "the document expands to more than \(maxValues) values (nested YAML aliases?)",
+                          expected: "a recipe without alias chains that multiply (write the values out, or use extends:/vars:)")
+            }
+            return ConfigNode(.null, at: loc)
+        }
         switch node {
         case let .scalar(s):
             let tag = Tag.Name(rawValue: node.tag.rawValue)
@@ -90,7 +113,7 @@ enum YAMLReader {
             return ConfigNode(typedScalar(s.string, tag: tag), at: loc)
         case let .sequence(seq):
             let items = seq.enumerated().map { i, n in
-                convert(n, file: file, keyPath: "\(keyPath)[\(i)]", diags: &diags)
+                convert(n, file: file, keyPath: "\(keyPath)[\(i)]", diags: &diags, budget: &budget)
             }
             return ConfigNode(.list(items), at: loc)
         case let .mapping(map):
@@ -102,7 +125,7 @@ enum YAMLReader {
                     continue
                 }
                 let path = keyPath.isEmpty ? ks.string : keyPath + "." + ks.string
-                var child = convert(v, file: file, keyPath: path, diags: &diags)
+                var child = convert(v, file: file, keyPath: path, diags: &diags, budget: &budget)
                 child.keyLocation = keyLoc
                 entries.append((ks.string, child))
             }

@@ -19,6 +19,12 @@ extension YAMLReader {
                                    message: "a second YAML document ('---') in a recipe file",
                                    expected: "one document per file (use extends: to combine files)")
             }
+            if problem.contains("undefined alias") {
+                let name = aliasName(in: text, line: mark.line, column: mark.column)
+                return RecipeError(location: SourceLocation(file: file, line: mark.line, column: mark.column), keyPath: "",
+                                   message: "undefined YAML alias '*\(name)'",
+                                   expected: "an anchor '&\(name)' written earlier in the same file")
+            }
             var message = "invalid YAML: \(problem)"
             if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
             return RecipeError(location: SourceLocation(file: file, line: mark.line, column: mark.column),
@@ -33,6 +39,31 @@ extension YAMLReader {
             return RecipeError(location: SourceLocation(file: file, line: 1, column: 1),
                                keyPath: "", message: "invalid YAML: \(error)")
         }
+    }
+
+    /// The name of the alias written at `line`:`column` (1-based, pointing at its `*`).
+    static func aliasName(in text: String, line: Int, column: Int) -> String {
+        let lines = text.components(separatedBy: "\n")
+        guard line >= 1, line <= lines.count else { return "?" }
+        let rest = lines[line - 1].unicodeScalars.dropFirst(max(0, column - 1)).drop { $0 == "*" }
+        let stop: Set<Unicode.Scalar> = [" ", "\t", ",", "]", "}", "\r"]
+        let name = String(String.UnicodeScalarView(rest.prefix { !stop.contains($0) }))
+        return name.isEmpty ? "?" : name
+    }
+
+    /// Where the first byte that is not valid UTF-8 sits (1-based line and byte column), nil when all is valid.
+    static func firstInvalidUTF8(_ data: Data) -> (line: Int, column: Int)? {
+        let bytes = [UInt8](data)
+        var i = 0, line = 1, lineStart = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            let length = b < 0x80 ? 1 : b >= 0xC2 && b <= 0xDF ? 2 : b >= 0xE0 && b <= 0xEF ? 3 : b >= 0xF0 && b <= 0xF4 ? 4 : 0
+            guard length > 0, i + length <= bytes.count,
+                  String(bytes: bytes[i..<(i + length)], encoding: .utf8) != nil else { return (line, i - lineStart + 1) }
+            if b == 0x0A { line += 1; lineStart = i + 1 }
+            i += length
+        }
+        return nil
     }
 
     /// Line and column (1-based) of the first tab in the leading whitespace of a non-blank line.

@@ -36,6 +36,8 @@ struct DatasetStage: StageRunner {
         try JSONLines.write(data.train, to: context.outputDirectory.appendingPathComponent("pairs.jsonl"))
         try JSONLines.write(data.heldOut, to: context.outputDirectory.appendingPathComponent("held_out.jsonl"))
         try JSONLines.write([data.report], to: context.outputDirectory.appendingPathComponent("load_report.jsonl"))
+        // The rows are a copy of the source: they get no permission the source files lack.
+        try FileWriter.restrictPermissions(in: context.outputDirectory, like: catalog.inputFiles(of: try context.string("name")))
         context.reporter.summary(["pairs": Double(data.train.count), "held_out": Double(data.heldOut.count),
                                   "rows_read": Double(data.report.rowsRead), "ties": Double(data.report.ties)])
     }

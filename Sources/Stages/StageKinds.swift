@@ -30,6 +30,7 @@ extension StageKinds {
             for stage in cell.stages {
                 do {
                     try kinds[stage.kind]?.check(stage)
+                    try FileChecks.check(stage)
                     if kinds[stage.kind]?.schema.fields.contains(where: { $0.name == "scorer_large" }) == true {
                         try ScorerFields.check(stage)
                     }

@@ -80,7 +80,8 @@ extension NodeContext {
     func trainingControl(checkpointEvery: Int = 25) -> TrainingControl {
         let reporter = self.reporter
         return TrainingControl(reporter: { step, total, values in reporter.record(step: step, of: total, values: values) },
-                               resumeDirectory: resumeDirectory, checkpointEvery: checkpointEvery)
+                               resumeDirectory: resumeDirectory, checkpointEvery: checkpointEvery,
+                               log: { reporter.log($0) })
     }
 }
 
@@ -92,6 +93,8 @@ enum StageConfig {
         let entries = (config.entries ?? []).filter { keys[$0.key] != nil && !$0.value.value.isNull }
         let json = ConfigValue.map(entries).canonicalJSON
         let decoder = JSONDecoder()
+        // Canonical JSON writes non-finite numbers as these strings; the trainers then refuse them by name.
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         decoder.keyDecodingStrategy = .custom { path in
             let last = path.last?.stringValue ?? ""
             return CodingName(path.count == 1 ? keys[last] ?? last : camelCase(last))

@@ -9,13 +9,25 @@ import Stages
 /// The checks beyond the schema (trainer parameters, task inputs) run here too, so that `run`
 /// fails before any node starts rather than inside the node that would have used the field.
 func loadRecipe(_ options: RecipeOptions) throws -> ResolvedRecipe {
-    let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: options.recipe, overrides: options.overrides)
+    let recipe: ResolvedRecipe
+    do {
+        recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: options.recipe, overrides: options.overrides)
+    } catch let errors as RecipeErrors {
+        // Each line already reads "file:line:col: error: ..."; ArgumentParser would prefix "Error: " again.
+        printError(errors.description + "\n")
+        throw ExitCode(1)
+    }
     let problems = StageKinds.check(recipe)
     guard problems.isEmpty else {
-        FileHandle.standardError.write(Data(problems.map { "error: \($0)\n" }.joined().utf8))
+        printError(problems.map { "error: \($0)\n" }.joined())
         throw ExitCode(1)
     }
     return recipe
+}
+
+/// Writes to stderr; a closed stderr must not trap (the old `FileHandle.write(_:)` raises on failure).
+func printError(_ text: String) {
+    try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
 }
 
 /// `preflab run`: executes a recipe's graph, reusing every finished node, then writes its table and plots.
@@ -44,11 +56,12 @@ struct Run: ParsableCommand {
         let graph = try StageKinds.graph(resolved)
         let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store))
         StageKinds.configureEngine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        Interrupts.install()
         let executor = Executor(store: artifacts, runners: StageKinds.runners, jobs: jobs,
                                 display: TerminalProgressDisplay())
         let report = try executor.run(graph)
         for failure in report.failures {
-            FileHandle.standardError.write(Data("failed: \(failure.stage) (\(failure.kind)) — log: \(artifacts.logFile(for: failure.hash).path)\n".utf8))
+            printError("\(failure.status): \(failure.stage) (\(failure.kind)) — log: \(artifacts.logFile(for: failure.hash).path)\n")
         }
         guard report.succeeded else { throw ExitCode(1) }
         print("ran \(report.ranCount) of \(report.nodes.count) nodes in \(String(format: "%.1f", report.wallSeconds)) s")
@@ -62,6 +75,10 @@ struct Run: ParsableCommand {
 /// `results/<recipe name>/`.
 func writeResults(_ recipe: ResolvedRecipe, graph: PipelineGraph, store: ArtifactStore, results: String) throws {
     let command = (["preflab"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+    // Nothing damaged reaches a table: a node failing its manifest is moved aside and shown as missing.
+    for node in graph.nodes {
+        _ = store.isIntact(node.hash) { printError("warning: \($0)\n") }
+    }
     let folder = URL(fileURLWithPath: results)
     if recipe.table != nil {
         let table = try TableBuilder.build(recipe: recipe, graph: graph, store: store, command: command,

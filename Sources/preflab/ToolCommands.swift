@@ -150,7 +150,16 @@ struct DataCommand: ParsableCommand {
             var bad = 0
             for (name, result) in try options.open().validateAll() {
                 switch result {
-                case .success(let report): print("ok    \(name): \(report.kept) rows kept of \(report.rowsRead)")
+                case .success(let report):
+                    // Rows lost to malformed input are reported, never hidden behind "ok"; a damaged
+                    // compressed file (its tail is lost) fails the check.
+                    let lost = report.skipped.filter(\.reason.isMalformed)
+                    let damaged = report.count(.truncatedGzip) > 0
+                    if damaged { bad += 1 }
+                    let word = damaged ? "FAIL " : lost.isEmpty ? "ok   " : "warn "
+                    print("\(word) \(name): \(report.kept) rows kept of \(report.rowsRead)"
+                          + (lost.isEmpty ? "" : "; malformed: " + lost.map { "\($0.count) \($0.reason.rawValue)" }.joined(separator: ", ")))
+                    for example in lost.flatMap({ $0.examples.prefix(1) }) { print("        e.g. \(example)") }
                 case .failure(let error): bad += 1; print("FAIL  \(name): \(error)")
                 }
             }

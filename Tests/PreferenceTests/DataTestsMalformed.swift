@@ -96,9 +96,15 @@ final class DataTestsMalformed: XCTestCase {
         XCTAssertTrue(d.report.skipped[0].examples[0].contains("cut.jsonl.gz:3: truncated gzip stream"), d.report.skipped[0].examples[0])
     }
 
+    /// Nothing survives this damage: the entry keeps no rows, which is an error naming the gzip problem.
     func testCorruptGzip() throws {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: TempCatalog.fixture("corrupt.jsonl.gz"))))
-        try check("corrupt.jsonl.gz", bytes, kept: 0, .truncatedGzip, "1: corrupt gzip data after 0 decoded bytes: invalid block type")
+        let t = try TempCatalog()
+        try t.entry("e", pairEntry(try t.data("corrupt.jsonl.gz", bytes)))
+        XCTAssertThrowsError(try t.load("e")) { error in
+            XCTAssertTrue("\(error)".contains("keeps no rows"), "\(error)")
+            XCTAssertTrue("\(error)".contains("1 truncated_gzip"), "\(error)")
+        }
     }
 
     func testCSVUnbalancedQuoteResumesOnTheNextLine() throws {
@@ -136,9 +142,11 @@ final class DataTestsMalformed: XCTestCase {
         let row = #"{"chosen": "\n\nHuman: hi there", "rejected": "\n\nHuman: hi you"}"#
         let t = try TempCatalog()
         try t.entry("e", "source: {path: \"\(try t.data("d.jsonl", lines(row)))\"}\nlayout: pair\nfields: {chosen: chosen, rejected: rejected}\n")
-        let d = try t.load("e")
-        XCTAssertEqual(d.report.skipped.map(\.reason), [.badDialogue])
-        XCTAssertTrue(d.report.skipped[0].examples[0].hasSuffix("d.jsonl:1: chosen and rejected share no '\\n\\nAssistant:' turn; expected HH-style dialogues"))
+        // The only row is skipped, so the entry keeps nothing: an error that names the reason and the row.
+        XCTAssertThrowsError(try t.load("e")) { error in
+            XCTAssertTrue("\(error)".contains("skipped: 1 bad_dialogue"), "\(error)")
+            XCTAssertTrue("\(error)".contains("d.jsonl:1: chosen and rejected share no '\\n\\nAssistant:' turn; expected HH-style dialogues"), "\(error)")
+        }
     }
 
     func testScoreNotInScoreMapAndNonNumericScore() throws {

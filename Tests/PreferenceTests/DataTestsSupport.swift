@@ -33,7 +33,8 @@ struct TempCatalog {
     @discardableResult
     func data(_ name: String, _ text: String) throws -> String { try data(name, Array(text.utf8)) }
 
-    func catalog() throws -> DatasetCatalog { try DatasetCatalog(directory: dir, root: dir) }
+    /// Sources may live in the test's folder or among the committed fixtures (the data root).
+    func catalog() throws -> DatasetCatalog { try DatasetCatalog(directory: dir, root: dir, dataRoot: Self.fixtures) }
 
     func load(_ name: String, seed: UInt64 = 7) throws -> LoadedDataset { try catalog().load(name, seed: seed) }
 }

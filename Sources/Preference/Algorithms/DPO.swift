@@ -90,13 +90,13 @@ public struct DPOTrainer {
         // Reference log-probs once, before any restore can change the policy's weights.
         let ref = try DPOUpdate.referenceLogProbs(reference ?? policy, preferences, options: p.loss)
         let stepsPerEpoch = (preferences.count + p.batchSize - 1) / p.batchSize
-        let total = stepsPerEpoch * p.epochs
+        let total = try TrainerKit.steps(stepsPerEpoch, times: p.epochs, "dpo")
         if let lora = p.lora { policy.model.attachLoRA(lora, seed: p.seed) }  // B = 0: outputs unchanged
         let optimiser = AdamW(parameters: TrainerKit.trainable(policy.model), config: AdamWConfig(lr: Float(p.learningRate)))
         let schedule = LRSchedule.linearWarmupDecay(warmupFraction: p.warmupFraction, floorFraction: 0)
         let ckpt = Checkpointer<Progress>(control)
         let restored = try ckpt.restore(models: ["policy": policy.model], optimisers: ["policy": optimiser])
-        var values: [String: Double] = [:]
+        var values = control.history.lastValues
         for step in (restored?.step ?? 0)..<total {
             let clock = Date()
             let order = TrainerKit.epochOrder(count: preferences.count, epoch: step / stepsPerEpoch, seed: p.seed)
@@ -111,7 +111,7 @@ public struct DPOTrainer {
                       "reward_chosen": TrainerKit.mean(r.chosenRewards), "reward_rejected": TrainerKit.mean(r.rejectedRewards),
                       "lr": Double(lr), "grad_norm": Double(norm),
                       "tokens_per_s": Double(r.tokens) / max(Date().timeIntervalSince(clock), 1e-9)]
-            control.reporter(step + 1, total, values)
+            try control.report(step + 1, total, values, trainer: "dpo")
             if ckpt.due(step + 1, total) {
                 try ckpt.save(step: step + 1, models: ["policy": policy.model], optimisers: ["policy": optimiser],
                               progress: Progress(step: step + 1))
@@ -127,6 +127,7 @@ public struct DPOTrainer {
     }
 
     private func validate(_ p: Parameters, count: Int) throws {
+        try TrainerKit.requireSane(p, "dpo")
         if count == 0 { throw TrainingError.emptyDataset(trainer: "dpo") }
         try DPOUpdate.validate(p.loss, "dpo")
         try TrainerKit.require(p.learningRate > 0, "dpo", "learningRate", p.learningRate, "> 0")

@@ -94,13 +94,13 @@ public struct OPOTrainer {
         let updateEpochs = p.updateEpochs ?? (isGold ? 4 : 1)
         let stepsPerEpoch = prompts.count / p.promptsPerStep
         let budgetSteps = budget == Int.max ? Int.max : (budget + p.promptsPerStep - 1) / p.promptsPerStep
-        let total = min(stepsPerEpoch * p.epochs, budgetSteps)
+        let total = min(try TrainerKit.steps(stepsPerEpoch, times: p.epochs, "opo"), budgetSteps)
         let optimiser = AdamW(parameters: policy.model.parameters, config: AdamWConfig(lr: Float(p.learningRate)))
         let schedule = LRSchedule.linearWarmupDecay(warmupFraction: p.warmupFraction, floorFraction: 1)
         let ckpt = Checkpointer<Progress>(control)
         let restored = try ckpt.restore(models: ["policy": policy.model], optimisers: ["policy": optimiser])
         var progress = restored?.progress ?? Progress(step: 0, goldUsed: 0, replay: [], replayRef: [])
-        var values: [String: Double] = [:]
+        var values = control.history.lastValues
         for step in progress.step..<total {
             let clock = Date()
             let order = TrainerKit.epochOrder(count: prompts.count, epoch: step / stepsPerEpoch, seed: p.seed)
@@ -135,7 +135,7 @@ public struct OPOTrainer {
                       "tokens_per_s": Double(r.tokens * updateEpochs) / max(Date().timeIntervalSince(clock), 1e-9)]
             if let kl { values["kl"] = kl }
             if let probe { values.merge(probe.report(step: step + 1, total: total)) { $1 } }
-            control.reporter(step + 1, total, values)
+            try control.report(step + 1, total, values, trainer: "opo")
             if ckpt.due(step + 1, total) {
                 try ckpt.save(step: step + 1, models: ["policy": policy.model], optimisers: ["policy": optimiser], progress: progress)
             }
@@ -184,6 +184,7 @@ public struct OPOTrainer {
     }
 
     private func validate(_ p: Parameters, promptCount: Int) throws {
+        try TrainerKit.requireSane(p, "opo")
         let t = "opo"
         try DPOUpdate.validate(p.loss, t)
         try TrainerKit.require(p.promptsPerStep >= 1, t, "promptsPerStep", p.promptsPerStep, ">= 1")

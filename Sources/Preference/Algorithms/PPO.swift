@@ -170,7 +170,7 @@ public struct PPOTrainer {
             model: LlamaModel(bodyOf: p.valueInit == .rewardModel ? rewardModel.model : policy.model, head: .scalar, seed: p.seed),
             codec: rewardModel.codec)
         let itersPerEpoch = prompts.count / p.promptBatch
-        let total = itersPerEpoch * p.epochs
+        let total = try TrainerKit.steps(itersPerEpoch, times: p.epochs, "ppo")
         let updatesPerIter = p.innerEpochs * (p.promptBatch * p.rolloutsPerPrompt) / (p.miniBatch * p.gradientAccumulation)
         let policyOpt = AdamW(parameters: policy.model.parameters, config: AdamWConfig(lr: Float(p.learningRate)))
         let valueOpt = AdamW(parameters: value.model.parameters, config: AdamWConfig(lr: Float(p.learningRate)))
@@ -179,7 +179,7 @@ public struct PPOTrainer {
         let optimisers = ["policy": policyOpt, "value": valueOpt]
         let restored = try ckpt.restore(models: models, optimisers: optimisers)
         var progress = restored?.progress ?? Progress(step: 0, beta: p.beta, rewardMean: nil, rewardStd: nil)
-        var values: [String: Double] = [:]
+        var values = control.history.lastValues
         for step in progress.step..<total {
             let clock = Date()
             let order = TrainerKit.epochOrder(count: prompts.count, epoch: step / itersPerEpoch, seed: p.seed)
@@ -200,7 +200,7 @@ public struct PPOTrainer {
             values = stats.merging(["reward": TrainerKit.mean(rollouts.map(\.score)), "beta": progress.beta,
                                     "truncated": Double(rollouts.filter(\.truncated).count) / Double(rollouts.count),
                                     "tokens_per_s": Double(tokens) / max(Date().timeIntervalSince(clock), 1e-9)]) { $1 }
-            control.reporter(step + 1, total, values)
+            try control.report(step + 1, total, values, trainer: "ppo")
             if ckpt.due(step + 1, total) { try ckpt.save(step: step + 1, models: models, optimisers: optimisers, progress: progress) }
             if step + 1 < total && control.shouldStop(step + 1) {
                 return TrainingOutcome(stepsDone: step + 1, totalSteps: total, completed: false,
@@ -361,6 +361,7 @@ public struct PPOTrainer {
     }
 
     private func validate(_ p: Parameters, promptCount: Int) throws {
+        try TrainerKit.requireSane(p, "ppo")
         let t = "ppo"
         try TrainerKit.require(p.promptBatch >= 1, t, "promptBatch", p.promptBatch, ">= 1")
         if promptCount < p.promptBatch { throw TrainingError.emptyDataset(trainer: "ppo (fewer prompts than one prompt batch)") }

@@ -15,12 +15,19 @@ public struct ResumeStore {
         public var step: Int
         public var groups: [String: [String: Tensor]]
         public var progress: Data
+        /// Other files saved with the snapshot (by name).
+        public var files: [String: Data] = [:]
     }
 
     public enum StoreError: Error, CustomStringConvertible {
         case corrupt(URL, String)
+        case cannotSave(URL, Int, String)
         public var description: String {
-            switch self { case let .corrupt(u, why): return "checkpoint file \(u.path) is unreadable: \(why)" }
+            switch self {
+            case let .corrupt(u, why): return "checkpoint file \(u.path) is unreadable: \(why)"
+            case let .cannotSave(u, step, why):
+                return "cannot save the step-\(step) checkpoint in \(u.path): \(why) (the previous checkpoint is kept)"
+            }
         }
     }
 
@@ -40,26 +47,41 @@ public struct ResumeStore {
             groups[String(f.dropLast(".safetensors".count))] = try Safetensors.read(dir.appendingPathComponent(f))
         }
         let progress = try Data(contentsOf: dir.appendingPathComponent("progress.json"))
-        return Snapshot(step: step, groups: groups, progress: progress)
+        var extra: [String: Data] = [:]
+        for f in files where !f.hasSuffix(".safetensors") && f != "progress.json" {
+            extra[f] = try Data(contentsOf: dir.appendingPathComponent(f))
+        }
+        return Snapshot(step: step, groups: groups, progress: progress, files: extra)
     }
 
     /// Writes a snapshot for `step` atomically and drops older ones.
-    public func save(step: Int, groups: [String: [String: Tensor]], progress: Data) throws {
+    ///
+    /// A failed write (a full disk) removes its partial snapshot and leaves the previous one in place;
+    /// partial snapshots of killed processes are removed by the next save, so they never pile up.
+    public func save(step: Int, groups: [String: [String: Tensor]], progress: Data, files: [String: Data] = [:]) throws {
         let fm = FileManager.default
-        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         let name = String(format: "step-%08d", step)
         let tmp = directory.appendingPathComponent(".tmp-" + name)
-        try? fm.removeItem(at: tmp)
-        try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
-        for (group, tensors) in groups {
-            try Safetensors.write(tensors, to: tmp.appendingPathComponent(group + ".safetensors"))
+        do {
+            try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+            for stale in try fm.contentsOfDirectory(atPath: directory.path) where stale.hasPrefix(".tmp-") {
+                try? fm.removeItem(at: directory.appendingPathComponent(stale))
+            }
+            try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+            for (group, tensors) in groups {
+                try Safetensors.write(tensors, to: tmp.appendingPathComponent(group + ".safetensors"))
+            }
+            try progress.write(to: tmp.appendingPathComponent("progress.json"))
+            for (file, data) in files { try data.write(to: tmp.appendingPathComponent(file)) }
+            let final = directory.appendingPathComponent(name)
+            try? fm.removeItem(at: final)
+            try fm.moveItem(at: tmp, to: final)
+            try Data(name.utf8).write(to: directory.appendingPathComponent("LATEST"), options: .atomic)
+        } catch {
+            try? fm.removeItem(at: tmp)
+            throw StoreError.cannotSave(directory, step, "\(error.localizedDescription)")
         }
-        try progress.write(to: tmp.appendingPathComponent("progress.json"))
-        let final = directory.appendingPathComponent(name)
-        try? fm.removeItem(at: final)
-        try fm.moveItem(at: tmp, to: final)
-        try Data(name.utf8).write(to: directory.appendingPathComponent("LATEST"), options: .atomic)
-        for old in try fm.contentsOfDirectory(atPath: directory.path) where old.hasPrefix("step-") && old != name {
+        for old in (try? fm.contentsOfDirectory(atPath: directory.path)) ?? [] where old.hasPrefix("step-") && old != name {
             try? fm.removeItem(at: directory.appendingPathComponent(old))
         }
     }

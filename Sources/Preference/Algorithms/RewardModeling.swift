@@ -67,12 +67,12 @@ public struct RewardModelTrainer {
         try validate(p, count: preferences.count)
         let batchSize = min(p.batchSize, preferences.count)
         let stepsPerEpoch = (preferences.count + batchSize - 1) / batchSize
-        let total = stepsPerEpoch * p.epochs
+        let total = try TrainerKit.steps(stepsPerEpoch, times: p.epochs, "reward_model")
         let optimiser = AdamW(parameters: rewardModel.model.parameters, config: AdamWConfig(lr: Float(p.learningRate)))
         let schedule = LRSchedule.linearWarmupDecay(warmupFraction: p.warmupFraction, floorFraction: p.floorFraction)
         let ckpt = Checkpointer<Progress>(control)
         let restored = try ckpt.restore(models: ["reward": rewardModel.model], optimisers: ["reward": optimiser])
-        var values: [String: Double] = [:]
+        var values = control.history.lastValues
         for step in (restored?.step ?? 0)..<total {
             let clock = Date()
             let order = TrainerKit.epochOrder(count: preferences.count, epoch: step / stepsPerEpoch, seed: p.seed)
@@ -86,7 +86,7 @@ public struct RewardModelTrainer {
             if step + 1 == total && !heldOut.isEmpty {
                 values["heldout_accuracy"] = try RewardUpdate.accuracy(rewardModel, heldOut)
             }
-            control.reporter(step + 1, total, values)
+            try control.report(step + 1, total, values, trainer: "reward_model")
             if ckpt.due(step + 1, total) {
                 try ckpt.save(step: step + 1, models: ["reward": rewardModel.model], optimisers: ["reward": optimiser],
                               progress: Progress(step: step + 1))
@@ -104,6 +104,7 @@ public struct RewardModelTrainer {
     }
 
     private func validate(_ p: Parameters, count: Int) throws {
+        try TrainerKit.requireSane(p, "reward_model")
         if count == 0 { throw TrainingError.emptyDataset(trainer: "reward_model") }
         try TrainerKit.require(p.learningRate > 0, "reward_model", "learningRate", p.learningRate, "> 0")
         try TrainerKit.require((0...1).contains(p.floorFraction), "reward_model", "floorFraction", p.floorFraction, "in [0, 1]")

@@ -58,14 +58,14 @@ public struct SFTTrainer {
         let p = parameters
         try validate(p, count: pairs.count)
         let stepsPerEpoch = (pairs.count + p.batchSize - 1) / p.batchSize
-        let total = stepsPerEpoch * p.epochs
+        let total = try TrainerKit.steps(stepsPerEpoch, times: p.epochs, "sft")
         let optimiser = AdamW(parameters: policy.model.parameters, config: AdamWConfig(lr: Float(p.learningRate)))
         let schedule = LRSchedule.linearWarmupDecay(warmupFraction: p.warmupFraction, floorFraction: 0)
         let ckpt = Checkpointer<Progress>(control)
         var start = 0
         let restored = try ckpt.restore(models: ["policy": policy.model], optimisers: ["policy": optimiser])
         if let r = restored { start = r.step }
-        var values: [String: Double] = [:]
+        var values = control.history.lastValues
         for step in start..<total {
             let clock = Date()
             let epoch = step / stepsPerEpoch
@@ -77,7 +77,7 @@ public struct SFTTrainer {
             let norm = TrainerKit.optimiserStep(policy.model, optimiser, lr: lr, maxNorm: Float(p.maxGradNorm))
             values = ["loss": loss, "lr": Double(lr), "grad_norm": Double(norm),
                       "tokens_per_s": Double(tokens) / max(Date().timeIntervalSince(clock), 1e-9)]
-            control.reporter(step + 1, total, values)
+            try control.report(step + 1, total, values, trainer: "sft")
             if ckpt.due(step + 1, total) {
                 try ckpt.save(step: step + 1, models: ["policy": policy.model], optimisers: ["policy": optimiser],
                               progress: Progress(step: step + 1))
@@ -112,6 +112,7 @@ public struct SFTTrainer {
     }
 
     private func validate(_ p: Parameters, count: Int) throws {
+        try TrainerKit.requireSane(p, "sft")
         if count == 0 { throw TrainingError.emptyDataset(trainer: "sft") }
         try TrainerKit.require(p.learningRate > 0, "sft", "learningRate", p.learningRate, "> 0")
         try TrainerKit.require(p.epochs >= 1, "sft", "epochs", p.epochs, ">= 1")

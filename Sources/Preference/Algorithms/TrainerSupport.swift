@@ -18,14 +18,42 @@ public struct TrainingControl {
     /// Asked after each step with the number of steps done; true stops at once, without a checkpoint,
     /// as an interruption would (the next call resumes from the last checkpoint).
     public var shouldStop: (Int) -> Bool
+    /// Receives log lines (such as "resumed from step N").
+    public var log: (String) -> Void
+    /// Every point reported so far, saved with each checkpoint and replayed on resume, so a resumed
+    /// run's curves are as complete as an uninterrupted one's.
+    let history = MetricsHistory()
 
     public init(reporter: @escaping TrainingReporter = { _, _, _ in }, resumeDirectory: URL? = nil,
-                checkpointEvery: Int = 50, shouldStop: @escaping (Int) -> Bool = { _ in false }) {
+                checkpointEvery: Int = 50, shouldStop: @escaping (Int) -> Bool = { _ in false },
+                log: @escaping (String) -> Void = { _ in }) {
         self.reporter = reporter
         self.resumeDirectory = resumeDirectory
         self.checkpointEvery = checkpointEvery
         self.shouldStop = shouldStop
+        self.log = log
     }
+
+    /// Reports a step: keeps it in the history, passes it on, and throws `diverged` when a value is
+    /// NaN or infinite (training on would only spread it; the node must fail, not commit NaNs).
+    func report(_ step: Int, _ total: Int, _ values: [String: Double], trainer: String) throws {
+        history.append(MetricsHistory.Row(step: step, total: total, values: values))
+        reporter(step, total, values)
+        if let bad = values.keys.sorted().first(where: { !(values[$0] ?? 0).isFinite }) {
+            throw TrainingError.diverged(trainer: trainer, step: step, metric: bad, value: values[bad] ?? .nan)
+        }
+    }
+}
+
+/// The points a trainer reported, in order (a class so that copies of a `TrainingControl` share it).
+final class MetricsHistory {
+    struct Row: Codable { var step: Int; var total: Int; var values: [String: Double] }
+    private(set) var rows: [Row] = []
+
+    func append(_ row: Row) { rows.append(row) }
+    func replace(with rows: [Row]) { self.rows = rows }
+    /// The values of the last point (what a trainer's summary starts from when it resumes at its end).
+    var lastValues: [String: Double] { rows.last?.values ?? [:] }
 }
 
 /// How a training call ended.
@@ -49,9 +77,14 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case emptyDataset(trainer: String)
     case invalidParameter(trainer: String, name: String, value: String, expected: String)
     case checkpointMismatch(String)
+    /// A reported value became NaN or infinite at `step`.
+    case diverged(trainer: String, step: Int, metric: String, value: Double)
 
     public var description: String {
         switch self {
+        case let .diverged(t, step, metric, value):
+            return "diverged: \(metric) = \(value) at step \(step) (\(t)); the node is not committed "
+                + "(lower the learning rate or check the inputs)"
         case .emptyDataset(let t): return "\(t): the training set is empty"
         case let .invalidParameter(t, n, v, e): return "\(t): parameter \(n) = \(v) is invalid; expected \(e)"
         case .checkpointMismatch(let m): return "resume checkpoint does not match this run: \(m)"
@@ -87,6 +120,47 @@ enum TrainerKit {
         SeededRandom(seed: seed).derived("\(label)-\(step)")
     }
 
+    /// Largest integer parameter accepted: far beyond any real run, small enough that a product of two
+    /// parameters cannot overflow (a recipe's `epochs: 9223372036854775807` once crashed the process).
+    static let maxInteger = 1_000_000_000
+    /// Most optimisation steps one run may plan.
+    static let maxSteps = 100_000_000
+
+    /// Throws unless every integer field of `parameters` (nested structs and optionals included) is at most
+    /// `maxInteger` in size and every floating-point field is finite.
+    static func requireSane(_ parameters: Any, _ trainer: String, path: String = "") throws {
+        for child in Mirror(reflecting: parameters).children {
+            guard let label = child.label else { continue }
+            try requireSaneValue(child.value, trainer, name: path.isEmpty ? label : path + "." + label)
+        }
+    }
+
+    private static func requireSaneValue(_ value: Any, _ trainer: String, name: String) throws {
+        switch value {
+        case let v as Int:
+            try require(v.magnitude <= UInt(maxInteger), trainer, name, v, "an integer of at most \(maxInteger) in size")
+        case let v as Double:
+            try require(v.isFinite, trainer, name, v, "a finite number")
+        case let v as Float:
+            try require(v.isFinite, trainer, name, v, "a finite number")
+        default:
+            let mirror = Mirror(reflecting: value)
+            if mirror.displayStyle == .optional, let wrapped = mirror.children.first?.value {
+                try requireSaneValue(wrapped, trainer, name: name)
+            } else if mirror.displayStyle == .struct {
+                try requireSane(value, trainer, path: name)
+            }
+        }
+    }
+
+    /// `a × b` steps, refused when it overflows or exceeds `maxSteps`.
+    static func steps(_ a: Int, times b: Int, _ trainer: String) throws -> Int {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        try require(!overflow && product <= maxSteps, trainer, "total steps", overflow ? "overflow" : "\(product)",
+                    "at most \(maxSteps) optimisation steps (lower epochs or raise the batch size)")
+        return product
+    }
+
     /// Throws unless `value` satisfies `ok`.
     static func require(_ ok: Bool, _ trainer: String, _ name: String, _ value: Any, _ expected: String) throws {
         if !ok { throw TrainingError.invalidParameter(trainer: trainer, name: name, value: "\(value)", expected: expected) }
@@ -118,10 +192,14 @@ enum TrainerKit {
 struct Checkpointer<Progress: Codable> {
     let store: ResumeStore?
     let every: Int
+    private let control: TrainingControl
+    /// The snapshot file holding the reported points up to its step.
+    static var metricsFile: String { "metrics.json" }
 
     init(_ control: TrainingControl) {
         store = control.resumeDirectory.map { ResumeStore(directory: $0) }
         every = control.checkpointEvery
+        self.control = control
     }
 
     /// Whether to save after `step` of `total`.
@@ -130,6 +208,9 @@ struct Checkpointer<Progress: Codable> {
     }
 
     /// Loads the latest snapshot into `models` and `optimisers` (matched by group name) and returns its progress.
+    ///
+    /// The points reported before the snapshot are replayed to the reporter (and kept in the history),
+    /// so the node's curves start at step 1 again, and the log says where training resumed.
     func restore(models: [String: LlamaModel], optimisers: [String: AdamW]) throws -> (step: Int, progress: Progress)? {
         guard let store, let snap = try store.latest() else { return nil }
         for (name, model) in models {
@@ -140,7 +221,17 @@ struct Checkpointer<Progress: Codable> {
             guard let t = snap.groups["optim." + name] else { throw TrainingError.checkpointMismatch("no optimiser '\(name)'") }
             try opt.loadState(t)
         }
-        return (snap.step, try JSONDecoder().decode(Progress.self, from: snap.progress))
+        let progress = try JSONDecoder().decode(Progress.self, from: snap.progress)
+        var rows: [MetricsHistory.Row] = []
+        if let data = snap.files[Self.metricsFile] {
+            do { rows = try JSONDecoder().decode([MetricsHistory.Row].self, from: data) } catch {
+                throw ResumeStore.StoreError.corrupt(store.directory.appendingPathComponent(Self.metricsFile), "\(error)")
+            }
+        }
+        control.history.replace(with: rows)
+        for row in rows { control.reporter(row.step, row.total, row.values) }
+        control.log("resumed from step \(snap.step) (\(rows.count) earlier points restored)")
+        return (snap.step, progress)
     }
 
     func save(step: Int, models: [String: LlamaModel], optimisers: [String: AdamW], progress: Progress) throws {
@@ -150,6 +241,7 @@ struct Checkpointer<Progress: Codable> {
         for (name, o) in optimisers { groups["optim." + name] = o.stateTensors() }
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
-        try store.save(step: step, groups: groups, progress: try enc.encode(progress))
+        try store.save(step: step, groups: groups, progress: try enc.encode(progress),
+                       files: [Self.metricsFile: try enc.encode(control.history.rows)])
     }
 }

@@ -35,10 +35,13 @@ public struct DatasetCatalog: Sendable {
     }
 
     let entries: [String: Entry]
+    let explicitDataRoot: URL?
 
     /// Reads every `*.yaml` / `*.yml` in `directory`. `root` defaults to two levels up when the folder is
-    /// `…/Recipes/datasets`, else to the folder itself.
-    public init(directory: URL, root: URL? = nil) throws {
+    /// `…/Recipes/datasets`, else to the folder itself; `dataRoot` (where sources may live besides
+    /// `root`) to `PREFLAB_DATA_ROOT`, else `../shared/data` beside `root`.
+    public init(directory: URL, root: URL? = nil, dataRoot: URL? = nil) throws {
+        self.explicitDataRoot = dataRoot?.standardizedFileURL
         self.directory = directory.standardizedFileURL
         let up = self.directory.deletingLastPathComponent()
         let isStandard = self.directory.lastPathComponent == "datasets" && up.lastPathComponent == "Recipes"
@@ -90,6 +93,9 @@ public struct DatasetCatalog: Sendable {
         guard let entry = entries[name] else { throw DatasetError(file: name, "no such entry") }
         if spec.layout == .mixture { return try loadMixture(spec, entry, seed: seed, stack: stack + [name], cache: cache) }
         guard let source = spec.source else { throw DatasetError(file: entry.display, "missing source") }
+        if let problem = confinementProblem(sourceURL(source, entry: entry), allowOutside: source.allowOutside ?? false) {
+            throw DatasetError(file: entry.display, line: source.pathLine, column: source.pathColumn, problem)
+        }
         var loader = DatasetLoader(spec: spec, sourceURL: sourceURL(source, entry: entry), sourceDisplay: source.path, cache: cache)
         loader.entryDisplay = entry.display
         return try loader.load(seed: seed)

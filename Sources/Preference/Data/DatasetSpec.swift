@@ -67,6 +67,8 @@ public struct SourceSpec: Codable, Sendable, Equatable {
     public var pathLine: Int?
     /// The YAML column where `path` is written, for messages.
     public var pathColumn: Int?
+    /// True lets `path` point outside the repository and the data root (`DatasetCatalog.dataRoot`).
+    public var allowOutside: Bool?
 }
 
 /// Row fields: dotted paths into each JSON record (or CSV column names).

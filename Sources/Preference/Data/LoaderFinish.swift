@@ -17,6 +17,7 @@ extension DatasetLoader {
         var (train, heldOut) = split(candidates.map(\.pair), seed: seed)
         train = sample(train, seed: seed)
         report.kept = train.count + heldOut.count
+        try requireRows()
         report.notes.append("train \(train.count), held-out \(heldOut.count)")
         return LoadedDataset(name: spec.name, train: train, heldOut: heldOut, prompts: dataDistinctPrompts(train),
                              verifiable: [], report: report)
@@ -31,7 +32,18 @@ extension DatasetLoader {
             if !items.isEmpty { items = keep.map { items[$0] } }
         }
         report.kept = prompts.count
+        try requireRows()
         return LoadedDataset(name: spec.name, train: [], heldOut: [], prompts: prompts, verifiable: items, report: report)
+    }
+
+    /// An entry that keeps nothing is an error, not an empty dataset a trainer would fail on later
+    /// (or, worse, a table cell computed from nothing).
+    func requireRows() throws {
+        guard report.kept == 0, spec.source != nil else { return }
+        let reasons = report.skipped.map { "\($0.count) \($0.reason.rawValue)" }.joined(separator: ", ")
+        let example = report.skipped.first?.examples.first.map { " (first: \($0))" } ?? ""
+        throw DatasetError(file: entryDisplay, "the entry keeps no rows: \(report.rowsRead) read"
+                           + (reasons.isEmpty ? "" : ", skipped: \(reasons)\(example)") + "; check the source's format and the field mapping")
     }
 
     /// Drops pairs with the same prompt, chosen and rejected as an earlier pair.

@@ -44,6 +44,7 @@ enum DataRecordReader {
         var gzipProblem: String?
         if DataGzip.isGzip(raw) { (data, gzipProblem) = DataGzip.inflate(raw) }
         let bytes = data.withUnsafeBytes { [UInt8]($0) }
+        try refuseBinary(bytes, display)
         let fmt = format ?? guessFormat(name: url.lastPathComponent, bytes: bytes)
         var result: (records: [DataRecord], problems: [DataRecordProblem])
         switch fmt {
@@ -56,6 +57,18 @@ enum DataRecordReader {
             result.problems.append(DataRecordProblem(reason: .truncatedGzip, line: lastLine, message: gzipProblem))
         }
         return result
+    }
+
+    /// Throws for content no text reader can take: read as CSV, a Parquet or other binary file would
+    /// "validate" with zero rows instead of saying what it is.
+    static func refuseBinary(_ bytes: [UInt8], _ file: String) throws {
+        if bytes.starts(with: Array("PAR1".utf8)) {
+            throw DatasetError(file: file, "this is a Parquet file (it starts with the PAR1 magic); Parquet is not supported yet: "
+                               + "convert it to JSONL (pyarrow: pq.read_table(f).to_pandas().to_json(out, orient='records', lines=True))")
+        }
+        if let zero = bytes.prefix(4096).firstIndex(of: 0) {
+            throw DatasetError(file: file, "binary content (a NUL byte at offset \(zero)); expected JSONL, JSON or CSV text")
+        }
     }
 
     /// The format from the name (`.jsonl`, `.json`, `.csv`, each maybe `.gz`), else from the first byte.

@@ -43,7 +43,7 @@ enum DataSpecParser {
 
     static func parseSource(_ n: DataYAMLNode) throws -> SourceSpec {
         let m = try n.mapping("source", allowed: ["path", "relative_to", "format", "pattern",
-                                                  "generator_from_filename", "max_line_bytes"])
+                                                  "generator_from_filename", "max_line_bytes", "allow_outside"])
         guard let path = m["path"] else { throw n.error("source needs 'path' (a file or folder)") }
         var spec = SourceSpec(path: try path.string("source.path"), relativeTo: "root", format: nil, pattern: "*",
                               generatorFromFilename: false, maxLineBytes: 1 << 20,
@@ -52,6 +52,7 @@ enum DataSpecParser {
         if let f = m["format"] { spec.format = try f.choice("source.format", DataFileFormat.allCases.map(\.rawValue)) }
         if let p = m["pattern"] { spec.pattern = try p.string("source.pattern") }
         if let g = m["generator_from_filename"] { spec.generatorFromFilename = try g.bool("source.generator_from_filename") }
+        if let a = m["allow_outside"] { spec.allowOutside = try a.bool("source.allow_outside") }
         if let b = m["max_line_bytes"] {
             spec.maxLineBytes = try b.int("source.max_line_bytes")
             if spec.maxLineBytes < 1 { throw b.error("source.max_line_bytes must be positive") }

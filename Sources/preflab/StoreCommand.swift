@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+/// `preflab store`: checks of the artifact store itself.
+struct StoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "store", abstract: "Check the artifact store's integrity.",
+                                                    subcommands: [Verify.self])
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every finished node against its manifest (size and SHA-256 of each file).",
+            discussion: "Exits 1 when a node is damaged. With --repair, damaged nodes are moved to <store>/quarantine/ "
+                + "(kept for inspection, never deleted) and the next run recomputes them.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Flag(help: "Move damaged nodes to the quarantine folder so that the next run recomputes them.")
+        var repair = false
+
+        func run() throws {
+            let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store))
+            let results = try artifacts.verifyAll(repair: repair)
+            var damaged = 0, unverifiable = 0
+            for r in results {
+                switch r.result {
+                case .intact: continue
+                case .unverifiable: unverifiable += 1
+                case let .damaged(file, reason):
+                    damaged += 1
+                    let moved = r.quarantined.map { "; moved to \($0.path)" } ?? (repair ? "; in use, left in place" : "")
+                    print("damaged: \(r.hash) \(file): \(reason)\(moved)")
+                }
+            }
+            print("\(results.count) nodes: \(results.count - damaged - unverifiable) intact, \(damaged) damaged, "
+                  + "\(unverifiable) without a manifest (committed before manifests; not checkable)")
+            if damaged > 0 && !repair { throw ExitCode(1) }
+        }
+    }
+}
