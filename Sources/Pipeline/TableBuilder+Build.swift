@@ -27,8 +27,12 @@ public enum TableBuilder {
             var entry = grouped[key] ?? TableCell(row: row, column: column, values: [], mean: nil, std: nil,
                                                   nodes: [], missing: [], paper: nil)
             if let read = try cellValue(spec.value, cellIndex: i, cell, graph: graph, store: store) {
-                entry.values.append(read.value)
-                entry.nodes.append(read.node)
+                // A node shared by several aggregate values (one reward model under three PPO
+                // seeds) is one run: counting it again would fake a spread of 0 over n runs.
+                if !entry.nodes.contains(read.node) {
+                    entry.values.append(read.value)
+                    entry.nodes.append(read.node)
+                }
             } else {
                 entry.missing.append(cell.label)
             }

@@ -42,6 +42,7 @@ public struct RecipeLoader: Sendable {
         var recipe = ResolvedRecipe(name: structure.name, file: file, cells: cells, table: structure.table,
                                     document: document(doc, structure))
         recipe.plots = structure.plots
+        recipe.claims = structure.claims
         recipe.axes = structure.axes.map { ($0.axis, $0.values.map(\.value)) }
         recipe.scale = doc["scale"]?.string ?? "default"
         return recipe

@@ -10,6 +10,8 @@ public struct ResolvedRecipe: Sendable {
     public var table: TableSpec?
     /// The figures to draw from the cells' metric curves (`plots:`), in declaration order.
     public var plots: [(name: String, spec: PlotSpec)] = []
+    /// The paper claims judged against the table (`claims:`), in declaration order.
+    public var claims: [ClaimSpec] = []
     /// The whole resolved document (with `cells` flattened away), for `resolve`, `diff` and hashing.
     public var document: ConfigNode
     /// Matrix axes in order with their values (after scale and overrides; empty with no matrix).

@@ -16,6 +16,8 @@ struct RecipeStructure {
     var table: TableSpec?
     /// `plots:` entries in declaration order.
     var plots: [(name: String, spec: PlotSpec)] = []
+    /// `claims:` entries in declaration order (ClaimCheck.swift).
+    var claims: [ClaimSpec] = []
     /// False when a problem makes per-cell expansion meaningless (stages or matrix malformed).
     var expandable = true
 }
@@ -57,6 +59,7 @@ struct StructureChecker {
         checkPerCell()
         checkTable()
         checkPlots()
+        checkClaims()
         diags.add(contentsOf: resolver.diags)
         return out
     }

@@ -86,6 +86,7 @@ func writeResults(_ recipe: ResolvedRecipe, graph: PipelineGraph, store: Artifac
         let dir = try table.write(to: folder)
         print(table.markdown)
         print("table written to \(dir.path)")
+        try writeVerdicts(recipe, table: table, results: folder)
     }
     for plot in try PlotBuilder.buildAll(recipe: recipe, graph: graph, store: store, command: command) {
         let files = try plot.write(to: folder)
