@@ -3,6 +3,7 @@ import Foundation
 import Llama
 import Preference
 import Tensor
+import StageSpecs
 import Tokenizer
 
 /// The on-disk layout of a model node: a Hugging Face folder (`HFModelFolder`) that `transformers`

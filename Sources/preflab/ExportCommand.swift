@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Pipeline
 import RecipeSpec
+import StageSpecs
 import Stages
 
 /// `preflab export`: a model node as a Hugging Face folder that `transformers` loads with
@@ -66,7 +67,7 @@ struct Export: ParsableCommand {
     private func hashFromRecipe(_ artifacts: ArtifactStore) throws -> String {
         let options = try RecipeOptions.parse([arguments[0]] + overrides.flatMap { ["--set", $0] })
         let recipe = try loadRecipe(options)
-        let graph = try StageKinds.graph(recipe)
+        let graph = try StageSpecs.graph(recipe)
         let stage = arguments[1]
         if let cell {
             guard let node = graph.node(for: cell, stage: stage) else {

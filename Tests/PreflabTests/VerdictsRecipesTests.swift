@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Pipeline
 import RecipeSpec
+import StageSpecs
 import Stages
 @testable import preflab
 
@@ -13,7 +14,7 @@ final class VerdictsRecipesTests: XCTestCase {
     func testCommittedVerdictsAreRegenerated() throws {
         var judged = 0
         for file in try RecipeFiles.find([Self.root.appendingPathComponent("Recipes").path]) {
-            let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: file)
+            let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(file: file)
             guard !recipe.claims.isEmpty else { continue }
             let folder = Self.root.appendingPathComponent("Results").appendingPathComponent(recipe.name)
             let report = try VerdictsReport.judge(claims: recipe.claims,
@@ -27,7 +28,7 @@ final class VerdictsRecipesTests: XCTestCase {
 
     func testNullCheckFindsNoEffect() throws {
         let file = Self.root.appendingPathComponent("Recipes/checks/null.yaml").path
-        let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: file)
+        let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(file: file)
         let report = try VerdictsReport.judge(claims: recipe.claims, resultsJSON:
             Self.root.appendingPathComponent("Results/checks/null/results.json"))
         XCTAssertEqual(report.verdicts.count, 2)

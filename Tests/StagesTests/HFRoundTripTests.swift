@@ -4,6 +4,7 @@ import Llama
 import Pipeline
 import Preference
 import RecipeSpec
+import StageSpecs
 import Tensor
 import Tokenizer
 import XCTest
@@ -143,7 +144,7 @@ final class HFRoundTripTests: XCTestCase {
         let python = try EnginesPython.require()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-hfrt-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(yaml: """
+        let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: """
             name: hf-round-trip
             stages:
               tokenizer: { kind: tokenizer, task: word_collector, vocab_size: 300, documents: 200 }
@@ -154,9 +155,9 @@ final class HFRoundTripTests: XCTestCase {
               reward_model: { kind: reward_model, preferences: preferences, init: sft, batch_size: 8, micro_batch: 4, learning_rate: 1.0e-3 }
               dpo: { kind: dpo, policy: sft, preferences: preferences, batch_size: 8, micro_batch: 8, epochs: 1 }
             """, file: dir.appendingPathComponent("r.yaml").path)
-        let graph = try StageKinds.graph(recipe)
+        let graph = try StageSpecs.graph(recipe)
         let store = try ArtifactStore(root: dir)
-        let report = try Executor(store: store, runners: StageKinds.runners, jobs: 1, display: SilentProgressDisplay()).run(graph)
+        let report = try Executor(store: store, runners: EmbeddedRunners.all, jobs: 1, display: SilentProgressDisplay()).run(graph)
         XCTAssertTrue(report.succeeded, "\(report.failures.map { "\($0.stage): \($0.outcome)" })")
         func folder(_ stage: String) throws -> URL {
             store.objectDirectory(for: try XCTUnwrap(graph.node(cellIndex: 0, stage: stage)).hash)
@@ -213,14 +214,14 @@ final class HFRoundTripTests: XCTestCase {
         let python = try EnginesPython.require()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-hfsmol-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(yaml: """
+        let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: """
             name: smol
             stages:
               base: { kind: pretrained, file: \(gguf.path), max_seq_len: 128 }
             """, file: dir.appendingPathComponent("r.yaml").path)
-        let graph = try StageKinds.graph(recipe)
+        let graph = try StageSpecs.graph(recipe)
         let store = try ArtifactStore(root: dir)
-        let report = try Executor(store: store, runners: StageKinds.runners, jobs: 1, display: SilentProgressDisplay()).run(graph)
+        let report = try Executor(store: store, runners: EmbeddedRunners.all, jobs: 1, display: SilentProgressDisplay()).run(graph)
         XCTAssertTrue(report.succeeded, "\(report.failures.map { "\($0.stage): \($0.outcome)" })")
         let node = store.objectDirectory(for: try XCTUnwrap(graph.node(cellIndex: 0, stage: "base")).hash)
         let (model, codec) = try ModelArtifact.load(from: node)

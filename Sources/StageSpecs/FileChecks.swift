@@ -1,0 +1,75 @@
+import DataSpecs
+import Foundation
+import RecipeSpec
+
+/// Checks at `validate` (and before `run` starts anything) that every file a recipe names exists:
+/// a `dataset` stage's catalogue entry and its data files, a `prompt_set`'s entry or file, a
+/// `pretrained` model file, an `hf_model` folder's files. Without them a missing file was found
+/// only when its node ran, after the upstream nodes had trained.
+public enum FileChecks {
+    static let dataset: @Sendable (ResolvedStage) -> [StageProblem] = { stage in
+        guard let name = stage.config["name"]?.string else { return [] }
+        return problems(key: "name") {
+            let catalog = try openCatalog(stage)
+            _ = try catalog.spec(name)
+            return catalog.inputFiles(of: name)
+        }
+    }
+
+    static let promptSet: @Sendable (ResolvedStage) -> [StageProblem] = { stage in
+        problems(key: stage.config["file"]?.string != nil ? "file" : "dataset") {
+            let catalog = try openCatalog(stage)
+            if let name = stage.config["dataset"]?.string { _ = try catalog.spec(name) }
+            return catalog.inputFiles(of: try PromptSetSpec(config: stage.config))
+        }
+    }
+
+    static let pretrained: @Sendable (ResolvedStage) -> [StageProblem] = { stage in
+        guard let file = stage.config["file"]?.string else { return [] }
+        let hint = file.hasSuffix("SmolLM2-135M-Instruct.Q4_1.gguf") ? " (scripts/fetch-smollm2.sh fetches it)" : ""
+        return missing([URL(fileURLWithPath: file)], key: "file", hint: hint)
+    }
+
+    /// The files an HF folder must hold (config.json of a Llama, tokenizer.json, the weights); the
+    /// run reads them in full and reports deeper problems (shapes, dtypes, template) naming the file.
+    static let hfModel: @Sendable (ResolvedStage) -> [StageProblem] = { stage in
+        guard let path = stage.config["path"]?.string else { return [] }
+        let dir = URL(fileURLWithPath: path)
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
+            return [StageProblem(key: "path", "folder '\(path)' does not exist")]
+        }
+        let config = dir.appendingPathComponent("config.json")
+        guard let data = try? Data(contentsOf: config),
+              let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            return [StageProblem(key: "path", "'\(config.path)' is missing or not a JSON object")]
+        }
+        guard json["model_type"] as? String == "llama" else {
+            return [StageProblem(key: "path", "'\(config.path)': model_type is \(json["model_type"].map { "'\($0)'" } ?? "absent"), PrefLab reads Llama models only")]
+        }
+        let weights = ["model.safetensors", "model.safetensors.index.json"].map { dir.appendingPathComponent($0) }
+        if !weights.contains(where: { FileManager.default.fileExists(atPath: $0.path) }) {
+            return [StageProblem(key: "path", "'\(path)' has neither model.safetensors nor model.safetensors.index.json")]
+        }
+        return missing([dir.appendingPathComponent("tokenizer.json")], key: "path")
+    }
+
+    private static func openCatalog(_ stage: ResolvedStage) throws -> DatasetCatalog {
+        let folder = stage.config["catalog"]?.string ?? "Recipes/datasets"
+        guard FileManager.default.fileExists(atPath: folder) else {
+            throw DatasetError(file: folder, "catalogue folder '\(folder)' does not exist")
+        }
+        return try DatasetCatalog(directory: URL(fileURLWithPath: folder))
+    }
+
+    private static func problems(key: String, _ files: () throws -> [URL]) -> [StageProblem] {
+        do { return missing(try files(), key: key) } catch { return [StageProblem(key: key, "\(error)")] }
+    }
+
+    private static func missing(_ files: [URL], key: String, hint: String = "") -> [StageProblem] {
+        let absent = files.filter { !FileManager.default.fileExists(atPath: $0.path) }
+        guard let first = absent.first else { return [] }
+        let more = absent.count > 1 ? " and \(absent.count - 1) more" : ""
+        return [StageProblem(key: key, "file '\(first.path)' does not exist\(more)\(hint)")]
+    }
+}
