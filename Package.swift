@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "Preference",
                 dependencies: ["Tensor", "Llama", "Optim", "Checkpoint", "Tokenizer", "CZlib",
                                .product(name: "Yams", package: "Yams")],
+                // IFEval's tables: NLTK's Punkt English parameters and langdetect's profiles.
+                resources: [.copy("Evaluation/Benchmarks/IFEvalData")],
                 swiftSettings: strict),
         // Recipes: never import compute code.
         .target(name: "RecipeSpec",
