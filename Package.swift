@@ -49,6 +49,8 @@ let package = Package(
         .target(name: "Preference",
                 dependencies: ["Tensor", "Llama", "Optim", "Checkpoint", "Tokenizer", "CZlib", "Hyperparameters", "DataSpecs",
                                .product(name: "Yams", package: "Yams")],
+                // IFEval's tables: NLTK's Punkt English parameters and langdetect's profiles.
+                resources: [.copy("Evaluation/Benchmarks/IFEvalData")],
                 swiftSettings: strict),
         // The embedded engine's runners: stage kinds bound to Preference, and the command line.
         .target(name: "Stages", dependencies: ["StageSpecs", "Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],
