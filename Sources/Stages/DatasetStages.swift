@@ -32,6 +32,7 @@ struct PromptSetStage: StageRunner {
         let prompts = try catalog.loadPrompts(spec, seed: UInt64(try context.int("seed")))
         guard !prompts.isEmpty else { throw StageError(context.stage.name, "the prompt set is empty") }
         try JSONLines.write(prompts, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.promptsFile))
+        try FileWriter.restrictPermissions(in: context.outputDirectory, like: catalog.inputFiles(of: spec))
         context.reporter.summary(["prompts": Double(prompts.count)])
     }
 }
