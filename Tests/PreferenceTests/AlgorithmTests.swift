@@ -116,6 +116,8 @@ final class AlgorithmTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(acc, 0.8)
         XCTAssertEqual(reported["heldout_accuracy"], acc)
         XCTAssertEqual(try Evaluation.rewardModelAccuracy(rm, pairs: Toy.countPairs(count: 64, seed: 2)), acc, accuracy: 1e-12)
+        // The loss sees score differences only: the head bias keeps its initial 0 (HF's score layer has none).
+        XCTAssertEqual(rm.model.scoreBias, 0)
     }
 
     func testDPORaisesTheMarginOnItsTrainingPairs() throws {
