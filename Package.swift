@@ -42,7 +42,7 @@ let package = Package(
         // The trainers' settings, each field declared once (compute-free: the catalogue and Preference share them).
         .target(name: "Hyperparameters", dependencies: ["RecipeSpec"], swiftSettings: strict),
         // The dataset catalogue's entries and their files (compute-free: fingerprints are taken without loading).
-        .target(name: "DataSpecs", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .target(name: "DataSpecs", dependencies: ["RecipeSpec"], swiftSettings: strict),
         // The stage catalogue: every kind's schema, outputs, engines, fingerprint and layout; no engine linked.
         .target(name: "StageSpecs", dependencies: ["RecipeSpec", "Pipeline", "Hyperparameters", "DataSpecs"], swiftSettings: strict),
         // Science: data, tasks, annotators, algorithms.

@@ -47,7 +47,7 @@ enum DataSpecParser {
         guard let path = m["path"] else { throw n.error("source needs 'path' (a file or folder)") }
         var spec = SourceSpec(path: try path.string("source.path"), relativeTo: "root", format: nil, pattern: "*",
                               generatorFromFilename: false, maxLineBytes: 1 << 20,
-                              pathLine: path.node.mark?.line, pathColumn: path.node.mark?.column)
+                              pathLine: path.node.location?.line, pathColumn: path.node.location?.column)
         if let r = m["relative_to"] { spec.relativeTo = try r.choice("source.relative_to", ["root", "file"]) }
         if let f = m["format"] { spec.format = try f.choice("source.format", DataFileFormat.allCases.map(\.rawValue)) }
         if let p = m["pattern"] { spec.pattern = try p.string("source.pattern") }

@@ -136,3 +136,11 @@ enum YAMLReader {
         }
     }
 }
+
+extension ConfigNode {
+    /// Reads one YAML document with the recipe reader's rules (core-schema scalars, locations on every
+    /// value and key): the one YAML path for every file PrefLab reads. Syntax errors throw `RecipeErrors`.
+    public static func readYAML(_ text: String, file: String) throws -> ConfigNode {
+        try YAMLReader.read(text, file: file)
+    }
+}

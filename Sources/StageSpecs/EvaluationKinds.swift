@@ -6,7 +6,8 @@ extension StageSpecs {
     /// `gold_reward`: R* of a policy's samples on held-out prompts, and its KL to a reference policy.
     public static let goldReward = StageSpec(StageSchema(
         kind: "gold_reward", summary: "Mean gold reward of a policy on held-out prompts (and KL to a reference).",
-        codeVersion: 1, outputs: [.evaluation],
+        // 2: `std` divides by n (Evaluation.goldReward), as every std PrefLab reports; 1 divided by n − 1.
+        codeVersion: 2, outputs: [.evaluation],
         check: ScorerFields.check,
         fields: [
             FieldSchema("policy", .stageRef(accepts: [.policy]), doc: "Policy to evaluate."),

@@ -14,21 +14,17 @@ struct GoldRewardStage: StageRunner {
         let options = SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),
                                       temperature: try context.double("temperature"),
                                       topP: try context.double("top_p"), seed: seed)
-        let samples = Evaluation.sample(policy: policy, prompts: prompts, samplesPerPrompt: try context.int("samples"),
-                                        options: options)
         let perPrompt = max(1, try context.int("samples"))
-        let rewards = samples.enumerated().map { i, s in task.reward(prompt: prompts[i / perPrompt], response: s.text) }
-        let mean = rewards.reduce(0, +) / Double(max(rewards.count, 1))
-        let variance = rewards.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(rewards.count - 1, 1))
-        var summary = ["mean": mean, "std": variance.squareRoot(), "count": Double(rewards.count),
-                       "truncated": Double(samples.filter(\.hitLengthLimit).count) / Double(max(samples.count, 1)),
-                       "mean_length": samples.reduce(0.0) { $0 + Double($1.pair.response.count) } / Double(max(samples.count, 1))]
+        let (gold, samples) = Evaluation.goldReward(policy: policy, task: task, prompts: prompts, samplesPerPrompt: perPrompt,
+                                                    options: options)
+        var summary = ["mean": gold.mean, "std": gold.std, "count": Double(gold.count), "truncated": gold.truncatedFraction,
+                       "mean_length": Evaluation.meanResponseLength(samples)]
         if let refDir = context.inputs["reference"] {
             let reference = try ModelArtifact.loadPolicy(from: refDir)
             summary["kl"] = try Evaluation.klToReference(policy: policy, reference: reference, samples: samples)
         }
         let records = samples.enumerated().map { i, s in
-            EvaluatedSample(prompt: prompts[i / perPrompt].lastUserText, response: s.text, reward: rewards[i])
+            EvaluatedSample(prompt: prompts[i / perPrompt].lastUserText, response: s.text, reward: gold.values[i])
         }
         try JSONLines.write(records, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.samplesFile))
         context.reporter.summary(summary)

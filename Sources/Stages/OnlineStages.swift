@@ -7,7 +7,6 @@ import StageSpecs
 
 /// `ppo`: PPO as the Unpacking paper implements it (App. F.2, Tables 9–11), Table 10's variants as options.
 struct PPOStage: StageRunner {
-
     func run(_ context: NodeContext) throws {
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let rm = try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model"))
@@ -23,7 +22,6 @@ struct PPOStage: StageRunner {
 
 /// `opo`: online DPO (D2PO §3.1), pairs labelled by a static reward model or the gold annotator.
 struct OPOStage: StageRunner {
-
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
@@ -48,7 +46,6 @@ struct OPOStage: StageRunner {
 
 /// `d2po`: discriminator-guided DPO (D2PO Algorithm 1) with a gold budget.
 struct D2POStage: StageRunner {
-
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))

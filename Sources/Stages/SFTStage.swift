@@ -8,7 +8,6 @@ import StageSpecs
 /// `sft`: a policy trained on a task's demonstrations, loss on response tokens only; from scratch
 /// (a new model of the given shape over a `tokenizer` stage) or continuing an earlier policy (`init`).
 struct SFTStage: StageRunner {
-
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
         let task = try TaskRegistry.task(named: context.string("task"))

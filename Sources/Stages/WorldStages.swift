@@ -30,16 +30,6 @@ struct CategoryScoresStage: StageRunner {
         let prompts = task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed)
         let options = SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),
                                       temperature: try context.double("temperature"), topP: 1, seed: seed)
-        let samples = Evaluation.sample(policy: policy, prompts: prompts, options: options)
-        var sums: [String: (total: Double, n: Int)] = [:]
-        for (prompt, sample) in zip(prompts, samples) {
-            let category = (prompt.source ?? "all").split(separator: "/").last.map(String.init) ?? "all"
-            let r = task.reward(prompt: prompt, response: sample.text)
-            sums[category, default: (0, 0)].total += r
-            sums[category, default: (0, 0)].n += 1
-        }
-        var summary = sums.mapValues { $0.total / Double(max($0.n, 1)) }
-        summary["mean"] = summary.values.reduce(0, +) / Double(max(summary.count, 1))
-        context.reporter.summary(summary)
+        context.reporter.summary(Evaluation.categoryScores(policy: policy, task: task, prompts: prompts, options: options))
     }
 }

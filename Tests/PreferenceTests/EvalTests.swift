@@ -15,7 +15,13 @@ final class EvalTests: XCTestCase {
         XCTAssertEqual(samples.count, 24)
         let rewards = samples.enumerated().map { Toy.task.reward(prompt: prompts[$0.offset / 3], response: $0.element.text) }
         XCTAssertEqual(summary.mean, TrainerKit.mean(rewards), accuracy: 1e-12)
+        XCTAssertEqual(summary.values, rewards)
+        // One std convention: the population std (divides by n).
+        let m = TrainerKit.mean(rewards)
+        XCTAssertEqual(summary.std, (rewards.map { ($0 - m) * ($0 - m) }.reduce(0, +) / 24).squareRoot(), accuracy: 1e-12)
         XCTAssertEqual(summary.count, 24)
+        XCTAssertEqual(Evaluation.meanResponseLength(samples),
+                       Double(samples.map(\.pair.response.count).reduce(0, +)) / 24, accuracy: 1e-12)
         // Same seed, same samples.
         XCTAssertEqual(Evaluation.goldReward(policy: Toy.sftPolicy, task: Toy.task, prompts: prompts, samplesPerPrompt: 3,
                                              options: options).summary.mean, summary.mean)

@@ -33,16 +33,20 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
     }
 }
 
-/// Summary of a score over samples.
+/// Summary of a score over samples. Every std PrefLab reports is this one: the population standard
+/// deviation (dividing by n) of the values at hand.
 public struct ScoreSummary: Sendable {
+    /// The scores, in sample order.
+    public var values: [Double]
     public var mean: Double
-    /// Population standard deviation over samples.
+    /// Population standard deviation over samples (divides by n).
     public var std: Double
     public var count: Int
     /// Fraction of samples that hit the length limit without EOS.
     public var truncatedFraction: Double
 
     init(_ xs: [Double], truncated: Int) {
+        values = xs
         count = xs.count
         mean = xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count)
         let m = mean
@@ -88,6 +92,27 @@ public enum Evaluation {
         let k = max(1, samplesPerPrompt)
         let rewards = samples.indices.map { task.reward(prompt: prompts[$0 / k], response: samples[$0].text) }
         return (ScoreSummary(rewards, truncated: samples.filter(\.hitLengthLimit).count), samples)
+    }
+
+    /// Mean response length in tokens (EOS not counted), 0 without samples.
+    public static func meanResponseLength(_ samples: [Sample]) -> Double {
+        samples.isEmpty ? 0 : samples.reduce(0.0) { $0 + Double($1.pair.response.count) } / Double(samples.count)
+    }
+
+    /// Mean gold reward per prompt category (the category is the last path part of the prompt's source,
+    /// `all` without one) and `mean`, the unweighted mean of the category means: one sample per prompt.
+    public static func categoryScores(policy: Policy, task: any GoldTask, prompts: [Prompt],
+                                      options: SamplingOptions) -> [String: Double] {
+        let samples = sample(policy: policy, prompts: prompts, options: options)
+        var sums: [String: (total: Double, n: Int)] = [:]
+        for (prompt, sample) in zip(prompts, samples) {
+            let category = (prompt.source ?? "all").split(separator: "/").last.map(String.init) ?? "all"
+            sums[category, default: (0, 0)].total += task.reward(prompt: prompt, response: sample.text)
+            sums[category, default: (0, 0)].n += 1
+        }
+        var out = sums.mapValues { $0.total / Double(max($0.n, 1)) }
+        out["mean"] = out.values.reduce(0, +) / Double(max(out.count, 1))
+        return out
     }
 
     /// KL(π ‖ π_ref) estimated on samples from π: mean over samples of Σ_t (log π − log π_ref).
