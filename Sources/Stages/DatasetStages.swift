@@ -84,6 +84,9 @@ extension StageKinds {
         if stage.kind == PretrainedStage.kind.schema.kind, let file = stage.config["file"]?.value.string {
             return fileFingerprint([URL(fileURLWithPath: file)], root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         }
+        if let files = BenchmarkStages.inputFiles(stage) {
+            return fileFingerprint(files, root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        }
         guard stage.kind == DatasetStage.kind.schema.kind || stage.kind == PromptSetStage.kind.schema.kind else { return nil }
         let catalog = try DatasetCatalog(directory: URL(fileURLWithPath: stage.config["catalog"]?.value.string ?? "Recipes/datasets"))
         let files: [URL]

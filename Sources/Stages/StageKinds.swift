@@ -10,7 +10,7 @@ public enum StageKinds {
         TaskPreferencesStage.kind, TaskPromptsStage.kind, WorldPreferencesStage.kind, DatasetStage.kind, PromptSetStage.kind, ConcatStage.kind,
         RewardModelStage.kind, DPOStage.kind, PPOStage.kind, OPOStage.kind, D2POStage.kind,
         GoldRewardStage.kind, RewardAccuracyStage.kind, BestOfNStage.kind, CategoryScoresStage.kind,
-    ]
+    ] + BenchmarkStages.kinds
 
     /// The schemas, for the recipe resolver.
     public static var catalog: StageCatalog { StageCatalog(all.map(\.schema)) }
