@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "preflab", targets: ["preflab"]),
         .library(name: "RecipeSpec", targets: ["RecipeSpec"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "StageSpecs", targets: ["StageSpecs"]),
         .library(name: "Llama", targets: ["Llama"]),
         .library(name: "Preference", targets: ["Preference"]),
     ],
@@ -32,22 +33,28 @@ let package = Package(
         .target(name: "Optim", dependencies: ["Tensor"], swiftSettings: strict),
         .target(name: "Checkpoint", dependencies: ["Tensor"], swiftSettings: strict),
         .target(name: "Tokenizer", swiftSettings: strict),
-        // Science: data, tasks, annotators, algorithms.
-        .target(name: "Preference",
-                dependencies: ["Tensor", "Llama", "Optim", "Checkpoint", "Tokenizer", "CZlib",
-                               .product(name: "Yams", package: "Yams")],
-                swiftSettings: strict),
         // Recipes: never import compute code.
         .target(name: "RecipeSpec",
                 dependencies: [.product(name: "Yams", package: "Yams")],
                 swiftSettings: strict),
         .target(name: "Pipeline", dependencies: ["RecipeSpec"], swiftSettings: strict),
         .target(name: "PipelineFakes", dependencies: ["Pipeline", "RecipeSpec"], swiftSettings: strict),
-        // Binding of stage kinds to code, and the command line.
-        .target(name: "Stages", dependencies: ["Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],
+        // The trainers' settings, each field declared once (compute-free: the catalogue and Preference share them).
+        .target(name: "Hyperparameters", dependencies: ["RecipeSpec"], swiftSettings: strict),
+        // The dataset catalogue's entries and their files (compute-free: fingerprints are taken without loading).
+        .target(name: "DataSpecs", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        // The stage catalogue: every kind's schema, outputs, engines, fingerprint and layout; no engine linked.
+        .target(name: "StageSpecs", dependencies: ["RecipeSpec", "Pipeline", "Hyperparameters", "DataSpecs"], swiftSettings: strict),
+        // Science: data, tasks, annotators, algorithms.
+        .target(name: "Preference",
+                dependencies: ["Tensor", "Llama", "Optim", "Checkpoint", "Tokenizer", "CZlib", "Hyperparameters", "DataSpecs",
+                               .product(name: "Yams", package: "Yams")],
+                swiftSettings: strict),
+        // The embedded engine's runners: stage kinds bound to Preference, and the command line.
+        .target(name: "Stages", dependencies: ["StageSpecs", "Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],
                 swiftSettings: strict),
         .executableTarget(name: "preflab",
-                          dependencies: ["Stages", "Pipeline", "RecipeSpec", "Llama", "Tensor", "Checkpoint",
+                          dependencies: ["Stages", "StageSpecs", "Pipeline", "RecipeSpec", "Preference", "Llama", "Tensor", "Checkpoint",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
         // Engine throughput runner (benchmarks/README.md); not part of the preflab product.
@@ -60,12 +67,15 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor"], swiftSettings: strict),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], swiftSettings: strict),
         .testTarget(name: "PretrainedTests", dependencies: ["Llama", "Checkpoint", "Tokenizer", "Tensor", "Preference"], resources: [.copy("Golden")], swiftSettings: strict),
-        .testTarget(name: "PreferenceTests", dependencies: ["Preference", "Llama", "Tokenizer"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "PreferenceTests", dependencies: ["Preference", "Hyperparameters", "RecipeSpec", "Llama", "Tokenizer"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecipeSpecTests", dependencies: ["RecipeSpec"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec"], exclude: ["Golden"],
                     swiftSettings: strict),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "RecipeSpec", "Preference"], swiftSettings: strict),
-        .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "RecipeSpec", "Pipeline", "PipelineFakes"],
+        // Validates and plans every checked-in recipe from the catalogue alone: proof that no engine is needed.
+        .testTarget(name: "StageSpecsTests", dependencies: ["StageSpecs", "Hyperparameters", "DataSpecs", "Pipeline", "RecipeSpec"],
+                    swiftSettings: strict),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "StageSpecs", "Pipeline", "RecipeSpec", "Preference"], swiftSettings: strict),
+        .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "StageSpecs", "RecipeSpec", "Pipeline", "PipelineFakes"],
                     resources: [.copy("Golden")],
                     swiftSettings: strict),
     ],

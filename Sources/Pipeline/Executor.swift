@@ -6,14 +6,14 @@ import RecipeSpec
 public final class Executor: Sendable {
     /// Where artifacts live.
     public let store: ArtifactStore
-    /// Stage kind → runner.
-    public let runners: [String: any StageRunner]
+    /// (Stage kind, engine) → runner: the embedded set plus any delegated engine's.
+    public let runners: [RunnerKey: any StageRunner]
     /// Most nodes computed at once.
     public let jobs: Int
     /// Receives progress events.
     public let display: any ProgressDisplay
 
-    public init(store: ArtifactStore, runners: [String: any StageRunner], jobs: Int = 1,
+    public init(store: ArtifactStore, runners: [RunnerKey: any StageRunner], jobs: Int = 1,
                 display: any ProgressDisplay = SilentProgressDisplay()) {
         self.store = store
         self.runners = runners
@@ -37,8 +37,8 @@ public final class Executor: Sendable {
         let closure = graph.closure(of: roots)
         let needed = neededNodes(graph, roots: roots)
         let nodes = graph.nodes.filter { needed.contains($0.hash) || (closure.contains($0.hash) && store.isComplete($0.hash)) }
-        for node in nodes where runners[node.kind] == nil && !store.isComplete(node.hash) {
-            throw PipelineError.noRunner(kind: node.kind, stage: node.stage.name)
+        for node in nodes where runners[node.runnerKey] == nil && !store.isComplete(node.hash) {
+            throw PipelineError.noRunner(kind: node.kind, engine: node.engine, stage: node.stage.name)
         }
         display.handle(.runStarted(total: nodes.count, cached: nodes.filter { store.isComplete($0.hash) }.count))
         let schedule = Schedule(nodes: nodes)
@@ -118,7 +118,9 @@ public final class Executor: Sendable {
 
     /// Runs the node's runner into a fresh temporary folder and commits it. Holds the node lock.
     private func compute(_ node: GraphNode, ticket: NodeTicket, report: NodeReport) throws -> NodeReport {
-        guard let runner = runners[node.kind] else { throw PipelineError.noRunner(kind: node.kind, stage: node.stage.name) }
+        guard let runner = runners[node.runnerKey] else {
+            throw PipelineError.noRunner(kind: node.kind, engine: node.engine, stage: node.stage.name)
+        }
         var report = report
         let stale = store.removeStaleTemporaries(for: node.hash)
         let tmp = try store.makeTemporaryDirectory(for: node.hash)

@@ -11,10 +11,12 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case badReference(cell: String, stage: String, field: String, found: String, location: SourceLocation?)
     /// Stages reference each other in a cycle.
     case referenceCycle(cell: String, stages: [String])
-    /// The executor has no runner for a kind used by the graph.
-    case noRunner(kind: String, stage: String)
+    /// The executor has no runner for a kind on the engine a stage of the graph uses.
+    case noRunner(kind: String, engine: String, stage: String)
     /// A target hash passed to the executor is not a node of the graph.
     case unknownTarget(String)
+    /// A stage names an engine the catalog does not know.
+    case unknownEngine(cell: String, stage: String, engine: String, location: SourceLocation?)
     /// What a stage reads from outside the graph could not be fingerprinted.
     case externalInputs(cell: String, stage: String, message: String, location: SourceLocation?)
 
@@ -29,10 +31,12 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
             return "\(at(loc))stage '\(stage)' (cell \(cell)) field '\(field)' holds \(found); expected a stage name or a list of stage names"
         case let .referenceCycle(cell, stages):
             return "stages reference each other in a cycle (cell \(cell)): " + stages.joined(separator: " -> ")
-        case let .noRunner(kind, stage):
-            return "no runner is registered for stage kind '\(kind)' (used by stage '\(stage)')"
+        case let .noRunner(kind, engine, stage):
+            return "no runner is registered for stage kind '\(kind)' on engine '\(engine)' (used by stage '\(stage)')"
         case let .unknownTarget(t):
             return "target '\(t)' is not a node of the pipeline graph"
+        case let .unknownEngine(cell, stage, engine, loc):
+            return "\(at(loc))stage '\(stage)' (cell \(cell)) runs on unknown engine '\(engine)'"
         case let .externalInputs(cell, stage, message, loc):
             return "\(at(loc))stage '\(stage)' (cell \(cell)): cannot fingerprint the files it reads: \(message)"
         }
@@ -58,6 +62,11 @@ public struct GraphNode: Sendable {
     /// The fingerprint of what the stage reads from outside the graph (data files), part of the hash;
     /// nil for stages that read nothing outside (their hash is as it was before fingerprints existed).
     public var external: String? = nil
+
+    /// The engine that runs it (`embedded` unless the stage delegates).
+    public var engine: String { stage.engine }
+    /// The executor's key for this node's runner.
+    public var runnerKey: RunnerKey { RunnerKey(kind: kind, engine: engine) }
 
     /// The first 12 hex digits, for display.
     public var shortHash: String { String(hash.prefix(12)) }
@@ -207,7 +216,9 @@ private struct CellBuilder {
             .map { ConfigValue.string($0.field).canonicalJSON + ":" + ConfigValue.string($0.hash).canonicalJSON }
             .joined(separator: ",") + "}"
         let external = try fingerprints.fingerprint(of: stage, config: config.canonicalJSON, cell: label)
+        let engine = try engineJSON(stage)
         let document = "{\"codeVersion\":\(schema.codeVersion),\"config\":\(config.canonicalJSON)"
+            + (engine.map { ",\"engine\":" + $0 } ?? "")
             + (external.map { ",\"external\":" + ConfigValue.string($0).canonicalJSON } ?? "")
             + ",\"inputs\":\(inputJSON),\"kind\":\(ConfigValue.string(stage.kind).canonicalJSON)}"
         let h = SHA256.hex(document)
@@ -216,6 +227,20 @@ private struct CellBuilder {
                   cell: label, stage: name)
         hashes[name] = h
         return h
+    }
+
+    /// What a delegated node's hash adds: the engine's name, major.minor version, bridge code version,
+    /// precision and `engine_args`. Nil for the embedded engine, so its nodes hash as they always did.
+    func engineJSON(_ stage: ResolvedStage) throws -> String? {
+        guard stage.isDelegated else { return nil }
+        guard let e = catalog.engines[stage.engine] else {
+            throw PipelineError.unknownEngine(cell: label, stage: stage.name, engine: stage.engine, location: stage.engineLocation)
+        }
+        let args = stage.engineArgs?.value ?? .map([])
+        let precision = args.entries?.first { $0.key == "precision" }?.value.value.string ?? e.precision
+        return ConfigValue.map([("args", ConfigNode(args)), ("bridge", ConfigNode(.int(e.bridgeVersion))),
+                                ("name", ConfigNode(.string(e.name))), ("precision", ConfigNode(.string(precision))),
+                                ("version", ConfigNode(.string(e.version)))]).canonicalJSON
     }
 
     /// Stage references: fields typed `stageRef` (or a list of them) plus the stage's declared inputs.

@@ -10,6 +10,25 @@ public protocol StageRunner: Sendable {
     func run(_ context: NodeContext) throws
 }
 
+/// Which runner runs a node: its stage kind on its engine. The embedded runners are one set of
+/// these; a delegated engine (TRL, OpenRLHF, ...) adds its own for the kinds it covers.
+public struct RunnerKey: Hashable, Sendable, CustomStringConvertible {
+    public var kind: String
+    public var engine: String
+
+    public init(kind: String, engine: String = EngineDescriptor.embeddedName) {
+        self.kind = kind
+        self.engine = engine
+    }
+
+    /// Runners keyed by kind alone, all on the embedded engine.
+    public static func embedded(_ runners: [String: any StageRunner]) -> [RunnerKey: any StageRunner] {
+        Dictionary(uniqueKeysWithValues: runners.map { (RunnerKey(kind: $0.key), $0.value) })
+    }
+
+    public var description: String { "\(kind) on \(engine)" }
+}
+
 /// Everything one node run sees: its resolved stage, its inputs' artifacts and where to write.
 public struct NodeContext: Sendable {
     /// The node's content hash (hex).

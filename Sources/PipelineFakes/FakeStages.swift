@@ -23,17 +23,17 @@ public enum FakeStages {
             FieldSchema("tag", .string, default: .string(""), doc: "Free label (changes the hash)."),
         ]),
         StageSchema(kind: "sum", summary: "Sums its inputs' values.", fields: [
-            FieldSchema("inputs", .list(.stageRef(kinds: [])), doc: "Stages whose values are summed."),
+            FieldSchema("inputs", .list(.stageRef(accepts: [])), doc: "Stages whose values are summed."),
             FieldSchema("offset", .double, default: .double(0), doc: "Added to the sum."),
         ]),
         StageSchema(kind: "sleep", summary: "Sleeps, recording when.", fields: [
             FieldSchema("seconds", .double, default: .double(0.2), doc: "How long to sleep."),
             FieldSchema("tag", .string, default: .string(""), doc: "Free label (changes the hash)."),
-            FieldSchema("after", .stageRef(kinds: []), optional: true, doc: "A stage to depend on."),
+            FieldSchema("after", .stageRef(accepts: []), optional: true, doc: "A stage to depend on."),
         ]),
         StageSchema(kind: "fail", summary: "Always fails.", fields: [
             FieldSchema("message", .string, default: .string("fake failure"), doc: "The error message."),
-            FieldSchema("after", .stageRef(kinds: []), optional: true, doc: "A stage to depend on."),
+            FieldSchema("after", .stageRef(accepts: []), optional: true, doc: "A stage to depend on."),
         ]),
         StageSchema(kind: "halfwrite", summary: "Fails once after writing half, then resumes.", fields: [
             FieldSchema("value", .double, doc: "The number to emit."),
@@ -49,10 +49,10 @@ public enum FakeStages {
     public static var catalog: StageCatalog { StageCatalog(schemas) }
 
     /// Runners for every fake kind, recording into `ledger`.
-    public static func runners(ledger: FakeLedger) -> [String: any StageRunner] {
-        ["constant": ConstantRunner(ledger: ledger), "sum": SumRunner(ledger: ledger),
-         "sleep": SleepRunner(ledger: ledger), "fail": FailRunner(ledger: ledger),
-         "halfwrite": HalfWriteRunner(ledger: ledger), "curve": CurveRunner(ledger: ledger)]
+    public static func runners(ledger: FakeLedger) -> [RunnerKey: any StageRunner] {
+        RunnerKey.embedded(["constant": ConstantRunner(ledger: ledger), "sum": SumRunner(ledger: ledger),
+                            "sleep": SleepRunner(ledger: ledger), "fail": FailRunner(ledger: ledger),
+                            "halfwrite": HalfWriteRunner(ledger: ledger), "curve": CurveRunner(ledger: ledger)])
     }
 
     /// A resolved stage of a fake kind: defaults filled from the schema, inputs from its stage-ref fields

@@ -1,3 +1,8 @@
+// The trainers' settings (Hyperparameters) and the dataset catalogue's entries (DataSpecs) are compute-free
+// targets the stage catalogue reads too; users of Preference see them as before.
+@_exported import Hyperparameters
+@_exported import DataSpecs
+
 /// One turn of a conversation.
 public struct ChatMessage: Codable, Hashable, Sendable {
     /// `system`, `user` or `assistant`.

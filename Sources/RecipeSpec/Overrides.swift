@@ -104,9 +104,9 @@ struct Override {
     /// Field names the stage's kind accepts; every catalog field when the kind is not yet known.
     static func stageFields(_ stage: ConfigNode?, catalog: StageCatalog) -> [String] {
         if let kind = stage?["kind"]?.string, let schema = catalog.schema(kind) {
-            return ["kind"] + schema.fields.map(\.name)
+            return ["kind"] + RecipeKeys.stageEngine + schema.fields.map(\.name)
         }
-        return ["kind"] + catalog.kinds.flatMap { catalog.schema($0)?.fields.map(\.name) ?? [] }
+        return ["kind"] + RecipeKeys.stageEngine + catalog.kinds.flatMap { catalog.schema($0)?.fields.map(\.name) ?? [] }
     }
 
     /// `doc` with the value set (created where missing), or the key deleted for `null`.
@@ -134,10 +134,12 @@ struct Override {
 /// The keys a recipe may hold.
 enum RecipeKeys {
     static let topLevel = ["name", "extends", "vars", "scale", "scales", "matrix", "exclude", "per_cell",
-                           "stages", "table", "plots", "description"]
+                           "stages", "table", "plots", "description", "engine"]
     /// Keys a `scales:` entry may override.
-    static let inScale = ["name", "vars", "matrix", "exclude", "per_cell", "stages", "table", "plots", "description"]
+    static let inScale = ["name", "engine", "vars", "matrix", "exclude", "per_cell", "stages", "table", "plots", "description"]
     static let table = ["rows", "columns", "value", "aggregate", "paper"]
     /// Keys of one `plots:` entry.
+    /// Keys of a stage besides its kind's fields: which engine runs it and that engine's options.
+    static let stageEngine = ["engine", "engine_args"]
     static let plot = ["stage", "x", "y", "lines", "panels", "aggregate", "title", "x_label", "y_label", "value", "where"]
 }

@@ -121,7 +121,11 @@ public struct RecipeLoader: Sendable {
             var scope = ReferenceScope(vars: s.vars, axes: s.axes.map(\.axis), stages: stages)
             scope.cell = Dictionary(point.map { ($0.axis, $0.value) }, uniquingKeysWith: { a, _ in a })
             let resolver = ReferenceResolver(scope: scope, catalog: catalog)
-            var validator = StageValidator(catalog: catalog, resolver: resolver, stages: stages)
+            // A matrix axis named `engine` sets the recipe-level engine of its cells (a parity table for free).
+            let axisEngine = point.first { $0.axis == "engine" }.map { p in
+                s.axes.first { $0.axis == "engine" }?.values.first { $0.value == p.value } ?? ConfigNode(p.value)
+            }
+            var validator = StageValidator(catalog: catalog, resolver: resolver, stages: stages, defaultEngine: axisEngine ?? s.engine)
             if let stages = validator.validate() {
                 cells.append(RecipeCell(matrix: point, stages: stages))
             }

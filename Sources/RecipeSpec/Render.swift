@@ -24,11 +24,20 @@ public enum RecipeRenderer {
         if let v = r.document["vars"] { lines += entry("vars", v, indent: 0, sorted: true) }
         lines.append("stages:")
         for stage in cell.stages {
-            lines += entry(stage.name, stage.config, indent: 2, sorted: false)
+            lines += entry(stage.name, rendered(stage), indent: 2, sorted: false)
         }
         if let t = r.table { lines += entry("table", tableNode(t), indent: 0, sorted: true) }
         if !r.plots.isEmpty { lines += entry("plots", plotsNode(r.plots), indent: 0, sorted: false) }
         return lines
+    }
+
+    /// The stage's config, with `engine` (and `engine_args`) after `kind` when a delegated engine runs it.
+    static func rendered(_ stage: ResolvedStage) -> ConfigNode {
+        guard stage.isDelegated, var entries = stage.config.entries else { return stage.config }
+        var extra: [(key: String, value: ConfigNode)] = [("engine", ConfigNode(.string(stage.engine)))]
+        if let args = stage.engineArgs { extra.append(("engine_args", args)) }
+        entries.insert(contentsOf: extra, at: min(1, entries.count))
+        return ConfigNode(.map(entries), at: stage.config.location)
     }
 
     static func tableNode(_ t: TableSpec) -> ConfigNode {

@@ -59,6 +59,13 @@ public struct ResolvedStage: Sendable {
     public var inputs: [(field: String, stage: String)]
     /// Where the stage was declared.
     public var location: SourceLocation?
+    /// The engine that runs it: the stage's `engine:`, else the recipe's (when this kind runs there),
+    /// else `embedded`. Kept out of `config`: an embedded node's hash is as it always was.
+    public var engine: String = EngineDescriptor.embeddedName
+    /// The stage's `engine_args:` (a map, hashed into a delegated node), or nil.
+    public var engineArgs: ConfigNode?
+    /// Where the stage's own `engine:` key is written, for messages about the engine choice.
+    public var engineLocation: SourceLocation?
 
     public init(name: String, kind: String, config: ConfigNode,
                 inputs: [(field: String, stage: String)], location: SourceLocation?) {
@@ -68,6 +75,9 @@ public struct ResolvedStage: Sendable {
         self.inputs = inputs
         self.location = location
     }
+
+    /// Whether a delegated engine (not the embedded one) runs this stage.
+    public var isDelegated: Bool { engine != EngineDescriptor.embeddedName }
 }
 
 /// A recipe's `table:` block.

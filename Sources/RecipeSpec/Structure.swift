@@ -16,6 +16,8 @@ struct RecipeStructure {
     var table: TableSpec?
     /// `plots:` entries in declaration order.
     var plots: [(name: String, spec: PlotSpec)] = []
+    /// The recipe-level `engine:` (resolved), the default of every stage whose kind runs there.
+    var engine: ConfigNode?
     /// False when a problem makes per-cell expansion meaningless (stages or matrix malformed).
     var expandable = true
 }
@@ -51,6 +53,7 @@ struct StructureChecker {
             _ = varsResolver.resolveVars()
             diags.add(contentsOf: varsResolver.diags)
         }
+        checkEngine()
         checkMatrix()
         checkExclude()
         checkStages()
@@ -59,6 +62,19 @@ struct StructureChecker {
         checkPlots()
         diags.add(contentsOf: resolver.diags)
         return out
+    }
+
+    /// `engine:` names a known engine (which stages it runs is decided per stage).
+    private mutating func checkEngine() {
+        guard let raw = doc["engine"], let r = resolved(raw, "engine") else { return }
+        guard let name = r.string else { return wrongType(r, "engine", "an engine name: " + catalog.engineNames.joined(separator: ", ")) }
+        guard catalog.engines[name] != nil else {
+            let s = didYouMean(name, among: catalog.engineNames)
+            diags.add(r.location, "engine", "unknown engine '\(name)'",
+                      expected: s == nil ? "one of " + catalog.engineNames.joined(separator: ", ") : nil, suggestion: s)
+            return
+        }
+        out.engine = r
     }
 
     /// Stage and axis names: used inside `${...}`, labels and folder names.

@@ -6,12 +6,16 @@ struct StageValidator {
     let catalog: StageCatalog
     let resolver: ReferenceResolver
     let stages: [(name: String, node: ConfigNode)]
+    /// The recipe's (or the cell's `engine` axis's) engine: each stage whose kind runs there gets it.
+    let defaultEngine: ConfigNode?
     var diags = Diagnostics()
 
-    init(catalog: StageCatalog, resolver: ReferenceResolver, stages: [(name: String, node: ConfigNode)]) {
+    init(catalog: StageCatalog, resolver: ReferenceResolver, stages: [(name: String, node: ConfigNode)],
+         defaultEngine: ConfigNode? = nil) {
         self.catalog = catalog
         self.resolver = resolver
         self.stages = stages
+        self.defaultEngine = defaultEngine
     }
 
     /// The resolved stages, or nil when any error was found (errors in `diags`).
@@ -46,7 +50,7 @@ struct StageValidator {
         }
         var values: [String: ConfigNode] = [:]
         var ok = true
-        for (key, raw) in node.entries ?? [] where key != "kind" {
+        for (key, raw) in node.entries ?? [] where key != "kind" && !RecipeKeys.stageEngine.contains(key) {
             guard let field = schema.field(key) else {
                 let s = didYouMean(key, among: schema.fields.map(\.name))
                 diags.add(raw.keyLocation ?? raw.location, "\(base).\(key)", "unknown key for stage kind '\(kind)'",
@@ -54,8 +58,10 @@ struct StageValidator {
                 ok = false
                 continue
             }
-            guard let r = resolver.stageField(name, key, raw: raw),
-                  let checked = check(r, field.type, "\(base).\(key)", from: raw.string) else { ok = false; continue }
+            guard let r = resolver.stageField(name, key, raw: raw) else { ok = false; continue }
+            // An optional field may be null: absent, as far as the stage is concerned.
+            if case .null = r.value, field.optional { values[key] = r; continue }
+            guard let checked = check(r, field.type, "\(base).\(key)", range: field.range, from: raw.string) else { ok = false; continue }
             values[key] = checked
         }
         var entries: [(key: String, value: ConfigNode)] = [("kind", ConfigNode(.string(kind), at: kindNode.location, keyAt: rawKind.keyLocation))]
@@ -71,8 +77,59 @@ struct StageValidator {
             }
         }
         let inputs = schema.fields.flatMap { f in StageValidator.refs(values[f.name], f) }
-        return (ResolvedStage(name: name, kind: kind, config: ConfigNode(.map(entries), at: node.location, keyAt: node.keyLocation),
-                             inputs: inputs.map { ($0.field, $0.stage) }, location: node.keyLocation ?? node.location), ok)
+        var stage = ResolvedStage(name: name, kind: kind, config: ConfigNode(.map(entries), at: node.location, keyAt: node.keyLocation),
+                                  inputs: inputs.map { ($0.field, $0.stage) }, location: node.keyLocation ?? node.location)
+        ok = assignEngine(&stage, node, schema) && ok
+        return (stage, ok)
+    }
+
+    /// Sets the stage's engine (its own `engine:`, else the default where this kind runs there, else
+    /// embedded) and `engine_args`, then runs that engine's check of the stage. False on a problem.
+    private mutating func assignEngine(_ stage: inout ResolvedStage, _ node: ConfigNode, _ schema: StageSchema) -> Bool {
+        let base = "stages.\(stage.name)"
+        var ok = true
+        if let raw = node["engine"] {
+            guard let r = resolver.stageField(stage.name, "engine", raw: raw) else { return false }
+            guard let name = r.string, catalog.engines[name] != nil else {
+                let s = r.string.flatMap { didYouMean($0, among: catalog.engineNames) }
+                diags.add(r.location, base + ".engine", r.string.map { "unknown engine '\($0)'" } ?? "wrong type: got \(r.value.typeDescription)",
+                          expected: s == nil ? "one of " + catalog.engineNames.joined(separator: ", ") : nil, suggestion: s)
+                return false
+            }
+            guard schema.engine(name) != nil else {
+                diags.add(r.location, base + ".engine", "stage kind '\(schema.kind)' has no runner on engine '\(name)'",
+                          expected: "an engine that runs '\(schema.kind)': " + schema.engines.map(\.engine).joined(separator: ", "))
+                return false
+            }
+            stage.engine = name
+            stage.engineLocation = r.location
+        } else if let d = defaultEngine?.string, schema.engine(d) != nil {
+            stage.engine = d
+            stage.engineLocation = defaultEngine?.location
+        }
+        if let raw = node["engine_args"] {
+            guard let r = resolver.stageField(stage.name, "engine_args", raw: raw) else { return false }
+            if r.entries == nil {
+                diags.add(r.location, base + ".engine_args", "wrong type: got \(r.value.typeDescription)", expected: "a map of the engine's options")
+                ok = false
+            } else if !stage.isDelegated {
+                diags.add(raw.keyLocation ?? r.location, base + ".engine_args", "engine_args is set but the stage runs on the embedded engine",
+                          expected: "an `engine:` that delegates the stage (" + schema.engines.map(\.engine).joined(separator: ", ") + ")")
+                ok = false
+            } else {
+                stage.engineArgs = r
+            }
+        }
+        for problem in schema.check(stage) {
+            diags.add(stage.config[problem.key]?.location ?? stage.location, "\(base).\(problem.key)", problem.message)
+            ok = false
+        }
+        for problem in schema.engine(stage.engine)?.check(stage) ?? [] {
+            let at = problem.key == "engine" ? stage.engineLocation : (stage.config[problem.key]?.location ?? stage.engineLocation)
+            diags.add(at ?? stage.location, "\(base).\(problem.key)", problem.message + " (engine '\(stage.engine)')")
+            ok = false
+        }
+        return ok
     }
 
     /// The stage names a field holds when its type is a stage reference (or a list of them).
@@ -87,16 +144,41 @@ struct StageValidator {
     }
 
     /// Checks a value against a field type; ints become doubles where a number is expected.
-    private mutating func check(_ n: ConfigNode, _ type: FieldType, _ keyPath: String, from template: String? = nil) -> ConfigNode? {
+    private mutating func check(_ n: ConfigNode, _ type: FieldType, _ keyPath: String, range: ValueRange? = nil,
+                                from template: String? = nil) -> ConfigNode? {
         // A value that came through a reference says so, since the bad value is written elsewhere.
         let origin = template.flatMap { $0.contains("${") ? " from " + ConfigValue.jsonQuote($0) : nil } ?? ""
         var out = n
         switch (type, n.value) {
-        case (.any, _), (.bool, .bool), (.int, .int), (.double, .double), (.string, .string), (.stageRef, .string):
+        case (.any, _), (.bool, .bool), (.string, .string), (.stageRef, .string):
             return n
+        case let (.int, .int(i)):
+            return inRange(Double(i), range, n, keyPath) ? n : nil
+        case let (.double, .double(d)):
+            return inRange(d, range, n, keyPath) ? n : nil
         case let (.double, .int(i)):
             out.value = .double(Double(i))
-            return out
+            return inRange(Double(i), range, n, keyPath) ? out : nil
+        case let (.record(fields), .map(entries)):
+            // Checked key by key but kept as written: absent keys are the consumer's defaults, and a
+            // value is hashed as the recipe wrote it.
+            var good = true
+            for (key, value) in entries {
+                guard let f = fields.first(where: { $0.name == key }) else {
+                    let s = didYouMean(key, among: fields.map(\.name))
+                    diags.add(value.keyLocation ?? value.location, "\(keyPath).\(key)", "unknown key",
+                              expected: s == nil ? "one of " + fields.map(\.name).joined(separator: ", ") : nil, suggestion: s)
+                    good = false
+                    continue
+                }
+                if case .null = value.value, f.optional || f.defaultValue != nil { continue }
+                if check(value, f.type, "\(keyPath).\(key)", range: f.range) == nil { good = false }
+            }
+            for f in fields where f.isRequired && !entries.contains(where: { $0.key == f.name }) {
+                diags.add(n.location, "\(keyPath).\(f.name)", "missing required key '\(f.name)'", expected: "\(f.type) (\(f.doc))")
+                good = false
+            }
+            return good ? n : nil
         case let (.choice(options), .string(s)):
             if options.contains(s) { return n }
             let sug = didYouMean(s, among: options)
@@ -106,7 +188,7 @@ struct StageValidator {
         case let (.list(inner), .list(items)):
             var checked: [ConfigNode] = []
             for (i, item) in items.enumerated() {
-                guard let c = check(item, inner, "\(keyPath)[\(i)]") else { return nil }
+                guard let c = check(item, inner, "\(keyPath)[\(i)]", range: range) else { return nil }
                 checked.append(c)
             }
             out.value = .list(checked)
@@ -115,6 +197,13 @@ struct StageValidator {
             diags.add(n.location, keyPath, "wrong type: got \(n.value.typeDescription)\(origin)", expected: type.description)
             return nil
         }
+    }
+
+    /// A number outside the field's range is reported at its own line.
+    private mutating func inRange(_ x: Double, _ range: ValueRange?, _ n: ConfigNode, _ keyPath: String) -> Bool {
+        guard let range, !range.contains(x) else { return true }
+        diags.add(n.location, keyPath, "\(n.value.canonicalJSON) is out of range", expected: "a number \(range)")
+        return false
     }
 
     /// Stage-reference fields must name a stage of this recipe, of an accepted kind.
@@ -130,11 +219,13 @@ struct StageValidator {
                                   expected: "the name of a stage of this recipe", suggestion: didYouMean(ref.stage, among: names))
                         continue
                     }
-                    guard case let .stageRef(kinds) = f.type.elementType, !kinds.isEmpty,
+                    guard case let .stageRef(accepts) = f.type.elementType, !accepts.isEmpty,
                           let target = resolved.first(where: { $0.name == ref.stage }),
-                          !kinds.contains(target.kind) else { continue }
-                    diags.add(ref.node.location, path, "stage '\(ref.stage)' is of kind '\(target.kind)'",
-                              expected: "a stage of kind " + kinds.joined(separator: " or "))
+                          let outputs = catalog.schema(target.kind)?.outputs,
+                          !outputs.contains(where: accepts.contains) else { continue }
+                    let made = outputs.isEmpty ? "nothing another stage takes" : outputs.map(\.rawValue).joined(separator: " or ")
+                    diags.add(ref.node.location, path, "stage '\(ref.stage)' (kind '\(target.kind)') outputs \(made)",
+                              expected: "a stage that outputs " + accepts.map(\.rawValue).joined(separator: " or "))
                 }
             }
         }

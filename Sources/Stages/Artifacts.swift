@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import Llama
 import Preference
+import StageSpecs
 import Tokenizer
 
 /// The on-disk layout of a model node: weights, shape, head and the tokenizer it speaks.
@@ -12,18 +13,18 @@ enum ModelArtifact {
     private struct HeadFile: Codable { var head: HeadKind }
 
     static func save(model: LlamaModel, codec: TokenizerCodec, to dir: URL) throws {
-        try Safetensors.write(model.namedTensors(), to: dir.appendingPathComponent("model.safetensors"))
-        try ConfigJSON.write(model.config, to: dir.appendingPathComponent("config.json"))
-        try ConfigJSON.write(HeadFile(head: model.head), to: dir.appendingPathComponent("head.json"))
+        try Safetensors.write(model.namedTensors(), to: dir.appendingPathComponent(ArtifactLayout.weightsFile))
+        try ConfigJSON.write(model.config, to: dir.appendingPathComponent(ArtifactLayout.configFile))
+        try ConfigJSON.write(HeadFile(head: model.head), to: dir.appendingPathComponent(ArtifactLayout.headFile))
         try TokenizerArtifact.save(codec, to: dir)
     }
 
     /// Loads the model in `dir`; the head file says which head its weights carry.
     static func load(from dir: URL) throws -> (model: LlamaModel, codec: TokenizerCodec) {
-        let config = try ConfigJSON.read(LlamaConfig.self, from: dir.appendingPathComponent("config.json"))
-        let head = try ConfigJSON.read(HeadFile.self, from: dir.appendingPathComponent("head.json")).head
+        let config = try ConfigJSON.read(LlamaConfig.self, from: dir.appendingPathComponent(ArtifactLayout.configFile))
+        let head = try ConfigJSON.read(HeadFile.self, from: dir.appendingPathComponent(ArtifactLayout.headFile)).head
         let model = LlamaModel(config: config, head: head, seed: nil)
-        try model.load(Safetensors.read(dir.appendingPathComponent("model.safetensors")))
+        try model.load(Safetensors.read(dir.appendingPathComponent(ArtifactLayout.weightsFile)))
         return (model, try TokenizerArtifact.load(from: dir))
     }
 
@@ -41,13 +42,13 @@ enum ModelArtifact {
 /// A tokenizer and chat template saved beside whatever uses them.
 enum TokenizerArtifact {
     static func save(_ codec: TokenizerCodec, to dir: URL) throws {
-        try codec.tokenizer.save(to: dir.appendingPathComponent("tokenizer.json"))
-        try ConfigJSON.write(codec.template, to: dir.appendingPathComponent("chat_template.json"))
+        try codec.tokenizer.save(to: dir.appendingPathComponent(ArtifactLayout.tokenizerFile))
+        try ConfigJSON.write(codec.template, to: dir.appendingPathComponent(ArtifactLayout.chatTemplateFile))
     }
 
     static func load(from dir: URL) throws -> TokenizerCodec {
-        let tokenizer = try BPETokenizer.load(from: dir.appendingPathComponent("tokenizer.json"))
-        let template = try ConfigJSON.read(ChatTemplate.self, from: dir.appendingPathComponent("chat_template.json"))
+        let tokenizer = try BPETokenizer.load(from: dir.appendingPathComponent(ArtifactLayout.tokenizerFile))
+        let template = try ConfigJSON.read(ChatTemplate.self, from: dir.appendingPathComponent(ArtifactLayout.chatTemplateFile))
         return try TokenizerCodec(tokenizer: tokenizer, template: template)
     }
 }

@@ -2,40 +2,32 @@ import Foundation
 import Pipeline
 import Preference
 import RecipeSpec
+import StageSpecs
 import Tensor
 
 /// `concat`: the union of several preference sets (pairs and held-out pairs) or of several prompt
 /// sets, optionally sampled down to a size — the Unpacking paper's "Mix" reward-model data
 /// (Table 3) and its remixed policy-training prompts (Table 4), over any stages.
 struct ConcatStage: StageRunner {
-    static let kind = StageKind(schema: StageSchema(
-        kind: "concat", summary: "Union of preference sets or of prompt sets, optionally sampled down.", codeVersion: 1,
-        fields: [
-            FieldSchema("parts", .list(.stageRef(kinds: preferenceKinds + promptKinds)),
-                        doc: "Stages to join: all preference sets, or all prompt sets."),
-            FieldSchema("size", .int, optional: true, doc: "Keep this many (training pairs or prompts), a seeded sample; absent keeps all."),
-            FieldSchema("seed", .int, default: .int(0), doc: "Seed of the sample and of the order."),
-        ]), runner: ConcatStage())
-
     func run(_ context: NodeContext) throws {
         // Inputs of a list field are named parts[0], parts[1], ...: keep the recipe's order.
         let index = { (key: String) in Int(key.dropFirst("parts[".count).dropLast()) ?? 0 }
         let dirs = context.inputs.filter { $0.key.hasPrefix("parts[") }.sorted { index($0.key) < index($1.key) }.map(\.value)
         guard !dirs.isEmpty else { throw StageError(context.stage.name, "'parts' is empty") }
         let fm = FileManager.default
-        let pairs = dirs.map { fm.fileExists(atPath: $0.appendingPathComponent("pairs.jsonl").path) }
+        let pairs = dirs.map { fm.fileExists(atPath: $0.appendingPathComponent(ArtifactLayout.pairsFile).path) }
         let seed = UInt64(try context.int("seed"))
         let size = context.stage.config["size"]?.int
         if pairs.allSatisfy({ $0 }) {
             let train = try dirs.flatMap { try PreferenceArtifact.pairs($0) }
             let heldOut = try dirs.flatMap { try PreferenceArtifact.heldOut($0) }
             let kept = try sample(train, size, seed: seed, context)
-            try JSONLines.write(kept, to: context.outputDirectory.appendingPathComponent("pairs.jsonl"))
-            try JSONLines.write(heldOut, to: context.outputDirectory.appendingPathComponent("held_out.jsonl"))
+            try JSONLines.write(kept, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.pairsFile))
+            try JSONLines.write(heldOut, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.heldOutFile))
             context.reporter.summary(["pairs": Double(kept.count), "held_out": Double(heldOut.count), "parts": Double(dirs.count)])
         } else if !pairs.contains(true) {
             let prompts = try sample(try dirs.flatMap { try PreferenceArtifact.prompts($0) }, size, seed: seed, context)
-            try JSONLines.write(prompts, to: context.outputDirectory.appendingPathComponent("prompts.jsonl"))
+            try JSONLines.write(prompts, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.promptsFile))
             context.reporter.summary(["prompts": Double(prompts.count), "parts": Double(dirs.count)])
         } else {
             throw StageError(context.stage.name, "'parts' mixes preference sets and prompt sets")

@@ -2,25 +2,10 @@ import Foundation
 import Pipeline
 import Preference
 import RecipeSpec
+import StageSpecs
 
 /// `gold_reward`: R* of a policy's samples on held-out prompts, and its KL to a reference policy.
 struct GoldRewardStage: StageRunner {
-    static let kind = StageKind(schema: StageSchema(
-        kind: "gold_reward", summary: "Mean gold reward of a policy on held-out prompts (and KL to a reference).",
-        codeVersion: 1,
-        fields: [
-            FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Policy to evaluate."),
-            FieldSchema("reference", .stageRef(kinds: policyKinds), optional: true,
-                        doc: "Policy to measure KL against (usually the SFT policy)."),
-            FieldSchema("task", .string, doc: "Gold task: held-out prompts and R*."),
-            FieldSchema("prompts", .int, default: .int(200), doc: "Held-out prompts (the D2PO paper uses 200)."),
-            FieldSchema("samples", .int, default: .int(1), doc: "Samples per prompt."),
-            FieldSchema("temperature", .double, default: .double(0.7), doc: "Sampling temperature."),
-            FieldSchema("top_p", .double, default: .double(1.0), doc: "Nucleus mass."),
-            FieldSchema("max_new_tokens", .int, default: .int(48), doc: "Longest response in tokens."),
-            FieldSchema("seed", .int, default: .int(0), doc: "Seed of prompts and samples."),
-        ] + ScorerFields.fields), runner: GoldRewardStage())
-
     func run(_ context: NodeContext) throws {
         let task = try context.goldTask()
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
@@ -45,7 +30,7 @@ struct GoldRewardStage: StageRunner {
         let records = samples.enumerated().map { i, s in
             EvaluatedSample(prompt: prompts[i / perPrompt].lastUserText, response: s.text, reward: rewards[i])
         }
-        try JSONLines.write(records, to: context.outputDirectory.appendingPathComponent("samples.jsonl"))
+        try JSONLines.write(records, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.samplesFile))
         context.reporter.summary(summary)
     }
 }
@@ -61,26 +46,6 @@ struct EvaluatedSample: Codable {
 /// a policy checkpoint and labelled by the gold reward (D2PO Figs 5, 6: accuracy under the
 /// distribution shift of policy training).
 struct RewardAccuracyStage: StageRunner {
-    static let kind = StageKind(schema: StageSchema(
-        kind: "rm_accuracy",
-        summary: "Pairwise accuracy of a reward model on held-out pairs, or on gold-labelled samples of a policy.",
-        codeVersion: 1,
-        fields: [
-            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
-                        doc: "Reward model to evaluate (or set dpo_model)."),
-            FieldSchema("dpo_model", .stageRef(kinds: policyKinds), optional: true,
-                        doc: "A DPO policy judged by its implicit reward log π − log π_ref instead of a reward model."),
-            FieldSchema("reference", .stageRef(kinds: policyKinds), optional: true, doc: "π_ref of `dpo_model`."),
-            FieldSchema("preferences", .stageRef(kinds: preferenceKinds), optional: true,
-                        doc: "Pairs whose held-out split is scored (set this or `policy`)."),
-            FieldSchema("policy", .stageRef(kinds: policyKinds), optional: true,
-                        doc: "Policy whose samples (two per held-out prompt, R* ties dropped) are scored instead."),
-            FieldSchema("task", .string, optional: true, doc: "Gold task labelling the policy's samples."),
-            FieldSchema("prompts", .int, optional: true, doc: "Held-out prompts sampled from the policy (default 200)."),
-            FieldSchema("max_new_tokens", .int, optional: true, doc: "Longest sampled response (default 48)."),
-            FieldSchema("seed", .int, optional: true, doc: "Seed of prompts and samples (default 0)."),
-        ] + ScorerFields.fields), runner: RewardAccuracyStage())
-
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
         let score = try judge(context)
@@ -129,19 +94,6 @@ struct RewardAccuracyStage: StageRunner {
 
 /// `best_of_n`: gold reward of the best of N samples by a reward model (Unpacking Table 3).
 struct BestOfNStage: StageRunner {
-    static let kind = StageKind(schema: StageSchema(
-        kind: "best_of_n", summary: "Best-of-N sampling with a reward model, scored by the gold reward.", codeVersion: 1,
-        fields: [
-            FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Policy that proposes the N samples."),
-            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), doc: "Reward model that picks the best."),
-            FieldSchema("task", .string, doc: "Gold task: held-out prompts and R*."),
-            FieldSchema("n", .int, default: .int(16), doc: "Samples per prompt (Unpacking Table 3: 16)."),
-            FieldSchema("prompts", .int, default: .int(100), doc: "Held-out prompts."),
-            FieldSchema("temperature", .double, default: .double(0.7), doc: "Sampling temperature (App. H: 0.7)."),
-            FieldSchema("max_new_tokens", .int, default: .int(48), doc: "Longest response in tokens."),
-            FieldSchema("seed", .int, default: .int(0), doc: "Seed of prompts and samples."),
-        ] + ScorerFields.fields), runner: BestOfNStage())
-
     func run(_ context: NodeContext) throws {
         let task = try context.goldTask()
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))

@@ -3,28 +3,15 @@ import Llama
 import Pipeline
 import Preference
 import RecipeSpec
+import StageSpecs
 
 /// `ppo`: PPO as the Unpacking paper implements it (App. F.2, Tables 9–11), Table 10's variants as options.
 struct PPOStage: StageRunner {
-    static let trainerFields = ParameterSchema.fields(of: PPOTrainer.Parameters(), docs: ParameterDocs.ppo)
-    static let trainerKeys = ParameterSchema.propertyNames(of: PPOTrainer.Parameters())
-
-    static let kind = StageKind(schema: StageSchema(
-        kind: "ppo", summary: "PPO against a reward model, value model initialised from it.", codeVersion: 1,
-        fields: [
-            FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the KL reference."),
-            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), doc: "Reward model scoring rollouts."),
-            FieldSchema("prompts", .stageRef(kinds: promptKinds), doc: "Policy-training prompts."),
-            // A stage field, not a trainer parameter: `eos_penalty: null` cannot say "off" (null
-            // means "the default" in a recipe), and a new parameter would change every PPO node's hash.
-            FieldSchema("eos_trick", .bool, optional: true,
-                        doc: "false: no EOS trick, truncated completions keep their RM score (Table 10); default on."),
-        ] + trainerFields), runner: PPOStage(), parameters: PPOTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let rm = try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model"))
-        var params = try context.parameters(PPOTrainer.Parameters.self, keys: Self.trainerKeys)
+        var params = try context.parameters(PPOTrainer.Parameters.self)
         if context.stage.config["eos_trick"]?.bool == false { params.eosPenalty = nil }
         let prompts = try PreferenceArtifact.prompts(context.requiredInput("prompts"))
         let start = Date()
@@ -36,26 +23,11 @@ struct PPOStage: StageRunner {
 
 /// `opo`: online DPO (D2PO §3.1), pairs labelled by a static reward model or the gold annotator.
 struct OPOStage: StageRunner {
-    static let trainerFields = ParameterSchema.fields(of: OPOTrainer.Parameters(), docs: ParameterDocs.opo)
-    static let trainerKeys = ParameterSchema.propertyNames(of: OPOTrainer.Parameters())
-
-    static let kind = StageKind(schema: StageSchema(
-        kind: "opo", summary: "Online DPO: two samples per prompt, labelled by a static RM or gold, then a DPO step.",
-        codeVersion: 1,
-        fields: [
-            FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the reference."),
-            FieldSchema("prompts", .stageRef(kinds: promptKinds), doc: "Policy-training prompts."),
-            FieldSchema("labeler", .choice(["reward_model", "gold"]), default: .string("reward_model"),
-                        doc: "Static reward model (OPO static RM) or the task's gold annotator (OPO gold)."),
-            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
-                        doc: "The static reward model, when labeler is reward_model."),
-            FieldSchema("task", .string, optional: true, doc: "Gold task, when labeler is gold (or when probing)."),
-        ] + ScorerFields.fields + ProbeFields.fields + trainerFields), runner: OPOStage(), parameters: OPOTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
-        let params = try context.parameters(OPOTrainer.Parameters.self, keys: Self.trainerKeys)
+        let params = try context.parameters(OPOTrainer.Parameters.self)
         let labeler: OPOTrainer.Labeler
         if try context.string("labeler") == "gold" {
             guard let taskName = context.stage.config["task"]?.string else { throw StageError(name, "labeler gold needs 'task'") }
@@ -76,30 +48,11 @@ struct OPOStage: StageRunner {
 
 /// `d2po`: discriminator-guided DPO (D2PO Algorithm 1) with a gold budget.
 struct D2POStage: StageRunner {
-    static let trainerFields = ParameterSchema.fields(of: D2POTrainer.Parameters(), docs: ParameterDocs.d2po)
-    static let trainerKeys = ParameterSchema.propertyNames(of: D2POTrainer.Parameters())
-
-    static let kind = StageKind(schema: StageSchema(
-        kind: "d2po", summary: "D2PO: silver labels from a discriminator, gold labels every round for it and the policy.",
-        codeVersion: 1,
-        fields: [
-            FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the reference."),
-            FieldSchema("prompts", .stageRef(kinds: promptKinds), doc: "Policy-training prompts."),
-            FieldSchema("task", .string, doc: "Gold task: the annotator R*."),
-            FieldSchema("discriminator", .choice(["reward_model", "dpo", "self"]), default: .string("reward_model"),
-                        doc: "A Bradley–Terry RM, a separate DPO model, or the policy itself (§6.2)."),
-            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
-                        doc: "Initial discriminator when discriminator is reward_model."),
-            FieldSchema("dpo_model", .stageRef(kinds: policyKinds), optional: true,
-                        doc: "Initial discriminator when discriminator is dpo."),
-            FieldSchema("dpo_reference", .stageRef(kinds: policyKinds), optional: true,
-                        doc: "π_ref of the dpo discriminator's implicit reward (e.g. the SFT policy it was trained from); default `policy`."),
-        ] + ScorerFields.fields + ProbeFields.fields + trainerFields), runner: D2POStage(), parameters: D2POTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
-        let params = try context.parameters(D2POTrainer.Parameters.self, keys: Self.trainerKeys)
+        let params = try context.parameters(D2POTrainer.Parameters.self)
         let task = try context.goldTask()
         let discriminator: D2POTrainer.Discriminator
         switch try context.string("discriminator") {
@@ -133,18 +86,6 @@ func savePolicy(_ policy: Policy, context: NodeContext, outcome: TrainingOutcome
     summary["gold_used"] = Double(outcome.goldUsed)
     summary["seconds"] = Date().timeIntervalSince(start)
     context.reporter.summary(summary)
-}
-
-/// Optional measurement of judges' accuracy on the rollouts of online training (D2PO Figs 5, 6).
-///
-/// Both fields have no default, so a stage that does not probe keeps its node hash.
-enum ProbeFields {
-    static let fields = [
-        FieldSchema("probe_every", .int, optional: true,
-                    doc: "Report judges' accuracy vs R* on each step's rollouts every this many steps (Figs 5, 6); needs 'task'."),
-        FieldSchema("probe_reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
-                    doc: "A reward model kept frozen and probed as the static RM (default: the stage's own static RM)."),
-    ]
 }
 
 extension NodeContext {

@@ -2,6 +2,7 @@ import Foundation
 import Pipeline
 import Preference
 import RecipeSpec
+import StageSpecs
 import Tensor
 
 /// `task_preferences`: pairs sampled from a policy on a task's train prompts, labelled by an annotator.
@@ -9,26 +10,6 @@ import Tensor
 /// Two samples per prompt from the policy (the D2PO paper's offline data comes from the initial
 /// policy); pairs whose gold rewards tie are dropped when `drop_ties` is set, since they carry no label.
 struct TaskPreferencesStage: StageRunner {
-    static let kind = StageKind(schema: StageSchema(
-        kind: "task_preferences", summary: "Preference pairs sampled from a policy and labelled by an annotator.",
-        codeVersion: 1,
-        fields: [
-            FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Policy whose samples are compared."),
-            FieldSchema("task", .string, doc: "Gold task: prompts and R*."),
-            FieldSchema("size", .int, default: .int(1000), doc: "Training pairs to produce."),
-            FieldSchema("held_out", .int, default: .int(200), doc: "Held-out pairs (from held-out prompts) for accuracy."),
-            FieldSchema("annotator", .choice(["gold", "noisy"]), default: .string("gold"),
-                        doc: "Who labels: the task's gold annotator, or a simulated noisy one."),
-            FieldSchema("noise", .double, default: .double(0), doc: "Noisy annotator: probability of flipping a label."),
-            FieldSchema("length_bias", .double, default: .double(0),
-                        doc: "Noisy annotator: probability of preferring the longer response outright."),
-            FieldSchema("drop_ties", .bool, default: .bool(true), doc: "Drop pairs whose gold rewards are equal."),
-            FieldSchema("temperature", .double, default: .double(1.0), doc: "Sampling temperature."),
-            FieldSchema("top_p", .double, default: .double(1.0), doc: "Nucleus mass for sampling."),
-            FieldSchema("max_new_tokens", .int, default: .int(48), doc: "Longest sampled response in tokens."),
-            FieldSchema("seed", .int, default: .int(0), doc: "Seed of prompts, samples and annotator noise."),
-        ] + ScorerFields.fields), runner: TaskPreferencesStage())
-
     func run(_ context: NodeContext) throws {
         let task = try context.goldTask()
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
@@ -43,8 +24,8 @@ struct TaskPreferencesStage: StageRunner {
                                 annotator: annotator, options: options, dropTies: dropTies, stats: &stats, context: context)
         let heldOut = try collect(count: try context.int("held_out"), split: .heldOut, task: task, policy: policy,
                                   annotator: annotator, options: options, dropTies: dropTies, stats: &stats, context: context)
-        try JSONLines.write(train, to: context.outputDirectory.appendingPathComponent("pairs.jsonl"))
-        try JSONLines.write(heldOut, to: context.outputDirectory.appendingPathComponent("held_out.jsonl"))
+        try JSONLines.write(train, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.pairsFile))
+        try JSONLines.write(heldOut, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.heldOutFile))
         context.reporter.summary(["pairs": Double(train.count), "held_out": Double(heldOut.count),
                                   "ties_dropped": Double(stats.ties), "gold_agreement": stats.agreement,
                                   "mean_gold_gap": stats.meanGap])
@@ -108,17 +89,6 @@ struct LabelStats {
 
 /// `task_prompts`: prompts of a task for policy training.
 struct TaskPromptsStage: StageRunner {
-    static let kind = StageKind(schema: StageSchema(
-        kind: "task_prompts", summary: "Prompts drawn from a gold task, for online training.", codeVersion: 1,
-        fields: [
-            FieldSchema("task", .string, doc: "Gold task."),
-            FieldSchema("size", .int, default: .int(1024), doc: "Number of prompts."),
-            FieldSchema("split", .choice(["train", "held_out"]), default: .string("train"), doc: "Which prompt pool."),
-            FieldSchema("seed", .int, default: .int(0), doc: "Seed of the draw."),
-            FieldSchema("categories", .list(.string), optional: true,
-                        doc: "World task only: draw prompts of these categories (targeted prompts, Unpacking §3.4)."),
-        ]), runner: TaskPromptsStage())
-
     func run(_ context: NodeContext) throws {
         var options: [String: String] = [:]
         if let list = context.stage.config["categories"]?.list {
@@ -127,7 +97,7 @@ struct TaskPromptsStage: StageRunner {
         let task = try TaskRegistry.task(named: context.string("task"), options: options)
         let split = TaskSplit(rawValue: try context.string("split")) ?? .train
         let prompts = task.prompts(count: try context.int("size"), split: split, seed: UInt64(try context.int("seed")))
-        try JSONLines.write(prompts, to: context.outputDirectory.appendingPathComponent("prompts.jsonl"))
+        try JSONLines.write(prompts, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.promptsFile))
         context.reporter.summary(["prompts": Double(prompts.count)])
     }
 }
@@ -135,15 +105,15 @@ struct TaskPromptsStage: StageRunner {
 /// Readers of the preference and prompt artifacts.
 enum PreferenceArtifact {
     static func pairs(_ dir: URL) throws -> [PreferencePair] {
-        try JSONLines.read(PreferencePair.self, from: dir.appendingPathComponent("pairs.jsonl"))
+        try JSONLines.read(PreferencePair.self, from: dir.appendingPathComponent(ArtifactLayout.pairsFile))
     }
 
     static func heldOut(_ dir: URL) throws -> [PreferencePair] {
-        let url = dir.appendingPathComponent("held_out.jsonl")
+        let url = dir.appendingPathComponent(ArtifactLayout.heldOutFile)
         return FileManager.default.fileExists(atPath: url.path) ? try JSONLines.read(PreferencePair.self, from: url) : []
     }
 
     static func prompts(_ dir: URL) throws -> [Prompt] {
-        try JSONLines.read(Prompt.self, from: dir.appendingPathComponent("prompts.jsonl"))
+        try JSONLines.read(Prompt.self, from: dir.appendingPathComponent(ArtifactLayout.promptsFile))
     }
 }

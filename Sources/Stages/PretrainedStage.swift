@@ -2,21 +2,12 @@ import Foundation
 import Pipeline
 import Preference
 import RecipeSpec
+import StageSpecs
 
 /// `pretrained`: a released model as a recipe's base policy, in place of a from-scratch `sft` stage:
 /// a GGUF file read with its own tokenizer and chat template, saved as a policy node that `dpo`,
 /// `ppo`, `opo`, `d2po`, `sft` (`init`), `reward_model` (`init`) and the evaluations take.
 struct PretrainedStage: StageRunner {
-    static let kind = StageKind(schema: StageSchema(
-        kind: "pretrained", summary: "A released model (GGUF file) as a policy, with its own tokenizer and chat template.",
-        codeVersion: 1,
-        fields: [
-            FieldSchema("file", .string, default: .string("models/SmolLM2-135M-Instruct.Q4_1.gguf"),
-                        doc: "The GGUF file, from the working directory (scripts/fetch-smollm2.sh fetches the default)."),
-            FieldSchema("max_seq_len", .int, default: .int(512),
-                        doc: "Longest sequence the engine's copy holds (prompt + response); caches and activations scale with it."),
-        ]), runner: PretrainedStage())
-
     func run(_ context: NodeContext) throws {
         let path = try context.string("file")
         guard FileManager.default.fileExists(atPath: path) else {

@@ -3,30 +3,11 @@ import Llama
 import Pipeline
 import Preference
 import RecipeSpec
+import StageSpecs
 
 /// `sft`: a policy trained on a task's demonstrations, loss on response tokens only; from scratch
 /// (a new model of the given shape over a `tokenizer` stage) or continuing an earlier policy (`init`).
 struct SFTStage: StageRunner {
-    static let trainerFields = ParameterSchema.fields(of: SFTTrainer.Parameters(), docs: ParameterDocs.sft)
-    static let trainerKeys = ParameterSchema.propertyNames(of: SFTTrainer.Parameters())
-
-    static let kind = StageKind(schema: StageSchema(
-        kind: "sft", summary: "Supervised fine-tuning on a task's demonstrations (response tokens only).", codeVersion: 1,
-        fields: [
-            FieldSchema("task", .string, doc: "Gold task whose demonstrations are the training data."),
-            FieldSchema("tokenizer", .stageRef(kinds: ["tokenizer"]), optional: true,
-                        doc: "Tokenizer stage for a model trained from scratch."),
-            FieldSchema("init", .stageRef(kinds: policyKinds), optional: true,
-                        doc: "Policy to continue from instead of a new model."),
-            FieldSchema("examples", .int, default: .int(4000), doc: "Demonstrations drawn from the task."),
-            FieldSchema("d_model", .int, default: .int(64), doc: "Width of a new model's residual stream."),
-            FieldSchema("layers", .int, default: .int(2), doc: "Transformer blocks of a new model."),
-            FieldSchema("heads", .int, default: .int(4), doc: "Query heads of a new model."),
-            FieldSchema("kv_heads", .int, default: .int(2), doc: "Key/value heads of a new model (grouped-query attention)."),
-            FieldSchema("hidden", .int, default: .int(176), doc: "SwiGLU inner width of a new model."),
-            FieldSchema("max_seq_len", .int, default: .int(128), doc: "Longest sequence (prompt + response) of a new model."),
-            FieldSchema("model_seed", .int, default: .int(0), doc: "Seed of a new model's initial weights."),
-        ] + trainerFields), runner: SFTStage(), parameters: SFTTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
         let name = context.stage.name
@@ -47,7 +28,7 @@ struct SFTStage: StageRunner {
             throw StageError(name, "set either 'tokenizer' (train from scratch) or 'init' (continue a policy)")
         }
         guard let codec = policy.codec as? TokenizerCodec else { throw StageError(name, "policy has no tokenizer") }
-        let params = try context.parameters(SFTTrainer.Parameters.self, keys: Self.trainerKeys)
+        let params = try context.parameters(SFTTrainer.Parameters.self)
         let examples = task.demonstrations(count: try context.int("examples"), seed: params.seed)
         let start = Date()
         let outcome = try SFTTrainer(params).train(policy: policy, examples: examples, control: context.trainingControl())

@@ -2,23 +2,11 @@ import Foundation
 import Pipeline
 import Preference
 import RecipeSpec
+import StageSpecs
 import Tokenizer
 
 /// `tokenizer`: trains a byte-level BPE on a task's demonstrations (and optional pretraining text).
 struct TokenizerStage: StageRunner {
-    static let kind = StageKind(schema: StageSchema(
-        kind: "tokenizer", summary: "Train a byte-level BPE tokenizer on a task's text.", codeVersion: 1,
-        fields: [
-            FieldSchema("task", .string, doc: "Gold task whose demonstrations form the corpus."),
-            FieldSchema("vocab_size", .int, default: .int(1024), doc: "Vocabulary size, special tokens included."),
-            FieldSchema("documents", .int, default: .int(4000), doc: "Demonstrations drawn from the task for the corpus."),
-            FieldSchema("pretraining_bytes", .int, default: .int(0),
-                        doc: "Bytes of Debian-packaged pretraining text added to the corpus (0: none)."),
-            FieldSchema("template", .choice(["simple", "chatml"]), default: .string("simple"),
-                        doc: "Chat template whose special tokens the vocabulary reserves."),
-            FieldSchema("seed", .int, default: .int(0), doc: "Seed of the corpus draw."),
-        ]), runner: TokenizerStage())
-
     func run(_ context: NodeContext) throws {
         let task = try TaskRegistry.task(named: context.string("task"))
         let seed = UInt64(try context.int("seed"))

@@ -2,27 +2,18 @@ import Foundation
 import Pipeline
 import Preference
 import RecipeSpec
+import StageSpecs
 
 /// `world_preferences`: a preference dataset of the simulated world (docs/world.md), one of the
 /// presets that stand in for the Unpacking paper's datasets, with its size set by the recipe.
 struct WorldPreferencesStage: StageRunner {
-    static let kind = StageKind(schema: StageSchema(
-        kind: "world_preferences", summary: "A simulated-world preference dataset (stand-in for a paper dataset).",
-        codeVersion: 1,
-        fields: [
-            FieldSchema("dataset", .choice(WorldDatasetSpec.presets.map(\.name)), doc: "The world preset (docs/world.md)."),
-            FieldSchema("size", .int, default: .int(2000), doc: "Training pairs."),
-            FieldSchema("held_out", .int, default: .int(200), doc: "Held-out pairs from held-out prompts."),
-            FieldSchema("seed", .int, default: .int(0), doc: "Seed of prompts, responses and labels."),
-        ]), runner: WorldPreferencesStage())
-
     func run(_ context: NodeContext) throws {
         let spec = try WorldDatasetSpec.preset(named: context.string("dataset"))
         let seed = UInt64(try context.int("seed"))
         let train = try spec.pairs(count: try context.int("size"), split: .train, seed: seed)
         let heldOut = try spec.pairs(count: try context.int("held_out"), split: .heldOut, seed: seed)
-        try JSONLines.write(train, to: context.outputDirectory.appendingPathComponent("pairs.jsonl"))
-        try JSONLines.write(heldOut, to: context.outputDirectory.appendingPathComponent("held_out.jsonl"))
+        try JSONLines.write(train, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.pairsFile))
+        try JSONLines.write(heldOut, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.heldOutFile))
         let margin = train.compactMap(\.margin)
         context.reporter.summary(["pairs": Double(train.count), "held_out": Double(heldOut.count),
                                   "gold_agreement": Double(margin.filter { $0 > 0 }.count) / Double(max(margin.count, 1))])
@@ -32,18 +23,6 @@ struct WorldPreferencesStage: StageRunner {
 /// `category_scores`: a policy's gold reward per evaluation category of an aspect-scored task
 /// (the simulated world's reasoning, instruction following, safety and style), plus the mean.
 struct CategoryScoresStage: StageRunner {
-    static let kind = StageKind(schema: StageSchema(
-        kind: "category_scores", summary: "Per-category gold scores of a policy on the simulated world's held-out prompts.",
-        codeVersion: 1,
-        fields: [
-            FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Policy to evaluate."),
-            FieldSchema("task", .string, default: .string("world"), doc: "An aspect-scored task whose prompts carry a category."),
-            FieldSchema("prompts", .int, default: .int(400), doc: "Held-out prompts, drawn across categories."),
-            FieldSchema("temperature", .double, default: .double(0.7), doc: "Sampling temperature."),
-            FieldSchema("max_new_tokens", .int, default: .int(48), doc: "Longest response in tokens."),
-            FieldSchema("seed", .int, default: .int(0), doc: "Seed of prompts and samples."),
-        ]), runner: CategoryScoresStage())
-
     func run(_ context: NodeContext) throws {
         let task = try TaskRegistry.task(named: context.string("task"))
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))

@@ -2,20 +2,13 @@ import ArgumentParser
 import Foundation
 import Pipeline
 import RecipeSpec
+import StageSpecs
 import Stages
 
-/// Loads a recipe against the registered stage kinds, turning recipe errors into a clean exit.
-///
-/// The checks beyond the schema (trainer parameters, task inputs) run here too, so that `run`
-/// fails before any node starts rather than inside the node that would have used the field.
+/// Loads a recipe against the stage catalogue. Every check (types, ranges, trainer parameters, task
+/// inputs, engines) is part of loading, so `run` fails before any node starts.
 func loadRecipe(_ options: RecipeOptions) throws -> ResolvedRecipe {
-    let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: options.recipe, overrides: options.overrides)
-    let problems = StageKinds.check(recipe)
-    guard problems.isEmpty else {
-        FileHandle.standardError.write(Data(problems.map { "error: \($0)\n" }.joined().utf8))
-        throw ExitCode(1)
-    }
-    return recipe
+    try RecipeLoader(catalog: StageSpecs.catalog).load(file: options.recipe, overrides: options.overrides)
 }
 
 /// `preflab run`: executes a recipe's graph, reusing every finished node, then writes its table and plots.
@@ -41,10 +34,10 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let resolved = try loadRecipe(recipe)
-        let graph = try StageKinds.graph(resolved)
+        let graph = try StageSpecs.graph(resolved)
         let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store))
-        StageKinds.configureEngine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let executor = Executor(store: artifacts, runners: StageKinds.runners, jobs: jobs,
+        EmbeddedRunners.configureEngine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let executor = Executor(store: artifacts, runners: EmbeddedRunners.all, jobs: jobs,
                                 display: TerminalProgressDisplay())
         let report = try executor.run(graph)
         for failure in report.failures {
@@ -94,7 +87,7 @@ struct Table: ParsableCommand {
         guard resolved.table != nil || !resolved.plots.isEmpty else {
             throw ValidationError("recipe '\(resolved.name)' has neither a table: nor a plots: block")
         }
-        let graph = try StageKinds.graph(resolved)
+        let graph = try StageSpecs.graph(resolved)
         try writeResults(resolved, graph: graph, store: try ArtifactStore(root: URL(fileURLWithPath: store.store)),
                        results: results)
     }
@@ -122,7 +115,7 @@ struct Plan: ParsableCommand {
     var dot = false
 
     func run() throws {
-        let graph = try StageKinds.graph(try loadRecipe(recipe))
+        let graph = try StageSpecs.graph(try loadRecipe(recipe))
         let artifacts = try? ArtifactStore(root: URL(fileURLWithPath: store.store))
         print(dot ? PlanRenderer.dot(graph: graph, store: artifacts) : PlanRenderer.text(graph: graph, store: artifacts),
               terminator: "")
@@ -142,11 +135,11 @@ struct Diff: ParsableCommand {
     var overrides: [String] = []
 
     func run() throws {
-        let loader = RecipeLoader(catalog: StageKinds.catalog)
+        let loader = RecipeLoader(catalog: StageSpecs.catalog)
         let ra = try loader.load(file: a, overrides: overrides), rb = try loader.load(file: b, overrides: overrides)
         let diff = RecipeDiff.between(ra, rb)
-        let recompute = nodesToRecompute(from: try StageKinds.graph(ra),
-                                         to: try StageKinds.graph(rb))
+        let recompute = nodesToRecompute(from: try StageSpecs.graph(ra),
+                                         to: try StageSpecs.graph(rb))
         if diff.isEmpty && recompute.isEmpty {
             print("recipes are equal")
             return

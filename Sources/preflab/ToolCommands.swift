@@ -3,6 +3,7 @@ import Foundation
 import Pipeline
 import Preference
 import RecipeSpec
+import StageSpecs
 import Stages
 
 /// `preflab validate`: checks every recipe (and dataset entry) under the given paths.
@@ -48,12 +49,12 @@ enum RecipeFiles {
         return files.sorted()
     }
 
-    /// Problems of one recipe file: recipe errors, graph errors, and trainer parameters that do not decode.
+    /// Problems of one recipe file: recipe errors (types, ranges, task inputs, engines) and graph errors.
     static func problems(_ file: String, overrides: [String] = []) -> [String] {
         do {
-            let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: file, overrides: overrides)
-            _ = try StageKinds.graph(recipe)
-            return StageKinds.check(recipe).map { "\(file): \($0)" }
+            let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(file: file, overrides: overrides)
+            _ = try StageSpecs.graph(recipe)
+            return []
         } catch let e as RecipeErrors {
             return e.errors.map(\.description)
         } catch {
@@ -69,8 +70,11 @@ struct StagesCommand: ParsableCommand {
     @Argument(help: "Show only these kinds.")
     var kinds: [String] = []
 
+    @Flag(help: "Print Markdown (a section and a field table per kind) for docs.")
+    var markdown = false
+
     func validate() throws {
-        let known = StageKinds.catalog.kinds
+        let known = StageSpecs.catalog.kinds
         for k in kinds where !known.contains(k) {
             let hint = didYouMean(k, among: known).map { "; did you mean '\($0)'?" } ?? ""
             throw ValidationError("unknown stage kind '\(k)'\(hint)")
@@ -78,9 +82,8 @@ struct StagesCommand: ParsableCommand {
     }
 
     func run() throws {
-        for kind in StageKinds.all where kinds.isEmpty || kinds.contains(kind.schema.kind) {
-            print(StageDocs.render(kind.schema))
-        }
+        let shown = StageSpecs.all.filter { kinds.isEmpty || kinds.contains($0.kind) }
+        print(shown.map { markdown ? $0.schema.markdown() : $0.schema.describe() }.joined(separator: "\n\n"))
     }
 }
 
@@ -98,11 +101,11 @@ struct GC: ParsableCommand {
 
     func run() throws {
         var keep = Set<String>()
-        let loader = RecipeLoader(catalog: StageKinds.catalog)
+        let loader = RecipeLoader(catalog: StageSpecs.catalog)
         for file in try RecipeFiles.find(paths) {
             for overrides in keepSmoke ? [[], ["scale=smoke"]] : [[]] {
                 guard let recipe = try? loader.load(file: file, overrides: overrides) else { continue }
-                keep.formUnion(try StageKinds.graph(recipe).nodes.map(\.hash))
+                keep.formUnion(try StageSpecs.graph(recipe).nodes.map(\.hash))
             }
         }
         let report = try ArtifactStore(root: URL(fileURLWithPath: store.store)).gc(keeping: keep)

@@ -203,7 +203,7 @@ final class ExecutorTests: XCTestCase {
             XCTAssertEqual(error as? PipelineError, .unknownTarget("nope"))
         }
         XCTAssertThrowsError(try Executor(store: store, runners: [:]).run(g)) { error in
-            XCTAssertEqual(error as? PipelineError, .noRunner(kind: "sum", stage: "head"))
+            XCTAssertEqual(error as? PipelineError, .noRunner(kind: "sum", engine: "embedded", stage: "head"))
         }
     }
 

@@ -85,7 +85,7 @@ final class ProcessTests: XCTestCase {
         let ledger = FakeLedger()
         let quick = try Self.sleepGraph(seconds: 30)
         let report = try Executor(store: store, runners: [
-            "sleep": QuickSleep(ledger: ledger), "sum": FakeStages.runners(ledger: ledger)["sum"]!,
+            RunnerKey(kind: "sleep"): QuickSleep(ledger: ledger), RunnerKey(kind: "sum"): FakeStages.runners(ledger: ledger)[RunnerKey(kind: "sum")]!,
         ]).run(quick)
         XCTAssertEqual(report.ranCount, 2)
         XCTAssertEqual(ledger.calls("sleep"), 1)
@@ -124,7 +124,7 @@ final class ProcessTests: XCTestCase {
 struct QuickSleep: StageRunner {
     let ledger: FakeLedger
     func run(_ context: NodeContext) throws {
-        try FakeStages.runners(ledger: ledger)["sleep"]?.run(NodeContext(
+        try FakeStages.runners(ledger: ledger)[RunnerKey(kind: "sleep")]?.run(NodeContext(
             hash: context.hash, stage: ResolvedStage(name: context.stage.name, kind: "sleep",
                                                       config: ConfigNode(.map([("seconds", ConfigNode(.double(0)))])),
                                                       inputs: [], location: nil),

@@ -2,6 +2,7 @@ import Foundation
 import Llama
 import Tensor
 import XCTest
+import RecipeSpec
 @testable import Preference
 
 /// Policy glue and the offline trainers (SFT, reward model, DPO) on tiny byte-level models.
@@ -148,7 +149,7 @@ final class AlgorithmTests: XCTestCase {
         p.learningRate = 3e-2  // the adapters start at B = 0 and move only through rank-4 factors
         p.batchSize = 16
         p.epochs = 4
-        p.lora = LoRAConfig(rank: 4, alpha: 8, targets: ["q_proj", "v_proj"])
+        p.lora = LoRASettings(rank: 4, alpha: 8, targets: ["q_proj", "v_proj"])
         let out = try DPOTrainer(p).train(policy: policy, reference: Toy.sftPolicy, pairs: pairs)
         XCTAssertTrue(out.completed)
         XCTAssertGreaterThan(out.lastValues["margin"] ?? 0, 0.5)
@@ -162,18 +163,10 @@ final class AlgorithmTests: XCTestCase {
         }
     }
 
-    func testLoRAConfigDecodingRefusesBadValues() throws {
-        func decode(_ json: String) throws -> DPOTrainer.Parameters {
-            try JSONDecoder().decode(DPOTrainer.Parameters.self, from: Data(json.utf8))
-        }
-        let ok = try decode(#"{"lora": {"rank": 8}}"#).lora
-        XCTAssertEqual(ok, LoRAConfig(rank: 8, alpha: 8, targets: ["q_proj", "v_proj"]))
-        XCTAssertNil(try decode("{}").lora)
-        for (json, message) in [(#"{"lora": {"rank": 0}}"#, "LoRA rank must be positive"),
-                                (#"{"lora": {"rank": 4, "targets": ["q_proj", "qkv"]}}"#, "unknown LoRA target 'qkv'; known: q_proj"),
-                                (#"{"lora": {"rank": 4, "alpha": -1}}"#, "LoRA alpha must be positive")] {
-            XCTAssertThrowsError(try decode(json)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
-        }
+    /// The recipe's LoRA target names (Hyperparameters, compute-free) are the engine's matrices.
+    func testLoRATargetNamesAreTheEnginesAndDefaultsAgree() {
+        XCTAssertEqual(LoRATargets.known, LoRAConfig.allTargets)
+        XCTAssertEqual(LoRATargets.defaults, LoRAConfig.defaultTargets)
     }
 
     func testDPOLossVariantsAllTrain() throws {
@@ -205,22 +198,24 @@ final class AlgorithmTests: XCTestCase {
         }
     }
 
-    func testParametersDecodeFromPartialConfigs() throws {
-        let dec = JSONDecoder()
-        let p = try dec.decode(PPOTrainer.Parameters.self, from: Data(#"{"beta": 0.0325, "eosPenalty": null}"#.utf8))
+    func testParametersReadFromPartialConfigs() throws {
+        func config(_ entries: [(String, ConfigValue)]) -> ConfigNode {
+            ConfigNode(.map(entries.map { (key: $0.0, value: ConfigNode($0.1)) }))
+        }
+        let p = try PPOTrainer.Parameters(config: config([("beta", .double(0.0325)), ("eos_penalty", .null)]))
         XCTAssertEqual(p.beta, 0.0325)
-        XCTAssertNil(p.eosPenalty)
+        XCTAssertEqual(p.eosPenalty, -10, "a null keeps the default (the stage's eos_trick: false turns it off)")
         XCTAssertEqual(p.lambda, 0.95)  // Table 9 default kept
-        XCTAssertEqual(try dec.decode(PPOTrainer.Parameters.self, from: Data("{}".utf8)), PPOTrainer.Parameters())
-        let d = try dec.decode(DPOTrainer.Parameters.self, from: Data(#"{"loss": {"kind": "ipo"}}"#.utf8))
+        XCTAssertEqual(try PPOTrainer.Parameters(config: config([])), PPOTrainer.Parameters())
+        let d = try DPOTrainer.Parameters(config: config([("loss", .map([(key: "kind", value: ConfigNode(.string("ipo")))]))]))
         XCTAssertEqual(d.loss.kind, .ipo)
         XCTAssertEqual(d.loss.beta, 0.1)
-        XCTAssertThrowsError(try dec.decode(D2POTrainer.Parameters.self, from: Data(#"{"goldBudjet": 5}"#.utf8))) { e in
-            XCTAssertTrue("\(e)".contains("d2po: unknown parameter 'goldBudjet'"), "\(e)")
+        XCTAssertThrowsError(try D2POTrainer.Parameters(config: config([("gold_budget", .string("lots"))]))) { e in
+            XCTAssertTrue("\(e)".contains("expected an integer"), "\(e)")
         }
-        // Round trip.
+        // Round trip through the recipe value.
         var o = OPOTrainer.Parameters()
         o.goldBudget = 300
-        XCTAssertEqual(try dec.decode(OPOTrainer.Parameters.self, from: JSONEncoder().encode(o)), o)
+        XCTAssertEqual(try OPOTrainer.Parameters(config: ConfigNode(o.configValue)), o)
     }
 }

@@ -222,7 +222,7 @@ final class AlgorithmTestsOnline: XCTestCase {
         p.learningRate = 1e-2
         p.batchSize = 8
         p.epochs = 2
-        p.lora = LoRAConfig(rank: 2, alpha: 4, targets: ["q_proj", "down_proj"])
+        p.lora = LoRASettings(rank: 2, alpha: 4, targets: ["q_proj", "down_proj"])
         try checkDPOResume(p)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Pipeline
 import RecipeSpec
+import StageSpecs
 import Stages
 @testable import preflab
 
@@ -24,9 +25,9 @@ final class ValidateRecipesTests: XCTestCase {
     /// whose switch the stage silently ignores.
     func testEveryTableCellOfEveryRecipeIsADistinctNode() throws {
         for file in try RecipeFiles.find([Self.root.appendingPathComponent("Recipes").path]) {
-            let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: file)
+            let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(file: file)
             guard let table = recipe.table, recipe.cells.count > 1 else { continue }
-            let graph = try StageKinds.graph(recipe)
+            let graph = try StageSpecs.graph(recipe)
             var seen: [String: String] = [:]
             for (i, cell) in recipe.cells.enumerated() {
                 var value = table.value

@@ -92,8 +92,9 @@ final class ValidationTests: XCTestCase {
     func testCatalogListing() {
         let text = TestCatalog.catalog.schema("sft")?.describe() ?? ""
         XCTAssertEqual(text.split(separator: "\n").first, "sft — Supervised fine-tuning on task demonstrations.")
-        XCTAssertTrue(text.contains("  steps  int  (default 100)  optimizer steps"), text)
-        XCTAssertTrue(text.contains("  task   string  (required)  the task name"), text)
+        XCTAssertTrue(text.contains("  steps  int (default 100)\n           optimizer steps"), text)
+        XCTAssertTrue(text.contains("  task   string (required)\n           the task name"), text)
+        XCTAssertTrue(text.contains("  outputs: policy"), text)
         XCTAssertEqual(TestCatalog.catalog.describe().components(separatedBy: "\n\n").count, 6)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Pipeline
 import RecipeSpec
+import StageSpecs
 @testable import Stages
 
 /// `concat` joins preference sets or prompt sets; `task_prompts` draws world prompts by category.
@@ -21,10 +22,10 @@ final class ConcatStageTests: XCTestCase {
             """
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-cc-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(yaml: yaml, file: dir.appendingPathComponent("r.yaml").path)
-        let graph = try StageKinds.graph(recipe)
+        let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: dir.appendingPathComponent("r.yaml").path)
+        let graph = try StageSpecs.graph(recipe)
         let store = try ArtifactStore(root: dir)
-        let report = try Executor(store: store, runners: StageKinds.runners, jobs: 1, display: SilentProgressDisplay()).run(graph)
+        let report = try Executor(store: store, runners: EmbeddedRunners.all, jobs: 1, display: SilentProgressDisplay()).run(graph)
         XCTAssertEqual(report.failures.map(\.stage), ["bad"])
         let summary = { (stage: String) in store.summary(for: graph.node(cellIndex: 0, stage: stage)!.hash) ?? [:] }
         XCTAssertEqual(summary("ab")["pairs"], 25)

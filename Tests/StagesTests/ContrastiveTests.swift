@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Pipeline
 import RecipeSpec
+import StageSpecs
 @testable import Stages
 
 /// Contrastive Distillation from a recipe: two scorer policies trained on one corpus give R*.
@@ -11,7 +12,6 @@ final class ContrastiveTests: XCTestCase {
                                 overrides: ["scale=smoke", "matrix.task=[contrastive_distillation]", "matrix.algorithm=[dpo]"],
                                 jobs: 1)
         defer { run.remove() }
-        XCTAssertEqual(StageKinds.check(run.recipe), [])
         XCTAssertTrue(run.report.succeeded, run.failures)
         let graph = run.graph, store = run.store
         let eval = try XCTUnwrap(graph.node(cellIndex: 0, stage: "eval"))
@@ -31,9 +31,14 @@ final class ContrastiveTests: XCTestCase {
               eval: { kind: gold_reward, policy: sft, task: contrastive_distillation }
               wc: { kind: gold_reward, policy: sft, task: word_collector, scorer_large: sft }
             """
-        let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(yaml: yaml, file: "cd.yaml")
-        let problems = StageKinds.check(recipe)
+        var problems: [String] = []
+        XCTAssertThrowsError(try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: "cd.yaml")) { error in
+            problems = (error as? RecipeErrors)?.errors.map(\.description) ?? ["\(error)"]
+        }
         XCTAssertEqual(problems.count, 2, "\(problems)")
+        // Each at the line of the key at fault: the task of `eval` (line 5), the scorer of `wc` (line 6).
+        XCTAssertTrue(problems[0].hasPrefix("cd.yaml:5:"), problems[0])
+        XCTAssertTrue(problems[1].hasPrefix("cd.yaml:6:"), problems[1])
         XCTAssertTrue(problems[0].contains("stages.eval") && problems[0].contains("needs 'scorer_large' and 'scorer_small'"), problems[0])
         XCTAssertTrue(problems[1].contains("stages.wc") && problems[1].contains("only used by task 'contrastive_distillation'"), problems[1])
     }

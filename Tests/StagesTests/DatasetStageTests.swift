@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Pipeline
 import RecipeSpec
+import StageSpecs
 @testable import Stages
 
 /// `dataset` and `prompt_set` read a catalogue written in the test, by YAML only.
@@ -32,10 +33,10 @@ final class DatasetStageTests: XCTestCase {
                   - { weight: 2, prompts: { dataset: toy } }
                   - { weight: 1, prompts: { file: \(Self.fixtures.appendingPathComponent("prompts.txt").path) } }
             """
-        let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(yaml: yaml, file: dir.appendingPathComponent("r.yaml").path)
-        let graph = try StageKinds.graph(recipe)
+        let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: dir.appendingPathComponent("r.yaml").path)
+        let graph = try StageSpecs.graph(recipe)
         let store = try ArtifactStore(root: dir.appendingPathComponent("store"))
-        let report = try Executor(store: store, runners: StageKinds.runners, jobs: 1, display: SilentProgressDisplay()).run(graph)
+        let report = try Executor(store: store, runners: EmbeddedRunners.all, jobs: 1, display: SilentProgressDisplay()).run(graph)
         XCTAssertTrue(report.succeeded, "\(report.failures.map { "\($0.stage): \($0.outcome)" })")
         let summary = { (stage: String) in store.summary(for: graph.node(cellIndex: 0, stage: stage)!.hash) ?? [:] }
         // 22 fixture rows: 10 prompts × 2 pairs plus 2 exact repeats (deduplicated); a quarter
@@ -73,20 +74,20 @@ final class DatasetStageTests: XCTestCase {
               listed: { kind: prompt_set, file: \(prompts.path), catalog: \(catalog.path) }
               tok: { kind: tokenizer, task: word_collector, vocab_size: 300, documents: 50 }
             """
-        let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(yaml: yaml, file: dir.appendingPathComponent("r.yaml").path)
+        let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: dir.appendingPathComponent("r.yaml").path)
         func hashes() throws -> [String: String] {
-            let g = try StageKinds.graph(recipe)
+            let g = try StageSpecs.graph(recipe)
             return Dictionary(uniqueKeysWithValues: ["pairs", "listed", "tok"].map { ($0, g.node(cellIndex: 0, stage: $0)!.hash) })
         }
-        let plain = try PipelineGraph(recipe: recipe, catalog: StageKinds.catalog)  // no fingerprints
+        let plain = try PipelineGraph(recipe: recipe, catalog: StageSpecs.catalog)  // no fingerprints
         let first = try hashes()
         XCTAssertEqual(try hashes(), first, "fingerprints are stable")
         XCTAssertEqual(first["tok"], plain.node(cellIndex: 0, stage: "tok")!.hash, "stages that read no files keep their hash")
         XCTAssertNotEqual(first["pairs"], plain.node(cellIndex: 0, stage: "pairs")!.hash)
 
         let store = try ArtifactStore(root: dir.appendingPathComponent("store"))
-        let run = { try Executor(store: store, runners: StageKinds.runners, jobs: 1, display: SilentProgressDisplay())
-            .run(try StageKinds.graph(recipe), targets: nil) }
+        let run = { try Executor(store: store, runners: EmbeddedRunners.all, jobs: 1, display: SilentProgressDisplay())
+            .run(try StageSpecs.graph(recipe), targets: nil) }
         XCTAssertEqual(try run().ranCount, 3)
 
         let handle = try FileHandle(forWritingTo: data)  // one more pair

@@ -3,6 +3,7 @@ import Llama
 import Pipeline
 import Preference
 import RecipeSpec
+import StageSpecs
 import Tensor
 import XCTest
 @testable import Stages
@@ -14,10 +15,10 @@ final class PretrainedStageTests: XCTestCase {
 
     private func run(_ yaml: String) throws -> (store: ArtifactStore, graph: PipelineGraph, report: RunReport, dir: URL) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-pre-\(UUID().uuidString)")
-        let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(yaml: yaml, file: dir.appendingPathComponent("r.yaml").path)
-        let graph = try StageKinds.graph(recipe)
+        let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: dir.appendingPathComponent("r.yaml").path)
+        let graph = try StageSpecs.graph(recipe)
         let store = try ArtifactStore(root: dir)
-        let report = try Executor(store: store, runners: StageKinds.runners, jobs: 1, display: SilentProgressDisplay()).run(graph)
+        let report = try Executor(store: store, runners: EmbeddedRunners.all, jobs: 1, display: SilentProgressDisplay()).run(graph)
         return (store, graph, report, dir)
     }
 

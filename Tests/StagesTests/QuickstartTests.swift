@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Pipeline
 import RecipeSpec
+import StageSpecs
 @testable import Stages
 
 /// The quickstart recipe at its smoke scale, end to end on the real engine, twice.
@@ -11,12 +12,12 @@ final class QuickstartTests: XCTestCase {
 
     func testSmokeQuickstartRunsThenIsAllCacheHits() throws {
         let recipeFile = Self.root.appendingPathComponent("Recipes/quickstart.yaml").path
-        let recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: recipeFile, overrides: ["scale=smoke"])
-        let graph = try StageKinds.graph(recipe)
+        let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(file: recipeFile, overrides: ["scale=smoke"])
+        let graph = try StageSpecs.graph(recipe)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-qs-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try ArtifactStore(root: dir.appendingPathComponent("store"))
-        let executor = Executor(store: store, runners: StageKinds.runners, jobs: 2, display: SilentProgressDisplay())
+        let executor = Executor(store: store, runners: EmbeddedRunners.all, jobs: 2, display: SilentProgressDisplay())
 
         let first = try executor.run(graph)
         XCTAssertTrue(first.succeeded, "\(first.failures.map { "\($0.stage): \($0.outcome)" })")

@@ -1,6 +1,7 @@
 import Foundation
 import Pipeline
 import RecipeSpec
+import StageSpecs
 @testable import Stages
 
 /// A checked-in recipe run once on the real engine into a fresh temporary store (`remove()` deletes it).
@@ -14,11 +15,11 @@ struct RecipeRun {
     /// Loads `path` (relative to the repository root) with `overrides`, then runs every node.
     init(_ path: String, overrides: [String], jobs: Int) throws {
         let file = QuickstartTests.root.appendingPathComponent(path).path
-        recipe = try RecipeLoader(catalog: StageKinds.catalog).load(file: file, overrides: overrides)
-        graph = try StageKinds.graph(recipe)
+        recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(file: file, overrides: overrides)
+        graph = try StageSpecs.graph(recipe)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-run-\(UUID().uuidString)")
         store = try ArtifactStore(root: directory)
-        report = try Executor(store: store, runners: StageKinds.runners, jobs: jobs, display: SilentProgressDisplay()).run(graph)
+        report = try Executor(store: store, runners: EmbeddedRunners.all, jobs: jobs, display: SilentProgressDisplay()).run(graph)
     }
 
     /// The failed nodes as "stage: outcome", for assertion messages.

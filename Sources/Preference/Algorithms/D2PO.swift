@@ -2,6 +2,7 @@ import Foundation
 import Llama
 import Optim
 import Tensor
+import Hyperparameters
 
 /// D2PO (D2PO paper, Algorithm 1): silver labels from a discriminator every step, and every N/T_P rollouts
 /// P/T_P gold labels that update both the discriminator (L14) and the policy (L15).
@@ -17,77 +18,10 @@ public struct D2POTrainer {
     }
 
     /// How gold pairs are chosen from the candidates (L11).
-    public enum Selection: String, Codable, Sendable {
-        /// Smallest |R(x, y1) − R(x, y2)| first (confidence sampling, the paper's default).
-        case confidence
-        /// Uniformly at random (better on Contrastive Distillation, §3).
-        case random
-    }
+    public typealias Selection = D2POParameters.Selection
 
-    /// D2PO settings; defaults from D2PO §4.2 and App. A.3 (Word Collector values for N/T_P, P/T_P, P).
-    public struct Parameters: Codable, Sendable, Equatable {
-        /// Policy DPO loss; β = 0.05 (the KL coefficient λ of §4.2).
-        public var loss: DPOLossOptions = DPOLossOptions(beta: 0.05)
-        /// Policy learning rate: 5e-5 (App. A.3).
-        public var learningRate: Double = 5e-5
-        /// Discriminator learning rate (reward model or DPO discriminator): 1e-4 (App. A.3).
-        public var discriminatorLearningRate: Double = 1e-4
-        /// β_d of a DPO discriminator's loss and implicit reward (same λ = 0.05).
-        public var discriminatorBeta: Double = 0.05
-        /// Prompts (hence rollout pairs) per step: 8 (the "batch of 8" of App. A.3).
-        public var promptsPerStep: Int = 8
-        /// N/T_P: rollout pairs between gold rounds (Word Collector 32; Nouns 64; CDist and Math 160).
-        public var rolloutsPerGoldRound: Int = 32
-        /// P/T_P: gold labels per round (Word Collector 2; Nouns 4; CDist 5; Math 10).
-        public var goldPerRound: Int = 2
-        /// P: total gold budget, never exceeded (Word Collector 4000; Nouns 1000; CDist and Math 2000).
-        public var goldBudget: Int = 4000
-        /// Steps to run; nil runs until the gold budget is spent.
-        public var steps: Int? = nil
-        /// Gold-pair selection (L11).
-        public var selection: Selection = .confidence
-        /// Passes over each round's gold labels for L14 and L15.
-        public var goldUpdateEpochs: Int = 1
-        /// Longest sampled response in tokens (the D2PO tasks ask for ~50-token outputs).
-        public var maxNewTokens: Int = 64
-        /// Sampling temperature (TRL's default of 1).
-        public var temperature: Double = 1.0
-        /// Nucleus mass for sampling.
-        public var topP: Double = 1.0
-        /// Global gradient-norm clip per model; 0 disables.
-        public var maxGradNorm: Double = 1.0
-        /// Pairs per forward/backward pass (memory only).
-        public var microBatch: Int = 8
-        /// Seed of prompt order, sampling and random selection.
-        public var seed: UInt64 = 0
-
-        enum CodingKeys: String, CodingKey, CaseIterable { case loss, learningRate, discriminatorLearningRate, discriminatorBeta, promptsPerStep, rolloutsPerGoldRound, goldPerRound, goldBudget, steps, selection, goldUpdateEpochs, maxNewTokens, temperature, topP, maxGradNorm, microBatch, seed }
-
-        /// Absent keys keep the defaults above; unknown keys are rejected.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "d2po")
-            try c.update(&loss, .loss)
-            try c.update(&learningRate, .learningRate)
-            try c.update(&discriminatorLearningRate, .discriminatorLearningRate)
-            try c.update(&discriminatorBeta, .discriminatorBeta)
-            try c.update(&promptsPerStep, .promptsPerStep)
-            try c.update(&rolloutsPerGoldRound, .rolloutsPerGoldRound)
-            try c.update(&goldPerRound, .goldPerRound)
-            try c.update(&goldBudget, .goldBudget)
-            try c.updateOptional(&steps, .steps)
-            try c.update(&selection, .selection)
-            try c.update(&goldUpdateEpochs, .goldUpdateEpochs)
-            try c.update(&maxNewTokens, .maxNewTokens)
-            try c.update(&temperature, .temperature)
-            try c.update(&topP, .topP)
-            try c.update(&maxGradNorm, .maxGradNorm)
-            try c.update(&microBatch, .microBatch)
-            try c.update(&seed, .seed)
-        }
-
-        public init() {}
-    }
+    /// Settings, declared once in `Hyperparameters` (recipe keys, defaults, ranges, docs).
+    public typealias Parameters = D2POParameters
 
     private struct Progress: Codable {
         var step: Int

@@ -2,6 +2,7 @@ import Foundation
 import Llama
 import Optim
 import Tensor
+import Hyperparameters
 
 /// A preference as token ids: what DPO-family updates consume (offline pairs are encoded, online ones sampled).
 public struct TokenPreference: Codable, Hashable, Sendable {
@@ -22,48 +23,8 @@ public struct TokenPreference: Codable, Hashable, Sendable {
 /// Direct Preference Optimisation (Unpacking Eq. 3) on a fixed preference set, with the reference
 /// log-probs computed once before training and cached.
 public struct DPOTrainer {
-    /// DPO settings; defaults follow Unpacking App. F.1 (which follows Tülu 2+DPO / Zephyr).
-    public struct Parameters: Codable, Sendable, Equatable {
-        /// The loss and β (β = 0.1, Tülu 2+DPO; `kind` selects DPO, IPO, conservative DPO or SimPO).
-        public var loss: DPOLossOptions = DPOLossOptions()
-        /// Peak learning rate: 5e-7 (App. F.1).
-        public var learningRate: Double = 5e-7
-        /// Passes over the preferences: 3 (App. F.1).
-        public var epochs: Int = 3
-        /// Pairs per optimiser step: 32 (Tülu 2+DPO effective batch; the paper text does not restate it).
-        public var batchSize: Int = 32
-        /// Pairs per forward/backward pass (memory only).
-        public var microBatch: Int = 8
-        /// Linear warmup over 10% of steps, then linear cooldown to 0 (App. F.1).
-        public var warmupFraction: Double = 0.1
-        /// Global gradient-norm clip (Unpacking Table 9 value); 0 disables.
-        public var maxGradNorm: Double = 1.0
-        /// Seed of the data order (and of the LoRA factors' initial A).
-        public var seed: UInt64 = 0
-        /// { rank, alpha (default rank), targets (default [q_proj, v_proj]) }: train low-rank adapters, merged into the weights at the end; absent: full fine-tuning (saves optimiser memory, not compute).
-        public var lora: LoRAConfig? = nil
-
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case loss, learningRate, epochs, batchSize, microBatch, warmupFraction, maxGradNorm, seed, lora
-        }
-
-        /// Absent keys keep the defaults above; unknown keys are rejected.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "dpo")
-            try c.update(&loss, .loss)
-            try c.update(&learningRate, .learningRate)
-            try c.update(&epochs, .epochs)
-            try c.update(&batchSize, .batchSize)
-            try c.update(&microBatch, .microBatch)
-            try c.update(&warmupFraction, .warmupFraction)
-            try c.update(&maxGradNorm, .maxGradNorm)
-            try c.update(&seed, .seed)
-            try c.updateOptional(&lora, .lora)
-        }
-
-        public init() {}
-    }
+    /// Settings, declared once in `Hyperparameters` (recipe keys, defaults, ranges, docs).
+    public typealias Parameters = DPOParameters
 
     private struct Progress: Codable { var step: Int }
 
@@ -91,7 +52,9 @@ public struct DPOTrainer {
         let ref = try DPOUpdate.referenceLogProbs(reference ?? policy, preferences, options: p.loss)
         let stepsPerEpoch = (preferences.count + p.batchSize - 1) / p.batchSize
         let total = stepsPerEpoch * p.epochs
-        if let lora = p.lora { policy.model.attachLoRA(lora, seed: p.seed) }  // B = 0: outputs unchanged
+        if let l = p.lora {
+            policy.model.attachLoRA(LoRAConfig(rank: l.rank, alpha: Float(l.effectiveAlpha), targets: l.targets.names), seed: p.seed)
+        }  // B = 0: outputs unchanged
         let optimiser = AdamW(parameters: TrainerKit.trainable(policy.model), config: AdamWConfig(lr: Float(p.learningRate)))
         let schedule = LRSchedule.linearWarmupDecay(warmupFraction: p.warmupFraction, floorFraction: 0)
         let ckpt = Checkpointer<Progress>(control)

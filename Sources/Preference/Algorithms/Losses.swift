@@ -1,4 +1,5 @@
 import Foundation
+import Hyperparameters
 
 /// Losses of supervised and preference training: pure functions returning the loss and its gradients.
 ///
@@ -44,48 +45,9 @@ public enum Losses {
     }
 }
 
-/// Which preference loss a DPO-family update minimises.
-public enum DPOLossKind: String, Codable, Sendable, CaseIterable {
-    /// DPO (Unpacking Eq. 3): −log σ(β·h), h = (log π/π_ref)(y_c) − (log π/π_ref)(y_r).
-    case sigmoid
-    /// IPO (Azar et al. 2023): (h − 1/(2β))², h on sequence log-ratios.
-    case ipo
-    /// Conservative DPO: labels flipped with probability ε, −(1−ε) log σ(βh) − ε log σ(−βh).
-    case conservative
-    /// SimPO (Meng et al. 2024): reference-free, length-normalised, −log σ(β/|y_c| log π(y_c) − β/|y_r| log π(y_r) − γ).
-    case simpo
-}
 
-/// The DPO-family loss options: one documented switch for every DPO-based trainer.
-public struct DPOLossOptions: Codable, Sendable, Equatable {
-    /// The loss variant; `sigmoid` is DPO as in both papers.
-    public var kind: DPOLossKind = .sigmoid
-    /// β: strength of the implicit KL constraint (0.1 for Tülu 2+DPO, which Unpacking App. F.1 follows).
-    public var beta: Double = 0.1
-    /// ε for `conservative`: assumed probability that a label is flipped (cDPO; 0 gives DPO).
-    public var labelSmoothing: Double = 0.1
-    /// γ for `simpo`: target reward margin (SimPO paper range 0.3–1.6; neither PrefLab paper sets it).
-    public var simpoGamma: Double = 0.5
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case kind, beta, labelSmoothing, simpoGamma }
 
-    /// Absent keys keep the defaults above; unknown keys are rejected.
-    public init(from decoder: any Decoder) throws {
-        self.init()
-        let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "loss")
-        try c.update(&kind, .kind)
-        try c.update(&beta, .beta)
-        try c.update(&labelSmoothing, .labelSmoothing)
-        try c.update(&simpoGamma, .simpoGamma)
-    }
-
-    public init(kind: DPOLossKind = .sigmoid, beta: Double = 0.1, labelSmoothing: Double = 0.1, simpoGamma: Double = 0.5) {
-        self.kind = kind
-        self.beta = beta
-        self.labelSmoothing = labelSmoothing
-        self.simpoGamma = simpoGamma
-    }
-}
 
 /// The value and gradients of a DPO-family loss on a batch of pairs.
 public struct DPOLossResult: Sendable {

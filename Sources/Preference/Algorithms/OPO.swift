@@ -2,6 +2,7 @@ import Foundation
 import Llama
 import Optim
 import Tensor
+import Hyperparameters
 
 /// Online preference optimisation (D2PO §3.1): each step, two samples per prompt from the current policy,
 /// labelled by a static reward model (OPO static RM) or the gold annotator (OPO gold), then a DPO update.
@@ -14,61 +15,8 @@ public struct OPOTrainer {
         case gold(any Annotator)
     }
 
-    /// OPO settings; defaults from D2PO §4.2 and App. A.3.
-    public struct Parameters: Codable, Sendable, Equatable {
-        /// DPO loss on the online pairs; β = 0.05 (the KL coefficient λ of D2PO §4.2).
-        public var loss: DPOLossOptions = DPOLossOptions(beta: 0.05)
-        /// Policy learning rate: 5e-5 (App. A.3).
-        public var learningRate: Double = 5e-5
-        /// Prompts (hence pairs) per step: 8 (the "batch of 8" of App. A.3).
-        public var promptsPerStep: Int = 8
-        /// Passes over the prompt set (steps = epochs × prompts / promptsPerStep, fewer if the gold budget ends first).
-        public var epochs: Int = 1
-        /// DPO epochs on each batch: nil means 1 with a static RM and 4 with gold labels (App. A.3, Table 4).
-        public var updateEpochs: Int? = nil
-        /// Experience replay: also train on the last O gold preferences each step (Table 4 "XPR"; 0 = off).
-        public var replayLast: Int = 0
-        /// Gold preference budget for `gold` labelling: never exceeded; training stops when spent (nil: unlimited).
-        public var goldBudget: Int? = nil
-        /// Longest sampled response in tokens (the D2PO tasks ask for ~50-token outputs).
-        public var maxNewTokens: Int = 64
-        /// Sampling temperature for the pairs (TRL's default of 1).
-        public var temperature: Double = 1.0
-        /// Nucleus mass for sampling.
-        public var topP: Double = 1.0
-        /// Linear warmup fraction (constant after); D2PO sets none.
-        public var warmupFraction: Double = 0
-        /// Global gradient-norm clip; 0 disables.
-        public var maxGradNorm: Double = 1.0
-        /// Pairs per forward/backward pass (memory only).
-        public var microBatch: Int = 8
-        /// Seed of prompt order and sampling.
-        public var seed: UInt64 = 0
-
-        enum CodingKeys: String, CodingKey, CaseIterable { case loss, learningRate, promptsPerStep, epochs, updateEpochs, replayLast, goldBudget, maxNewTokens, temperature, topP, warmupFraction, maxGradNorm, microBatch, seed }
-
-        /// Absent keys keep the defaults above; unknown keys are rejected.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "opo")
-            try c.update(&loss, .loss)
-            try c.update(&learningRate, .learningRate)
-            try c.update(&promptsPerStep, .promptsPerStep)
-            try c.update(&epochs, .epochs)
-            try c.updateOptional(&updateEpochs, .updateEpochs)
-            try c.update(&replayLast, .replayLast)
-            try c.updateOptional(&goldBudget, .goldBudget)
-            try c.update(&maxNewTokens, .maxNewTokens)
-            try c.update(&temperature, .temperature)
-            try c.update(&topP, .topP)
-            try c.update(&warmupFraction, .warmupFraction)
-            try c.update(&maxGradNorm, .maxGradNorm)
-            try c.update(&microBatch, .microBatch)
-            try c.update(&seed, .seed)
-        }
-
-        public init() {}
-    }
+    /// Settings, declared once in `Hyperparameters` (recipe keys, defaults, ranges, docs).
+    public typealias Parameters = OPOParameters
 
     private struct Progress: Codable {
         var step: Int

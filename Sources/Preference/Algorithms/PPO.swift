@@ -2,6 +2,7 @@ import Foundation
 import Llama
 import Optim
 import Tensor
+import Hyperparameters
 
 /// PPO as the Unpacking paper implements it (App. F.2, Tables 9–11, App. G).
 ///
@@ -10,127 +11,13 @@ import Tensor
 /// models (App. G), build token rewards (Eq. 4), GAE advantages (whitened per minibatch) and returns, and
 /// step both models every g minibatches on the clipped policy loss + α × the clipped value loss.
 public struct PPOTrainer {
-    /// Where the value model's weights start (Table 10 "Init value from reward").
-    public enum ValueInit: String, Codable, Sendable {
-        /// From the reward model, head included (the paper's choice, after InstructGPT).
-        case rewardModel = "reward_model"
-        /// From the SFT policy's body with a fresh scalar head (Quark).
-        case sft
-    }
+    /// Where the value model starts (Table 10).
+    public typealias ValueInit = PPOParameters.ValueInit
+    /// The adaptive KL controller's settings (Table 10).
+    public typealias AdaptiveKL = PPOParameters.AdaptiveKL
 
-    /// Adaptive KL controller (Ziegler et al. 2019; Table 10, off by default).
-    public struct AdaptiveKL: Codable, Sendable, Equatable {
-        /// Target KL per rollout (sum over its tokens).
-        public var target: Double = 6
-        /// Horizon in rollouts: how fast β moves toward the target.
-        public var horizon: Double = 10_000
-        enum CodingKeys: String, CodingKey, CaseIterable { case target, horizon }
-
-        /// Absent keys keep the defaults above; unknown keys are rejected.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "ppo.adaptiveKL")
-            try c.update(&target, .target)
-            try c.update(&horizon, .horizon)
-        }
-
-        public init(target: Double = 6, horizon: Double = 10_000) {
-            self.target = target
-            self.horizon = horizon
-        }
-    }
-
-    /// PPO settings; defaults are Unpacking Table 9 unless noted, variations are Table 10's.
-    public struct Parameters: Codable, Sendable, Equatable {
-        /// B: prompt batch size for rollout (Table 9: 64).
-        public var promptBatch: Int = 64
-        /// r: rollouts per prompt (Table 9: 1; Table 11 uses up to 4).
-        public var rolloutsPerPrompt: Int = 1
-        /// b: minibatch size for forward-backward passes (Table 9: 64).
-        public var miniBatch: Int = 64
-        /// g: gradient accumulation, in minibatches (Table 9: 1).
-        public var gradientAccumulation: Int = 1
-        /// E: epochs over the prompts (Table 9: 1).
-        public var epochs: Int = 1
-        /// e: inner epochs on each batch of rollouts (Table 9: 1).
-        public var innerEpochs: Int = 1
-        /// L_p: longest prompt in tokens, cut on the left (Table 9: 1024).
-        public var maxPromptTokens: Int = 1024
-        /// L_c: longest continuation in tokens (Table 9: 1024).
-        public var maxNewTokens: Int = 1024
-        /// τ: rollout sampling temperature (Table 9: 0.7).
-        public var temperature: Double = 0.7
-        /// Nucleus mass for rollouts (1 = plain sampling, as the paper).
-        public var topP: Double = 1.0
-        /// β: KL penalty coefficient (Table 9: 0.05; 0.0325 for 70B reward models).
-        public var beta: Double = 0.05
-        /// γ: discount (Table 9: 1.0).
-        public var gamma: Double = 1.0
-        /// λ: GAE parameter (Table 9: 0.95).
-        public var lambda: Double = 0.95
-        /// ε: clip range of policy and value losses (Table 9: 0.2).
-        public var clip: Double = 0.2
-        /// α: value-loss coefficient (Table 9: 0.1).
-        public var valueCoefficient: Double = 0.1
-        /// η: peak learning rate of policy and value model (Table 9: 1e-6).
-        public var learningRate: Double = 1e-6
-        /// Linear warmup over this fraction of optimiser steps, constant after (Table 9: 10%).
-        public var warmupFraction: Double = 0.1
-        /// Max global gradient norm, per model (Table 9: 1.0).
-        public var maxGradNorm: Double = 1.0
-        /// EOS trick: reward of a completion that hits L_c without EOS (App. F.2: −10); nil disables.
-        public var eosPenalty: Double? = -10
-        /// Table 10 "Reward normalization": scale RM scores by the mean/std of the first iteration's (off).
-        public var rewardNormalization: Bool = false
-        /// Table 10 "Reward whitening": whiten token rewards per minibatch, mean kept (off).
-        public var rewardWhitening: Bool = false
-        /// Table 10 "Adaptive KL controller" (off: fixed β).
-        public var adaptiveKL: AdaptiveKL? = nil
-        /// Table 10 "KL clamping": penalise max(0, log π − log π_ref) per token (AlpacaFarm; off).
-        public var clampKL: Bool = false
-        /// Table 10 "Init value from reward" (on).
-        public var valueInit: ValueInit = .rewardModel
-        /// Rows per forward/backward pass inside a minibatch (memory only).
-        public var microBatch: Int = 8
-        /// Seed of prompt order, rollouts and minibatch order.
-        public var seed: UInt64 = 0
-
-        enum CodingKeys: String, CodingKey, CaseIterable { case promptBatch, rolloutsPerPrompt, miniBatch, gradientAccumulation, epochs, innerEpochs, maxPromptTokens, maxNewTokens, temperature, topP, beta, gamma, lambda, clip, valueCoefficient, learningRate, warmupFraction, maxGradNorm, eosPenalty, rewardNormalization, rewardWhitening, adaptiveKL, clampKL, valueInit, microBatch, seed }
-
-        /// Absent keys keep the defaults above; unknown keys are rejected.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "ppo")
-            try c.update(&promptBatch, .promptBatch)
-            try c.update(&rolloutsPerPrompt, .rolloutsPerPrompt)
-            try c.update(&miniBatch, .miniBatch)
-            try c.update(&gradientAccumulation, .gradientAccumulation)
-            try c.update(&epochs, .epochs)
-            try c.update(&innerEpochs, .innerEpochs)
-            try c.update(&maxPromptTokens, .maxPromptTokens)
-            try c.update(&maxNewTokens, .maxNewTokens)
-            try c.update(&temperature, .temperature)
-            try c.update(&topP, .topP)
-            try c.update(&beta, .beta)
-            try c.update(&gamma, .gamma)
-            try c.update(&lambda, .lambda)
-            try c.update(&clip, .clip)
-            try c.update(&valueCoefficient, .valueCoefficient)
-            try c.update(&learningRate, .learningRate)
-            try c.update(&warmupFraction, .warmupFraction)
-            try c.update(&maxGradNorm, .maxGradNorm)
-            try c.updateOptional(&eosPenalty, .eosPenalty)
-            try c.update(&rewardNormalization, .rewardNormalization)
-            try c.update(&rewardWhitening, .rewardWhitening)
-            try c.updateOptional(&adaptiveKL, .adaptiveKL)
-            try c.update(&clampKL, .clampKL)
-            try c.update(&valueInit, .valueInit)
-            try c.update(&microBatch, .microBatch)
-            try c.update(&seed, .seed)
-        }
-
-        public init() {}
-    }
+    /// Settings, declared once in `Hyperparameters` (recipe keys, defaults, ranges, docs).
+    public typealias Parameters = PPOParameters
 
     private struct Progress: Codable {
         var step: Int

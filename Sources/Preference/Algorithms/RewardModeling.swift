@@ -2,46 +2,12 @@ import Foundation
 import Llama
 import Optim
 import Tensor
+import Hyperparameters
 
 /// Bradley–Terry reward-model training (Unpacking Eq. 1): a scalar head read at the last token.
 public struct RewardModelTrainer {
-    /// Reward-model settings; defaults from Unpacking App. F ("Reward model hyperparameters").
-    public struct Parameters: Codable, Sendable, Equatable {
-        /// Peak learning rate: 1e-5 (App. F).
-        public var learningRate: Double = 1e-5
-        /// Final learning rate as a fraction of the peak: 1e-6 / 1e-5 = 0.1 (App. F).
-        public var floorFraction: Double = 0.1
-        /// Warmup over the first 3% of steps (App. F).
-        public var warmupFraction: Double = 0.03
-        /// One epoch, to avoid overfitting (App. F).
-        public var epochs: Int = 1
-        /// Pairs per optimiser step: 512 (App. F).
-        public var batchSize: Int = 512
-        /// Pairs per forward/backward pass (memory only).
-        public var microBatch: Int = 8
-        /// Global gradient-norm clip (Unpacking Table 9 value); 0 disables.
-        public var maxGradNorm: Double = 1.0
-        /// Seed of the data order.
-        public var seed: UInt64 = 0
-
-        enum CodingKeys: String, CodingKey, CaseIterable { case learningRate, floorFraction, warmupFraction, epochs, batchSize, microBatch, maxGradNorm, seed }
-
-        /// Absent keys keep the defaults above; unknown keys are rejected.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "reward_model")
-            try c.update(&learningRate, .learningRate)
-            try c.update(&floorFraction, .floorFraction)
-            try c.update(&warmupFraction, .warmupFraction)
-            try c.update(&epochs, .epochs)
-            try c.update(&batchSize, .batchSize)
-            try c.update(&microBatch, .microBatch)
-            try c.update(&maxGradNorm, .maxGradNorm)
-            try c.update(&seed, .seed)
-        }
-
-        public init() {}
-    }
+    /// Settings, declared once in `Hyperparameters` (recipe keys, defaults, ranges, docs).
+    public typealias Parameters = RewardModelParameters
 
     private struct Progress: Codable { var step: Int }
 

@@ -2,44 +2,12 @@ import Foundation
 import Llama
 import Optim
 import Tensor
+import Hyperparameters
 
 /// Supervised fine-tuning: maximise log π(response | prompt), the loss on response tokens only.
 public struct SFTTrainer {
-    /// SFT settings. Neither paper trains SFT itself (Unpacking starts from Tülu 2 SFT, D2PO from OPT SFT
-    /// models), so these defaults are PrefLab's choices for small models, not paper values.
-    public struct Parameters: Codable, Sendable, Equatable {
-        /// Peak learning rate (D2PO App. A.1 uses 1e-4 for its small-model initialisations).
-        public var learningRate: Double = 1e-4
-        /// Passes over the demonstrations.
-        public var epochs: Int = 2
-        /// Examples per optimiser step.
-        public var batchSize: Int = 16
-        /// Examples per forward/backward pass (memory only; gradients are accumulated over the batch).
-        public var microBatch: Int = 16
-        /// Fraction of steps with linear warmup (then linear decay to 0).
-        public var warmupFraction: Double = 0.03
-        /// Global gradient-norm clip (Unpacking Table 9 value); 0 disables.
-        public var maxGradNorm: Double = 1.0
-        /// Seed of the data order.
-        public var seed: UInt64 = 0
-
-        enum CodingKeys: String, CodingKey, CaseIterable { case learningRate, epochs, batchSize, microBatch, warmupFraction, maxGradNorm, seed }
-
-        /// Absent keys keep the defaults above; unknown keys are rejected.
-        public init(from decoder: any Decoder) throws {
-            self.init()
-            let c = try ParameterDecoding.container(decoder, CodingKeys.self, owner: "sft")
-            try c.update(&learningRate, .learningRate)
-            try c.update(&epochs, .epochs)
-            try c.update(&batchSize, .batchSize)
-            try c.update(&microBatch, .microBatch)
-            try c.update(&warmupFraction, .warmupFraction)
-            try c.update(&maxGradNorm, .maxGradNorm)
-            try c.update(&seed, .seed)
-        }
-
-        public init() {}
-    }
+    /// Settings, declared once in `Hyperparameters` (recipe keys, defaults, ranges, docs).
+    public typealias Parameters = SFTParameters
 
     private struct Progress: Codable { var step: Int }
 

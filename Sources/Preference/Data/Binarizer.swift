@@ -1,5 +1,6 @@
 import Foundation
 import Tensor
+import DataSpecs
 
 extension DatasetLoader {
     /// Rated prompts to pairs: filters, generator selection, then one pair per prompt by the strategy.

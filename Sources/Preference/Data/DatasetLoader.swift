@@ -1,5 +1,6 @@
 import Foundation
 import Tensor
+import DataSpecs
 
 /// Where an item came from: `file:line`.
 struct RowOrigin: CustomStringConvertible {
@@ -142,18 +143,3 @@ public func whitespaceTokens(_ s: String) -> Int {
     return n
 }
 
-/// `*` and `?` matching on a whole file name.
-func dataGlobMatch(_ pattern: String, _ name: String) -> Bool {
-    let p = Array(pattern), n = Array(name)
-    var memo: [Int: Bool] = [:]
-    func go(_ i: Int, _ j: Int) -> Bool {
-        if let m = memo[i * (n.count + 1) + j] { return m }
-        var r: Bool
-        if i == p.count { r = j == n.count }
-        else if p[i] == "*" { r = go(i + 1, j) || (j < n.count && go(i, j + 1)) }
-        else { r = j < n.count && (p[i] == "?" || p[i] == n[j]) && go(i + 1, j + 1) }
-        memo[i * (n.count + 1) + j] = r
-        return r
-    }
-    return go(0, 0)
-}

@@ -1,5 +1,6 @@
 import Foundation
 import Tensor
+import DataSpecs
 
 extension DatasetLoader {
     /// Reads, maps, filters, deduplicates, splits and samples this entry.

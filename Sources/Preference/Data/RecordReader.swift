@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import DataSpecs
 #endif
 
 /// One record read from a data file (a JSON object or a CSV row) with where it came from.
@@ -26,10 +27,6 @@ struct DataRecordProblem {
 }
 
 /// File layouts the reader understands.
-enum DataFileFormat: String, CaseIterable {
-    case jsonl, json, csv
-}
-
 /// Reads JSONL, JSON arrays and CSV, gzip'd or not, into records; each broken record becomes a
 /// problem with its line and the reader moves on, so that no valid record is lost.
 enum DataRecordReader {

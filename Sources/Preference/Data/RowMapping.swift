@@ -1,4 +1,5 @@
 import Foundation
+import DataSpecs
 
 /// A row-level problem found while mapping fields.
 struct DataRowError: Error {

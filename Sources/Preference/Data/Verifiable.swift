@@ -1,4 +1,5 @@
 import Foundation
+import DataSpecs
 
 /// A prompt with a reference answer that a response can be checked against (GSM8K).
 public struct VerifiableItem: Codable, Hashable, Sendable {

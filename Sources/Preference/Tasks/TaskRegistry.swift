@@ -1,4 +1,5 @@
 import Foundation
+import DataSpecs
 
 /// A task lookup failed: unknown name, bad option, or a task that needs objects a name cannot give.
 public struct TaskError: Error, CustomStringConvertible, Equatable {

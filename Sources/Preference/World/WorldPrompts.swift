@@ -1,13 +1,6 @@
 import Foundation
 import Tensor
-
-/// The four prompt categories of the simulated world, each with a verifiable check.
-public enum WorldCategory: String, CaseIterable, Codable, Sendable {
-    case reasoning
-    case instructionFollowing = "instruction_following"
-    case safety
-    case style
-}
+import DataSpecs
 
 /// Prompt generators of the simulated world. Each prompt's text carries everything its checks
 /// need (numbers, constraints, the request), so scoring parses the text back (`WorldSpec`).

@@ -1,4 +1,5 @@
 import Foundation
+import DataSpecs
 
 /// What a world prompt asks, parsed back from its text, and the checks of a response against it.
 struct WorldSpec: Sendable {

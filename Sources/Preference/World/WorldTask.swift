@@ -1,4 +1,5 @@
 import Tensor
+import DataSpecs
 
 /// The simulated multi-aspect world as a gold task: prompts from four categories (reasoning,
 /// instruction following, safety, style), each response scored on four verifiable aspects.

@@ -163,3 +163,8 @@ public enum AnswerFormat: String, Codable, Sendable {
     /// The whole answer field, trimmed, compared exactly.
     case exact
 }
+
+/// The data file formats a catalogue source may name (`source.format`; otherwise from the extension).
+package enum DataFileFormat: String, CaseIterable {
+    case jsonl, json, csv
+}

@@ -29,7 +29,7 @@ extension DatasetCatalog {
     }
 
     /// Where an entry's source path points: relative to the entry's file or to the repository root.
-    func sourceURL(_ source: SourceSpec, entry: Entry) -> URL {
+    package func sourceURL(_ source: SourceSpec, entry: Entry) -> URL {
         let base = source.relativeTo == "file" ? entry.file.deletingLastPathComponent() : root
         let url = source.path.hasPrefix("/") ? URL(fileURLWithPath: source.path) : base.appendingPathComponent(source.path)
         return url.standardizedFileURL
@@ -37,9 +37,25 @@ extension DatasetCatalog {
 }
 
 /// For a folder: the names of its files that `pattern` matches, sorted; nil when `url` is not a folder.
-func dataSourceFiles(_ url: URL, pattern: String) -> [String]? {
+package func dataSourceFiles(_ url: URL, pattern: String) -> [String]? {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue else { return nil }
     let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
     return names.filter { dataGlobMatch(pattern, $0) }.sorted()
+}
+
+/// `*` and `?` matching on a whole file name.
+package func dataGlobMatch(_ pattern: String, _ name: String) -> Bool {
+    let p = Array(pattern), n = Array(name)
+    var memo: [Int: Bool] = [:]
+    func go(_ i: Int, _ j: Int) -> Bool {
+        if let m = memo[i * (n.count + 1) + j] { return m }
+        var r: Bool
+        if i == p.count { r = j == n.count }
+        else if p[i] == "*" { r = go(i + 1, j) || (j < n.count && go(i, j + 1)) }
+        else { r = j < n.count && (p[i] == "?" || p[i] == n[j]) && go(i + 1, j + 1) }
+        memo[i * (n.count + 1) + j] = r
+        return r
+    }
+    return go(0, 0)
 }

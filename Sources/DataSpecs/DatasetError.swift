@@ -96,13 +96,15 @@ public struct LoadReport: Codable, Sendable, Equatable {
     /// Free-form facts worth showing (mixture components, split sizes).
     public var notes: [String] = []
 
+    package init(name: String) { self.name = name }
+
     /// How many items `reason` removed.
     public func count(_ reason: SkipReason) -> Int {
         skipped.first(where: { $0.reason == reason })?.count ?? 0
     }
 
     /// Counts one skipped item, keeping the first three examples.
-    mutating func skip(_ reason: SkipReason, _ example: @autoclosure () -> String) {
+    package mutating func skip(_ reason: SkipReason, _ example: @autoclosure () -> String) {
         if let i = skipped.firstIndex(where: { $0.reason == reason }) {
             skipped[i].count += 1
             if skipped[i].examples.count < 3 { skipped[i].examples.append(example()) }
@@ -112,7 +114,7 @@ public struct LoadReport: Codable, Sendable, Equatable {
     }
 
     /// Adds another report's skips and counts (mixtures).
-    mutating func absorb(_ other: LoadReport) {
+    package mutating func absorb(_ other: LoadReport) {
         rowsRead += other.rowsRead
         for s in other.skipped {
             if let i = skipped.firstIndex(where: { $0.reason == s.reason }) {
@@ -135,4 +137,8 @@ public struct GeneratorScore: Codable, Sendable, Equatable {
     public var responses: Int
     /// 1-based strength group (1 = top) when the entry groups generators.
     public var group: Int?
+
+    package init(name: String, mean: Double, responses: Int, group: Int?) {
+        (self.name, self.mean, self.responses, self.group) = (name, mean, responses, group)
+    }
 }

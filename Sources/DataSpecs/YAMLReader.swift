@@ -98,14 +98,14 @@ struct DataYAMLNode {
 }
 
 /// The allowed word nearest to `word` when it is close enough to be a typo.
-func dataDidYouMean(_ word: String, _ options: [String]) -> String? {
+package func dataDidYouMean(_ word: String, _ options: [String]) -> String? {
     let best = options.map { ($0, dataEditDistance(word.lowercased(), $0.lowercased())) }.min { $0.1 < $1.1 }
     guard let best, best.1 <= max(2, word.count / 3) else { return nil }
     return best.0
 }
 
 /// Levenshtein distance.
-func dataEditDistance(_ a: String, _ b: String) -> Int {
+package func dataEditDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a), b = Array(b)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }

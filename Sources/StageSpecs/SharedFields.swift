@@ -1,0 +1,50 @@
+import RecipeSpec
+
+/// Contrastive Distillation's two scoring models, as stage fields of every kind that computes R*.
+///
+/// Other tasks are built from their name alone; this one's R* is the mean log-likelihood of a
+/// response under `scorer_large` minus under `scorer_small` (two policies trained on the same
+/// corpus, e.g. `sft` stages of different sizes over one `tokenizer` stage).
+public enum ScorerFields {
+    public static let fields = [
+        FieldSchema("scorer_large", .stageRef(accepts: [.policy]), optional: true,
+                    doc: "Contrastive Distillation only: the larger scoring model of R*."),
+        FieldSchema("scorer_small", .stageRef(accepts: [.policy]), optional: true,
+                    doc: "Contrastive Distillation only: the smaller scoring model of R*."),
+    ]
+
+    /// contrastive_distillation needs both scorers; other tasks take none (the kinds with these fields check it).
+    public static let check: @Sendable (ResolvedStage) -> [StageProblem] = { stage in
+        guard let task = stage.config["task"]?.string else { return [] }
+        let set = fields.map(\.name).filter { stage.config[$0].map { !$0.value.isNull } ?? false }
+        if task == "contrastive_distillation", set.count < 2 {
+            return [StageProblem(key: "task", "task 'contrastive_distillation' needs 'scorer_large' and 'scorer_small' "
+                + "(two policies trained on the same corpus) to compute its reward")]
+        }
+        if task != "contrastive_distillation", let field = set.first {
+            return [StageProblem(key: field, "'\(field)' is only used by task 'contrastive_distillation', not '\(task)'")]
+        }
+        return []
+    }
+}
+
+/// Optional measurement of judges' accuracy on the rollouts of online training (D2PO Figs 5, 6).
+///
+/// Both fields have no default, so a stage that does not probe keeps its node hash.
+public enum ProbeFields {
+    public static let fields = [
+        FieldSchema("probe_every", .int, optional: true,
+                    doc: "Report judges' accuracy vs R* on each step's rollouts every this many steps (Figs 5, 6); needs 'task'."),
+        FieldSchema("probe_reward_model", .stageRef(accepts: [.rewardModel]), optional: true,
+                    doc: "A reward model kept frozen and probed as the static RM (default: the stage's own static RM)."),
+    ]
+}
+
+/// Where `dataset` and `prompt_set` stages find the catalogue, relative to the working directory.
+let catalogField = FieldSchema("catalog", .string, default: .string("Recipes/datasets"),
+                               doc: "Folder of the dataset catalogue (one YAML entry per dataset, docs/datasets.md).")
+
+/// The node hash also covers the contents of the entry and the files it reads (the kind's fingerprint); this
+/// field forces a new node when nothing in those files changed (a loader fix, say).
+let revisionField = FieldSchema("revision", .int, default: .int(0),
+                                doc: "Bump to recompute the node with unchanged files (the entry's and its data files' contents are already part of the node hash).")

@@ -1,0 +1,34 @@
+import Pipeline
+import RecipeSpec
+import StageSpecs
+import Tensor
+
+/// The embedded CPU engine's runners: one per stage kind of the catalogue, keyed by (kind, `embedded`).
+/// Another engine's bridge registers its own set; the executor takes the union.
+public enum EmbeddedRunners {
+    public static let all: [RunnerKey: any StageRunner] = RunnerKey.embedded([
+        StageSpecs.tokenizer.kind: TokenizerStage(),
+        StageSpecs.pretrained.kind: PretrainedStage(),
+        StageSpecs.sft.kind: SFTStage(),
+        StageSpecs.taskPreferences.kind: TaskPreferencesStage(),
+        StageSpecs.taskPrompts.kind: TaskPromptsStage(),
+        StageSpecs.worldPreferences.kind: WorldPreferencesStage(),
+        StageSpecs.dataset.kind: DatasetStage(),
+        StageSpecs.promptSet.kind: PromptSetStage(),
+        StageSpecs.concat.kind: ConcatStage(),
+        StageSpecs.rewardModel.kind: RewardModelStage(),
+        StageSpecs.dpo.kind: DPOStage(),
+        StageSpecs.ppo.kind: PPOStage(),
+        StageSpecs.opo.kind: OPOStage(),
+        StageSpecs.d2po.kind: D2POStage(),
+        StageSpecs.goldReward.kind: GoldRewardStage(),
+        StageSpecs.rmAccuracy.kind: RewardAccuracyStage(),
+        StageSpecs.bestOfN.kind: BestOfNStage(),
+        StageSpecs.categoryScores.kind: CategoryScoresStage(),
+    ].merging(BenchmarkStages.runners) { a, _ in a })
+
+    /// Sets the engine's thread count (BLAS and its parallel loops).
+    public static func configureEngine(threads: Int) {
+        Threads.set(threads)
+    }
+}
