@@ -95,6 +95,9 @@ public struct FieldMap: Codable, Sendable, Equatable {
     public var category: String?
     /// `prompts`: the reference answer.
     public var answer: String?
+    /// `pair`: a judged label that orients the pair through `score_map`: positive keeps chosen and
+    /// rejected as mapped, negative swaps them, zero is a tie, null is unscored (AlpacaEval's 1 / 2 / 1.5).
+    public var label: String?
 }
 
 /// Rated data to pairs.

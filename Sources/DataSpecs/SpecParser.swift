@@ -19,6 +19,9 @@ enum DataSpecParser {
         }
         let fields = try m["fields"].map(parseFields) ?? FieldMap()
         if !isMixture { try checkFields(fields, layout: layout, at: m["fields"] ?? root) }
+        if fields.label != nil && m["score_map"] == nil {
+            throw (m["fields"] ?? root).error("fields.label needs a score_map: raw label → +1 (keep), -1 (swap) or 0 (tie)")
+        }
         var spec = DatasetSpec(
             name: name, description: try m["description"]?.string("description"),
             source: try m["source"].map(parseSource), layout: layout, fields: fields, scoreMap: nil,
@@ -62,7 +65,7 @@ enum DataSpecParser {
 
     static func parseFields(_ n: DataYAMLNode) throws -> FieldMap {
         let m = try n.mapping("fields", allowed: ["prompt", "chosen", "rejected", "margin", "responses", "response",
-                                                  "generator", "overall", "aspects", "category", "answer"])
+                                                  "generator", "overall", "aspects", "category", "answer", "label"])
         var f = FieldMap()
         f.prompt = try m["prompt"]?.string("fields.prompt")
         f.chosen = try m["chosen"]?.string("fields.chosen")
@@ -74,6 +77,7 @@ enum DataSpecParser {
         f.overall = try m["overall"]?.string("fields.overall")
         f.category = try m["category"]?.string("fields.category")
         f.answer = try m["answer"]?.string("fields.answer")
+        f.label = try m["label"]?.string("fields.label")
         if let a = m["aspects"] {
             var aspects: [String: String] = [:]
             for (k, v) in try a.pairs("fields.aspects") { aspects[k] = try v.string("fields.aspects.\(k)") }
@@ -88,6 +92,7 @@ enum DataSpecParser {
         func need(_ v: String?, _ key: String) throws {
             if v == nil { throw n.error("layout \(layout.rawValue) needs fields.\(key)") }
         }
+        if f.label != nil && layout != .pair { throw n.error("fields.label applies to layout pair only") }
         switch layout {
         case .pair:
             try need(f.chosen, "chosen")

@@ -32,7 +32,7 @@ public enum StageSpecs {
         taskPreferences, taskPrompts, worldPreferences, dataset, promptSet, concat,
         rewardModel, dpo, ppo, opo, d2po,
         goldReward, rmAccuracy, bestOfN, categoryScores,
-    ]
+    ] + benchmarkKinds
 
     /// The schemas and engines, for the recipe resolver and the graph.
     public static let catalog = StageCatalog(all.map(\.schema), engines: Engines.delegated)

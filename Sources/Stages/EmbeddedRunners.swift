@@ -26,7 +26,7 @@ public enum EmbeddedRunners {
         StageSpecs.rmAccuracy.kind: RewardAccuracyStage(),
         StageSpecs.bestOfN.kind: BestOfNStage(),
         StageSpecs.categoryScores.kind: CategoryScoresStage(),
-    ])
+    ].merging(BenchmarkStages.runners) { a, _ in a })
 
     /// Sets the engine's thread count (BLAS and its parallel loops).
     public static func configureEngine(threads: Int) {

@@ -35,6 +35,17 @@ extension DatasetLoader {
                                                                    rejectedPath: f.rejected ?? "rejected")
                 }
                 prompt.source = try category(r)
+                if let l = f.label {
+                    guard let s = try DataRowMapping.score(r.fields, l, spec.scoreMap) else {
+                        try skip(.unscored, origin, "label '\(l)' is unscored")
+                        continue
+                    }
+                    if s < 0 { swap(&chosen, &rejected) }
+                    if s == 0 && spec.filters.dropTies {
+                        try skip(.tie, origin, "label '\(l)' is a tie")
+                        continue
+                    }
+                }
                 var margin: Double?
                 if let m = f.margin { margin = try DataRowMapping.score(r.fields, m, nil) }
                 if let (reason, msg) = promptProblem(prompt) ?? responseProblem(chosen, "chosen")

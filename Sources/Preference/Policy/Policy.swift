@@ -128,6 +128,13 @@ public final class Policy {
         model.backwardTokenLogProbs(enc.spreadOverResponse(dSequence))
     }
 
+    /// Response tokens `sample` allows beside prompts of at most `longestPrompt` tokens; prompts longer
+    /// than the window minus this lose their beginning.
+    public func responseBudget(longestPrompt: Int, maxNewTokens: Int) -> Int {
+        let window = model.config.maxSeqLen
+        return max(1, min(maxNewTokens, max(window - longestPrompt, window / 2), window - 1))
+    }
+
     /// Samples one response per prompt; `rng` is the only randomness.
     ///
     /// Prompt and response share the model window: the response gets `maxNewTokens` when that fits beside
@@ -135,8 +142,7 @@ public final class Policy {
     public func sample(_ prompts: [[Int32]], maxNewTokens: Int, temperature: Float, topP: Float,
                        rng: inout SeededRandom) -> [Sample] {
         let window = model.config.maxSeqLen
-        let longest = prompts.map(\.count).max() ?? 0
-        let newTokens = max(1, min(maxNewTokens, max(window - longest, window / 2), window - 1))
+        let newTokens = responseBudget(longestPrompt: prompts.map(\.count).max() ?? 0, maxNewTokens: maxNewTokens)
         let fitted = prompts.map { Array($0.suffix(window - newTokens)) }
         var generated: [[Int32]] = []
         // Chunks bound the KV-cache memory; the one generator runs through them in order.
