@@ -36,6 +36,10 @@ extension StageSpecs {
             + [FieldSchema("shots", .int, default: .int(8), range: ValueRange(min: 0, max: 8),
                            doc: "Chain-of-thought exemplars in the prompt (0-8).")])
 
+    public static let ifEval = benchmark(
+        "ifeval", "IFEval verifiable instructions: prompt-level strict accuracy (plus loose and instruction-level).",
+        fields: benchmarkFields(data: "../shared/data/ifeval/input_data.jsonl", maxNewTokens: 512))
+
     public static let bbh = benchmark(
         "bbh", "BIG-Bench Hard exact match, 3-shot chain of thought, mean over tasks.",
         fields: benchmarkFields(data: "../shared/data/bbh", maxNewTokens: 256)
@@ -70,7 +74,7 @@ extension StageSpecs {
                 ? [StageProblem(key: "reward_model", "set exactly one judge: 'reward_model' or 'judge_command'")] : []
         })
 
-    public static let benchmarkKinds = [gsm8k, bbh, truthfulQA, xsTest, humanEval, alpacaEval]
+    public static let benchmarkKinds = [gsm8k, ifEval, bbh, truthfulQA, xsTest, humanEval, alpacaEval]
 
     /// A benchmark's `data`: the file, or every file under the folder (sorted), by content.
     static let benchmarkData: @Sendable (ResolvedStage) throws -> String = { stage in

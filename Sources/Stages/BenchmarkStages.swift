@@ -13,6 +13,7 @@ enum BenchmarkStages {
         StageSpecs.gsm8k.kind: Runner { c, s in
             try c.generate(GSM8KBenchmark(file: try c.dataURL(), selection: s, shots: try c.int("shots")))
         },
+        StageSpecs.ifEval.kind: Runner { c, s in try c.generate(IFEvalBenchmark(file: try c.dataURL(), selection: s)) },
         StageSpecs.bbh.kind: Runner { c, s in
             let tasks = c.stage.config["tasks"]?.list?.compactMap(\.string)
             return try c.generate(BBHBenchmark(folder: try c.dataURL(), tasks: tasks, selection: s))

@@ -104,6 +104,16 @@ final class IFEvalTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: found.path) else { throw XCTSkip("../shared/data/ifeval is absent") }
         let items = try IFEval.load(found)
         XCTAssertEqual(items.count, 541)
+        // The benchmark adapter the `ifeval` stage runs: a seeded sample, scored and summarised.
+        let bench = IFEvalBenchmark(file: found, selection: BenchmarkSelection(limit: 4, seed: 1))
+        let chosen = try bench.items()
+        XCTAssertEqual(chosen.count, 4)
+        let scored = try bench.score(chosen, responses: chosen.map { _ in "" })
+        let summary = bench.summarize(scored)
+        XCTAssertEqual(summary["score"], Double(scored.filter { $0.score == 1 }.count) / 4)
+        let total = chosen.reduce(0) { $0 + $1.instructionIds.count }
+        let strict = zip(chosen, scored).reduce(0) { $0 + IFEval.score($1.0, "").strict.filter { $0 }.count }
+        XCTAssertEqual(summary["instruction_strict"], Double(strict) / Double(total))
         XCTAssertEqual(items.reduce(0) { $0 + $1.instructionIds.count }, 834)
         XCTAssertEqual(Set(items.flatMap(\.instructionIds)).count, 25)
     }
