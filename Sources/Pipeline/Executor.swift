@@ -128,8 +128,10 @@ public final class Executor: Sendable {
         let tmp = try store.makeTemporaryDirectory(for: node.hash)
         let logFile = tmp.appendingPathComponent("log.txt")
         let start = Date()
+        let run = node.usedBy.first ?? (cell: "default", stage: node.stage.name)
         let recorder = try NodeRecorder(metricsFile: tmp.appendingPathComponent("metrics.jsonl"), logFile: logFile,
-                                        display: display, ticket: ticket, start: start)
+                                        display: display, ticket: ticket, start: start,
+                                        tensorboardRun: TensorBoardWriter.runDirectory(in: tmp, cell: run.cell, stage: run.stage))
         recorder.failureLog = store.logFile(for: node.hash)
         recorder.writeLog("node \(node.hash) kind \(node.kind) stage \(node.stage.name) started \(Self.timestamp(start))")
         if !stale.isEmpty { recorder.writeLog("removed stale temporaries: " + stale.joined(separator: ", ")) }

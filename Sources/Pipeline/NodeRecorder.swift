@@ -22,9 +22,13 @@ final class NodeRecorder: ProgressReporter, @unchecked Sendable {
     private var firstDivergence: NodeFailure?
 
     private let logFile: URL
+    /// The same scalars as TensorBoard events (`TensorBoardEvents`), when the executor asks for them.
+    private let tensorboard: TensorBoardWriter?
 
-    init(metricsFile: URL, logFile: URL, display: any ProgressDisplay, ticket: NodeTicket, start: Date) throws {
+    init(metricsFile: URL, logFile: URL, display: any ProgressDisplay, ticket: NodeTicket, start: Date,
+         tensorboardRun: URL? = nil) throws {
         self.logFile = logFile
+        tensorboard = tensorboardRun.map { TensorBoardWriter(runDirectory: $0, start: start) }
         try FileWriter.write(Data(), to: metricsFile)
         try FileWriter.write(Data(), to: logFile)
         do {
@@ -40,9 +44,13 @@ final class NodeRecorder: ProgressReporter, @unchecked Sendable {
     }
 
     func record(step: Int, of total: Int, values: [String: Double]) {
-        let line = "{\"step\":\(step),\"total\":\(total),\"values\":\(Self.json(values))}\n"
+        let now = Date()
+        // Wall time in Unix seconds (millisecond precision), for tools that plot against time.
+        let time = jsonNumber((now.timeIntervalSince1970 * 1000).rounded() / 1000)
+        let line = "{\"step\":\(step),\"total\":\(total),\"values\":\(Self.json(values)),\"time\":\(time)}\n"
         lock.lock()
         noteDivergence(values, step: step)
+        tensorboard?.add(step: step, values: values, at: now)
         pendingMetrics += line
         flushIfDue()
         lock.unlock()
@@ -80,7 +88,13 @@ final class NodeRecorder: ProgressReporter, @unchecked Sendable {
     /// Closes the files; later records and log lines are dropped rather than written to a closed handle.
     func close() {
         lock.lock()
+        // Summary values join the curves under `summary/`, at the last step (0 for a node without curves).
+        if let tensorboard, metrics != nil {
+            let tagged = Dictionary(uniqueKeysWithValues: summaryValues.map { ("summary/" + $0.key, $0.value) })
+            tensorboard.add(step: tensorboard.lastStep, values: tagged, at: Date())
+        }
         flush()
+        tensorboard?.close()
         try? metrics?.close()
         try? logHandle?.close()
         metrics = nil
@@ -132,6 +146,7 @@ final class NodeRecorder: ProgressReporter, @unchecked Sendable {
         do {
             if !pendingMetrics.isEmpty { try metrics?.write(contentsOf: Data(pendingMetrics.utf8)) }
             if !pendingLog.isEmpty { try logHandle?.write(contentsOf: Data(pendingLog.utf8)) }
+            if metrics != nil { try tensorboard?.flush() }
         } catch {
             // Keep the first failure; the node fails with it when the runner returns.
             if writeFailure == nil { writeFailure = .io("cannot write the node's metrics or log: \(error.localizedDescription)") }

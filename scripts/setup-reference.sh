@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Adds the reference readers that tests check PrefLab's files against to the engines Python
+# (.venv-engines, or $PREFLAB_ENGINES_VENV): TensorBoard, whose own event reader loads the event files
+# every node writes (Tests/PipelineTests/TensorBoardTests.swift). Makes a bare venv when there is none
+# (scripts/setup-engines.sh makes the full one with torch and TRL). A second run only checks the import.
+#
+#   bash scripts/setup-reference.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV="${PREFLAB_ENGINES_VENV:-.venv-engines}"
+PYTHON="${PYTHON:-python3}"
+PINS=(tensorboard==2.21.0)
+
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c "import tensorboard.backend.event_processing.event_accumulator" 2>/dev/null; then
+    "$VENV/bin/python" -m pip install --quiet "${PINS[@]}"
+fi
+"$VENV/bin/python" -c "import tensorboard; print('reference venv: tensorboard', tensorboard.__version__)"
