@@ -43,6 +43,9 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Pipeline", dependencies: ["RecipeSpec"], swiftSettings: strict),
         .target(name: "PipelineFakes", dependencies: ["Pipeline", "RecipeSpec"], swiftSettings: strict),
+        // Delegated engines (TRL, OpenRLHF): job files, generated scripts, launch; no compute code.
+        .target(name: "Engines", dependencies: ["Pipeline", "RecipeSpec"], resources: [.copy("Python")],
+                swiftSettings: strict),
         // Binding of stage kinds to code, and the command line.
         .target(name: "Stages", dependencies: ["Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],
                 swiftSettings: strict),
@@ -64,6 +67,8 @@ let package = Package(
         .testTarget(name: "RecipeSpecTests", dependencies: ["RecipeSpec"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec"], exclude: ["Golden"],
                     swiftSettings: strict),
+        .testTarget(name: "EnginesTests", dependencies: ["Engines", "Pipeline", "RecipeSpec", "Stages"],
+                    exclude: ["Fixtures", "Golden"], swiftSettings: strict),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "RecipeSpec", "Preference"], swiftSettings: strict),
         .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "RecipeSpec", "Pipeline", "PipelineFakes"],
                     resources: [.copy("Golden")],

@@ -6,9 +6,9 @@ import Yams
 /// Scalars follow the YAML 1.2 core schema (so `no`, `on` and `010` stay what they look like):
 /// `true`/`false`, decimal/hex/octal (`0o`) ints, floats with `.inf`/`.nan`, `null`/`~`/empty,
 /// quoted scalars always strings.
-enum YAMLReader {
+public enum YAMLReader {
     /// Parses one YAML document; an empty document reads as an empty map.
-    static func read(_ raw: String, file: String) throws -> ConfigNode {
+    public static func read(_ raw: String, file: String) throws -> ConfigNode {
         // A byte-order mark is not content; libyaml would read it as a stray character.
         let text = raw.hasPrefix("\u{FEFF}") ? String(raw.dropFirst()) : raw
         let node: Node?

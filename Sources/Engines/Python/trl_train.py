@@ -1,0 +1,222 @@
+# PrefLab → TRL 1.16 bridge: trains one PrefLab node (sft, reward_model or dpo) with TRL's own trainer.
+#
+# Written by PrefLab's Engines target into the node's resume folder and run as
+#   python trl_train.py job.json            (or under torchrun for several processes, gloo on CPU)
+# job.json (TRLJob in Sources/Engines/TRLJob.swift) holds every mapped parameter. What this file adds to TRL,
+# and why, so that the run is PrefLab's method and not an approximation of it:
+#   * AdamW with PrefLab's β₂/ε and PrefLab's learning-rate schedule (a LambdaLR; HF's "linear" starts warmup
+#     at 0 and ends at 0 one step late);
+#   * PrefLab's data order (one permutation per epoch, computed by PrefLab and read from order.json);
+#   * a check that TRL's tokenisation reproduces PrefLab's token ids exactly, before any step;
+#   * step metrics as JSON lines {step,total,values} in PrefLab's names, read by the runner;
+#   * resume from the newest engine checkpoint-N when the node was interrupted.
+import json
+import math
+import os
+import sys
+
+import torch
+from torch.utils.data import Sampler
+from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer, TrainerCallback, set_seed
+from transformers.trainer_utils import get_last_checkpoint
+from datasets import Dataset
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+# TRL log names → PrefLab metric names (the embedded trainers' `values`).
+NAMES = {"loss": "loss", "grad_norm": "grad_norm", "rewards/accuracies": "accuracy", "rewards/margins": "margin",
+         "rewards/chosen": "reward_chosen", "rewards/rejected": "reward_rejected", "accuracy": "accuracy",
+         "margin": "margin", "mean_token_accuracy": "token_accuracy", "entropy": "entropy"}
+
+
+def fail(message):
+    print(f"trl_train.py: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def lr_factor(job):
+    """PrefLab's LRSchedule.linearWarmupDecay as a LambdaLR factor of the optimiser step index."""
+    s = job["schedule"]
+    total, warm, floor = s["total_steps"], s["warmup_steps"], s["floor_fraction"]
+
+    def factor(step):
+        if step < warm:
+            return (step + 1) / warm
+        span = max(1, total - 1 - warm)
+        return 1 - (1 - floor) * min(1.0, (step - warm) / span)
+    return factor
+
+
+class PrefLabOrder(Sampler):
+    """Yields PrefLab's permutation of the current epoch (read from the trainer's state, so resume agrees)."""
+
+    def __init__(self, orders, trainer_state):
+        self.orders, self.state = orders, trainer_state
+
+    def __len__(self):
+        return len(self.orders[0])
+
+    def __iter__(self):
+        epoch = int(math.floor((self.state().epoch or 0) + 1e-6))
+        return iter(self.orders[epoch % len(self.orders)])
+
+
+class Metrics(TrainerCallback):
+    """Appends {step,total,values} lines (PrefLab's names) to the job's metrics file; rank 0 only."""
+
+    def __init__(self, job, factor):
+        self.path, self.total, self.factor = job["paths"]["metrics"], job["schedule"]["total_steps"], factor
+        self.peak = job["optimizer"]["learning_rate"]
+        self.last = {}
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs or "loss" not in logs:
+            return
+        values = {NAMES[k]: float(v) for k, v in logs.items() if k in NAMES}
+        # HF logs the rate of the next step; PrefLab reports the one this step used.
+        values["lr"] = self.peak * self.factor(state.global_step - 1)
+        self.last = values
+        with open(self.path, "a") as f:
+            f.write(json.dumps({"step": state.global_step, "total": self.total, "values": values}, sort_keys=True) + "\n")
+
+
+def rows_dataset(rows, method):
+    """TRL's standard format (text) plus PrefLab's ids, which TRL ignores and the token check reads."""
+    if method == "sft":
+        keys = ["prompt", "completion", "prompt_ids_preflab", "completion_ids_preflab"]
+    else:
+        keys = ["prompt", "chosen", "rejected", "prompt_ids_preflab", "chosen_ids_preflab", "rejected_ids_preflab"]
+    return Dataset.from_list([{k: r[k] for k in keys} for r in rows])
+
+
+def check_tokens(trainer, method):
+    """TRL must train on exactly PrefLab's token stream (the engine appends EOS itself)."""
+    data = trainer.train_dataset
+    for i in range(len(data)):
+        row = data[i]
+        if method == "dpo":
+            pairs = [("prompt", row["prompt_ids"], row["prompt_ids_preflab"]),
+                     ("chosen", row["chosen_ids"], row["chosen_ids_preflab"]),
+                     ("rejected", row["rejected_ids"], row["rejected_ids_preflab"])]
+        elif method == "reward_model":
+            pairs = [("chosen", row["chosen_ids"], row["prompt_ids_preflab"] + row["chosen_ids_preflab"]),
+                     ("rejected", row["rejected_ids"], row["prompt_ids_preflab"] + row["rejected_ids_preflab"])]
+        else:
+            pairs = [("prompt+completion", row["input_ids"], row["prompt_ids_preflab"] + row["completion_ids_preflab"])]
+        for name, ours, theirs in pairs:
+            if list(ours) != list(theirs):
+                fail(f"row {i}: TRL's {name} tokens differ from PrefLab's\n  TRL:     {list(ours)}\n  PrefLab: {list(theirs)}")
+    if len(data) != len(trainer.preflab_orders[0]):
+        fail(f"TRL kept {len(data)} of {len(trainer.preflab_orders[0])} rows (max_length filter?)")
+
+
+def build(job, tokenizer, train):
+    """The TRL trainer class, its config and model for this method."""
+    import trl
+    m, b, o, p = job["method"], job["batch"], job["optimizer"], job["paths"]
+    dtype = DTYPES[job["precision"]]
+    common = dict(
+        output_dir=p["checkpoints"], per_device_train_batch_size=b["micro_batch"],
+        gradient_accumulation_steps=b["gradient_accumulation"], num_train_epochs=b["epochs"],
+        learning_rate=o["learning_rate"], adam_beta1=o["beta1"], adam_beta2=o["beta2"], adam_epsilon=o["eps"],
+        weight_decay=o["weight_decay"], max_grad_norm=job["max_grad_norm"], seed=job["seed"], data_seed=job["seed"],
+        logging_steps=1, save_strategy="steps", save_steps=job["checkpoint_every"], save_total_limit=2, report_to=[],
+        disable_tqdm=True,
+        dataloader_drop_last=False, bf16=job["precision"] == "bfloat16", fp16=job["precision"] == "float16",
+        use_cpu=not torch.cuda.is_available(), max_length=job["max_length"])
+    if m == "dpo":
+        config = trl.DPOConfig(beta=job["loss"]["beta"], loss_type=[job["loss"]["type"]], **common)
+        model = AutoModelForCausalLM.from_pretrained(p["model"], dtype=dtype)
+        extra = {}
+        if p.get("reference"):
+            extra["ref_model"] = AutoModelForCausalLM.from_pretrained(p["reference"], dtype=dtype)
+        if job.get("lora"):
+            from peft import LoraConfig
+            lo = job["lora"]
+            extra["peft_config"] = LoraConfig(r=lo["rank"], lora_alpha=lo["alpha"], target_modules=lo["targets"],
+                                              lora_dropout=0.0, bias="none", task_type="CAUSAL_LM")
+        return trl.DPOTrainer, config, model, extra
+    if m == "reward_model":
+        config = trl.RewardConfig(**common)
+        model = AutoModelForSequenceClassification.from_pretrained(p["model"], num_labels=1, dtype=dtype)
+        if tokenizer.pad_token_id is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
+            fail("the reward model's tokenizer needs a pad token distinct from EOS: the score is read at the last "
+                 "non-pad token, which must be PrefLab's EOS")
+        model.config.pad_token_id = tokenizer.pad_token_id
+        return trl.RewardTrainer, config, model, {}
+    if m == "sft":
+        config = trl.SFTConfig(completion_only_loss=True, packing=False, **common)
+        model = AutoModelForCausalLM.from_pretrained(p["model"], dtype=dtype)
+        return trl.SFTTrainer, config, model, {}
+    fail(f"unknown method {m}")
+
+
+def heldout_accuracy(model, tokenizer, rows):
+    """Fraction of held-out pairs the reward model ranks right (PrefLab's `heldout_accuracy`)."""
+    model.eval()
+    right = 0
+    with torch.no_grad():
+        for r in rows:
+            ids = [r["prompt_ids_preflab"] + r["chosen_ids_preflab"], r["prompt_ids_preflab"] + r["rejected_ids_preflab"]]
+            scores = [model(input_ids=torch.tensor([x], device=model.device)).logits[0, 0].item() for x in ids]
+            right += scores[0] > scores[1]
+    return right / max(1, len(rows))
+
+
+def main():
+    if len(sys.argv) != 2:
+        fail("usage: trl_train.py job.json")
+    with open(sys.argv[1]) as f:
+        job = json.load(f)
+    set_seed(job["seed"])
+    p = job["paths"]
+    tokenizer = AutoTokenizer.from_pretrained(p["model"])
+    with open(p["order"]) as f:
+        orders = json.load(f)
+    trainer_class, config, model, extra = build(job, tokenizer, None)
+    factor = lr_factor(job)
+    holder = {}
+
+    class Ordered(trainer_class):
+        preflab_orders = orders
+
+        def _get_train_sampler(self, *args, **kwargs):
+            return PrefLabOrder(orders, lambda: holder["trainer"].state)
+
+        def create_scheduler(self, num_training_steps, optimizer=None):
+            if num_training_steps != job["schedule"]["total_steps"]:
+                fail(f"TRL plans {num_training_steps} optimiser steps, PrefLab {job['schedule']['total_steps']}")
+            if self.lr_scheduler is None:
+                self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer or self.optimizer, factor)
+            return self.lr_scheduler
+
+    metrics = Metrics(job, factor)
+    trainer = Ordered(model=model, args=config, train_dataset=rows_dataset(read_jsonl(p["train"]), job["method"]),
+                      processing_class=tokenizer, callbacks=[metrics], **extra)
+    holder["trainer"] = trainer
+    check_tokens(trainer, job["method"])
+    last = get_last_checkpoint(p["checkpoints"]) if os.path.isdir(p["checkpoints"]) else None
+    if last and trainer.is_world_process_zero():
+        print(f"trl_train.py: resuming from {os.path.basename(last)}", flush=True)
+    trainer.train(resume_from_checkpoint=last)
+    if not trainer.is_world_process_zero():
+        return
+    values = dict(metrics.last)
+    final = trainer.model
+    if job.get("lora"):
+        final = final.merge_and_unload()
+    if job["method"] == "reward_model" and p.get("eval"):
+        values["heldout_accuracy"] = heldout_accuracy(final, tokenizer, read_jsonl(p["eval"]))
+    final.save_pretrained(p["output"], safe_serialization=True)
+    tokenizer.save_pretrained(p["output"])
+    with open(os.path.join(p["output"], "engine-summary.json"), "w") as f:
+        json.dump({"values": values, "steps": trainer.state.global_step,
+                   "resumed_from": os.path.basename(last) if last else None}, f, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main()
