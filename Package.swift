@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Engines", dependencies: ["Pipeline", "RecipeSpec"], resources: [.copy("Python")],
                 swiftSettings: strict),
         // Binding of stage kinds to code, and the command line.
-        .target(name: "Stages", dependencies: ["Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],
+        .target(name: "Stages", dependencies: ["Pipeline", "RecipeSpec", "Engines", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],
                 swiftSettings: strict),
         .executableTarget(name: "preflab",
                           dependencies: ["Stages", "Pipeline", "RecipeSpec", "Llama", "Tensor", "Checkpoint",

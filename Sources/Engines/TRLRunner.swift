@@ -83,7 +83,7 @@ public struct TRLRunner: StageRunner {
 
     /// The precision the node's hash was made for (`engine_args.precision`, float32 by default); a site that
     /// trains in another one is refused, not obeyed.
-    static func precision(_ stage: ResolvedStage, site: SiteConfig) throws -> String {
+    public static func precision(_ stage: ResolvedStage, site: SiteConfig) throws -> String {
         let hashed = stage.config["engine_args"]?["precision"]?.string ?? "float32"
         if let local = site.precision["trl"], local != hashed {
             throw EngineError(stage, "the site file trains trl in \(local), but this node's hash was made for \(hashed); set engine_args.precision in the recipe")

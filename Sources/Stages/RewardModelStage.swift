@@ -21,16 +21,7 @@ struct RewardModelStage: StageRunner {
         ] + trainerFields), runner: RewardModelStage(), parameters: RewardModelTrainer.Parameters.self, keys: trainerKeys)
 
     func run(_ context: NodeContext) throws {
-        let model: LlamaModel, codec: TokenizerCodec
-        switch (context.inputs["init"], context.inputs["from_reward_model"]) {
-        case let (initDir?, nil):
-            let (policyModel, policyCodec) = try ModelArtifact.load(from: initDir)
-            (model, codec) = (LlamaModel(bodyOf: policyModel, head: .scalar, seed: UInt64(try context.int("head_seed"))), policyCodec)
-        case let (nil, rmDir?):
-            (model, codec) = try ModelArtifact.load(from: rmDir)
-        default:
-            throw StageError(context.stage.name, "set exactly one of 'init' (a policy) and 'from_reward_model'")
-        }
+        let (model, codec) = try Self.initialModel(context)
         let rm = try RewardModel(model: model, codec: codec)
         let prefs = try context.requiredInput("preferences")
         let params = try context.parameters(RewardModelTrainer.Parameters.self, keys: Self.trainerKeys)
@@ -44,6 +35,20 @@ struct RewardModelStage: StageRunner {
         summary["steps"] = Double(outcome.stepsDone)
         summary["seconds"] = Date().timeIntervalSince(start)
         context.reporter.summary(summary)
+    }
+
+    /// The model training starts from: a policy's body with a new scalar head (drawn from `head_seed`), or a
+    /// reward model to continue; delegated engines start from the same weights.
+    static func initialModel(_ context: NodeContext) throws -> (LlamaModel, TokenizerCodec) {
+        switch (context.inputs["init"], context.inputs["from_reward_model"]) {
+        case let (initDir?, nil):
+            let (policyModel, policyCodec) = try ModelArtifact.load(from: initDir)
+            return (LlamaModel(bodyOf: policyModel, head: .scalar, seed: UInt64(try context.int("head_seed"))), policyCodec)
+        case let (nil, rmDir?):
+            return try ModelArtifact.load(from: rmDir)
+        default:
+            throw StageError(context.stage.name, "set exactly one of 'init' (a policy) and 'from_reward_model'")
+        }
     }
 }
 

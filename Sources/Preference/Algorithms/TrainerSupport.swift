@@ -153,3 +153,9 @@ struct Checkpointer<Progress: Codable> {
         try store.save(step: step, groups: groups, progress: try enc.encode(progress))
     }
 }
+
+/// The order in which PrefLab's trainers visit `count` items in `epoch` (seeded by `seed` alone), for engines
+/// that must see the same batches in the same order.
+public func trainingOrder(count: Int, epoch: Int, seed: UInt64) -> [Int] {
+    TrainerKit.epochOrder(count: count, epoch: epoch, seed: seed)
+}

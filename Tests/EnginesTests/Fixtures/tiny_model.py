@@ -21,7 +21,7 @@ bpe.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=120, special_token
                                                    initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
 tok = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<|pad|>", eos_token="<|end|>")
 config = LlamaConfig(vocab_size=bpe.get_vocab_size(), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                     num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=64,
+                     num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=256,
                      tie_word_embeddings=True, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
 import torch
 torch.manual_seed(0)
