@@ -34,6 +34,9 @@ struct Run: ParsableCommand {
     @Option(help: "Threads for the engine (BLAS and parallel loops); default: every core.")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Where delegated nodes run: launcher, processes/GPUs per stage kind, Python per engine (examples/site-*.yaml). Never hashed; recorded in node.json.", valueName: "site.yaml"))
+    var site: String?
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard (threads ?? 1) >= 1 else { throw ValidationError("--threads must be at least 1") }

@@ -1,4 +1,5 @@
 import Engines
+import Stages
 import Foundation
 import XCTest
 
@@ -50,5 +51,23 @@ final class SiteConfigTests: XCTestCase {
         XCTAssertThrowsError(try TRLRunner.precision(try S.stage(recipe, "dpo"), site: site)) {
             XCTAssertTrue("\($0)".contains("the site file trains trl in bfloat16, but this node's hash was made for float32"), "\($0)")
         }
+    }
+}
+
+/// `preflab annotate`'s service: PrefLab's gold labels over JSON lines, budget included.
+final class AnnotationServiceTests: XCTestCase {
+    func testLabelsAndBudget() throws {
+        let service = try AnnotationService(task: "word_collector", budget: 1, seed: 0)
+        let prompt = #"{"messages":[{"role":"user","content":"Collect words"}]}"#
+        let first = service.reply(#"{"prompt":\#(prompt),"a":"apple banana","b":"kiwi"}"#)
+        XCTAssertTrue(first.hasPrefix(#"{"preferred":"#) && first.hasSuffix(#""used":1}"#), first)
+        // The same pair in the other order is free and gets the mirrored answer.
+        let mirrored = service.reply(#"{"prompt":\#(prompt),"a":"kiwi","b":"apple banana"}"#)
+        XCTAssertNotEqual(first.prefix(15), mirrored.prefix(15))
+        XCTAssertTrue(mirrored.hasSuffix(#""used":1}"#), mirrored)
+        XCTAssertEqual(service.reply(#"{"prompt":\#(prompt),"a":"p","b":"q"}"#),
+                       #"{"budget_exhausted":true,"error":"annotation budget of 1 labels exhausted"}"#)
+        XCTAssertTrue(service.reply("nonsense").contains(#""budget_exhausted":false"#))
+        XCTAssertThrowsError(try AnnotationService(task: "no_such_task", budget: nil, seed: 0))
     }
 }
