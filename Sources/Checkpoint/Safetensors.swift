@@ -63,19 +63,51 @@ public enum Safetensors {
             throw fail("header length \(headerLength) exceeds the \(data.count - 8) bytes after it (not a safetensors file?)")
         }
         let dataStart = 8 + Int(headerLength)
-        guard let header = (try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<dataStart))) as? [String: Any] else {
-            throw fail("header is not a JSON object")
-        }
-        var metadata: [String: String] = [:]
-        if let meta = header["__metadata__"] {
-            guard let m = meta as? [String: String] else { throw fail("__metadata__ must map strings to strings") }
-            metadata = m
-        }
+        let (header, metadata) = try parseHeader(data.subdata(in: 8..<dataStart), fail)
         var tensors: [String: Tensor] = [:]
-        for (name, entry) in header where name != "__metadata__" {
+        for (name, entry) in header {
             tensors[name] = try readTensor(name, entry, data, dataStart, fail)
         }
         return (tensors, metadata)
+    }
+
+    /// Each tensor's dtype and shape, from the header alone (the data is not read): for checks of
+    /// large files before loading them.
+    public static func describe(_ url: URL) throws -> [String: (dtype: String, shape: [Int])] {
+        let fail = { (problem: String) in CheckpointError(file: url.path, problem: problem) }
+        guard let handle = try? FileHandle(forReadingFrom: url) else { throw fail("cannot read: no such file or not readable") }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: 0)
+        guard size >= 8, let lengthBytes = try? handle.read(upToCount: 8), lengthBytes.count == 8 else {
+            throw fail("file is \(size) bytes, shorter than the 8-byte header length")
+        }
+        let headerLength = lengthBytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard headerLength <= size - 8, let json = try? handle.read(upToCount: Int(headerLength)) else {
+            throw fail("header length \(headerLength) exceeds the \(size - 8) bytes after it (not a safetensors file?)")
+        }
+        var out: [String: (dtype: String, shape: [Int])] = [:]
+        for (name, entry) in try parseHeader(json, fail).entries {
+            guard let e = entry as? [String: Any], let dtype = e["dtype"] as? String, let shape = e["shape"] as? [Any] else {
+                throw fail("tensor \"\(name)\": entry needs \"dtype\", \"shape\" and \"data_offsets\"")
+            }
+            out[name] = (dtype, shape.compactMap { ($0 as? NSNumber)?.intValue })
+        }
+        return out
+    }
+
+    /// The header's tensor entries (by name) and its `__metadata__` strings.
+    private static func parseHeader(_ json: Data, _ fail: (String) -> CheckpointError) throws
+        -> (entries: [String: Any], metadata: [String: String]) {
+        guard var header = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
+            throw fail("header is not a JSON object")
+        }
+        var metadata: [String: String] = [:]
+        if let meta = header.removeValue(forKey: "__metadata__") {
+            guard let m = meta as? [String: String] else { throw fail("__metadata__ must map strings to strings") }
+            metadata = m
+        }
+        return (header, metadata)
     }
 
     private static func readTensor(_ name: String, _ entry: Any, _ data: Data, _ dataStart: Int,

@@ -2,29 +2,24 @@ import Checkpoint
 import Foundation
 import Llama
 import Preference
+import Tensor
 import Tokenizer
 
-/// The on-disk layout of a model node: weights, shape, head and the tokenizer it speaks.
+/// The on-disk layout of a model node: a Hugging Face folder (`HFModelFolder`) that `transformers`
+/// loads with `from_pretrained` — `LlamaForCausalLM` for policies, `LlamaForSequenceClassification`
+/// for reward models — plus PrefLab's chat-template file.
 ///
-/// `model.safetensors` (Hugging Face `LlamaForCausalLM` names), `config.json` (the engine's
-/// `LlamaConfig`), `head.json`, `tokenizer.json` and `chat_template.json`.
+/// Nodes written before (camelCase engine `config.json`, `head.json`, `chat_template.json`) are still
+/// read. Only the layout changed, not what a node computes, so node hashes are the same.
 enum ModelArtifact {
-    private struct HeadFile: Codable { var head: HeadKind }
-
     static func save(model: LlamaModel, codec: TokenizerCodec, to dir: URL) throws {
-        try Safetensors.write(model.namedTensors(), to: dir.appendingPathComponent("model.safetensors"))
-        try ConfigJSON.write(model.config, to: dir.appendingPathComponent("config.json"))
-        try ConfigJSON.write(HeadFile(head: model.head), to: dir.appendingPathComponent("head.json"))
-        try TokenizerArtifact.save(codec, to: dir)
+        try HFModelFolder.write(model: model, codec: codec, to: dir)
     }
 
-    /// Loads the model in `dir`; the head file says which head its weights carry.
+    /// Loads the model in `dir`, in either layout.
     static func load(from dir: URL) throws -> (model: LlamaModel, codec: TokenizerCodec) {
-        let config = try ConfigJSON.read(LlamaConfig.self, from: dir.appendingPathComponent("config.json"))
-        let head = try ConfigJSON.read(HeadFile.self, from: dir.appendingPathComponent("head.json")).head
-        let model = LlamaModel(config: config, head: head, seed: nil)
-        try model.load(Safetensors.read(dir.appendingPathComponent("model.safetensors")))
-        return (model, try TokenizerArtifact.load(from: dir))
+        if FileManager.default.fileExists(atPath: dir.appendingPathComponent(Legacy.headFile).path) { return try Legacy.load(from: dir) }
+        return try HFModelFolder.read(from: dir)
     }
 
     static func loadPolicy(from dir: URL) throws -> Policy {
@@ -36,19 +31,68 @@ enum ModelArtifact {
         let (model, codec) = try load(from: dir)
         return try RewardModel(model: model, codec: codec)
     }
+
+    /// The layout of nodes written before HF folders: the engine's `LlamaConfig` as `config.json`,
+    /// the head in `head.json`, `model.safetensors`, tokenizer files.
+    enum Legacy {
+        static let headFile = "head.json"
+        struct HeadFile: Codable { var head: HeadKind }
+
+        static func load(from dir: URL) throws -> (model: LlamaModel, codec: TokenizerCodec) {
+            let config = try ConfigJSON.read(LlamaConfig.self, from: dir.appendingPathComponent("config.json"))
+            let head = try ConfigJSON.read(HeadFile.self, from: dir.appendingPathComponent(headFile)).head
+            let model = LlamaModel(config: config, head: head, seed: nil)
+            try model.load(Safetensors.read(dir.appendingPathComponent("model.safetensors")))
+            return (model, try TokenizerArtifact.load(from: dir))
+        }
+    }
 }
 
-/// A tokenizer and chat template saved beside whatever uses them.
+/// A model node as a shareable Hugging Face folder (`preflab export`).
+public enum ModelExport {
+    /// Writes the model in `node` (either layout) to `destination`, which must not exist or be an empty
+    /// folder; it appears whole or not at all (written beside it, then renamed). Returns notes for the
+    /// user: a nonzero reward-model bias, which only nodes from before the bias was held at zero can
+    /// have, is left out (transformers' score layer has none), shifting every score by that constant.
+    public static func export(node: URL, to destination: URL) throws -> [String] {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: destination.path) {
+            guard (try? fm.contentsOfDirectory(atPath: destination.path))?.isEmpty == true else {
+                throw StageError("export", "\(destination.path) exists and is not an empty folder")
+            }
+        }
+        let (model, codec) = try ModelArtifact.load(from: node)
+        var notes: [String] = []
+        if let bias = model.scoreBias, bias != 0 {
+            var tensors = model.namedTensors()
+            tensors["score.bias"] = Tensor(shape: [1], data: [0])
+            try model.load(tensors)
+            notes.append("score.bias \(bias) left out (LlamaForSequenceClassification has no bias): every score shifts by \(-bias); preferences between responses are unchanged")
+        }
+        let temporary = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).tmp-\(UUID().uuidString)")
+        try fm.createDirectory(at: temporary, withIntermediateDirectories: true)
+        do {
+            try HFModelFolder.write(model: model, codec: codec, to: temporary)
+            if fm.fileExists(atPath: destination.path) { try fm.removeItem(at: destination) }
+            try fm.moveItem(at: temporary, to: destination)
+        } catch {
+            try? fm.removeItem(at: temporary)
+            throw error
+        }
+        return notes
+    }
+}
+
+/// A tokenizer and chat template saved beside whatever uses them: HF's tokenizer files (so
+/// `AutoTokenizer.from_pretrained` loads them, chat template included) and PrefLab's template file;
+/// tokenizer nodes of the older layout (`chat_template.json`) are still read.
 enum TokenizerArtifact {
     static func save(_ codec: TokenizerCodec, to dir: URL) throws {
-        try codec.tokenizer.save(to: dir.appendingPathComponent("tokenizer.json"))
-        try ConfigJSON.write(codec.template, to: dir.appendingPathComponent("chat_template.json"))
+        try HFModelFolder.writeTokenizer(codec, to: dir)
     }
 
     static func load(from dir: URL) throws -> TokenizerCodec {
-        let tokenizer = try BPETokenizer.load(from: dir.appendingPathComponent("tokenizer.json"))
-        let template = try ConfigJSON.read(ChatTemplate.self, from: dir.appendingPathComponent("chat_template.json"))
-        return try TokenizerCodec(tokenizer: tokenizer, template: template)
+        try HFModelFolder.readTokenizer(from: dir)
     }
 }
 

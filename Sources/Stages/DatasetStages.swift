@@ -76,11 +76,12 @@ extension StageKinds {
         try PipelineGraph(recipe: recipe, catalog: catalog, external: externalInputs)
     }
 
-    /// Fingerprints of what `dataset`, `prompt_set` and `pretrained` stages read (the catalogue entry's YAML
+    /// Fingerprints of what `dataset`, `prompt_set`, `pretrained` and `hf_model` stages read (the catalogue entry's YAML
     /// and its data files, by content; a prompt file; a model file), for `PipelineGraph(external:)`: editing
     /// an entry or a data file makes new nodes instead of reusing ones made from the old contents. Other
     /// kinds read nothing outside the graph (nil: their hashes are unchanged).
     public static let externalInputs: ExternalInputs = { stage in
+        if stage.kind == HFModelStage.kind.schema.kind { return HFModelStage.fingerprint(stage) }
         if stage.kind == PretrainedStage.kind.schema.kind, let file = stage.config["file"]?.value.string {
             return fileFingerprint([URL(fileURLWithPath: file)], root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         }

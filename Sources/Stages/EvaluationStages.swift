@@ -66,7 +66,7 @@ struct RewardAccuracyStage: StageRunner {
         summary: "Pairwise accuracy of a reward model on held-out pairs, or on gold-labelled samples of a policy.",
         codeVersion: 1,
         fields: [
-            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
+            FieldSchema("reward_model", .stageRef(kinds: rewardModelKinds), optional: true,
                         doc: "Reward model to evaluate (or set dpo_model)."),
             FieldSchema("dpo_model", .stageRef(kinds: policyKinds), optional: true,
                         doc: "A DPO policy judged by its implicit reward log π − log π_ref instead of a reward model."),
@@ -133,7 +133,7 @@ struct BestOfNStage: StageRunner {
         kind: "best_of_n", summary: "Best-of-N sampling with a reward model, scored by the gold reward.", codeVersion: 1,
         fields: [
             FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Policy that proposes the N samples."),
-            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), doc: "Reward model that picks the best."),
+            FieldSchema("reward_model", .stageRef(kinds: rewardModelKinds), doc: "Reward model that picks the best."),
             FieldSchema("task", .string, doc: "Gold task: held-out prompts and R*."),
             FieldSchema("n", .int, default: .int(16), doc: "Samples per prompt (Unpacking Table 3: 16)."),
             FieldSchema("prompts", .int, default: .int(100), doc: "Held-out prompts."),

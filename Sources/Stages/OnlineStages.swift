@@ -13,7 +13,7 @@ struct PPOStage: StageRunner {
         kind: "ppo", summary: "PPO against a reward model, value model initialised from it.", codeVersion: 1,
         fields: [
             FieldSchema("policy", .stageRef(kinds: policyKinds), doc: "Starting policy, also the KL reference."),
-            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), doc: "Reward model scoring rollouts."),
+            FieldSchema("reward_model", .stageRef(kinds: rewardModelKinds), doc: "Reward model scoring rollouts."),
             FieldSchema("prompts", .stageRef(kinds: promptKinds), doc: "Policy-training prompts."),
             // A stage field, not a trainer parameter: `eos_penalty: null` cannot say "off" (null
             // means "the default" in a recipe), and a new parameter would change every PPO node's hash.
@@ -47,7 +47,7 @@ struct OPOStage: StageRunner {
             FieldSchema("prompts", .stageRef(kinds: promptKinds), doc: "Policy-training prompts."),
             FieldSchema("labeler", .choice(["reward_model", "gold"]), default: .string("reward_model"),
                         doc: "Static reward model (OPO static RM) or the task's gold annotator (OPO gold)."),
-            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
+            FieldSchema("reward_model", .stageRef(kinds: rewardModelKinds), optional: true,
                         doc: "The static reward model, when labeler is reward_model."),
             FieldSchema("task", .string, optional: true, doc: "Gold task, when labeler is gold (or when probing)."),
         ] + ScorerFields.fields + ProbeFields.fields + trainerFields), runner: OPOStage(), parameters: OPOTrainer.Parameters.self, keys: trainerKeys)
@@ -88,7 +88,7 @@ struct D2POStage: StageRunner {
             FieldSchema("task", .string, doc: "Gold task: the annotator R*."),
             FieldSchema("discriminator", .choice(["reward_model", "dpo", "self"]), default: .string("reward_model"),
                         doc: "A Bradley–Terry RM, a separate DPO model, or the policy itself (§6.2)."),
-            FieldSchema("reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
+            FieldSchema("reward_model", .stageRef(kinds: rewardModelKinds), optional: true,
                         doc: "Initial discriminator when discriminator is reward_model."),
             FieldSchema("dpo_model", .stageRef(kinds: policyKinds), optional: true,
                         doc: "Initial discriminator when discriminator is dpo."),
@@ -142,7 +142,7 @@ enum ProbeFields {
     static let fields = [
         FieldSchema("probe_every", .int, optional: true,
                     doc: "Report judges' accuracy vs R* on each step's rollouts every this many steps (Figs 5, 6); needs 'task'."),
-        FieldSchema("probe_reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
+        FieldSchema("probe_reward_model", .stageRef(kinds: rewardModelKinds), optional: true,
                     doc: "A reward model kept frozen and probed as the static RM (default: the stage's own static RM)."),
     ]
 }

@@ -15,7 +15,7 @@ struct RewardModelStage: StageRunner {
             FieldSchema("preferences", .stageRef(kinds: preferenceKinds), doc: "Training pairs."),
             FieldSchema("init", .stageRef(kinds: policyKinds), optional: true,
                         doc: "Policy whose body initialises the model (a new scalar head); or set from_reward_model."),
-            FieldSchema("from_reward_model", .stageRef(kinds: ["reward_model"]), optional: true,
+            FieldSchema("from_reward_model", .stageRef(kinds: rewardModelKinds), optional: true,
                         doc: "A reward model to continue training, head included (e.g. adapting to new pairs, D2PO Table 5)."),
             FieldSchema("head_seed", .int, default: .int(0), doc: "Seed of the new scalar head."),
         ] + trainerFields), runner: RewardModelStage(), parameters: RewardModelTrainer.Parameters.self, keys: trainerKeys)

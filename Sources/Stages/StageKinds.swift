@@ -6,7 +6,7 @@ import RecipeSpec
 public enum StageKinds {
     /// All kinds, in the order `preflab stages` lists them.
     public static let all: [StageKind] = [
-        TokenizerStage.kind, PretrainedStage.kind, SFTStage.kind,
+        TokenizerStage.kind, PretrainedStage.kind, HFModelStage.kind, SFTStage.kind,
         TaskPreferencesStage.kind, TaskPromptsStage.kind, WorldPreferencesStage.kind, DatasetStage.kind, PromptSetStage.kind, ConcatStage.kind,
         RewardModelStage.kind, DPOStage.kind, PPOStage.kind, OPOStage.kind, D2POStage.kind,
         GoldRewardStage.kind, RewardAccuracyStage.kind, BestOfNStage.kind, CategoryScoresStage.kind,
@@ -38,6 +38,11 @@ extension StageKinds {
                     if seen.insert(line).inserted { problems.append(line) }
                 }
             }
+        }
+        let schemas = Dictionary(all.map { ($0.schema.kind, $0.schema) }, uniquingKeysWith: { a, _ in a })
+        for (stage, problem) in HFModelStage.wiringProblems(recipe, schemas: schemas) {
+            let line = "\(stage.location.map { "\($0): " } ?? "")stages.\(stage.name): \(problem)"
+            if seen.insert(line).inserted { problems.append(line) }
         }
         return problems
     }

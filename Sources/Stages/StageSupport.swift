@@ -125,11 +125,15 @@ private func camelCase(_ s: String) -> String {
     return String(first) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
 }
 
-/// Kinds that produce a policy (an LM-head model with its tokenizer).
-let policyKinds = ["pretrained", "sft", "dpo", "ppo", "opo", "d2po"]
+/// Kinds that produce a policy (an LM-head model with its tokenizer); an `hf_model` folder may hold a
+/// reward model instead, which validate reports (`HFModelStage.wiringProblems`).
+let policyKinds = ["pretrained", "hf_model", "sft", "dpo", "ppo", "opo", "d2po"]
 
 /// Kinds that produce preference pairs (`pairs.jsonl`, `held_out.jsonl`).
 let preferenceKinds = ["task_preferences", "world_preferences", "dataset", "concat"]
 
 /// Kinds that produce policy-training prompts (`prompts.jsonl`).
 let promptKinds = ["task_prompts", "prompt_set", "concat"]
+
+/// Kinds that produce a reward model (a scalar-head model with its tokenizer); see `policyKinds` on `hf_model`.
+let rewardModelKinds = ["reward_model", "hf_model"]

@@ -132,6 +132,7 @@ enum RewardUpdate {
             accuracy += r.accuracy * w
             tokens += enc.batch.lengths.reduce(0, +)
         }
+        rm.clearBiasGradient()
         return (loss, accuracy, tokens)
     }
 

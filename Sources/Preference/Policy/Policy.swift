@@ -199,4 +199,12 @@ public final class RewardModel {
         for (b, i) in enc.lastIndex.enumerated() { d[i] = Float(dScores[b]) }
         model.backwardScalarOutputs(d)
     }
+
+    /// Sets the head bias's gradient to zero, the exact Bradley–Terry gradient there: that loss sees only
+    /// score differences. The float sum of a batch's ±dScores left rounding residue (~1e-9) in it, which
+    /// Adam's normalisation turned into real steps (two reward-model nodes had drifted to 1.8e-5 and
+    /// 3.6e-5); with it zeroed the bias keeps its initial 0, as HF's bias-free score layer expects.
+    public func clearBiasGradient() {
+        for p in model.parameters where p.name == "score.bias" { p.grad.update(repeating: 0) }
+    }
 }
