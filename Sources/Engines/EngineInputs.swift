@@ -38,6 +38,10 @@ public struct EngineRow: Codable, Sendable, Equatable {
     public var chosenIdsPreflab: [Int]?
     public var rejectedIdsPreflab: [Int]?
     public var completionIdsPreflab: [Int]?
+    /// SFT: the prompt and completion ids as PrefLab trains them, fitted to the model's window (prompt cut on
+    /// the left, completion on the right); TRL trains on exactly these.
+    public var fittedPromptIdsPreflab: [Int]?
+    public var fittedCompletionIdsPreflab: [Int]?
 
     /// A preference pair.
     public init(prompt: String, chosen: String, rejected: String, promptIds: [Int], chosenIds: [Int], rejectedIds: [Int]) {
@@ -49,12 +53,15 @@ public struct EngineRow: Codable, Sendable, Equatable {
         self.rejectedIdsPreflab = rejectedIds
     }
 
-    /// A demonstration (SFT).
-    public init(prompt: String, completion: String, promptIds: [Int], completionIds: [Int]) {
+    /// A demonstration (SFT): the full ids (for the token check) and the window-fitted ones (trained on).
+    public init(prompt: String, completion: String, promptIds: [Int], completionIds: [Int],
+                fittedPromptIds: [Int], fittedCompletionIds: [Int]) {
         self.prompt = prompt
         self.completion = completion
         self.promptIdsPreflab = promptIds
         self.completionIdsPreflab = completionIds
+        self.fittedPromptIdsPreflab = fittedPromptIds
+        self.fittedCompletionIdsPreflab = fittedCompletionIds
     }
 }
 

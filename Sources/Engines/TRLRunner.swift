@@ -33,6 +33,7 @@ public struct TRLRunner: StageRunner {
         var summary = engineSummary.values
         summary.merge(try inputs.importModel(from: output, context: context)) { _, preflab in preflab }
         summary["steps"] = Double(engineSummary.steps)
+        summary["text_token_mismatches"] = Double(engineSummary.textTokenMismatches)
         summary["seconds"] = Date().timeIntervalSince(start)
         context.reporter.summary(summary)
         try EngineProvenance(engine: "trl", version: TRLMapping.version, command: command, site: site,
@@ -58,6 +59,8 @@ public struct TRLRunner: StageRunner {
         try EngineFiles.writeLines(rows.train, to: train)
         if !rows.heldOut.isEmpty { try EngineFiles.writeLines(rows.heldOut, to: eval) }
         let precision = try Self.precision(stage, site: site)
+        let maxLength = try Self.contextLength(model)
+        try Self.checkWindow(rows.train + rows.heldOut, maxLength: maxLength, stage: stage)
         let seed = UInt64(try StageValues(stage).int("seed"))
         let paths = TRLJob.Paths(
             model: model.path, reference: context.inputs["reference"].map { _ in dir.appendingPathComponent("reference").path },
@@ -65,7 +68,7 @@ public struct TRLRunner: StageRunner {
             checkpoints: dir.appendingPathComponent("checkpoints").path, metrics: dir.appendingPathComponent("engine-metrics.jsonl").path,
             output: dir.appendingPathComponent("output").path)
         var job = try TRLMapping.job(stage, node: context.hash, rows: rows.train.count, processes: site.processes(for: stage.kind),
-                                     precision: precision, maxLength: try Self.contextLength(model), checkpointEvery: 1, paths: paths)
+                                     precision: precision, maxLength: maxLength, checkpointEvery: 1, paths: paths)
         job.checkpointEvery = min(50, max(1, job.schedule.totalSteps / 4))
         if let reference = context.inputs["reference"] {
             try inputs.initialModel(NodeContext(hash: context.hash, stage: stage, inputs: ["policy": reference],
@@ -89,6 +92,18 @@ public struct TRLRunner: StageRunner {
             throw EngineError(stage, "the site file trains trl in \(local), but this node's hash was made for \(hashed); set engine_args.precision in the recipe")
         }
         return hashed
+    }
+
+    /// Pairs longer than the model's window: PrefLab cuts each sequence's response on the right and its prompt on
+    /// the left, TRL's DPO and reward trainers share one prompt per pair and cut the end or drop the row; refused.
+    /// (SFT rows go to TRL already fitted, as PrefLab trains them.)
+    static func checkWindow(_ rows: [EngineRow], maxLength: Int, stage: ResolvedStage) throws {
+        for (i, row) in rows.enumerated() {
+            let longest = row.promptIdsPreflab.count + max(row.chosenIdsPreflab?.count ?? 0, row.rejectedIdsPreflab?.count ?? 0)
+            if row.completion == nil, longest > maxLength {
+                throw EngineError(stage, "pair \(i + 1) has \(longest) tokens, more than the model's window of \(maxLength): PrefLab cuts each response on the right and its prompt on the left, TRL cuts the pair's end or drops it — not delegated; use a model with a longer window (max_seq_len) or engine: embedded")
+            }
+        }
     }
 
     /// The model's context length (`max_position_embeddings` of its HF config.json).
@@ -127,8 +142,12 @@ struct EngineSummary: Decodable {
     var values: [String: Double]
     var steps: Int
     var resumedFrom: String?
+    /// Rows whose standard-format text re-tokenises differently from PrefLab's ids (trained on the ids).
+    var textTokenMismatches: Int
 
-    enum CodingKeys: String, CodingKey { case values, steps, resumedFrom = "resumed_from" }
+    enum CodingKeys: String, CodingKey {
+        case values, steps, resumedFrom = "resumed_from", textTokenMismatches = "text_token_mismatches"
+    }
 }
 
 /// Where and how a delegated node was computed: not hashed, kept beside the node (`engine.json`).

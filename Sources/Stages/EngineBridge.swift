@@ -32,9 +32,10 @@ public struct EmbeddedEngineInputs: EngineInputs {
             let task = try TaskRegistry.task(named: context.string("task"))
             let demos = task.demonstrations(count: try context.int("examples"), seed: UInt64(try context.int("seed")))
             return EngineRows(train: demos.map { d in
-                let pair = policy.pair(d.prompt, d.response)
+                let pair = policy.pair(d.prompt, d.response), fit = pair.fitted(maxSeqLen: policy.model.config.maxSeqLen)
                 return EngineRow(prompt: Self.render(d.prompt, codec), completion: d.response,
-                                 promptIds: pair.prompt.map(Int.init), completionIds: pair.response.map(Int.init))
+                                 promptIds: pair.prompt.map(Int.init), completionIds: pair.response.map(Int.init),
+                                 fittedPromptIds: fit.prompt.map(Int.init), fittedCompletionIds: fit.response.map(Int.init))
             })
         default:
             let codec = try Self.codec(context)

@@ -44,18 +44,6 @@ fileprivate struct FixtureInputs: EngineInputs {
     }
 }
 
-/// Collects what a runner reports.
-fileprivate final class Collector: ProgressReporter, @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var steps: [(step: Int, total: Int, values: [String: Double])] = []
-    private(set) var logs: [String] = []
-    private(set) var summaries: [String: Double] = [:]
-
-    func record(step: Int, of total: Int, values: [String: Double]) { lock.withLock { steps.append((step, total, values)) } }
-    func log(_ message: String) { lock.withLock { logs.append(message) } }
-    func summary(_ values: [String: Double]) { lock.withLock { summaries.merge(values) { $1 } } }
-}
-
 /// TRL through the runner on a tiny model (seconds of training; most of the time is Python's imports).
 /// Skipped, with the reason printed, when `.venv-engines` is absent (`bash scripts/setup-engines.sh` makes it).
 final class TRLRunTests: XCTestCase {
@@ -69,7 +57,7 @@ final class TRLRunTests: XCTestCase {
         return FixtureInputs(python: python)
     }
 
-    fileprivate func context(_ stage: ResolvedStage, _ dir: URL, _ reporter: Collector) throws -> NodeContext {
+    fileprivate func context(_ stage: ResolvedStage, _ dir: URL, _ reporter: Recorder) throws -> NodeContext {
         let out = dir.appendingPathComponent("out-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         return NodeContext(hash: "test", stage: stage, inputs: [:], outputDirectory: out,
@@ -91,7 +79,7 @@ final class TRLRunTests: XCTestCase {
         let dir = try S.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let runner = TRLRunner(inputs: inputs, site: site(inputs.python))
-        let first = Collector()
+        let first = Recorder()
         let firstContext = try context(stage, dir, first)
         let killer = Thread {
             let resume = firstContext.resumeDirectory
@@ -109,7 +97,7 @@ final class TRLRunTests: XCTestCase {
         killer.start()
         XCTAssertThrowsError(try runner.run(firstContext)) { XCTAssertTrue("\($0)".contains("killed by signal 9"), "\($0)") }
         XCTAssertGreaterThanOrEqual(first.steps.count, 4)
-        let second = Collector()
+        let second = Recorder()
         try runner.run(try context(stage, dir, second))
         XCTAssertEqual(second.steps.map(\.step), Array(1...8), "each step once: restored lines, then the resumed run")
         XCTAssertTrue(second.logs.contains { $0.contains("resuming from checkpoint-") }, second.logs.joined(separator: "\n"))
@@ -129,7 +117,7 @@ final class TRLRunTests: XCTestCase {
             "stages.reward_model.batch_size=8", "stages.reward_model.micro_batch=4", "stages.reward_model.epochs=1"])
         let dir = try S.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let reporter = Collector()
+        let reporter = Recorder()
         try TRLRunner(inputs: inputs, site: site(inputs.python)).run(try context(try S.stage(recipe, "reward_model"), dir, reporter))
         XCTAssertEqual(reporter.steps.map(\.step), [1, 2])
         XCTAssertEqual(reporter.steps.first?.values["loss"] ?? 0, log(2), accuracy: 0.05, "a fresh head starts near log 2")

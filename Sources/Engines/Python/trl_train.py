@@ -7,7 +7,9 @@
 #   * AdamW with PrefLab's β₂/ε and PrefLab's learning-rate schedule (a LambdaLR; HF's "linear" starts warmup
 #     at 0 and ends at 0 one step late);
 #   * PrefLab's data order (one permutation per epoch, computed by PrefLab and read from order.json);
-#   * a check that TRL's tokenisation reproduces PrefLab's token ids exactly, before any step;
+#   * PrefLab's token ids as TRL's prepared dataset (the standard-format text is re-tokenised as TRL would and
+#     compared: it matches except where a response holds a special token's text, which PrefLab keeps as text and
+#     HF tokenizers split out; the count is reported), SFT rows already fitted to the window as PrefLab fits them;
 #   * step metrics as JSON lines {step,total,values} in PrefLab's names, read by the runner;
 #   * resume from the newest engine checkpoint-N when the node was interrupted.
 import json
@@ -85,16 +87,41 @@ class Metrics(TrainerCallback):
 
 
 def rows_dataset(rows, method):
-    """TRL's standard format (text) plus PrefLab's ids, which TRL ignores and the token check reads."""
-    if method == "sft":
-        keys = ["prompt", "completion", "prompt_ids_preflab", "completion_ids_preflab"]
-    else:
-        keys = ["prompt", "chosen", "rejected", "prompt_ids_preflab", "chosen_ids_preflab", "rejected_ids_preflab"]
-    return Dataset.from_list([{k: r[k] for k in keys} for r in rows])
+    """TRL's standard format (text) plus the ids TRL trains on: PrefLab's own token stream. SFT rows are the
+    window-fitted stream (`input_ids`, `completion_mask`); reward pairs `chosen_ids`/`rejected_ids` (prompt +
+    response + EOS); DPO pairs `prompt_ids`/`chosen_ids`/`rejected_ids` (set in `Ordered._prepare_dataset`)."""
+    out = []
+    for r in rows:
+        row = {k: v for k, v in r.items() if not k.startswith("fitted_")}
+        if method == "sft":
+            fp, fc = r["fitted_prompt_ids_preflab"], r["fitted_completion_ids_preflab"]
+            row.update(input_ids=fp + fc, completion_mask=[0] * len(fp) + [1] * len(fc))
+        elif method == "reward_model":
+            row.update(chosen_ids=r["prompt_ids_preflab"] + r["chosen_ids_preflab"],
+                       rejected_ids=r["prompt_ids_preflab"] + r["rejected_ids_preflab"])
+        out.append(row)
+    return Dataset.from_list(out)
+
+
+def text_check(rows, method, tokenizer):
+    """Whether the standard-format text, tokenised as TRL tokenises it (prompt + response + EOS as one string),
+    gives PrefLab's ids. It does except where a response contains a special token's text: PrefLab keeps such
+    text as text, HF tokenizers split it out as the special token. Returns (mismatching rows, first example)."""
+    bad, example = 0, None
+    for i, r in enumerate(rows):
+        responses = [("completion", "completion_ids_preflab")] if method == "sft" else \
+            [("chosen", "chosen_ids_preflab"), ("rejected", "rejected_ids_preflab")]
+        for text_key, ids_key in responses:
+            ours = tokenizer(r["prompt"] + r[text_key] + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
+            if ours != r["prompt_ids_preflab"] + r[ids_key]:
+                bad += 1
+                example = example or f"row {i + 1} {text_key}: {r[text_key]!r}"
+                break
+    return bad, example
 
 
 def check_tokens(trainer, method):
-    """TRL must train on exactly PrefLab's token stream (the engine appends EOS itself)."""
+    """TRL's prepared dataset holds exactly PrefLab's ids, in PrefLab's row count."""
     data = trainer.train_dataset
     for i in range(len(data)):
         row = data[i]
@@ -106,12 +133,12 @@ def check_tokens(trainer, method):
             pairs = [("chosen", row["chosen_ids"], row["prompt_ids_preflab"] + row["chosen_ids_preflab"]),
                      ("rejected", row["rejected_ids"], row["prompt_ids_preflab"] + row["rejected_ids_preflab"])]
         else:
-            pairs = [("prompt+completion", row["input_ids"], row["prompt_ids_preflab"] + row["completion_ids_preflab"])]
+            pairs = [("input", row["input_ids"], None)]
         for name, ours, theirs in pairs:
-            if list(ours) != list(theirs):
+            if theirs is not None and list(ours) != list(theirs):
                 fail(f"row {i}: TRL's {name} tokens differ from PrefLab's\n  TRL:     {list(ours)}\n  PrefLab: {list(theirs)}")
     if len(data) != len(trainer.preflab_orders[0]):
-        fail(f"TRL kept {len(data)} of {len(trainer.preflab_orders[0])} rows (max_length filter?)")
+        fail(f"TRL kept {len(data)} of {len(trainer.preflab_orders[0])} rows")
 
 
 def build(job, tokenizer, train):
@@ -184,6 +211,12 @@ def main():
     class Ordered(trainer_class):
         preflab_orders = orders
 
+        def _prepare_dataset(self, dataset, *args, **kwargs):
+            if job["method"] != "dpo":
+                return super()._prepare_dataset(dataset, *args, **kwargs)
+            return dataset.map(lambda r: {"prompt_ids": r["prompt_ids_preflab"], "chosen_ids": r["chosen_ids_preflab"],
+                                          "rejected_ids": r["rejected_ids_preflab"]})
+
         def _get_train_sampler(self, *args, **kwargs):
             return PrefLabOrder(orders, lambda: holder["trainer"].state)
 
@@ -195,7 +228,12 @@ def main():
             return self.lr_scheduler
 
     metrics = Metrics(job, factor)
-    trainer = Ordered(model=model, args=config, train_dataset=rows_dataset(read_jsonl(p["train"]), job["method"]),
+    rows = read_jsonl(p["train"])
+    mismatched, example = text_check(rows, job["method"], tokenizer)
+    if mismatched:
+        print(f"trl_train.py: {mismatched} of {len(rows)} rows' text re-tokenises differently from PrefLab's ids "
+              f"(special-token text inside a response, e.g. {example}); training uses PrefLab's ids", flush=True)
+    trainer = Ordered(model=model, args=config, train_dataset=rows_dataset(rows, job["method"]),
                       processing_class=tokenizer, callbacks=[metrics], **extra)
     holder["trainer"] = trainer
     check_tokens(trainer, job["method"])
@@ -214,7 +252,7 @@ def main():
     final.save_pretrained(p["output"], safe_serialization=True)
     tokenizer.save_pretrained(p["output"])
     with open(os.path.join(p["output"], "engine-summary.json"), "w") as f:
-        json.dump({"values": values, "steps": trainer.state.global_step,
+        json.dump({"values": values, "steps": trainer.state.global_step, "text_token_mismatches": mismatched,
                    "resumed_from": os.path.basename(last) if last else None}, f, sort_keys=True)
 
 

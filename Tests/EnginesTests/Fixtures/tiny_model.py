@@ -42,7 +42,8 @@ for i in range(16):
     rows.append({"prompt": prompt, "chosen": chosen, "rejected": rejected, "completion": chosen,
                  "prompt_ids_preflab": ids(prompt), "chosen_ids_preflab": ids(chosen) + [tok.eos_token_id],
                  "rejected_ids_preflab": ids(rejected) + [tok.eos_token_id],
-                 "completion_ids_preflab": ids(chosen) + [tok.eos_token_id]})
+                 "completion_ids_preflab": ids(chosen) + [tok.eos_token_id],
+                 "fitted_prompt_ids_preflab": ids(prompt), "fitted_completion_ids_preflab": ids(chosen) + [tok.eos_token_id]})
 with open(f"{out}/rows.jsonl", "w") as f:
     for r in rows:
         f.write(json.dumps(r) + "\n")
