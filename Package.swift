@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Stages", dependencies: ["Pipeline", "RecipeSpec", "Engines", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],
                 swiftSettings: strict),
         .executableTarget(name: "preflab",
-                          dependencies: ["Stages", "Pipeline", "RecipeSpec", "Llama", "Tensor", "Checkpoint",
+                          dependencies: ["Stages", "Engines", "Pipeline", "RecipeSpec", "Llama", "Tensor", "Checkpoint",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
         // Engine throughput runner (benchmarks/README.md); not part of the preflab product.

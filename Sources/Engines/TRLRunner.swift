@@ -116,10 +116,13 @@ public struct TRLRunner: StageRunner {
         return n
     }
 
-    /// Drops metric lines of steps after the newest checkpoint: the resumed job reports them again.
+    /// Drops metric lines of steps after the newest complete checkpoint (HF writes `trainer_state.json` last):
+    /// the resumed job reports them again.
     func forgetUnsavedSteps(metrics: URL, checkpoints: URL) throws {
         guard let text = try? String(contentsOf: metrics, encoding: .utf8) else { return }
-        let saved = ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? [])
+        let fm = FileManager.default
+        let saved = ((try? fm.contentsOfDirectory(atPath: checkpoints.path)) ?? [])
+            .filter { fm.fileExists(atPath: checkpoints.appendingPathComponent($0).appendingPathComponent("trainer_state.json").path) }
             .compactMap { $0.hasPrefix("checkpoint-") ? Int($0.dropFirst("checkpoint-".count)) : nil }.max() ?? 0
         let kept = text.split(separator: "\n").filter { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],

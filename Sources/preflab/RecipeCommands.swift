@@ -1,3 +1,4 @@
+import Engines
 import ArgumentParser
 import Foundation
 import Pipeline
@@ -43,6 +44,8 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        // Read before any node runs, so that a bad site file fails with its file:line at once.
+        if let site { _ = try SiteConfig.load(file: site) }
         let resolved = try loadRecipe(recipe)
         let graph = try StageKinds.graph(resolved)
         let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store))

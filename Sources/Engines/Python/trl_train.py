@@ -15,12 +15,12 @@
 import json
 import math
 import os
+import shutil
 import sys
 
 import torch
 from torch.utils.data import Sampler
 from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer, TrainerCallback, set_seed
-from transformers.trainer_utils import get_last_checkpoint
 from datasets import Dataset
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -33,6 +33,26 @@ NAMES = {"loss": "loss", "grad_norm": "grad_norm", "rewards/accuracies": "accura
 def fail(message):
     print(f"trl_train.py: {message}", file=sys.stderr)
     sys.exit(2)
+
+
+def last_complete_checkpoint(folder, remove):
+    """The newest checkpoint-N whose trainer_state.json (HF writes it last) reads; a checkpoint cut short by a kill
+    is removed (by rank 0), so that neither the resume nor HF's rotation trips on it."""
+    if not os.path.isdir(folder):
+        return None
+    complete = []
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if not (name.startswith("checkpoint-") and name[len("checkpoint-"):].isdigit()):
+            continue
+        try:
+            with open(os.path.join(path, "trainer_state.json")) as f:
+                json.load(f)
+            complete.append((int(name[len("checkpoint-"):]), path))
+        except (OSError, ValueError):
+            if remove:
+                shutil.rmtree(path, ignore_errors=True)
+    return max(complete)[1] if complete else None
 
 
 def read_jsonl(path):
@@ -237,7 +257,7 @@ def main():
                       processing_class=tokenizer, callbacks=[metrics], **extra)
     holder["trainer"] = trainer
     check_tokens(trainer, job["method"])
-    last = get_last_checkpoint(p["checkpoints"]) if os.path.isdir(p["checkpoints"]) else None
+    last = last_complete_checkpoint(p["checkpoints"], remove=trainer.is_world_process_zero())
     if last and trainer.is_world_process_zero():
         print(f"trl_train.py: resuming from {os.path.basename(last)}", flush=True)
     trainer.train(resume_from_checkpoint=last)
