@@ -52,11 +52,14 @@ let package = Package(
                 // IFEval's tables: NLTK's Punkt English parameters and langdetect's profiles.
                 resources: [.copy("Evaluation/Benchmarks/IFEvalData")],
                 swiftSettings: strict),
+        // Delegated engines (TRL, OpenRLHF): job files, generated scripts, launch; no compute code.
+        .target(name: "Engines", dependencies: ["Pipeline", "RecipeSpec"], resources: [.copy("Python")],
+                swiftSettings: strict),
         // The embedded engine's runners: stage kinds bound to Preference, and the command line.
-        .target(name: "Stages", dependencies: ["StageSpecs", "Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],
+        .target(name: "Stages", dependencies: ["StageSpecs", "Engines", "Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],
                 swiftSettings: strict),
         .executableTarget(name: "preflab",
-                          dependencies: ["Stages", "StageSpecs", "Pipeline", "RecipeSpec", "Preference", "Llama", "Tensor", "Checkpoint",
+                          dependencies: ["Stages", "StageSpecs", "Engines", "Pipeline", "RecipeSpec", "Preference", "Llama", "Tensor", "Checkpoint",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
         // Engine throughput runner (benchmarks/README.md); not part of the preflab product.
@@ -76,6 +79,8 @@ let package = Package(
         // Validates and plans every checked-in recipe from the catalogue alone: proof that no engine is needed.
         .testTarget(name: "StageSpecsTests", dependencies: ["StageSpecs", "Hyperparameters", "DataSpecs", "Pipeline", "RecipeSpec"],
                     swiftSettings: strict),
+        .testTarget(name: "EnginesTests", dependencies: ["Engines", "Pipeline", "RecipeSpec", "Stages", "StageSpecs"],
+                    exclude: ["Fixtures", "Golden"], swiftSettings: strict),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "StageSpecs", "Pipeline", "RecipeSpec", "Preference"], swiftSettings: strict),
         .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "StageSpecs", "RecipeSpec", "Pipeline", "PipelineFakes"],
                     resources: [.copy("Golden")],

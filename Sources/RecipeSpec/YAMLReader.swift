@@ -6,7 +6,7 @@ import Yams
 /// Scalars follow the YAML 1.2 core schema (so `no`, `on` and `010` stay what they look like):
 /// `true`/`false`, decimal/hex/octal (`0o`) ints, floats with `.inf`/`.nan`, `null`/`~`/empty,
 /// quoted scalars always strings.
-enum YAMLReader {
+public enum YAMLReader {
     /// Largest recipe text read (bytes); real recipes are a few KiB.
     static let maxBytes = 4 << 20
     /// Most values one document may expand to. Aliases are expanded into copies, so nested aliases
@@ -14,7 +14,7 @@ enum YAMLReader {
     static let maxValues = 200_000
 
     /// Parses one YAML document; an empty document reads as an empty map.
-    static func read(_ raw: String, file: String) throws -> ConfigNode {
+    public static func read(_ raw: String, file: String) throws -> ConfigNode {
         // A byte-order mark is not content; libyaml would read it as a stray character.
         let text = raw.hasPrefix("\u{FEFF}") ? String(raw.dropFirst()) : raw
         if text.utf8.count > maxBytes {

@@ -9,8 +9,24 @@ import StageSpecs
 /// (a new model of the given shape over a `tokenizer` stage) or continuing an earlier policy (`init`).
 struct SFTStage: StageRunner {
     func run(_ context: NodeContext) throws {
-        let name = context.stage.name
         let task = try TaskRegistry.task(named: context.string("task"))
+        let (policy, codec) = try Self.initialPolicy(context)
+        let params = try context.parameters(SFTTrainer.Parameters.self)
+        let examples = task.demonstrations(count: try context.int("examples"), seed: params.seed)
+        let start = Date()
+        let outcome = try SFTTrainer(params).train(policy: policy, examples: examples, control: context.trainingControl())
+        try ModelArtifact.save(model: policy.model, codec: codec, to: context.outputDirectory)
+        var summary = outcome.lastValues
+        summary["steps"] = Double(outcome.stepsDone)
+        summary["seconds"] = Date().timeIntervalSince(start)
+        summary["parameters"] = Double(policy.model.parameters.reduce(0) { $0 + $1.count })
+        context.reporter.summary(summary)
+    }
+
+    /// The policy training starts from: the `init` policy, or a new model of the stage's shape over `tokenizer`
+    /// (drawn from `model_seed`; delegated engines start from the same weights).
+    static func initialPolicy(_ context: NodeContext) throws -> (Policy, TokenizerCodec) {
+        let name = context.stage.name
         let policy: Policy
         if let initDir = context.inputs["init"] {
             policy = try ModelArtifact.loadPolicy(from: initDir)
@@ -27,15 +43,6 @@ struct SFTStage: StageRunner {
             throw StageError(name, "set either 'tokenizer' (train from scratch) or 'init' (continue a policy)")
         }
         guard let codec = policy.codec as? TokenizerCodec else { throw StageError(name, "policy has no tokenizer") }
-        let params = try context.parameters(SFTTrainer.Parameters.self)
-        let examples = task.demonstrations(count: try context.int("examples"), seed: params.seed)
-        let start = Date()
-        let outcome = try SFTTrainer(params).train(policy: policy, examples: examples, control: context.trainingControl())
-        try ModelArtifact.save(model: policy.model, codec: codec, to: context.outputDirectory)
-        var summary = outcome.lastValues
-        summary["steps"] = Double(outcome.stepsDone)
-        summary["seconds"] = Date().timeIntervalSince(start)
-        summary["parameters"] = Double(policy.model.parameters.reduce(0) { $0 + $1.count })
-        context.reporter.summary(summary)
+        return (policy, codec)
     }
 }

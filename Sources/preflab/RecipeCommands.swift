@@ -1,3 +1,4 @@
+import Engines
 import ArgumentParser
 import Foundation
 import Pipeline
@@ -38,12 +39,17 @@ struct Run: ParsableCommand {
     @Option(help: "Threads for the engine (BLAS and parallel loops); default: every core.")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Where delegated nodes run: launcher, processes/GPUs per stage kind, Python per engine (examples/site-*.yaml). Never hashed; recorded in node.json.", valueName: "site.yaml"))
+    var site: String?
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard (threads ?? 1) >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
+        // Read before any node runs, so that a bad site file fails with its file:line at once.
+        if let site { _ = try SiteConfig.load(file: site) }
         let resolved = try loadRecipe(recipe)
         let graph = try StageSpecs.graph(resolved)
         let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store))

@@ -245,3 +245,9 @@ struct Checkpointer<Progress: Codable> {
                        files: [Self.metricsFile: try enc.encode(control.history.rows)])
     }
 }
+
+/// The order in which PrefLab's trainers visit `count` items in `epoch` (seeded by `seed` alone), for engines
+/// that must see the same batches in the same order.
+public func trainingOrder(count: Int, epoch: Int, seed: UInt64) -> [Int] {
+    TrainerKit.epochOrder(count: count, epoch: epoch, seed: seed)
+}

@@ -12,6 +12,13 @@ public struct SequencePair: Hashable, Sendable {
         self.prompt = prompt
         self.response = response
     }
+
+    /// The pair as it is trained in a window of `maxSeqLen` tokens: the response cut on the right to
+    /// `maxSeqLen - 1`, then the prompt cut on the left to what remains.
+    public func fitted(maxSeqLen: Int) -> SequencePair {
+        let response = Array(self.response.prefix(maxSeqLen - 1))
+        return SequencePair(prompt: Array(prompt.suffix(maxSeqLen - response.count)), response: response)
+    }
 }
 
 /// A padded batch plus where each row's response lies (the loss mask).
@@ -31,11 +38,10 @@ public struct EncodedBatch {
         responseLength = []
         for (i, item) in items.enumerated() {
             guard !item.prompt.isEmpty else { throw PolicyError.emptyPrompt(index: i) }
-            let response = Array(item.response.prefix(maxSeqLen - 1))
-            let prompt = Array(item.prompt.suffix(maxSeqLen - response.count))
-            rows.append(prompt + response)
-            responseStart.append(prompt.count)
-            responseLength.append(response.count)
+            let fit = item.fitted(maxSeqLen: maxSeqLen)
+            rows.append(fit.prompt + fit.response)
+            responseStart.append(fit.prompt.count)
+            responseLength.append(fit.response.count)
         }
         batch = TokenBatch(sequences: rows, pad: pad)
     }

@@ -1,0 +1,96 @@
+import Foundation
+import Pipeline
+
+/// What a delegated runner needs from PrefLab's own code — tasks, tokenizers, models, the data order — supplied
+/// by the embedded side, so that this target links no compute code.
+public protocol EngineInputs: Sendable {
+    /// Writes the model the node starts from as a Hugging Face folder into `dir`: the `init`/`policy` input,
+    /// a new SFT model, or a policy's body with PrefLab's freshly drawn scalar head (identical initial weights).
+    func initialModel(_ context: NodeContext, into dir: URL) throws
+    /// The training rows and held-out pairs, in TRL's standard format with PrefLab's token ids.
+    func rows(_ context: NodeContext) throws -> EngineRows
+    /// PrefLab's data order of `epoch`: the permutation its own trainer would use.
+    func epochOrder(count: Int, epoch: Int, seed: UInt64) -> [Int]
+    /// Reads the engine's finished HF folder and writes the node's artifacts with PrefLab's own writer;
+    /// returns summary values PrefLab computes on the imported model (e.g. held-out accuracy).
+    func importModel(from engineOutput: URL, context: NodeContext) throws -> [String: Double]
+}
+
+/// A node's training data for an engine.
+public struct EngineRows: Sendable {
+    public var train: [EngineRow]
+    public var heldOut: [EngineRow]
+
+    public init(train: [EngineRow], heldOut: [EngineRow] = []) {
+        self.train = train
+        self.heldOut = heldOut
+    }
+}
+
+/// One training row: TRL's standard text format (prompt rendered with the chat template; raw responses, the
+/// engine appends EOS) and PrefLab's own token ids of the same row (responses with EOS) for the token check.
+public struct EngineRow: Codable, Sendable, Equatable {
+    public var prompt: String
+    public var chosen: String?
+    public var rejected: String?
+    public var completion: String?
+    public var promptIdsPreflab: [Int]
+    public var chosenIdsPreflab: [Int]?
+    public var rejectedIdsPreflab: [Int]?
+    public var completionIdsPreflab: [Int]?
+    /// SFT: the prompt and completion ids as PrefLab trains them, fitted to the model's window (prompt cut on
+    /// the left, completion on the right); TRL trains on exactly these.
+    public var fittedPromptIdsPreflab: [Int]?
+    public var fittedCompletionIdsPreflab: [Int]?
+
+    /// A preference pair.
+    public init(prompt: String, chosen: String, rejected: String, promptIds: [Int], chosenIds: [Int], rejectedIds: [Int]) {
+        self.prompt = prompt
+        self.chosen = chosen
+        self.rejected = rejected
+        self.promptIdsPreflab = promptIds
+        self.chosenIdsPreflab = chosenIds
+        self.rejectedIdsPreflab = rejectedIds
+    }
+
+    /// A demonstration (SFT): the full ids (for the token check) and the window-fitted ones (trained on).
+    public init(prompt: String, completion: String, promptIds: [Int], completionIds: [Int],
+                fittedPromptIds: [Int], fittedCompletionIds: [Int]) {
+        self.prompt = prompt
+        self.completion = completion
+        self.promptIdsPreflab = promptIds
+        self.completionIdsPreflab = completionIds
+        self.fittedPromptIdsPreflab = fittedPromptIds
+        self.fittedCompletionIdsPreflab = fittedCompletionIds
+    }
+}
+
+/// JSON lines with snake_case keys, as the generated scripts read them.
+enum EngineFiles {
+    static func writeLines<T: Encodable>(_ items: [T], to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data()
+        for item in items {
+            data.append(try encoder.encode(item))
+            data.append(0x0A)
+        }
+        try data.write(to: url, options: .atomic)
+    }
+
+    static func write<T: Encodable>(_ value: T, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try (encoder.encode(value) + Data("\n".utf8)).write(to: url, options: .atomic)
+    }
+
+    /// A script shipped with this target (Sources/Engines/Python).
+    static func script(_ name: String) throws -> Data {
+        guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Python")
+                ?? Bundle.module.url(forResource: name, withExtension: nil) else {
+            throw EngineLaunchError("the bridge script \(name) is missing from the Engines resources")
+        }
+        return try Data(contentsOf: url)
+    }
+}

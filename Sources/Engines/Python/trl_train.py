@@ -1,0 +1,280 @@
+# PrefLab → TRL 1.16 bridge: trains one PrefLab node (sft, reward_model or dpo) with TRL's own trainer.
+#
+# Written by PrefLab's Engines target into the node's resume folder and run as
+#   python trl_train.py job.json            (or under torchrun for several processes, gloo on CPU)
+# job.json (TRLJob in Sources/Engines/TRLJob.swift) holds every mapped parameter. What this file adds to TRL,
+# and why, so that the run is PrefLab's method and not an approximation of it:
+#   * AdamW with PrefLab's β₂/ε and PrefLab's learning-rate schedule (a LambdaLR; HF's "linear" starts warmup
+#     at 0 and ends at 0 one step late);
+#   * PrefLab's data order (one permutation per epoch, computed by PrefLab and read from order.json);
+#   * PrefLab's token ids as TRL's prepared dataset (the standard-format text is re-tokenised as TRL would and
+#     compared: it matches except where a response holds a special token's text, which PrefLab keeps as text and
+#     HF tokenizers split out; the count is reported), SFT rows already fitted to the window as PrefLab fits them;
+#   * step metrics as JSON lines {step,total,values} in PrefLab's names, read by the runner;
+#   * resume from the newest engine checkpoint-N when the node was interrupted.
+import json
+import math
+import os
+import shutil
+import sys
+
+import torch
+from torch.utils.data import Sampler
+from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer, TrainerCallback, set_seed
+from datasets import Dataset
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+# TRL log names → PrefLab metric names (the embedded trainers' `values`).
+NAMES = {"loss": "loss", "grad_norm": "grad_norm", "rewards/accuracies": "accuracy", "rewards/margins": "margin",
+         "rewards/chosen": "reward_chosen", "rewards/rejected": "reward_rejected", "accuracy": "accuracy",
+         "margin": "margin", "mean_token_accuracy": "token_accuracy", "entropy": "entropy"}
+
+
+def fail(message):
+    print(f"trl_train.py: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def last_complete_checkpoint(folder, remove):
+    """The newest checkpoint-N whose trainer_state.json (HF writes it last) reads; a checkpoint cut short by a kill
+    is removed (by rank 0), so that neither the resume nor HF's rotation trips on it."""
+    if not os.path.isdir(folder):
+        return None
+    complete = []
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if not (name.startswith("checkpoint-") and name[len("checkpoint-"):].isdigit()):
+            continue
+        try:
+            with open(os.path.join(path, "trainer_state.json")) as f:
+                json.load(f)
+            complete.append((int(name[len("checkpoint-"):]), path))
+        except (OSError, ValueError):
+            if remove:
+                shutil.rmtree(path, ignore_errors=True)
+    return max(complete)[1] if complete else None
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def lr_factor(job):
+    """PrefLab's LRSchedule.linearWarmupDecay as a LambdaLR factor of the optimiser step index."""
+    s = job["schedule"]
+    total, warm, floor = s["total_steps"], s["warmup_steps"], s["floor_fraction"]
+
+    def factor(step):
+        if step < warm:
+            return (step + 1) / warm
+        span = max(1, total - 1 - warm)
+        return 1 - (1 - floor) * min(1.0, (step - warm) / span)
+    return factor
+
+
+class PrefLabOrder(Sampler):
+    """Yields PrefLab's permutation of the current epoch (read from the trainer's state, so resume agrees)."""
+
+    def __init__(self, orders, trainer_state):
+        self.orders, self.state = orders, trainer_state
+
+    def __len__(self):
+        return len(self.orders[0])
+
+    def __iter__(self):
+        epoch = int(math.floor((self.state().epoch or 0) + 1e-6))
+        return iter(self.orders[epoch % len(self.orders)])
+
+
+class Metrics(TrainerCallback):
+    """Appends {step,total,values} lines (PrefLab's names) to the job's metrics file; rank 0 only."""
+
+    def __init__(self, job, factor):
+        self.path, self.total, self.factor = job["paths"]["metrics"], job["schedule"]["total_steps"], factor
+        self.peak = job["optimizer"]["learning_rate"]
+        self.last = {}
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs or "loss" not in logs:
+            return
+        values = {NAMES[k]: float(v) for k, v in logs.items() if k in NAMES}
+        # HF logs the rate of the next step; PrefLab reports the one this step used.
+        values["lr"] = self.peak * self.factor(state.global_step - 1)
+        self.last = values
+        with open(self.path, "a") as f:
+            f.write(json.dumps({"step": state.global_step, "total": self.total, "values": values}, sort_keys=True) + "\n")
+
+
+def rows_dataset(rows, method):
+    """TRL's standard format (text) plus the ids TRL trains on: PrefLab's own token stream. SFT rows are the
+    window-fitted stream (`input_ids`, `completion_mask`); reward pairs `chosen_ids`/`rejected_ids` (prompt +
+    response + EOS); DPO pairs `prompt_ids`/`chosen_ids`/`rejected_ids` (set in `Ordered._prepare_dataset`)."""
+    out = []
+    for r in rows:
+        row = {k: v for k, v in r.items() if not k.startswith("fitted_")}
+        if method == "sft":
+            fp, fc = r["fitted_prompt_ids_preflab"], r["fitted_completion_ids_preflab"]
+            row.update(input_ids=fp + fc, completion_mask=[0] * len(fp) + [1] * len(fc))
+        elif method == "reward_model":
+            row.update(chosen_ids=r["prompt_ids_preflab"] + r["chosen_ids_preflab"],
+                       rejected_ids=r["prompt_ids_preflab"] + r["rejected_ids_preflab"])
+        out.append(row)
+    return Dataset.from_list(out)
+
+
+def text_check(rows, method, tokenizer):
+    """Whether the standard-format text, tokenised as TRL tokenises it (prompt + response + EOS as one string),
+    gives PrefLab's ids. It does except where a response contains a special token's text: PrefLab keeps such
+    text as text, HF tokenizers split it out as the special token. Returns (mismatching rows, first example)."""
+    bad, example = 0, None
+    for i, r in enumerate(rows):
+        responses = [("completion", "completion_ids_preflab")] if method == "sft" else \
+            [("chosen", "chosen_ids_preflab"), ("rejected", "rejected_ids_preflab")]
+        for text_key, ids_key in responses:
+            ours = tokenizer(r["prompt"] + r[text_key] + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
+            if ours != r["prompt_ids_preflab"] + r[ids_key]:
+                bad += 1
+                example = example or f"row {i + 1} {text_key}: {r[text_key]!r}"
+                break
+    return bad, example
+
+
+def check_tokens(trainer, method):
+    """TRL's prepared dataset holds exactly PrefLab's ids, in PrefLab's row count."""
+    data = trainer.train_dataset
+    for i in range(len(data)):
+        row = data[i]
+        if method == "dpo":
+            pairs = [("prompt", row["prompt_ids"], row["prompt_ids_preflab"]),
+                     ("chosen", row["chosen_ids"], row["chosen_ids_preflab"]),
+                     ("rejected", row["rejected_ids"], row["rejected_ids_preflab"])]
+        elif method == "reward_model":
+            pairs = [("chosen", row["chosen_ids"], row["prompt_ids_preflab"] + row["chosen_ids_preflab"]),
+                     ("rejected", row["rejected_ids"], row["prompt_ids_preflab"] + row["rejected_ids_preflab"])]
+        else:
+            pairs = [("input", row["input_ids"], None)]
+        for name, ours, theirs in pairs:
+            if theirs is not None and list(ours) != list(theirs):
+                fail(f"row {i}: TRL's {name} tokens differ from PrefLab's\n  TRL:     {list(ours)}\n  PrefLab: {list(theirs)}")
+    if len(data) != len(trainer.preflab_orders[0]):
+        fail(f"TRL kept {len(data)} of {len(trainer.preflab_orders[0])} rows")
+
+
+def build(job, tokenizer, train):
+    """The TRL trainer class, its config and model for this method."""
+    import trl
+    m, b, o, p = job["method"], job["batch"], job["optimizer"], job["paths"]
+    dtype = DTYPES[job["precision"]]
+    common = dict(
+        output_dir=p["checkpoints"], per_device_train_batch_size=b["micro_batch"],
+        gradient_accumulation_steps=b["gradient_accumulation"], num_train_epochs=b["epochs"],
+        learning_rate=o["learning_rate"], adam_beta1=o["beta1"], adam_beta2=o["beta2"], adam_epsilon=o["eps"],
+        weight_decay=o["weight_decay"], max_grad_norm=job["max_grad_norm"], seed=job["seed"], data_seed=job["seed"],
+        logging_steps=1, save_strategy="steps", save_steps=job["checkpoint_every"], save_total_limit=2, report_to=[],
+        disable_tqdm=True,
+        dataloader_drop_last=False, bf16=job["precision"] == "bfloat16", fp16=job["precision"] == "float16",
+        use_cpu=not torch.cuda.is_available(), max_length=job["max_length"])
+    if m == "dpo":
+        config = trl.DPOConfig(beta=job["loss"]["beta"], loss_type=[job["loss"]["type"]], **common)
+        model = AutoModelForCausalLM.from_pretrained(p["model"], dtype=dtype)
+        extra = {}
+        if p.get("reference"):
+            extra["ref_model"] = AutoModelForCausalLM.from_pretrained(p["reference"], dtype=dtype)
+        if job.get("lora"):
+            from peft import LoraConfig
+            lo = job["lora"]
+            extra["peft_config"] = LoraConfig(r=lo["rank"], lora_alpha=lo["alpha"], target_modules=lo["targets"],
+                                              lora_dropout=0.0, bias="none", task_type="CAUSAL_LM")
+        return trl.DPOTrainer, config, model, extra
+    if m == "reward_model":
+        config = trl.RewardConfig(**common)
+        model = AutoModelForSequenceClassification.from_pretrained(p["model"], num_labels=1, dtype=dtype)
+        if tokenizer.pad_token_id is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
+            fail("the reward model's tokenizer needs a pad token distinct from EOS: the score is read at the last "
+                 "non-pad token, which must be PrefLab's EOS")
+        model.config.pad_token_id = tokenizer.pad_token_id
+        return trl.RewardTrainer, config, model, {}
+    if m == "sft":
+        config = trl.SFTConfig(completion_only_loss=True, packing=False, **common)
+        model = AutoModelForCausalLM.from_pretrained(p["model"], dtype=dtype)
+        return trl.SFTTrainer, config, model, {}
+    fail(f"unknown method {m}")
+
+
+def heldout_accuracy(model, tokenizer, rows):
+    """Fraction of held-out pairs the reward model ranks right (PrefLab's `heldout_accuracy`)."""
+    model.eval()
+    right = 0
+    with torch.no_grad():
+        for r in rows:
+            ids = [r["prompt_ids_preflab"] + r["chosen_ids_preflab"], r["prompt_ids_preflab"] + r["rejected_ids_preflab"]]
+            scores = [model(input_ids=torch.tensor([x], device=model.device)).logits[0, 0].item() for x in ids]
+            right += scores[0] > scores[1]
+    return right / max(1, len(rows))
+
+
+def main():
+    if len(sys.argv) != 2:
+        fail("usage: trl_train.py job.json")
+    with open(sys.argv[1]) as f:
+        job = json.load(f)
+    set_seed(job["seed"])
+    p = job["paths"]
+    tokenizer = AutoTokenizer.from_pretrained(p["model"])
+    with open(p["order"]) as f:
+        orders = json.load(f)
+    trainer_class, config, model, extra = build(job, tokenizer, None)
+    factor = lr_factor(job)
+    holder = {}
+
+    class Ordered(trainer_class):
+        preflab_orders = orders
+
+        def _prepare_dataset(self, dataset, *args, **kwargs):
+            if job["method"] != "dpo":
+                return super()._prepare_dataset(dataset, *args, **kwargs)
+            return dataset.map(lambda r: {"prompt_ids": r["prompt_ids_preflab"], "chosen_ids": r["chosen_ids_preflab"],
+                                          "rejected_ids": r["rejected_ids_preflab"]})
+
+        def _get_train_sampler(self, *args, **kwargs):
+            return PrefLabOrder(orders, lambda: holder["trainer"].state)
+
+        def create_scheduler(self, num_training_steps, optimizer=None):
+            if num_training_steps != job["schedule"]["total_steps"]:
+                fail(f"TRL plans {num_training_steps} optimiser steps, PrefLab {job['schedule']['total_steps']}")
+            if self.lr_scheduler is None:
+                self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer or self.optimizer, factor)
+            return self.lr_scheduler
+
+    metrics = Metrics(job, factor)
+    rows = read_jsonl(p["train"])
+    mismatched, example = text_check(rows, job["method"], tokenizer)
+    if mismatched:
+        print(f"trl_train.py: {mismatched} of {len(rows)} rows' text re-tokenises differently from PrefLab's ids "
+              f"(special-token text inside a response, e.g. {example}); training uses PrefLab's ids", flush=True)
+    trainer = Ordered(model=model, args=config, train_dataset=rows_dataset(rows, job["method"]),
+                      processing_class=tokenizer, callbacks=[metrics], **extra)
+    holder["trainer"] = trainer
+    check_tokens(trainer, job["method"])
+    last = last_complete_checkpoint(p["checkpoints"], remove=trainer.is_world_process_zero())
+    if last and trainer.is_world_process_zero():
+        print(f"trl_train.py: resuming from {os.path.basename(last)}", flush=True)
+    trainer.train(resume_from_checkpoint=last)
+    if not trainer.is_world_process_zero():
+        return
+    values = dict(metrics.last)
+    final = trainer.model
+    if job.get("lora"):
+        final = final.merge_and_unload()
+    if job["method"] == "reward_model" and p.get("eval"):
+        values["heldout_accuracy"] = heldout_accuracy(final, tokenizer, read_jsonl(p["eval"]))
+    final.save_pretrained(p["output"], safe_serialization=True)
+    tokenizer.save_pretrained(p["output"])
+    with open(os.path.join(p["output"], "engine-summary.json"), "w") as f:
+        json.dump({"values": values, "steps": trainer.state.global_step, "text_token_mismatches": mismatched,
+                   "resumed_from": os.path.basename(last) if last else None}, f, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+import Foundation
+import RecipeSpec
+
+/// Where delegated nodes run (`preflab run --site site.yaml`): launcher, processes and GPUs per stage kind,
+/// the Python environment per engine. Never hashed — the same node computed on another site keeps its hash —
+/// and recorded in the node's `node.json` as provenance.
+public struct SiteConfig: Codable, Equatable, Sendable {
+    /// How a job starts: `local` (python), `torchrun` (several processes, gloo on CPU), `ray` (`ray job submit`)
+    /// or `sbatch` (`sbatch --wait`).
+    public var launcher: Launcher = .local
+    /// Processes (torchrun ranks) per stage kind; `default` for kinds not listed. 1 when absent.
+    public var processes: [String: Int] = [:]
+    /// GPUs per stage kind (OpenRLHF placement, `sbatch --gpus`); `default` for kinds not listed. 0 when absent.
+    public var gpus: [String: Int] = [:]
+    /// Python interpreter per engine (`trl`, `openrlhf`); default `.venv-engines/bin/python` in the working folder.
+    public var python: [String: String] = [:]
+    /// Numeric precision per engine this site trains in; a node whose hashed precision differs is refused, never
+    /// silently run in another one.
+    public var precision: [String: String] = [:]
+    /// `ray job submit --address` (launcher `ray`).
+    public var rayAddress: String? = nil
+    /// Extra `sbatch` arguments, e.g. `--partition=gpu` (launcher `sbatch`).
+    public var sbatchArgs: [String] = []
+    /// The file it was read from (provenance).
+    public var file: String? = nil
+
+    public enum Launcher: String, Codable, Sendable, CaseIterable { case local, torchrun, ray, sbatch }
+
+    public init() {}
+
+    /// Ranks for a node of `kind`.
+    public func processes(for kind: String) -> Int { processes[kind] ?? processes["default"] ?? 1 }
+    /// GPUs for a node of `kind`.
+    public func gpus(for kind: String) -> Int { gpus[kind] ?? gpus["default"] ?? 0 }
+    /// The interpreter of `engine`.
+    public func python(for engine: String) -> String {
+        python[engine] ?? FileManager.default.currentDirectoryPath + "/.venv-engines/bin/python"
+    }
+
+    /// The site as one line of canonical JSON, for node.json.
+    public var provenanceJSON: String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+    }
+
+    static let keys = ["launcher", "processes", "gpus", "python", "precision", "ray_address", "sbatch_args"]
+
+    /// Reads a site file; unknown keys and wrong values are errors with file:line:column.
+    public static func load(file: String) throws -> SiteConfig {
+        let text: String
+        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw SiteError("\(file): cannot read the site file (\(error.localizedDescription))")
+        }
+        return try parse(text, file: file)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> SiteConfig {
+        let root = try YAMLReader.read(text, file: file)
+        guard let entries = root.entries else { throw SiteError(at: root, "site: expected a map of \(keys.joined(separator: ", "))") }
+        var site = SiteConfig()
+        site.file = file
+        for (key, node) in entries {
+            switch key {
+            case "launcher":
+                guard let s = node.string, let l = Launcher(rawValue: s) else {
+                    throw SiteError(at: node, "site.launcher: expected one of \(Launcher.allCases.map(\.rawValue).joined(separator: ", "))"
+                                    + (node.string.flatMap { didYouMean($0, among: Launcher.allCases.map(\.rawValue)) }.map { " (did you mean \($0)?)" } ?? ""))
+                }
+                site.launcher = l
+            case "processes": site.processes = try counts(node, "site.processes", minimum: 1)
+            case "gpus": site.gpus = try counts(node, "site.gpus", minimum: 0)
+            case "python": site.python = try strings(node, "site.python")
+            case "precision":
+                site.precision = try strings(node, "site.precision")
+                for (engine, p) in site.precision where !["float32", "bfloat16", "float16"].contains(p) {
+                    throw SiteError(at: node[engine] ?? node, "site.precision.\(engine): expected float32, bfloat16 or float16, found \(p)")
+                }
+            case "ray_address":
+                guard let s = node.string else { throw SiteError(at: node, "site.ray_address: expected a string") }
+                site.rayAddress = s
+            case "sbatch_args":
+                guard let list = node.list, list.allSatisfy({ $0.string != nil }) else {
+                    throw SiteError(at: node, "site.sbatch_args: expected a list of strings")
+                }
+                site.sbatchArgs = list.compactMap(\.string)
+            default:
+                throw SiteError(at: node, "site: unknown key '\(key)'; expected one of \(keys.joined(separator: ", "))"
+                                + (didYouMean(key, among: keys).map { " (did you mean \($0)?)" } ?? ""))
+            }
+        }
+        return site
+    }
+
+    private static func counts(_ node: ConfigNode, _ path: String, minimum: Int) throws -> [String: Int] {
+        guard let entries = node.entries else { throw SiteError(at: node, "\(path): expected a map of stage kind → count") }
+        var out: [String: Int] = [:]
+        for (k, v) in entries {
+            guard let n = v.int, n >= minimum else { throw SiteError(at: v, "\(path).\(k): expected an integer >= \(minimum)") }
+            out[k] = n
+        }
+        return out
+    }
+
+    private static func strings(_ node: ConfigNode, _ path: String) throws -> [String: String] {
+        guard let entries = node.entries else { throw SiteError(at: node, "\(path): expected a map of engine → value") }
+        var out: [String: String] = [:]
+        for (k, v) in entries {
+            guard let s = v.string else { throw SiteError(at: v, "\(path).\(k): expected a string") }
+            out[k] = s
+        }
+        return out
+    }
+}
+
+/// A bad site file.
+public struct SiteError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ message: String) { description = message }
+    init(at node: ConfigNode, _ message: String) {
+        description = (node.location ?? node.keyLocation).map { "\($0): " }.map { $0 + message } ?? message
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+/// Everything the generated TRL script reads (`job.json` in the node's resume folder): one field per
+/// mapped parameter, so the file alone says how a delegated node was trained.
+public struct TRLJob: Codable, Equatable, Sendable {
+    /// PrefLab stage kind, which picks the TRL trainer: `sft` → SFTTrainer, `reward_model` → RewardTrainer,
+    /// `dpo` → DPOTrainer.
+    public var method: String
+    /// The TRL version the bridge was written and checked against (scripts/setup-engines.sh pins it).
+    public var trlVersion: String
+    /// The node being made (hash), for the engine's logs.
+    public var node: String
+    /// Files and folders the script reads and writes.
+    public var paths: Paths
+    /// AdamW as PrefLab's trainers use it (β₂ = 0.95, ε = 1e-5, no weight decay; HF's defaults differ).
+    public var optimizer: Optimizer
+    /// The learning rate per optimiser step, PrefLab's `LRSchedule` (applied through a LambdaLR).
+    public var schedule: Schedule
+    /// Batch geometry: PrefLab's batch = per-process micro-batch × accumulation × processes.
+    public var batch: Batch
+    /// Global gradient-norm clip (PrefLab `max_grad_norm`; 0 disables, as in HF).
+    public var maxGradNorm: Double
+    /// PrefLab's `seed`: HF `seed` (dropout-free models: it only seeds torch); the data order is PrefLab's own,
+    /// written to `paths.order`.
+    public var seed: UInt64
+    /// The DPO loss (dpo only).
+    public var loss: Loss?
+    /// LoRA adapters through peft, merged into the weights at the end (dpo only).
+    public var lora: LoRA?
+    /// Engine checkpoint every this many optimiser steps (and at the end): what a killed run resumes from.
+    public var checkpointEvery: Int
+    /// Longest prompt + response in tokens: the model's context (PrefLab truncates there too).
+    public var maxLength: Int
+    /// Numeric precision of the weights during training (`float32` on CPU, the site file may say `bfloat16`).
+    public var precision: String
+
+    public struct Paths: Codable, Equatable, Sendable {
+        /// HF folder of the model training starts from.
+        public var model: String
+        /// HF folder of the DPO reference when it is not the starting model.
+        public var reference: String?
+        /// Training rows (JSON lines, TRL's standard prompt/chosen/rejected or prompt/completion format plus
+        /// PrefLab's own token ids for the token-stream check).
+        public var train: String
+        /// Held-out pairs evaluated after the last step (reward_model), if any.
+        public var eval: String?
+        /// PrefLab's data order: one permutation of the training rows per epoch.
+        public var order: String
+        /// Engine checkpoints (`checkpoint-N`), kept in the resume folder.
+        public var checkpoints: String
+        /// Step metrics as JSON lines `{step,total,values}`, read by the runner while the job runs.
+        public var metrics: String
+        /// Where the finished model is saved (an HF folder).
+        public var output: String
+
+        public init(model: String, reference: String?, train: String, eval: String?, order: String, checkpoints: String,
+                    metrics: String, output: String) {
+            (self.model, self.reference, self.train, self.eval) = (model, reference, train, eval)
+            (self.order, self.checkpoints, self.metrics, self.output) = (order, checkpoints, metrics, output)
+        }
+    }
+
+    public struct Optimizer: Codable, Equatable, Sendable {
+        /// Peak learning rate.
+        public var learningRate: Double
+        /// AdamW β₁.
+        public var beta1: Double
+        /// AdamW β₂.
+        public var beta2: Double
+        /// AdamW ε.
+        public var eps: Double
+        /// Decoupled weight decay.
+        public var weightDecay: Double
+    }
+
+    public struct Schedule: Codable, Equatable, Sendable {
+        /// Optimiser steps of the whole run.
+        public var totalSteps: Int
+        /// Steps of linear warmup: lr × (step + 1) / warmup_steps for step < warmup_steps.
+        public var warmupSteps: Int
+        /// After warmup, linear decay to floor_fraction × lr at the last step (0 for SFT/DPO, 0.1 for RMs).
+        public var floorFraction: Double
+
+        public init(totalSteps: Int, warmupSteps: Int, floorFraction: Double) {
+            (self.totalSteps, self.warmupSteps, self.floorFraction) = (totalSteps, warmupSteps, floorFraction)
+        }
+    }
+
+    public struct Batch: Codable, Equatable, Sendable {
+        /// Examples per optimiser step (PrefLab `batch_size`).
+        public var batchSize: Int
+        /// Examples per forward/backward pass per process (PrefLab `micro_batch`).
+        public var microBatch: Int
+        /// Processes (torchrun ranks) sharing each batch.
+        public var processes: Int
+        /// Micro-batches each process accumulates per step: batch / (micro × processes).
+        public var gradientAccumulation: Int
+        /// Passes over the training rows.
+        public var epochs: Int
+        /// Optimiser steps per pass (the last batch of a pass may be smaller, as in PrefLab).
+        public var stepsPerEpoch: Int
+    }
+
+    public struct Loss: Codable, Equatable, Sendable {
+        /// TRL `loss_type` (only `sigmoid` maps exactly).
+        public var type: String
+        /// β.
+        public var beta: Double
+    }
+
+    public struct LoRA: Codable, Equatable, Sendable {
+        /// peft `r`.
+        public var rank: Int
+        /// peft `lora_alpha`.
+        public var alpha: Double
+        /// peft `target_modules` (HF Llama names).
+        public var targets: [String]
+
+        public init(rank: Int, alpha: Double, targets: [String]) {
+            (self.rank, self.alpha, self.targets) = (rank, alpha, targets)
+        }
+    }
+
+    /// `job.json` bytes: snake_case keys, sorted, so the file is stable for golden tests.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return try encoder.encode(self) + Data("\n".utf8)
+    }
+}

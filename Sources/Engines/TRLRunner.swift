@@ -1,0 +1,170 @@
+import Foundation
+import Pipeline
+import RecipeSpec
+
+/// Runs `sft`, `reward_model` and `dpo` nodes on TRL: exports the inputs (HF folder, rows, PrefLab's data order)
+/// and a job file into the node's resume folder, launches the bridge script there, forwards its step metrics,
+/// and imports the finished model. An interrupted node resumes from the engine's newest checkpoint.
+public struct TRLRunner: StageRunner {
+    public let inputs: any EngineInputs
+    public let site: SiteConfig
+
+    public init(inputs: any EngineInputs, site: SiteConfig = SiteConfig()) {
+        self.inputs = inputs
+        self.site = site
+    }
+
+    static let script = "trl_train.py"
+
+    public func run(_ context: NodeContext) throws {
+        let start = Date()
+        let dir = context.resumeDirectory
+        let job = try prepare(context, in: dir)
+        try forgetUnsavedSteps(metrics: URL(fileURLWithPath: job.paths.metrics), checkpoints: URL(fileURLWithPath: job.paths.checkpoints))
+        let command = Launcher.command(site: site, python: site.python(for: "trl"), script: dir.appendingPathComponent(Self.script).path,
+                                       job: dir.appendingPathComponent("job.json").path,
+                                       processes: job.batch.processes, gpus: site.gpus(for: context.stage.kind),
+                                       workDirectory: dir.path)
+        try Launcher.run(command, directory: dir, environment: Self.environment(dir), metrics: URL(fileURLWithPath: job.paths.metrics),
+                         pidFile: dir.appendingPathComponent("engine.pid"), reporter: context.reporter)
+        let output = URL(fileURLWithPath: job.paths.output)
+        let engineSummary = try JSONDecoder().decode(EngineSummary.self,
+                                                     from: Data(contentsOf: output.appendingPathComponent("engine-summary.json")))
+        var summary = engineSummary.values
+        summary.merge(try inputs.importModel(from: output, context: context)) { _, preflab in preflab }
+        summary["steps"] = Double(engineSummary.steps)
+        summary["text_token_mismatches"] = Double(engineSummary.textTokenMismatches)
+        summary["seconds"] = Date().timeIntervalSince(start)
+        context.reporter.summary(summary)
+        try EngineProvenance(engine: "trl", version: TRLMapping.version, command: command, site: site,
+                             resumedFrom: engineSummary.resumedFrom).write(to: context.outputDirectory)
+    }
+
+    /// Writes the job's files once; a rerun of an interrupted node finds them (and the engine's checkpoints) again.
+    func prepare(_ context: NodeContext, in dir: URL) throws -> TRLJob {
+        let fm = FileManager.default
+        let jobFile = dir.appendingPathComponent("job.json"), done = dir.appendingPathComponent("prepared")
+        try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        if fm.fileExists(atPath: done.path) {
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            return try decoder.decode(TRLJob.self, from: Data(contentsOf: jobFile))
+        }
+        let stage = context.stage
+        let model = dir.appendingPathComponent("model")
+        try? fm.removeItem(at: model)
+        try inputs.initialModel(context, into: model)
+        let rows = try inputs.rows(context)
+        let train = dir.appendingPathComponent("train.jsonl"), eval = dir.appendingPathComponent("eval.jsonl")
+        try EngineFiles.writeLines(rows.train, to: train)
+        if !rows.heldOut.isEmpty { try EngineFiles.writeLines(rows.heldOut, to: eval) }
+        let precision = try Self.precision(stage, site: site)
+        let maxLength = try Self.contextLength(model)
+        try Self.checkWindow(rows.train + rows.heldOut, maxLength: maxLength, stage: stage)
+        let seed = UInt64(try StageValues(stage).int("seed"))
+        let paths = TRLJob.Paths(
+            model: model.path, reference: context.inputs["reference"].map { _ in dir.appendingPathComponent("reference").path },
+            train: train.path, eval: rows.heldOut.isEmpty ? nil : eval.path, order: dir.appendingPathComponent("order.json").path,
+            checkpoints: dir.appendingPathComponent("checkpoints").path, metrics: dir.appendingPathComponent("engine-metrics.jsonl").path,
+            output: dir.appendingPathComponent("output").path)
+        var job = try TRLMapping.job(stage, node: context.hash, rows: rows.train.count, processes: site.processes(for: stage.kind),
+                                     precision: precision, maxLength: maxLength, checkpointEvery: 1, paths: paths)
+        job.checkpointEvery = min(50, max(1, job.schedule.totalSteps / 4))
+        if let reference = context.inputs["reference"] {
+            try inputs.initialModel(NodeContext(hash: context.hash, stage: stage, inputs: ["policy": reference],
+                                                outputDirectory: context.outputDirectory, resumeDirectory: dir,
+                                                reporter: context.reporter),
+                                    into: URL(fileURLWithPath: paths.reference!))
+        }
+        let orders = (0..<job.batch.epochs).map { inputs.epochOrder(count: rows.train.count, epoch: $0, seed: seed) }
+        try EngineFiles.write(orders, to: URL(fileURLWithPath: paths.order))
+        try EngineFiles.script(Self.script).write(to: dir.appendingPathComponent(Self.script), options: .atomic)
+        try job.encoded().write(to: jobFile, options: .atomic)
+        try Data().write(to: done)
+        return job
+    }
+
+    /// The precision the node's hash was made for (`engine_args.precision`, float32 by default); a site that
+    /// trains in another one is refused, not obeyed.
+    public static func precision(_ stage: ResolvedStage, site: SiteConfig) throws -> String {
+        let hashed = stage.config["engine_args"]?["precision"]?.string ?? "float32"
+        if let local = site.precision["trl"], local != hashed {
+            throw EngineError(stage, "the site file trains trl in \(local), but this node's hash was made for \(hashed); set engine_args.precision in the recipe")
+        }
+        return hashed
+    }
+
+    /// Pairs longer than the model's window: PrefLab cuts each sequence's response on the right and its prompt on
+    /// the left, TRL's DPO and reward trainers share one prompt per pair and cut the end or drop the row; refused.
+    /// (SFT rows go to TRL already fitted, as PrefLab trains them.)
+    static func checkWindow(_ rows: [EngineRow], maxLength: Int, stage: ResolvedStage) throws {
+        for (i, row) in rows.enumerated() {
+            let longest = row.promptIdsPreflab.count + max(row.chosenIdsPreflab?.count ?? 0, row.rejectedIdsPreflab?.count ?? 0)
+            if row.completion == nil, longest > maxLength {
+                throw EngineError(stage, "pair \(i + 1) has \(longest) tokens, more than the model's window of \(maxLength): PrefLab cuts each response on the right and its prompt on the left, TRL cuts the pair's end or drops it — not delegated; use a model with a longer window (max_seq_len) or engine: embedded")
+            }
+        }
+    }
+
+    /// The model's context length (`max_position_embeddings` of its HF config.json).
+    static func contextLength(_ model: URL) throws -> Int {
+        let data = try Data(contentsOf: model.appendingPathComponent("config.json"))
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let n = object["max_position_embeddings"] as? Int else {
+            throw EngineLaunchError("\(model.path)/config.json has no max_position_embeddings: not a Hugging Face Llama folder")
+        }
+        return n
+    }
+
+    /// Drops metric lines of steps after the newest complete checkpoint (HF writes `trainer_state.json` last):
+    /// the resumed job reports them again.
+    func forgetUnsavedSteps(metrics: URL, checkpoints: URL) throws {
+        guard let text = try? String(contentsOf: metrics, encoding: .utf8) else { return }
+        let fm = FileManager.default
+        let saved = ((try? fm.contentsOfDirectory(atPath: checkpoints.path)) ?? [])
+            .filter { fm.fileExists(atPath: checkpoints.appendingPathComponent($0).appendingPathComponent("trainer_state.json").path) }
+            .compactMap { $0.hasPrefix("checkpoint-") ? Int($0.dropFirst("checkpoint-".count)) : nil }.max() ?? 0
+        let kept = text.split(separator: "\n").filter { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let step = object["step"] as? Int else { return false }
+            return step <= saved
+        }
+        try (kept.map { $0 + "\n" }.joined()).write(to: metrics, atomically: true, encoding: .utf8)
+    }
+
+    /// The job's environment: offline hub, unbuffered output, caches inside the resume folder.
+    static func environment(_ dir: URL) -> [String: String] {
+        ["HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
+         "TOKENIZERS_PARALLELISM": "false", "HF_HOME": dir.appendingPathComponent(".hf").path,
+         "TRANSFORMERS_VERBOSITY": "warning", "PYTHONWARNINGS": "ignore"]
+    }
+}
+
+/// `engine-summary.json`, written by the bridge script next to the model it saved.
+struct EngineSummary: Decodable {
+    var values: [String: Double]
+    var steps: Int
+    var resumedFrom: String?
+    /// Rows whose standard-format text re-tokenises differently from PrefLab's ids (trained on the ids).
+    var textTokenMismatches: Int
+
+    enum CodingKeys: String, CodingKey {
+        case values, steps, resumedFrom = "resumed_from", textTokenMismatches = "text_token_mismatches"
+    }
+}
+
+/// Where and how a delegated node was computed: not hashed, kept beside the node (`engine.json`).
+struct EngineProvenance: Encodable {
+    var engine: String
+    var version: String
+    var command: [String]
+    var site: SiteConfig
+    var resumedFrom: String?
+
+    func write(to dir: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try (encoder.encode(self) + Data("\n".utf8)).write(to: dir.appendingPathComponent("engine.json"), options: .atomic)
+    }
+}

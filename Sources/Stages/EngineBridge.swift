@@ -1,0 +1,81 @@
+import Engines
+import Foundation
+import Llama
+import Pipeline
+import Preference
+
+/// PrefLab's side of a delegated node: the same initial weights, token stream and data order the embedded
+/// trainers use, handed to an engine as Hugging Face folders and rows; the engine's model read back with
+/// PrefLab's own reader and written with its own writer.
+public struct EmbeddedEngineInputs: EngineInputs {
+    public init() {}
+
+    public func initialModel(_ context: NodeContext, into dir: URL) throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        switch context.stage.kind {
+        case "sft":
+            let (policy, codec) = try SFTStage.initialPolicy(context)
+            try ModelArtifact.save(model: policy.model, codec: codec, to: dir)
+        case "reward_model":
+            let (model, codec) = try RewardModelStage.initialModel(context)
+            try ModelArtifact.save(model: model, codec: codec, to: dir)
+        default:
+            let (model, codec) = try ModelArtifact.load(from: try context.requiredInput("policy"))
+            try ModelArtifact.save(model: model, codec: codec, to: dir)
+        }
+    }
+
+    public func rows(_ context: NodeContext) throws -> EngineRows {
+        switch context.stage.kind {
+        case "sft":
+            let (policy, codec) = try SFTStage.initialPolicy(context)
+            let task = try TaskRegistry.task(named: context.string("task"))
+            let demos = task.demonstrations(count: try context.int("examples"), seed: UInt64(try context.int("seed")))
+            return EngineRows(train: demos.map { d in
+                let pair = policy.pair(d.prompt, d.response), fit = pair.fitted(maxSeqLen: policy.model.config.maxSeqLen)
+                return EngineRow(prompt: Self.render(d.prompt, codec), completion: d.response,
+                                 promptIds: pair.prompt.map(Int.init), completionIds: pair.response.map(Int.init),
+                                 fittedPromptIds: fit.prompt.map(Int.init), fittedCompletionIds: fit.response.map(Int.init))
+            })
+        default:
+            let codec = try Self.codec(context)
+            let prefs = try context.requiredInput("preferences")
+            let heldOut = context.stage.kind == "reward_model" ? try PreferenceArtifact.heldOut(prefs) : []
+            return EngineRows(train: try PreferenceArtifact.pairs(prefs).map { Self.row($0, codec) },
+                              heldOut: heldOut.map { Self.row($0, codec) })
+        }
+    }
+
+    public func epochOrder(count: Int, epoch: Int, seed: UInt64) -> [Int] {
+        trainingOrder(count: count, epoch: epoch, seed: seed)
+    }
+
+    public func importModel(from engineOutput: URL, context: NodeContext) throws -> [String: Double] {
+        let (model, codec) = try ModelArtifact.load(from: engineOutput)
+        try ModelArtifact.save(model: model, codec: codec, to: context.outputDirectory)
+        guard context.stage.kind == "reward_model" else { return [:] }
+        // The same held-out evaluation as the embedded stage, on the imported weights.
+        let heldOut = try PreferenceArtifact.heldOut(try context.requiredInput("preferences"))
+        if heldOut.isEmpty { return [:] }
+        return ["held_out_accuracy": try Evaluation.rewardModelAccuracy(try RewardModel(model: model, codec: codec), pairs: heldOut)]
+    }
+
+    /// The prompt exactly as PrefLab renders it before tokenising (chat template, generation prompt).
+    static func render(_ prompt: Prompt, _ codec: TokenizerCodec) -> String {
+        codec.template.render(prompt.messages.map { (role: $0.role, content: $0.content) }, addGenerationPrompt: true)
+    }
+
+    static func row(_ p: PreferencePair, _ codec: TokenizerCodec) -> EngineRow {
+        EngineRow(prompt: render(p.prompt, codec), chosen: p.chosen, rejected: p.rejected,
+                  promptIds: codec.promptTokens(p.prompt).map(Int.init),
+                  chosenIds: (codec.encode(p.chosen) + [codec.eos]).map(Int.init),
+                  rejectedIds: (codec.encode(p.rejected) + [codec.eos]).map(Int.init))
+    }
+
+    /// The tokenizer of the model the node starts from.
+    static func codec(_ context: NodeContext) throws -> TokenizerCodec {
+        let dir = context.inputs["policy"] ?? context.inputs["init"] ?? context.inputs["from_reward_model"]
+        guard let dir else { throw StageError(context.stage.name, "no model input to take the tokenizer from") }
+        return try ModelArtifact.load(from: dir).codec
+    }
+}

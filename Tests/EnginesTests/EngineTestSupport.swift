@@ -1,0 +1,45 @@
+import Foundation
+import Pipeline
+import RecipeSpec
+import StageSpecs
+import Stages
+import XCTest
+
+/// Paths and helpers shared by the engine tests.
+enum EngineTestSupport {
+    static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    static let golden = here.appendingPathComponent("Golden")
+    static let fixtures = here.appendingPathComponent("Fixtures")
+    static let repo = here.deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The engines venv's interpreter, or nil (tests that need it are skipped with the reason printed).
+    static var python: String? {
+        let path = repo.appendingPathComponent(".venv-engines/bin/python").path
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+
+    /// Compares `text` with Golden/`name`; `PREFLAB_UPDATE_GOLDEN=1` rewrites the file after an intended change.
+    static func checkGolden(_ name: String, _ text: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let url = golden.appendingPathComponent(name)
+        if ProcessInfo.processInfo.environment["PREFLAB_UPDATE_GOLDEN"] == "1" {
+            try FileManager.default.createDirectory(at: golden, withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        XCTAssertEqual(text, try String(contentsOf: url, encoding: .utf8), "\(name) changed", file: file, line: line)
+    }
+
+    /// The first cell of a checked-in recipe, resolved.
+    static func recipe(_ relative: String, overrides: [String] = []) throws -> ResolvedRecipe {
+        try RecipeLoader(catalog: StageSpecs.catalog).load(file: repo.appendingPathComponent(relative).path, overrides: overrides)
+    }
+
+    static func stage(_ recipe: ResolvedRecipe, _ name: String) throws -> ResolvedStage {
+        try XCTUnwrap(recipe.cells.compactMap { $0.stage(name) }.first, "no stage \(name)")
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("engines-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+}

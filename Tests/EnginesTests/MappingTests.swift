@@ -1,0 +1,118 @@
+import Engines
+import Foundation
+import RecipeSpec
+import XCTest
+
+/// Golden job files and argument vectors: what PrefLab's parameters become in TRL and OpenRLHF.
+/// After an intended change: `PREFLAB_UPDATE_GOLDEN=1 swift test --filter EnginesTests.MappingTests`.
+final class MappingTests: XCTestCase {
+    typealias S = EngineTestSupport
+
+    static let paths = TRLJob.Paths(model: "/R/model", reference: nil, train: "/R/train.jsonl", eval: nil,
+                                    order: "/R/order.json", checkpoints: "/R/checkpoints", metrics: "/R/engine-metrics.jsonl",
+                                    output: "/R/output")
+
+    func job(_ stage: ResolvedStage, rows: Int, processes: Int = 1) throws -> String {
+        let job = try TRLMapping.job(stage, node: "HASH", rows: rows, processes: processes, precision: "float32",
+                                     maxLength: 128, checkpointEvery: 4, paths: Self.paths)
+        return String(decoding: try job.encoded(), as: UTF8.self)
+    }
+
+    /// Quickstart's SFT (3000 demonstrations), reward model and DPO (512 pairs), as resolved.
+    func testQuickstartJobs() throws {
+        let recipe = try S.recipe("Recipes/quickstart.yaml")
+        try S.checkGolden("quickstart-sft.job.json", try job(S.stage(recipe, "sft"), rows: 3000))
+        try S.checkGolden("quickstart-reward_model.job.json", try job(S.stage(recipe, "reward_model"), rows: 512))
+        try S.checkGolden("quickstart-dpo.job.json", try job(S.stage(recipe, "dpo"), rows: 512))
+        // Two processes halve each process's accumulation, never the batch.
+        let eight = try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.dpo.micro_batch=8"])
+        let two = try TRLMapping.job(S.stage(eight, "dpo"), node: "H", rows: 512, processes: 2, precision: "float32",
+                                     maxLength: 128, checkpointEvery: 4, paths: Self.paths)
+        XCTAssertEqual([two.batch.batchSize, two.batch.microBatch, two.batch.gradientAccumulation], [32, 8, 2])
+    }
+
+    /// The reward model's schedule decays to its floor; LoRA maps to peft's names.
+    func testScheduleAndLoRA() throws {
+        let recipe = try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.dpo.lora={rank: 8}", "stages.dpo.warmup_fraction=0.25"])
+        let dpo = try TRLMapping.job(S.stage(recipe, "dpo"), node: "H", rows: 100, processes: 1, precision: "float32",
+                                     maxLength: 128, checkpointEvery: 4, paths: Self.paths)
+        XCTAssertEqual(dpo.lora, TRLJob.LoRA(rank: 8, alpha: 8, targets: ["q_proj", "v_proj"]))
+        XCTAssertEqual(dpo.schedule, TRLJob.Schedule(totalSteps: 8, warmupSteps: 2, floorFraction: 0))  // ceil(0.25 × 8)
+        let rm = try TRLMapping.job(S.stage(recipe, "reward_model"), node: "H", rows: 20, processes: 1, precision: "float32",
+                                    maxLength: 128, checkpointEvery: 4, paths: Self.paths)
+        XCTAssertEqual(rm.batch.batchSize, 20, "the RM trainer caps its batch at the data size")
+        XCTAssertEqual(rm.schedule.floorFraction, 0.1)
+    }
+
+    /// Batches TRL cannot split as PrefLab does are refused with the numbers, not approximated.
+    func testUnevenMicroBatchesRefused() throws {
+        let recipe = try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.dpo.micro_batch=12"])
+        XCTAssertThrowsError(try job(S.stage(recipe, "dpo"), rows: 512)) { error in
+            XCTAssertTrue("\(error)".contains("stages.dpo.micro_batch: TRL averages equal micro-batches"), "\(error)")
+        }
+        let quick = try S.recipe("Recipes/quickstart.yaml")
+        XCTAssertThrowsError(try job(S.stage(recipe, "dpo"), rows: 500)) { error in   // last batch 20: 12 + 8
+            XCTAssertTrue("\(error)".contains("last batch of each epoch (20 of 500 rows)"), "\(error)")
+        }
+        XCTAssertNoThrow(try job(S.stage(quick, "dpo"), rows: 500), "a short last batch is one micro-batch")
+    }
+
+    /// What TRL has no equivalent for is refused with the reason.
+    func testTRLRefusals() throws {
+        var lines: [String] = []
+        for kind in ["sigmoid", "ipo", "conservative", "simpo"] {
+            let recipe = try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.dpo.loss={kind: \(kind)}"])
+            let refusals = TRLMapping.refusals(try S.stage(recipe, "dpo"))
+            lines.append("dpo loss.kind=\(kind): " + (refusals.isEmpty ? "delegated" : refusals.map(\.message).joined(separator: "; ")))
+        }
+        let quick = try S.recipe("Recipes/quickstart.yaml")
+        for name in ["sft", "reward_model", "ppo"] {
+            let refusals = TRLMapping.refusals(try S.stage(quick, name))
+            lines.append("\(name): " + (refusals.isEmpty ? "delegated" : refusals.map(\.message).joined(separator: "; ")))
+        }
+        try S.checkGolden("trl-refusals.txt", lines.joined(separator: "\n") + "\n")
+        let ipo = try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.dpo.loss={kind: ipo}"])
+        let error = try XCTUnwrap(TRLMapping.refusals(try S.stage(ipo, "dpo")).first)
+        XCTAssertTrue(error.description.contains("quickstart.yaml:"), "a refusal names the file and line: \(error)")
+        XCTAssertEqual(error.path, "stages.dpo.loss.kind")
+    }
+
+    /// Unpacking Table 10's variants on OpenRLHF: the mapped ones as golden argument vectors, the others refused.
+    func testTable10Vectors() throws {
+        let variants = ["ours", "reward_normalization", "reward_whitening", "adaptive_kl", "kl_clamping",
+                        "value_from_policy", "no_eos_trick", "multiple_rollouts"]
+        let recipe = try S.recipe("Recipes/unpacking/table10.yaml", overrides: variants.flatMap { ["stages.\($0).value_coefficient=1", "stages.\($0).warmup_fraction=0"] })
+        let known = Set(try String(contentsOf: S.fixtures.appendingPathComponent("openrlhf-0.11.2-train_ppo_ray-options.txt"), encoding: .utf8)
+            .split(separator: "\n").filter { $0.hasPrefix("--") }.map(String.init))
+        let paths = OpenRLHFMapping.Paths(policy: "/R/policy", rewardModel: "/R/reward_model", prompts: "/R/prompts.jsonl",
+                                          checkpoints: "/R/checkpoints", output: "/R/output")
+        var text = ""
+        for variant in variants {
+            let stage = try S.stage(recipe, variant)
+            text += "# \(variant)\n"
+            do {
+                let args = try OpenRLHFMapping.arguments(stage, paths: paths, gpus: 8, precision: "bfloat16")
+                for flag in args where flag.hasPrefix("--") {
+                    XCTAssertTrue(known.contains(flag), "\(variant): \(flag) is not an OpenRLHF 0.11.2 train_ppo_ray option")
+                }
+                // One option per line, its values after it.
+                text += args.map { $0.hasPrefix("--") ? "\n  " + $0 : " " + $0 }.joined().dropFirst() + "\n"
+            } catch let error as EngineError {
+                text += "refused: \(error.path): \(error.message)\n"
+            }
+        }
+        try S.checkGolden("table10-openrlhf.txt", text)
+        // The paper's default value coefficient (0.1) is refused, with the reason.
+        let plain = try S.recipe("Recipes/unpacking/table10.yaml")
+        XCTAssertEqual(OpenRLHFMapping.refusals(try S.stage(plain, "ours")).map(\.path),
+                       ["stages.ours.value_coefficient", "stages.ours.warmup_fraction"])
+    }
+
+    /// Negative numbers are written so that argparse reads them as values, not options.
+    func testNumbers() {
+        XCTAssertEqual(OpenRLHFMapping.number(-10), "-10.0")
+        XCTAssertEqual(OpenRLHFMapping.number(1e-5), "0.00001")
+        XCTAssertEqual(OpenRLHFMapping.number(2e-4), "0.0002")
+        XCTAssertEqual(OpenRLHFMapping.number(0.95), "0.95")
+    }
+}

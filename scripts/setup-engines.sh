@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Makes .venv-engines: the project-local Python environment of the delegated engines (TRL), pinned.
+#
+# CPU torch goes in first (a plain `pip install torch` brings the ~5 GB CUDA build): from the local wheel
+# /opt/wheels/torch-*+cpu*.whl when the machine carries one, else from PyTorch's CPU index when it is
+# reachable; otherwise the script stops and says so. TRL and its Hugging Face libraries follow with torch
+# held by a constraint, and the script checks that torch was not replaced. A second run with the same
+# pins only checks the stamp and the imports (about a second).
+#
+#   bash scripts/setup-engines.sh            # makes or checks .venv-engines
+#   PREFLAB_ENGINES_VENV=/path bash ...      # another location
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV="${PREFLAB_ENGINES_VENV:-.venv-engines}"
+PYTHON="${PYTHON:-python3}"
+TORCH_VERSION="2.13.0"
+CPU_INDEX="https://download.pytorch.org/whl/cpu"
+# TRL and the versions of its dependencies it was checked with (docs/engines.md lists what each maps).
+PINS=(trl==1.16.0 transformers==5.25.0 accelerate==1.16.0 peft==0.21.2 datasets==5.2.0)
+STAMP="$VENV/.preflab-engines"
+WANT="torch==$TORCH_VERSION ${PINS[*]}"
+
+check() {
+    # Versions from the installed metadata (importing trl takes tens of seconds on a loaded machine).
+    "$VENV/bin/python" - "$TORCH_VERSION" "${PINS[@]}" <<'EOF'
+import sys
+from importlib.metadata import version, PackageNotFoundError
+want_torch, pins = sys.argv[1], [p.split("==") for p in sys.argv[2:]]
+try:
+    torch = version("torch")
+    found = {name: version(name) for name, _ in pins}
+except PackageNotFoundError as e:
+    sys.exit(f"engines venv: {e.name} is not installed")
+if torch != want_torch + "+cpu":
+    sys.exit(f"engines venv: torch is {torch}; expected the CPU build {want_torch}+cpu")
+bad = [f"{n} {found[n]} (want {v})" for n, v in pins if found[n] != v]
+if bad:
+    sys.exit("engines venv: " + ", ".join(bad))
+print("engines venv: torch " + torch + ", " + ", ".join(f"{n} {found[n]}" for n, _ in pins))
+EOF
+}
+
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]] && check; then
+    exit 0
+fi
+
+"$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "setup-engines.sh: Python >= 3.10 is needed")'
+[[ -x "$VENV/bin/python" ]] || "$PYTHON" -m venv "$VENV"
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check --quiet)
+
+pyver="$("$VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
+wheel="$(ls /opt/wheels/torch-"$TORCH_VERSION"+cpu*-"$pyver"-*.whl 2>/dev/null | head -1 || true)"
+if [[ -n "$wheel" ]]; then
+    echo "setup-engines.sh: torch from the local wheel $wheel" >&2
+    "${PIP[@]}" install "$wheel"
+elif curl -fsS --max-time 10 -o /dev/null "$CPU_INDEX/torch/"; then
+    echo "setup-engines.sh: torch $TORCH_VERSION from $CPU_INDEX" >&2
+    "${PIP[@]}" install "torch==$TORCH_VERSION" --index-url "$CPU_INDEX"
+else
+    echo "setup-engines.sh: no local CPU torch wheel (/opt/wheels/torch-$TORCH_VERSION+cpu*-$pyver-*.whl) and" \
+         "$CPU_INDEX is unreachable; a plain 'pip install torch' would bring the CUDA build, so nothing was" \
+         "installed. Put the CPU wheel in /opt/wheels or allow that index." >&2
+    exit 1
+fi
+
+# Hold the installed torch: pip may not upgrade or swap it while resolving TRL.
+installed="$("$VENV/bin/python" -c 'import torch; print(torch.__version__)')"
+constraints="$(mktemp)"
+trap 'rm -f "$constraints"' EXIT
+echo "torch==$installed" > "$constraints"
+"${PIP[@]}" install -c "$constraints" "${PINS[@]}"
+
+after="$("$VENV/bin/python" -c 'import torch; print(torch.__version__)')"
+if [[ "$after" != "$installed" ]]; then
+    echo "setup-engines.sh: installing TRL replaced torch $installed by $after" >&2
+    exit 1
+fi
+check
+echo "$WANT" > "$STAMP"
