@@ -18,6 +18,18 @@ final class ReliabilityDataTests: XCTestCase {
         XCTAssertThrowsError(try t.load("b")) { error in XCTAssertTrue("\(error)".contains("binary content"), "\(error)") }
     }
 
+    /// A stray '}' between array elements (found by DataFuzzTests) used to loop forever, piling up
+    /// problems until memory ran out; now it is one problem and the elements around it load.
+    func testStrayCloserInAJSONArrayIsOneProblem() throws {
+        let t = try TempCatalog()
+        let row = #"{"prompt": "p", "chosen": "c", "rejected": "r"}"#, other = #"{"prompt": "q", "chosen": "c", "rejected": "r"}"#
+        try t.entry("e", pairEntry(try t.data("a.json", "[\n" + row + "},\n" + other + "]\n")))
+        let d = try t.load("e")
+        XCTAssertEqual(d.train.count, 2)
+        XCTAssertEqual(d.report.count(.badJSON), 1)
+        XCTAssertTrue(d.report.skipped.first?.examples.first?.contains("unexpected '}'") ?? false, "\(d.report.skipped)")
+    }
+
     /// A CSV whose header does not match the mapping keeps no rows: an error, not an empty dataset.
     func testEntryThatKeepsNoRowsIsAnError() throws {
         let t = try TempCatalog()

@@ -46,7 +46,16 @@ enum DataJSONArraySplitter {
                                               message: "the element starting here is cut off: the file ends inside it"))
                 return (records, problems)
             }
-            add(bytes[start..<i], startLine, file, maxBytes, &records, &problems)
+            if i == start {
+                // A stray ',' or '}' where an element should start: one problem, then past it (without
+                // this step the loop stood still and piled up problems until memory ran out; found by
+                // DataFuzzTests).
+                problems.append(DataRecordProblem(reason: .badJSON, line: startLine,
+                                              message: "unexpected '\(Character(Unicode.Scalar(bytes[i])))' where an array element should start"))
+                i += 1
+            } else {
+                add(bytes[start..<i], startLine, file, maxBytes, &records, &problems)
+            }
             skipSpace(bytes, &i, &line)
             if i < bytes.count && bytes[i] == UInt8(ascii: ",") { i += 1 }
         }
