@@ -102,25 +102,7 @@ struct DataYAMLNode {
     }
 }
 
-/// The allowed word nearest to `word` when it is close enough to be a typo.
+/// The allowed word nearest to `word` when it is close enough to be a typo (the recipe reader's rule).
 package func dataDidYouMean(_ word: String, _ options: [String]) -> String? {
-    let best = options.map { ($0, dataEditDistance(word.lowercased(), $0.lowercased())) }.min { $0.1 < $1.1 }
-    guard let best, best.1 <= max(2, word.count / 3) else { return nil }
-    return best.0
-}
-
-/// Levenshtein distance.
-package func dataEditDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var prev = Array(0...b.count)
-    for i in 1...a.count {
-        var cur = [i] + Array(repeating: 0, count: b.count)
-        for j in 1...b.count {
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        prev = cur
-    }
-    return prev[b.count]
+    didYouMean(word, among: options)
 }

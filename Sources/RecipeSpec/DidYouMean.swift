@@ -9,14 +9,20 @@ public func didYouMean(_ word: String, among candidates: [String]) -> String? {
     let w = Array(word.lowercased())
     var best: (name: String, distance: Int)?
     for c in candidates {
-        let d = editDistance(w, Array(c.lowercased()))
+        let d = editDistance(w, Array(c.lowercased()), transpositions: true)
         if d <= threshold, d < w.count, d < (best?.distance ?? Int.max) { best = (c, d) }
     }
     return best?.name
 }
 
-/// Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent swaps.
-func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+/// The package's one edit distance: insertions, deletions and substitutions (Levenshtein), plus adjacent
+/// swaps when `transpositions` (optimal string alignment, for typo suggestions). Tasks score with plain
+/// Levenshtein (`TaskText.editDistance`).
+public func editDistance(_ a: String, _ b: String, transpositions: Bool) -> Int {
+    editDistance(Array(a), Array(b), transpositions: transpositions)
+}
+
+func editDistance(_ a: [Character], _ b: [Character], transpositions: Bool) -> Int {
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
     // d[i][j]: distance between a[..<i] and b[..<j]
@@ -27,7 +33,7 @@ func editDistance(_ a: [Character], _ b: [Character]) -> Int {
         for j in 1...b.count {
             let cost = a[i - 1] == b[j - 1] ? 0 : 1
             d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+            if transpositions, i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
                 d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
             }
         }

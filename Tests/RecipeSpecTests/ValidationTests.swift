@@ -62,8 +62,9 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(didYouMean("Steps", among: ["steps"]), "steps")                // case-insensitive
         XCTAssertNil(didYouMean("banana", among: ["sft", "dpo"]))
         XCTAssertNil(didYouMean("steps", among: ["steps"]))                            // exact: nothing to suggest
-        XCTAssertEqual(editDistance(Array("ab"), Array("ba")), 1)
-        XCTAssertEqual(editDistance(Array("kitten"), Array("sitting")), 3)
+        XCTAssertEqual(editDistance("ab", "ba", transpositions: true), 1)
+        XCTAssertEqual(editDistance("ab", "ba", transpositions: false), 2)              // Levenshtein, as tasks score
+        XCTAssertEqual(editDistance("kitten", "sitting", transpositions: true), 3)
         // threshold grows with length: 4 edits are fine for a 12-letter word, not for a 6-letter one
         XCTAssertEqual(didYouMean("preferencxxx", among: ["preferences"]), "preferences")
         XCTAssertNil(didYouMean("abcdef", among: ["abgxyz"]))

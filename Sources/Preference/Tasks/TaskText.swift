@@ -1,3 +1,4 @@
+import RecipeSpec
 import Tensor
 
 /// Text helpers shared by the gold tasks: word splitting, edit distance, stable hashing.
@@ -23,20 +24,7 @@ public enum TaskText {
 
     /// Levenshtein distance between `a` and `b` over characters (insert, delete, substitute: 1 each).
     public static func editDistance(_ a: String, _ b: String) -> Int {
-        let x = Array(a), y = Array(b)
-        if x.isEmpty { return y.count }
-        if y.isEmpty { return x.count }
-        var previous = Array(0...y.count)
-        var current = [Int](repeating: 0, count: y.count + 1)
-        for i in 1...x.count {
-            current[0] = i
-            for j in 1...y.count {
-                let substitution = previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1)
-                current[j] = min(substitution, previous[j] + 1, current[j - 1] + 1)
-            }
-            swap(&previous, &current)
-        }
-        return previous[y.count]
+        RecipeSpec.editDistance(a, b, transpositions: false)
     }
 
     /// FNV-1a hash of the UTF-8 bytes: stable across runs and machines (unlike `Hasher`).
