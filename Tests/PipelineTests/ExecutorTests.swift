@@ -30,7 +30,8 @@ final class ExecutorTests: XCTestCase {
         let base = try XCTUnwrap(g.node(for: "default", stage: "base"))
         let curve = try String(contentsOf: store.objectDirectory(for: base.hash).appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         XCTAssertEqual(curve.split(separator: "\n").count, 3)
-        XCTAssertTrue(curve.hasPrefix("{\"step\":1,\"total\":3,\"values\":{\"loss\":1.0}}"), curve)
+        // Each record carries its wall-clock time after the values (TensorBoard needs it too).
+        XCTAssertTrue(curve.hasPrefix("{\"step\":1,\"total\":3,\"values\":{\"loss\":1.0},\"time\":"), curve)
         XCTAssertEqual(store.metrics(for: base.hash).map { $0.values["loss"] ?? -1 }, [1, 0.5, 1.0 / 3])
         XCTAssertEqual(store.metrics(for: base.hash).last?.step, 3)
 

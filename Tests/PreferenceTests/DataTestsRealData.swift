@@ -64,8 +64,9 @@ final class DataTestsRealData: XCTestCase {
             case .failure(let e): XCTFail("\(r.name): \(e)")
             }
         }
-        XCTAssertEqual(results.map(\.name), ["alpaca_eval_gpt4", "alpaca_eval_gpt4_bottom", "alpaca_eval_gpt4_middle",
-                                             "alpaca_eval_gpt4_top", "gsm8k_test", "gsm8k_train", "hh_rlhf_harmless_test", "mix_rm"])
+        XCTAssertEqual(results.map(\.name), ["alpaca_eval_gpt4", "alpaca_eval_gpt4_bottom", "alpaca_eval_gpt4_middle", "alpaca_eval_gpt4_pairs",
+                                             "alpaca_eval_gpt4_top", "gsm8k_test", "gsm8k_train", "hh_rlhf_harmless_test",
+                                             "hh_rlhf_helpful_test", "hh_rlhf_helpful_test_64", "mix_rm"])
         let all = try XCTUnwrap(reports["alpaca_eval_gpt4"])
         XCTAssertEqual(all.rowsRead, 53 * 805)
         XCTAssertEqual(all.count(.unscored), 61)

@@ -49,14 +49,13 @@ final class PretrainedStageTests: XCTestCase {
     }
 
     func testMissingModelFileSaysHowToFetchIt() throws {
-        let r = try run("""
+        // Caught when the recipe loads (validate), before any node runs.
+        XCTAssertThrowsError(try run("""
             name: pre
             stages:
               base: { kind: pretrained, file: /nonexistent/SmolLM2-135M-Instruct.Q4_1.gguf }
-            """)
-        defer { try? FileManager.default.removeItem(at: r.dir) }
-        XCTAssertFalse(r.report.succeeded)
-        let log = try String(contentsOf: r.store.logFile(for: r.report.failures[0].hash), encoding: .utf8)
-        XCTAssertTrue(log.contains("does not exist (scripts/fetch-smollm2.sh fetches it)"), log)
+            """)) { error in
+            XCTAssertTrue("\(error)".contains("does not exist (scripts/fetch-smollm2.sh fetches it)"), "\(error)")
+        }
     }
 }
