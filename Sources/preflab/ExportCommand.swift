@@ -35,7 +35,9 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store))
-        let hash = arguments.count == 2 ? try hashFromPrefix(arguments[0], artifacts) : try hashFromRecipe(artifacts)
+        let nodes = NodeResolver(store: store.store, overrides: overrides, cell: cell)
+        let hash = arguments.count == 2 ? try nodes.hash(prefix: arguments[0], in: artifacts)
+                                        : try nodes.hash(recipe: arguments[0], stage: arguments[1])
         guard artifacts.isComplete(hash) else {
             throw ValidationError("node \(hash) is not finished in \(store.store)"
                                   + (arguments.count == 3 ? ": run the recipe first (preflab run \(arguments[0]))" : ""))
@@ -54,21 +56,28 @@ struct Export: ParsableCommand {
         for note in notes { print("note: \(note)") }
         print("exported \(kind) node \(hash) to \(destination.path)")
     }
+}
 
-    private func hashFromPrefix(_ prefix: String, _ artifacts: ArtifactStore) throws -> String {
+/// Finds a node the way `preflab export`, `generate`, `score` and `tokenize` name one: a unique prefix
+/// of a finished node's hash, or the node a recipe's stage resolves to (`cell` picks a matrix cell).
+struct NodeResolver {
+    var store: String
+    var overrides: [String]
+    var cell: String?
+
+    func hash(prefix: String, in artifacts: ArtifactStore) throws -> String {
         let matches = artifacts.completeHashes().filter { $0.hasPrefix(prefix) }
         guard matches.count == 1 else {
-            throw ValidationError(matches.isEmpty ? "no finished node in \(store.store) has a hash starting with '\(prefix)'"
+            throw ValidationError(matches.isEmpty ? "no finished node in \(store) has a hash starting with '\(prefix)'"
                                                   : "'\(prefix)' starts \(matches.count) node hashes; give more of it")
         }
         return matches[0]
     }
 
-    private func hashFromRecipe(_ artifacts: ArtifactStore) throws -> String {
-        let options = try RecipeOptions.parse([arguments[0]] + overrides.flatMap { ["--set", $0] })
+    func hash(recipe path: String, stage: String) throws -> String {
+        let options = try RecipeOptions.parse([path] + overrides.flatMap { ["--set", $0] })
         let recipe = try loadRecipe(options)
         let graph = try StageSpecs.graph(recipe)
-        let stage = arguments[1]
         if let cell {
             guard let node = graph.node(for: cell, stage: stage) else {
                 throw ValidationError("no stage '\(stage)' in cell '\(cell)' (cells: \(recipe.cells.map(\.label).joined(separator: "; ")))")
@@ -78,7 +87,7 @@ struct Export: ParsableCommand {
         let hashes = graph.hashes(forStage: stage)
         guard let hash = hashes.first else {
             let names = Set(recipe.cells.flatMap { $0.stages.map(\.name) }).sorted()
-            throw ValidationError("no stage '\(stage)' in \(arguments[0]) (stages: \(names.joined(separator: ", ")))")
+            throw ValidationError("no stage '\(stage)' in \(path) (stages: \(names.joined(separator: ", ")))")
         }
         guard hashes.count == 1 else {
             throw ValidationError("stage '\(stage)' differs between matrix cells; pick one with --cell (\(recipe.cells.map(\.label).joined(separator: "; ")))")

@@ -10,7 +10,8 @@ struct Preflab: ParsableCommand {
         abstract: "Learning from preference feedback: run, inspect and compare YAML recipes.",
         version: "0.1.0",
         subcommands: [Run.self, Table.self, Resolve.self, Plan.self, Diff.self, Validate.self, StagesCommand.self,
-                      GC.self, StoreCommand.self, DataCommand.self, Export.self, Annotate.self, Bench.self, Verdicts.self]
+                      GC.self, StoreCommand.self, DataCommand.self, Export.self, Annotate.self, GenerateCommand.self, ScoreCommand.self,
+                      TokenizeCommand.self, Bench.self, Verdicts.self]
     )
 
     /// Re-executes with faster OpenBLAS kernels where the library mis-detects the CPU (BLASCore), then parses.
