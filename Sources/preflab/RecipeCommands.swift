@@ -49,13 +49,14 @@ struct Run: ParsableCommand {
 
     func run() throws {
         // Read before any node runs, so that a bad site file fails with its file:line at once.
-        if let site { _ = try SiteConfig.load(file: site) }
+        let siteConfig = try site.map { try SiteConfig.load(file: $0) } ?? SiteConfig()
         let resolved = try loadRecipe(recipe)
         let graph = try StageSpecs.graph(resolved)
         let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store))
         EmbeddedRunners.configureEngine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         Interrupts.install()
-        let executor = Executor(store: artifacts, runners: EmbeddedRunners.all, jobs: jobs,
+        let runners = EmbeddedRunners.all.merging(DelegatedRunners.all(site: siteConfig)) { embedded, _ in embedded }
+        let executor = Executor(store: artifacts, runners: runners, jobs: jobs,
                                 display: TerminalProgressDisplay())
         let report = try executor.run(graph)
         for failure in report.failures {
