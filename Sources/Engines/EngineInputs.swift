@@ -68,15 +68,7 @@ public struct EngineRow: Codable, Sendable, Equatable {
 /// JSON lines with snake_case keys, as the generated scripts read them.
 enum EngineFiles {
     static func writeLines<T: Encodable>(_ items: [T], to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = Data()
-        for item in items {
-            data.append(try encoder.encode(item))
-            data.append(0x0A)
-        }
-        try data.write(to: url, options: .atomic)
+        try JSONLinesEncoding.encode(items, snakeCaseKeys: true).write(to: url, options: .atomic)
     }
 
     static func write<T: Encodable>(_ value: T, to url: URL) throws {

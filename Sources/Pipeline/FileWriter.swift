@@ -59,3 +59,19 @@ private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
 private let systemWrite = Darwin.write
 #endif
+
+/// JSON Lines encoding of Codable records, one object a line with sorted keys: the store's pairs,
+/// prompts and samples, and the rows handed to delegated engines (which read snake_case keys).
+public enum JSONLinesEncoding {
+    public static func encode<T: Encodable>(_ items: [T], snakeCaseKeys: Bool = false) throws -> Data {
+        let encoder = JSONEncoder()
+        if snakeCaseKeys { encoder.keyEncodingStrategy = .convertToSnakeCase }
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data()
+        for item in items {
+            data.append(try encoder.encode(item))
+            data.append(0x0A)
+        }
+        return data
+    }
+}

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import Llama
+import Pipeline
 import Preference
 import Tensor
 import StageSpecs
@@ -100,14 +101,7 @@ enum TokenizerArtifact {
 /// JSON Lines files of Codable records (preference pairs, prompts, samples).
 enum JSONLines {
     static func write<T: Encodable>(_ items: [T], to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = Data()
-        for item in items {
-            data.append(try encoder.encode(item))
-            data.append(0x0A)
-        }
-        try data.write(to: url, options: .atomic)
+        try JSONLinesEncoding.encode(items).write(to: url, options: .atomic)
     }
 
     static func read<T: Decodable>(_ type: T.Type, from url: URL) throws -> [T] {
