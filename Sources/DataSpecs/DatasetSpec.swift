@@ -96,8 +96,14 @@ public struct FieldMap: Codable, Sendable, Equatable {
     /// `prompts`: the reference answer.
     public var answer: String?
     /// `pair`: a judged label that orients the pair through `score_map`: positive keeps chosen and
-    /// rejected as mapped, negative swaps them, zero is a tie, null is unscored (AlpacaEval's 1 / 2 / 1.5).
+    /// rejected as mapped, negative swaps them, zero is a tie, null is unscored (AlpacaEval's 1 / 2 / 1.5;
+    /// SHP's `labels` 1 / 0 with `chosen: human_ref_A`).
     public var label: String?
+    /// `pair`: the numeric score of the response mapped as `chosen`; with `rejected_score`, the higher-scored
+    /// response is chosen (a swap when the rejected side scored higher) and the difference is the margin.
+    public var chosenScore: String?
+    /// `pair`: the numeric score of the response mapped as `rejected`.
+    public var rejectedScore: String?
 }
 
 /// Rated data to pairs.
