@@ -26,6 +26,10 @@ let package = Package(
         // Engine: COpenBLAS, CKernels <- Tensor <- Llama, Optim, Checkpoint; Tokenizer stands alone.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        // Parquet and Arrow IPC files to JSON-like rows (Debian's zlib, snappy and zstd; no Python).
+        .target(name: "Columnar", dependencies: ["CZlib", "CSnappy", "CZstd"], swiftSettings: strict),
         // Decode kernels compiled for AVX-512, AVX2 and baseline, chosen at run time (include/ckernels.h).
         .target(name: "CKernels", path: "Sources/CKernels", exclude: ["variant.inc"]),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: strict),
@@ -47,7 +51,7 @@ let package = Package(
         .target(name: "StageSpecs", dependencies: ["RecipeSpec", "Pipeline", "Hyperparameters", "DataSpecs"], swiftSettings: strict),
         // Science: data, tasks, annotators, algorithms.
         .target(name: "Preference",
-                dependencies: ["Tensor", "Llama", "Optim", "Checkpoint", "Tokenizer", "CZlib", "Hyperparameters", "DataSpecs",
+                dependencies: ["Tensor", "Llama", "Optim", "Checkpoint", "Tokenizer", "CZlib", "Columnar", "Hyperparameters", "DataSpecs",
                                .product(name: "Yams", package: "Yams")],
                 // IFEval's tables: NLTK's Punkt English parameters and langdetect's profiles.
                 resources: [.copy("Evaluation/Benchmarks/IFEvalData")],
@@ -72,7 +76,7 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor"], swiftSettings: strict),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], swiftSettings: strict),
         .testTarget(name: "PretrainedTests", dependencies: ["Llama", "Checkpoint", "Tokenizer", "Tensor", "Preference"], resources: [.copy("Golden")], swiftSettings: strict),
-        .testTarget(name: "PreferenceTests", dependencies: ["Preference", "Hyperparameters", "RecipeSpec", "Llama", "Tokenizer"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "PreferenceTests", dependencies: ["Preference", "Columnar", "Hyperparameters", "RecipeSpec", "Llama", "Tokenizer"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecipeSpecTests", dependencies: ["RecipeSpec"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec"], exclude: ["Golden"],
                     swiftSettings: strict),

@@ -55,7 +55,7 @@ public struct SourceSpec: Codable, Sendable, Equatable {
     public var path: String
     /// `root` (default) or `file`.
     public var relativeTo: String
-    /// `jsonl`, `json` or `csv`; by default from the file name, else from the first byte.
+    /// `jsonl`, `json`, `csv`, `parquet` or `arrow`; by default from the file name, else from the first bytes.
     public var format: String?
     /// For folders: which files to read (a `*` glob on the file name), sorted by name.
     public var pattern: String
@@ -173,6 +173,7 @@ public enum AnswerFormat: String, Codable, Sendable {
 }
 
 /// The data file formats a catalogue source may name (`source.format`; otherwise from the extension).
+/// `parquet` and `arrow` (Arrow IPC stream or file, as `datasets.save_to_disk` writes) are columnar.
 package enum DataFileFormat: String, CaseIterable {
-    case jsonl, json, csv
+    case jsonl, json, csv, parquet, arrow
 }
