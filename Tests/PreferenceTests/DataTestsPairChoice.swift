@@ -67,4 +67,26 @@ final class DataTestsPairChoice: XCTestCase {
             XCTAssertTrue("\(error)".contains("fields.label needs a score_map"), "\(error)")
         }
     }
+
+    /// Label values match score_map keys by value: numeric strings, floats and booleans; a list is wrong_type.
+    func testLabelValuesMatchByValue() throws {
+        let c = try TempCatalog()
+        let path = try c.data("l.jsonl", """
+        {"q": "a", "x": "A a", "y": "B a", "l": "1"}
+        {"q": "b", "x": "A b", "y": "B b", "l": 1.0}
+        {"q": "c", "x": "A c", "y": "B c", "l": " 0.0"}
+        {"q": "d", "x": "A d", "y": "B d", "l": false}
+        {"q": "e", "x": "A e", "y": "B e", "l": [1]}
+        """)
+        try c.entry("l", """
+        source: {path: "\(path)"}
+        layout: pair
+        fields: {prompt: q, chosen: x, rejected: y, label: l}
+        score_map: {"1": 1, "0": -1, "false": -1}
+        """)
+        let d = try c.load("l")
+        let chosen = Dictionary(uniqueKeysWithValues: (d.train + d.heldOut).map { ($0.prompt.lastUserText, $0.chosen) })
+        XCTAssertEqual(chosen, ["a": "A a", "b": "A b", "c": "B c", "d": "B d"])
+        XCTAssertEqual(d.report.count(.wrongType), 1)
+    }
 }
