@@ -10,6 +10,8 @@ Writes Tests/PreferenceTests/Fixtures/data/columnar/:
                         pyarrow, every combination of UNCOMPRESSED/SNAPPY/GZIP/ZSTD, dictionary on/off,
                         data page v1 (format 1.0: PLAIN_DICTIONARY) / v2 (format 2.6: RLE_DICTIONARY, RLE
                         booleans); small pages (several per chunk) and row groups of 7 rows
+  p_delta_snappy_v2.parquet
+                        DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT
   datasets.parquet      datasets.Dataset.to_parquet
   save_to_disk/         datasets.Dataset.save_to_disk (data-00000-of-00001.arrow: IPC stream)
   stream_zstd.arrow     pyarrow IPC stream with ZSTD-compressed buffers
@@ -105,6 +107,20 @@ def write_parquet_grid(table, want):
                 check(path, want, lambda p: pq.read_table(p).to_pylist())
 
 
+def write_delta(table, want):
+    """The encodings pyarrow writes only when asked (Spark and parquet-mr v2 writers use them by default)."""
+    encodings = {
+        "votes": "DELTA_BINARY_PACKED", "views": "DELTA_BINARY_PACKED", "label": "DELTA_BINARY_PACKED",
+        "meta.turn": "DELTA_BINARY_PACKED", "prompt": "DELTA_BYTE_ARRAY", "chosen.list.element.role": "DELTA_BYTE_ARRAY",
+        "chosen.list.element.content": "DELTA_LENGTH_BYTE_ARRAY", "tags.list.element": "DELTA_LENGTH_BYTE_ARRAY",
+        "score": "BYTE_STREAM_SPLIT", "rating": "BYTE_STREAM_SPLIT", "meta.scores.list.element": "BYTE_STREAM_SPLIT",
+    }
+    path = os.path.join(OUT, "p_delta_snappy_v2.parquet")
+    pq.write_table(table, path, use_dictionary=False, column_encoding=encodings, compression="snappy",
+                   data_page_version="2.0", data_page_size=512, row_group_size=7, write_statistics=False)
+    check(path, want, lambda p: pq.read_table(p).to_pylist())
+
+
 def write_datasets(rows, want):
     import datasets
     ds = datasets.Dataset.from_list(rows, features=datasets.Features.from_arrow_schema(SCHEMA))
@@ -158,6 +174,7 @@ def main():
         for r in want:
             f.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
     write_parquet_grid(table, want)
+    write_delta(table, want)
     write_datasets(rows, want)
     write_ipc(table, want)
     if args.real:

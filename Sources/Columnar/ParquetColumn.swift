@@ -140,9 +140,12 @@ struct ParquetColumnReader {
             let n = Int(try c.int32())
             var sub = ByteCursor(c.bytes, from: c.position, to: c.position + n)
             data.values += try ParquetRLE.decode(&sub, bitWidth: 1, count: defined).map { NSNumber(value: $0 != 0) }
+        case let delta? where [.deltaBinaryPacked, .deltaLengthByteArray, .deltaByteArray, .byteStreamSplit].contains(delta):
+            data.values += try ParquetDelta.decode(&c, leaf: leaf, count: defined, encoding: delta)
         default:
-            throw ColumnarError("values in \(ParquetEncoding.name(encoding)) are not supported "
-                                + "(PLAIN, PLAIN_DICTIONARY, RLE_DICTIONARY and RLE booleans are)")
+            throw ColumnarError("values in \(ParquetEncoding.name(encoding)) are not supported (PLAIN, PLAIN_DICTIONARY, "
+                                + "RLE_DICTIONARY, RLE booleans, DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, "
+                                + "DELTA_BYTE_ARRAY and BYTE_STREAM_SPLIT are)")
         }
     }
 }

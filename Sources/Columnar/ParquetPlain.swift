@@ -26,18 +26,20 @@ enum ParquetPlain {
             let raw = try c.take(8 * count, "\(count) DOUBLE values")
             for i in 0..<count { out.append(NSNumber(value: Double(bitPattern: loadLE(raw, 8 * i, as: UInt64.self)))) }
         case .byteArray:
-            for i in 0..<count {
+            for _ in 0..<count {
                 let n = Int(try c.int32())
-                let bytes = try c.take(n, "a BYTE_ARRAY value")
-                guard let s = utf8String(bytes) else {
-                    throw ColumnarError("value \(i) of a page is not UTF-8 text (binary columns are not supported)")
-                }
-                out.append(s)
+                out.append(try text(try c.take(n, "a BYTE_ARRAY value")))
             }
         case .int96, .fixedLenByteArray:
             throw ColumnarError("\(physical.name) values are not supported (text, integers, floats and booleans are)")
         }
         return out
+    }
+
+    /// A BYTE_ARRAY value as text.
+    static func text(_ bytes: ArraySlice<UInt8>) throws -> String {
+        guard let s = utf8String(bytes) else { throw ColumnarError("a value is not UTF-8 text (binary columns are not supported)") }
+        return s
     }
 
     /// An integer as written: unsigned annotations (UINT_32 = 13, UINT_64 = 14) reinterpreted, DECIMAL
