@@ -10,38 +10,7 @@ final class ModelCommandTests: XCTestCase {
     static let gguf = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
     static let prompt = "The capital of France is Paris. The capital of Italy is"
 
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs the `preflab` binary built beside this test bundle, in the repository root.
-    func preflab(_ arguments: [String]) throws -> Output {
-        #if os(Linux)
-        let bundle = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var dir = bundle.deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("preflab").path), dir.path != "/" {
-            dir = dir.deletingLastPathComponent()
-        }
-        let binary = dir.appendingPathComponent("preflab")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no preflab binary beside \(bundle.path)") }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = Self.root
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
-        #else
-        throw XCTSkip("the binary is found through /proc/self/exe (Linux)")
-        #endif
-    }
+    func preflab(_ arguments: [String]) throws -> PreflabOutput { try runPreflab(arguments, in: Self.root) }
 
     func requireModel() throws {
         guard FileManager.default.fileExists(atPath: Self.root.appendingPathComponent(Self.gguf).path) else {
