@@ -110,7 +110,7 @@ struct ArrowBatch {
             })
         }
         for r in 0..<length {
-            var row: [String: Any] = [:]
+            var row: [String: Any] = Dictionary(minimumCapacity: schema.count)
             for (field, values) in zip(schema, columns) { row[field.name] = values[r] }
             rows.append(row)
         }

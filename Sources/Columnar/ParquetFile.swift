@@ -71,7 +71,7 @@ struct ParquetAssembler {
     mutating func rows(count: Int, into rows: inout [[String: Any]], group: Int) throws {
         for r in 0..<count {
             try columnarContext("row group \(group), row \(r)") {
-                var row: [String: Any] = [:]
+                var row: [String: Any] = Dictionary(minimumCapacity: schema.root.children.count)
                 for child in schema.root.children { row[child.name] = try self.value(child) }
                 for l in columns.indices where entry[l] < columns[l].count && repetition(l) != 0 {
                     throw ColumnarError("column '\(schema.leaves[l].path)' has more entries in this row than its schema allows")
@@ -134,7 +134,7 @@ struct ParquetAssembler {
             let items = try value(r, unwrapList: n.isList && single)
             return n.isMap ? mapValue(items, r) : items
         }
-        var fields: [String: Any] = [:]
+        var fields: [String: Any] = Dictionary(minimumCapacity: n.children.count)
         for c in n.children { fields[c.name] = try value(c) }
         return fields
     }

@@ -111,14 +111,16 @@ final class ColumnarTests: XCTestCase {
     }
 }
 
-/// Reader speed on the HH-RLHF Parquet export (examples/data): rows/s of `ParquetFile.rows`, best of 5.
-/// Runs only with `PREFLAB_COLUMNAR_BENCH=1`; pyarrow on the same file: scripts/bench_parquet_read.py.
+/// Reader speed: rows/s of `ParquetFile.rows`, best of 5, file in memory. Runs only with
+/// `PREFLAB_COLUMNAR_BENCH=1` (the HH-RLHF export in examples/data) or `=FILE`; pyarrow on the same file:
+/// scripts/bench_parquet_read.py.
 final class ColumnarBenchmarkTests: XCTestCase {
     func testReadSpeed() throws {
-        guard ProcessInfo.processInfo.environment["PREFLAB_COLUMNAR_BENCH"] == "1" else {
-            throw XCTSkip("set PREFLAB_COLUMNAR_BENCH=1 to time the Parquet reader")
+        guard let setting = ProcessInfo.processInfo.environment["PREFLAB_COLUMNAR_BENCH"], !setting.isEmpty else {
+            throw XCTSkip("set PREFLAB_COLUMNAR_BENCH=1 (or a Parquet file) to time the Parquet reader")
         }
-        let file = DataTestsRealData.repoRoot.appendingPathComponent("examples/data/hh-rlhf-helpful-base-test.parquet")
+        let file = setting == "1" ? DataTestsRealData.repoRoot.appendingPathComponent("examples/data/hh-rlhf-helpful-base-test.parquet")
+                                  : URL(fileURLWithPath: setting)
         let bytes = [UInt8](try Data(contentsOf: file))
         var best = Double.infinity
         var count = 0
@@ -127,7 +129,8 @@ final class ColumnarBenchmarkTests: XCTestCase {
             count = try ParquetFile.rows(bytes).count
             best = min(best, Date().timeIntervalSince(t0))
         }
-        print(String(format: "parquet read: %d rows in %.4f s = %.0f rows/s (best of 5, file in memory)", count, best, Double(count) / best))
-        XCTAssertEqual(count, 2354)
+        print(String(format: "parquet read %@: %d rows in %.4f s = %.0f rows/s (best of 5, file in memory)",
+                     file.lastPathComponent, count, best, Double(count) / best))
+        XCTAssertGreaterThan(count, 0)
     }
 }
