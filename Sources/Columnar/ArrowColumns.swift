@@ -5,6 +5,7 @@ import Foundation
 extension ArrowBatch {
     mutating func column(_ f: ArrowField) throws -> [Any] {
         let n = try node()
+        if let d = f.dictionary { return try dictionaryColumn(d, n) }
         switch f.type {
         case 1:  // Null: no buffers
             return Array(repeating: NSNull(), count: n)
@@ -42,6 +43,17 @@ extension ArrowBatch {
         default:
             throw ColumnarError("Arrow type \(f.type) is not supported (integers, floats, text, booleans, dates, "
                                 + "timestamps, lists, structs and maps are)")
+        }
+    }
+
+    /// Indices into a dictionary read earlier, as its values.
+    mutating func dictionaryColumn(_ d: (id: Int64, width: Int, signed: Bool), _ n: Int) throws -> [Any] {
+        guard let values = dictionaries[d.id] else { throw ColumnarError("dictionary \(d.id) was not sent before its column") }
+        let indices = try fixed(n, d.width) { raw, i in Self.integer(raw, i, d.width, d.signed) }
+        return try indices.map { (index: Any) -> Any in
+            guard let k = (index as? NSNumber)?.intValue else { return NSNull() }
+            guard k >= 0, k < values.count else { throw ColumnarError("dictionary index \(k) of \(values.count)") }
+            return values[k]
         }
     }
 
