@@ -103,11 +103,11 @@ bad "missing prompt file"           "does not exist"        "$BIN" validate "$R/
 
 S=$W/bad-store
 for spec in "epochs=9223372036854775807|epochs" "epochs=999999999|total steps" "learning_rate=.nan|finite" \
-            "learning_rate=.inf|finite" "learning_rate=1e30|diverged" "batch_size=0|batchSize" \
+            "learning_rate=.inf|finite" "learning_rate=1e30|diverged" "batch_size=0|batch_size: 0 is out of range" \
             "warmup_fraction=.nan|finite"; do
     bad "sft ${spec%%|*}" "${spec##*|}" "$BIN" run "$RECIPE" "${SMOKE[@]}" --store "$S" --results "$W/res" --set "stages.sft.${spec%%|*}"
 done
-for spec in "loss={beta: -1}|beta" "loss={beta: .nan}|finite" "learning_rate=1e30|diverged" "micro_batch=0|microBatch"; do
+for spec in "loss={beta: -1}|beta" "loss={beta: .nan}|finite" "learning_rate=1e30|diverged" "micro_batch=0|micro_batch: 0 is out of range"; do
     bad "dpo ${spec%%|*}" "${spec##*|}" "$BIN" run "$RECIPE" "${SMOKE[@]}" --store "$S" --results "$W/res" --set "stages.dpo.${spec%%|*}"
 done
 for spec in "temperature=.nan|finite" "temperature=.inf|finite" "prompt_batch=9223372036854775807|promptBatch"; do
@@ -216,7 +216,7 @@ done
 probe=$W/tmpfs-probe
 if [ "$(id -u)" = 0 ] && mkdir -p "$probe" && mount -t tmpfs -o size=1m tmpfs "$probe" 2>/dev/null; then
     umount "$probe"
-    for size in 64k 512k 2m 8m; do
+    for size in 64k 256k 512k 1m; do
         D=$W/enospc-$size
         mkdir -p "$D" && mount -t tmpfs -o size=$size tmpfs "$D"
         out=$(run "$D/store" "$D/res" 2>&1); rc=$?
