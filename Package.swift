@@ -26,6 +26,10 @@ let package = Package(
         // Engine: COpenBLAS, CKernels <- Tensor <- Llama, Optim, Checkpoint; Tokenizer and Randomness stand alone.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        // Parquet and Arrow IPC files to JSON-like rows (Debian's zlib, snappy and zstd; no Python).
+        .target(name: "Columnar", dependencies: ["CZlib", "CSnappy", "CZstd"], swiftSettings: strict),
         // Decode kernels compiled for AVX-512, AVX2 and baseline, chosen at run time (include/ckernels.h).
         .target(name: "CKernels", path: "Sources/CKernels", exclude: ["variant.inc"]),
         // The seeded generator, alone so that the compute-free layers and the science can draw without the engine.
@@ -49,8 +53,8 @@ let package = Package(
         .target(name: "StageSpecs", dependencies: ["RecipeSpec", "Pipeline", "Hyperparameters", "DataSpecs"], swiftSettings: strict),
         // Science: data, tasks, annotators, algorithms.
         .target(name: "Preference",
-                dependencies: ["Randomness", "Tensor", "Llama", "Optim", "Checkpoint", "Tokenizer", "CZlib", "Hyperparameters",
-                               "DataSpecs"],
+                dependencies: ["Randomness", "Tensor", "Llama", "Optim", "Checkpoint", "Tokenizer", "CZlib", "Columnar",
+                               "Hyperparameters", "DataSpecs"],
                 // IFEval's tables (NLTK's Punkt English parameters, langdetect's profiles) and the
                 // Unique Nouns tagger's lexicon and trigram counts.
                 resources: [.copy("Evaluation/Benchmarks/IFEvalData"), .copy("Tasks/POSData")],
@@ -75,7 +79,7 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor"], swiftSettings: strict),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], swiftSettings: strict),
         .testTarget(name: "PretrainedTests", dependencies: ["Llama", "Checkpoint", "Tokenizer", "Tensor", "Randomness", "Preference"], resources: [.copy("Golden")], swiftSettings: strict),
-        .testTarget(name: "PreferenceTests", dependencies: ["Preference", "Hyperparameters", "RecipeSpec", "Llama", "Tokenizer", "Randomness"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "PreferenceTests", dependencies: ["Preference", "Columnar", "Hyperparameters", "RecipeSpec", "Llama", "Tokenizer", "Randomness"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecipeSpecTests", dependencies: ["RecipeSpec"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec"], exclude: ["Golden"],
                     swiftSettings: strict),

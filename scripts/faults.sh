@@ -119,7 +119,7 @@ entry() { printf 'source: {path: "%s"%s}\nlayout: pair\nfields: {prompt: prompt,
 one_catalog() { rm -f "$C"/*.yaml; entry "$@"; }
 printf 'PAR1\x15\x04\x15\x00PAR1' >"$C/pairs.parquet"
 one_catalog parquet "$C/pairs.parquet"
-bad "Parquet file as a dataset"     "Parquet is not supported" "$BIN" data validate --catalog "$C"
+bad "broken Parquet file"           "Parquet: the footer length" "$BIN" data validate --catalog "$C"
 gzip -c "$ROOT/Tests/PreferenceTests/Fixtures/data/pairs.jsonl" | head -c 150 >"$C/cut.jsonl.gz"
 one_catalog cut "$C/cut.jsonl.gz"
 bad "damaged gzip"                  "truncated_gzip"        "$BIN" data validate --catalog "$C"
