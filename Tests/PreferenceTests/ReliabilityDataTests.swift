@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 @testable import Preference
-import Tensor
+import Randomness
 
 /// Data that is not what its entry says (issue 16): each used to "validate" with zero or half the rows.
 final class ReliabilityDataTests: XCTestCase {
