@@ -14,38 +14,61 @@ final class ParityTests: XCTestCase {
     typealias S = EngineTestSupport
 
     func testQuickstartNodesOnTRL() throws {
+        for (node, embedded, trl) in try trainOnBoth("Recipes/quickstart.yaml", stages: ["sft", "reward_model", "dpo"]) {
+            let ours = try XCTUnwrap(embedded.first?.values["loss"]), theirs = try XCTUnwrap(trl.first?.values["loss"])
+            XCTAssertEqual(theirs, ours, accuracy: 1e-4, "\(node.kind): first-step loss")
+        }
+    }
+
+    /// OPO (static RM and gold through `preflab annotate`) on TRL from the same policy, RM and prompts: the same
+    /// steps, schedule and gold spend; the first step starts at log 2 on both (π = π_ref, whatever was sampled).
+    func testOnlineDPOOnTRL() throws {
+        for (node, embedded, trl) in try trainOnBoth("Recipes/checks/engines.yaml", stages: ["opo_rm", "opo_gold"]) {
+            XCTAssertEqual(trl.first?.values["loss"] ?? 0, log(2), accuracy: 1e-6, "\(node.stage.name)")
+            XCTAssertEqual(embedded.first?.values["loss"] ?? 0, log(2), accuracy: 1e-6, "\(node.stage.name)")
+            XCTAssertEqual(trl.first?.values["kl"] ?? 1, 0, accuracy: 1e-6, "no update before the first step's pairs")
+            XCTAssertEqual(trl.last?.values["gold_used"], embedded.last?.values["gold_used"], "\(node.stage.name): gold spent")
+            for (a, b) in zip(embedded, trl) { XCTAssertEqual(a.values["lr"] ?? -1, b.values["lr"] ?? -2, accuracy: 1e-9) }
+        }
+    }
+
+    /// Runs `stages` of the recipe's first cell (smoke scale) on the embedded engine, then trains the same nodes again
+    /// on TRL from the same inputs; returns each node's embedded and TRL step metrics (steps and lr checked equal).
+    func trainOnBoth(_ recipePath: String, stages: Set<String>) throws
+        -> [(node: GraphNode, embedded: [MetricPoint], trl: [(step: Int, total: Int, values: [String: Double])])] {
         guard let python = S.python else {
             print("ParityTests: skipped — .venv-engines is absent (bash scripts/setup-engines.sh makes it)")
             throw XCTSkip(".venv-engines is absent")
         }
-        let recipe = try S.recipe("Recipes/quickstart.yaml", overrides: ["scale=smoke"])
+        let recipe = try S.recipe(recipePath, overrides: ["scale=smoke"])
         let graph = try StageSpecs.graph(recipe)
         let dir = try S.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try ArtifactStore(root: dir.appendingPathComponent("store"))
-        let kinds: Set = ["sft", "reward_model", "dpo"]
-        let targets = Set(graph.nodes.filter { kinds.contains($0.kind) }.map(\.hash))
-        let report = try Executor(store: store, runners: EmbeddedRunners.all).run(graph, targets: targets)
+        let nodes = graph.nodes.filter { stages.contains($0.stage.name) && $0.engine == "embedded" }
+        let report = try Executor(store: store, runners: EmbeddedRunners.all).run(graph, targets: Set(nodes.map(\.hash)))
         XCTAssertTrue(report.succeeded, "\(report.failures)")
         var site = SiteConfig()
         site.python = ["trl": python]
         let runner = TRLRunner(inputs: EmbeddedEngineInputs(), site: site)
-        for node in graph.nodes where kinds.contains(node.kind) {
-            let out = dir.appendingPathComponent("trl-\(node.kind)")
-            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        var out: [(node: GraphNode, embedded: [MetricPoint], trl: [(step: Int, total: Int, values: [String: Double])])] = []
+        for node in nodes {
+            let output = dir.appendingPathComponent("trl-\(node.stage.name)")
+            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
             let reporter = Recorder()
             var inputs: [String: URL] = [:]
             for input in node.inputs { inputs[input.field] = store.objectDirectory(for: input.hash) }
-            try runner.run(NodeContext(hash: node.hash, stage: node.stage, inputs: inputs, outputDirectory: out,
-                                       resumeDirectory: dir.appendingPathComponent("resume-\(node.kind)"), reporter: reporter))
+            try runner.run(NodeContext(hash: node.hash, stage: node.stage, inputs: inputs, outputDirectory: output,
+                                       resumeDirectory: dir.appendingPathComponent("resume-\(node.stage.name)"), reporter: reporter))
             let embedded = store.metrics(for: node.hash)
-            XCTAssertEqual(reporter.steps.count, embedded.count, "\(node.kind): steps")
-            let ours = try XCTUnwrap(embedded.first?.values["loss"]), theirs = try XCTUnwrap(reporter.steps.first?.values["loss"])
-            print("ParityTests: \(node.kind) first-step loss embedded \(ours) trl \(theirs) (|Δ| \(abs(ours - theirs)))")
-            XCTAssertEqual(theirs, ours, accuracy: 1e-4, "\(node.kind): first-step loss")
+            XCTAssertEqual(reporter.steps.count, embedded.count, "\(node.stage.name): steps")
+            let ours = embedded.first?.values["loss"] ?? .nan, theirs = reporter.steps.first?.values["loss"] ?? .nan
+            print("ParityTests: \(node.stage.name) first-step loss embedded \(ours) trl \(theirs) (|Δ| \(abs(ours - theirs)))")
             XCTAssertEqual(reporter.steps.first?.values["lr"] ?? -1, embedded.first?.values["lr"] ?? -2, accuracy: 1e-9)
-            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("model.safetensors").path))
+            XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("model.safetensors").path))
+            out.append((node, embedded, reporter.steps))
         }
+        return out
     }
 }
 
