@@ -23,7 +23,8 @@ public struct TRLRunner: StageRunner {
         let start = Date()
         let dir = context.resumeDirectory
         let job = try prepare(context, in: dir)
-        try forgetUnsavedSteps(metrics: URL(fileURLWithPath: job.paths.metrics), checkpoints: URL(fileURLWithPath: job.paths.checkpoints))
+        try forgetUnsavedSteps(metrics: URL(fileURLWithPath: job.paths.metrics), checkpoints: URL(fileURLWithPath: job.paths.checkpoints),
+                               optimiserStepsPerLine: job.online?.updateEpochs ?? 1)
         let command = Launcher.command(site: site, python: site.python(for: "trl"), script: dir.appendingPathComponent(Self.script).path,
                                        job: dir.appendingPathComponent("job.json").path,
                                        processes: job.batch.processes, gpus: site.gpus(for: context.stage.kind),
@@ -165,8 +166,8 @@ public struct TRLRunner: StageRunner {
     }
 
     /// Drops metric lines of steps after the newest complete checkpoint (HF writes `trainer_state.json` last):
-    /// the resumed job reports them again.
-    func forgetUnsavedSteps(metrics: URL, checkpoints: URL) throws {
+    /// the resumed job reports them again. An online job's line covers `optimiserStepsPerLine` optimiser steps.
+    func forgetUnsavedSteps(metrics: URL, checkpoints: URL, optimiserStepsPerLine: Int) throws {
         guard let text = try? String(contentsOf: metrics, encoding: .utf8) else { return }
         let fm = FileManager.default
         let saved = ((try? fm.contentsOfDirectory(atPath: checkpoints.path)) ?? [])
@@ -175,7 +176,7 @@ public struct TRLRunner: StageRunner {
         let kept = text.split(separator: "\n").filter { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let step = object["step"] as? Int else { return false }
-            return step <= saved
+            return step * optimiserStepsPerLine <= saved
         }
         try (kept.map { $0 + "\n" }.joined()).write(to: metrics, atomically: true, encoding: .utf8)
     }

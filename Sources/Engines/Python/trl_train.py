@@ -89,10 +89,13 @@ class PrefLabOrder(Sampler):
 
 
 class Metrics(TrainerCallback):
-    """Appends {step,total,values} lines (PrefLab's names) to the job's metrics file; rank 0 only."""
+    """Appends {step,total,values} lines (PrefLab's names) to the job's metrics file; rank 0 only. An online run
+    writes one line per generation step (its last update's values), as PrefLab's OPOTrainer reports."""
 
     def __init__(self, job, factor, holder):
-        self.path, self.total, self.factor = job["paths"]["metrics"], job["schedule"]["total_steps"], factor
+        self.per_line = job["online"]["update_epochs"] if job.get("online") else 1
+        self.path, self.factor = job["paths"]["metrics"], factor
+        self.total = job["schedule"]["total_steps"] // self.per_line
         self.peak = job["optimizer"]["learning_rate"]
         self.holder = holder
         self.last = {}
@@ -100,12 +103,15 @@ class Metrics(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs or "loss" not in logs:
             return
+        trainer = self.holder["trainer"]
+        if state.global_step % self.per_line:
+            trainer.preflab_step_loss = 0.0
+            return
         values = {NAMES[k]: float(v) for k, v in logs.items() if k in NAMES}
         # The online trainer's own values (full precision; HF rounds its `loss` to 4 decimals).
         values.update({k[len("preflab/"):]: float(v) for k, v in logs.items() if k.startswith("preflab/")})
         # HF rounds the logged loss to 4 decimals; in one process the unrounded sum of the step's micro-batch losses
         # (what HF rounds) is kept instead. Several ranks keep HF's all-reduced, rounded value.
-        trainer = self.holder["trainer"]
         if args.world_size == 1:
             values["loss"] = trainer.preflab_step_loss
         trainer.preflab_step_loss = 0.0
@@ -113,7 +119,8 @@ class Metrics(TrainerCallback):
         values["lr"] = self.peak * self.factor(state.global_step - 1)
         self.last = values
         with open(self.path, "a") as f:
-            f.write(json.dumps({"step": state.global_step, "total": self.total, "values": values}, sort_keys=True) + "\n")
+            f.write(json.dumps({"step": state.global_step // self.per_line, "total": self.total, "values": values},
+                               sort_keys=True) + "\n")
 
 
 def rows_dataset(rows, method):
