@@ -143,6 +143,8 @@ final class TRLRunTests: XCTestCase {
             try TRLRunner(inputs: inputs, site: site).run(try context(stage, dir, reporter))
             let job = try String(contentsOf: dir.appendingPathComponent("resume/job.json"), encoding: .utf8)
             XCTAssertTrue(job.contains("\"processes\" : \(site.processes(for: "dpo"))"), job)
+            let launched = reporter.logs.first { $0.hasPrefix("engine: ") } ?? ""
+            XCTAssertEqual(launched.contains("torch.distributed.run --standalone --nproc_per_node 2"), site.launcher == .torchrun, launched)
             results.append(reporter.steps)
         }
         XCTAssertEqual(results[0].map(\.step), [1, 2, 3, 4])
