@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 
-SUMMARY_KEYS = ["held_out_accuracy", "heldout_accuracy", "gold_used", "kl", "margin", "accuracy", "seconds"]
+SUMMARY_KEYS = ["held_out_accuracy", "gold_used", "kl"]
 
 
 def preflab():
@@ -25,7 +25,7 @@ def preflab():
 
 
 def plan(recipe, sets, store):
-    """[(stage, short hash, engine)] of the nodes whose cells name one engine."""
+    """[(stage, kind, short hash)] of every node (a node shared by several stages is listed under each)."""
     cmd = [preflab(), "plan", recipe, "--store", store] + [a for s in sets for a in ("--set", s)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     nodes = []
@@ -33,20 +33,21 @@ def plan(recipe, sets, store):
         m = re.match(r"\s*(\S+) ([0-9a-f]{12})  (\S+)  cells: (.*)$", line)
         if not m:
             continue
-        engines = set(re.findall(r"engine=(\w+)", m.group(4)))
-        nodes.append((m.group(3), m.group(1), m.group(2), engines.pop() if len(engines) == 1 else None))
+        nodes += [(stage, m.group(1), m.group(2)) for stage in m.group(3).split(",")]
     return nodes
 
 
 def read_node(store, short):
     folders = glob.glob(os.path.join(store, "objects", short + "*"))
-    if len(folders) != 1:
+    if len(folders) != 1 or not os.path.exists(os.path.join(folders[0], "metrics.jsonl")):
         return None
     with open(os.path.join(folders[0], "metrics.jsonl")) as f:
         steps = [json.loads(line) for line in f if line.strip()]
     with open(os.path.join(folders[0], "summary.json")) as f:
         summary = json.load(f)
-    return {"steps": steps, "summary": summary.get("values", summary)}
+    # A delegated node records its engine beside it (engine.json); embedded nodes do not.
+    engine = "trl" if os.path.exists(os.path.join(folders[0], "engine.json")) else "embedded"
+    return {"steps": steps, "summary": summary.get("values", summary), "engine": engine}
 
 
 def fmt(x, digits=9):
@@ -61,24 +62,25 @@ def main():
     ap.add_argument("--out")
     a = ap.parse_args()
     by_stage = {}
-    for stage, kind, short, engine in plan(a.recipe, a.set, a.store):
-        if engine and kind in ("sft", "reward_model", "dpo", "opo"):
-            by_stage.setdefault((stage, kind), {})[engine] = read_node(a.store, short)
-    lines = ["| stage | kind | steps | first-step loss: embedded | trl | \\|Δ\\| | final loss: embedded | trl | "
-             "final accuracy: embedded | trl | summary: embedded | trl |", "|" + "---|" * 12]
+    for stage, kind, short in plan(a.recipe, a.set, a.store):
+        node = read_node(a.store, short) if kind in ("sft", "reward_model", "dpo", "opo") else None
+        if node:
+            by_stage.setdefault((stage, kind), {})[node["engine"]] = node
+    lines = ["| stage | kind | steps | first-step loss: embedded | trl | \\|Δ\\| | final loss: embedded | trl | \\|Δ\\| | "
+             "final accuracy: embedded | trl | summary: embedded | trl | seconds: embedded | trl |", "|" + "---|" * 15]
     for (stage, kind), nodes in sorted(by_stage.items()):
         e, t = nodes.get("embedded"), nodes.get("trl")
         if not e or not t:
-            lines.append(f"| {stage} | {kind} | not run on both engines |" + " |" * 9)
-            continue
+            continue  # a shared stage (`engine: embedded`), not a comparison
         first = [n["steps"][0]["values"].get("loss") for n in (e, t)]
         last = [n["steps"][-1]["values"] for n in (e, t)]
-        summ = [", ".join(f"{k} {fmt(n['summary'][k], 4)}" for k in SUMMARY_KEYS if k in n["summary"] and k != "seconds")
-                for n in (e, t)]
+        summ = [", ".join(f"{k} {fmt(n['summary'][k], 4)}" for k in SUMMARY_KEYS if k in n["summary"]) for n in (e, t)]
         steps = f"{len(e['steps'])} / {len(t['steps'])}"
+        final = [v.get("loss") for v in last]
+        secs = [fmt(n["summary"].get("seconds"), 3) for n in (e, t)]
         lines.append(f"| {stage} | {kind} | {steps} | {fmt(first[0])} | {fmt(first[1])} | {abs(first[0] - first[1]):.2g} | "
-                     f"{fmt(last[0].get('loss'), 5)} | {fmt(last[1].get('loss'), 5)} | {fmt(last[0].get('accuracy'), 4)} | "
-                     f"{fmt(last[1].get('accuracy'), 4)} | {summ[0]} | {summ[1]} |")
+                     f"{fmt(final[0], 7)} | {fmt(final[1], 7)} | {abs(final[0] - final[1]):.2g} | {fmt(last[0].get('accuracy'), 4)} | "
+                     f"{fmt(last[1].get('accuracy'), 4)} | {summ[0]} | {summ[1]} | {secs[0]} | {secs[1]} |")
     text = "\n".join(lines) + "\n"
     if a.out:
         with open(a.out, "w") as f:

@@ -24,7 +24,8 @@ final class ParityTests: XCTestCase {
     /// steps and gold spend, one line per generation step; with one update per step the first step's loss is log 2 on
     /// both (π = π_ref, whatever was sampled), and the KL before the first update is 0.
     func testOnlineDPOOnTRL() throws {
-        for (node, embedded, trl) in try trainOnBoth("Recipes/checks/engines.yaml", stages: ["opo_rm", "opo_gold"]) {
+        for (node, embedded, trl) in try trainOnBoth("Recipes/checks/engines.yaml", stages: ["opo_rm", "opo_gold"],
+                                                     interrupt: ["opo_gold"]) {
             let name = node.stage.name
             if name == "opo_rm" {
                 XCTAssertEqual(trl.first?.values["loss"] ?? 0, log(2), accuracy: 1e-6, name)
@@ -39,7 +40,9 @@ final class ParityTests: XCTestCase {
 
     /// Runs `stages` of the recipe's first cell (smoke scale) on the embedded engine, then trains the same nodes again
     /// on TRL from the same inputs; returns each node's embedded and TRL step metrics (steps and lr checked equal).
-    func trainOnBoth(_ recipePath: String, stages: Set<String>) throws
+    /// A node in `interrupt` is trained once more on TRL, killed at its first checkpoint (mid generation step for
+    /// OPO with several update epochs) and resumed: its metrics must equal the uninterrupted run's.
+    func trainOnBoth(_ recipePath: String, stages: Set<String>, interrupt: Set<String> = []) throws
         -> [(node: GraphNode, embedded: [MetricPoint], trl: [(step: Int, total: Int, values: [String: Double])])] {
         guard let python = S.python else {
             print("ParityTests: skipped — .venv-engines is absent (bash scripts/setup-engines.sh makes it)")
@@ -57,14 +60,33 @@ final class ParityTests: XCTestCase {
         site.python = ["trl": python]
         let runner = TRLRunner(inputs: EmbeddedEngineInputs(), site: site)
         var out: [(node: GraphNode, embedded: [MetricPoint], trl: [(step: Int, total: Int, values: [String: Double])])] = []
-        for node in nodes {
-            let output = dir.appendingPathComponent("trl-\(node.stage.name)")
+        func context(_ node: GraphNode, _ tag: String, _ reporter: Recorder) throws -> NodeContext {
+            let output = dir.appendingPathComponent("trl-\(node.stage.name)-\(tag)")
             try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-            let reporter = Recorder()
             var inputs: [String: URL] = [:]
             for input in node.inputs { inputs[input.field] = store.objectDirectory(for: input.hash) }
-            try runner.run(NodeContext(hash: node.hash, stage: node.stage, inputs: inputs, outputDirectory: output,
-                                       resumeDirectory: dir.appendingPathComponent("resume-\(node.stage.name)"), reporter: reporter))
+            return NodeContext(hash: node.hash, stage: node.stage, inputs: inputs, outputDirectory: output,
+                               resumeDirectory: dir.appendingPathComponent("resume-\(node.stage.name)-\(tag)"), reporter: reporter)
+        }
+        for node in nodes {
+            let reporter = Recorder()
+            let first = try context(node, "whole", reporter)
+            let output = first.outputDirectory
+            try runner.run(first)
+            if interrupt.contains(node.stage.name) {
+                let killed = try context(node, "killed", Recorder())
+                let killer = S.killer(at: "checkpoint-2", resume: killed.resumeDirectory)
+                killer.start()
+                XCTAssertThrowsError(try runner.run(killed)) { XCTAssertTrue("\($0)".contains("killed by signal 9"), "\($0)") }
+                let resumed = Recorder()
+                try runner.run(try context(node, "killed", resumed))
+                XCTAssertTrue(resumed.logs.contains { $0.contains("resuming from checkpoint-") }, resumed.logs.joined(separator: "\n"))
+                XCTAssertEqual(resumed.steps.map(\.step), reporter.steps.map(\.step), "\(node.stage.name): each step once")
+                for (a, b) in zip(resumed.steps, reporter.steps) {
+                    XCTAssertEqual(a.values["loss"] ?? 0, b.values["loss"] ?? 1, accuracy: 1e-6, "\(node.stage.name) step \(a.step) after resume")
+                    XCTAssertEqual(a.values["gold_used"], b.values["gold_used"])
+                }
+            }
             let embedded = store.metrics(for: node.hash)
             XCTAssertEqual(reporter.steps.count, embedded.count, "\(node.stage.name): steps")
             let ours = embedded.first?.values["loss"] ?? .nan, theirs = reporter.steps.first?.values["loss"] ?? .nan

@@ -81,19 +81,7 @@ final class TRLRunTests: XCTestCase {
         let runner = TRLRunner(inputs: inputs, site: site(inputs.python))
         let first = Recorder()
         let firstContext = try context(stage, dir, first)
-        let killer = Thread {
-            let resume = firstContext.resumeDirectory
-            let deadline = Date().addingTimeInterval(300)
-            while Date() < deadline {
-                let ckpts = (try? FileManager.default.contentsOfDirectory(atPath: resume.appendingPathComponent("checkpoints").path)) ?? []
-                if ckpts.contains("checkpoint-4"),
-                   let pid = try? String(contentsOf: resume.appendingPathComponent("engine.pid"), encoding: .utf8) {
-                    kill(pid_t(pid.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, SIGKILL)
-                    return
-                }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-        }
+        let killer = S.killer(at: "checkpoint-4", resume: firstContext.resumeDirectory)
         killer.start()
         XCTAssertThrowsError(try runner.run(firstContext)) { XCTAssertTrue("\($0)".contains("killed by signal 9"), "\($0)") }
         XCTAssertGreaterThanOrEqual(first.steps.count, 4)
