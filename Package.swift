@@ -59,8 +59,9 @@ let package = Package(
                 // Unique Nouns tagger's lexicon and trigram counts.
                 resources: [.copy("Evaluation/Benchmarks/IFEvalData"), .copy("Tasks/POSData")],
                 swiftSettings: strict),
-        // Delegated engines (TRL, OpenRLHF): job files, generated scripts, launch; no compute code.
-        .target(name: "Engines", dependencies: ["Pipeline", "RecipeSpec"], resources: [.copy("Python")],
+        // Delegated engines (TRL, OpenRLHF): job files, generated scripts, launch; no compute code. The catalogue's
+        // engine checks are their refusal list (one declaration for validate and run).
+        .target(name: "Engines", dependencies: ["Pipeline", "RecipeSpec", "StageSpecs", "Hyperparameters"], resources: [.copy("Python")],
                 swiftSettings: strict),
         // The embedded engine's runners: stage kinds bound to Preference, and the command line.
         .target(name: "Stages", dependencies: ["StageSpecs", "Engines", "Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor", "Randomness"],

@@ -32,9 +32,11 @@ public struct SiteConfig: Codable, Equatable, Sendable {
     public func processes(for kind: String) -> Int { processes[kind] ?? processes["default"] ?? 1 }
     /// GPUs for a node of `kind`.
     public func gpus(for kind: String) -> Int { gpus[kind] ?? gpus["default"] ?? 0 }
-    /// The interpreter of `engine`.
+    /// The interpreter of `engine`; a relative path (`.venv-engines/bin/python`) is from the directory preflab runs
+    /// in, since the job itself runs in the node's resume folder.
     public func python(for engine: String) -> String {
-        python[engine] ?? FileManager.default.currentDirectoryPath + "/.venv-engines/bin/python"
+        let path = python[engine] ?? ".venv-engines/bin/python"
+        return path.hasPrefix("/") || !path.contains("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
     /// The site as one line of canonical JSON, for node.json.
