@@ -43,8 +43,9 @@ let package = Package(
         .target(name: "Hyperparameters", dependencies: ["RecipeSpec"], swiftSettings: strict),
         // The dataset catalogue's entries and their files (compute-free: fingerprints are taken without loading).
         .target(name: "DataSpecs", dependencies: ["RecipeSpec"], swiftSettings: strict),
-        // The stage catalogue: every kind's schema, outputs, engines, fingerprint and layout; no engine linked.
-        .target(name: "StageSpecs", dependencies: ["RecipeSpec", "Pipeline", "Hyperparameters", "DataSpecs"], swiftSettings: strict),
+        // The stage catalogue: every kind's schema, outputs, engines, fingerprint and layout; no compute engine linked
+        // (Engines is compute-free: the delegated engines' refusals come from their bridges' own lists).
+        .target(name: "StageSpecs", dependencies: ["RecipeSpec", "Pipeline", "Hyperparameters", "DataSpecs", "Engines"], swiftSettings: strict),
         // Science: data, tasks, annotators, algorithms.
         .target(name: "Preference",
                 dependencies: ["Tensor", "Llama", "Optim", "Checkpoint", "Tokenizer", "CZlib", "Hyperparameters", "DataSpecs",

@@ -6,6 +6,8 @@ import RecipeSpec
 public enum OpenRLHFMapping {
     /// The OpenRLHF version whose CLI the vector was checked against.
     public static let version = "0.11.2"
+    /// The major.minor version delegated nodes' hashes carry.
+    public static var majorMinor: String { version.split(separator: ".").prefix(2).joined(separator: ".") }
 
     /// Where the launched job reads and writes (HF folders and a prompt file prepared by the runner).
     public struct Paths: Sendable, Equatable {
@@ -25,7 +27,26 @@ public enum OpenRLHFMapping {
         }
     }
 
-    /// Why this stage cannot run on OpenRLHF exactly as PrefLab defines it.
+    /// The precision a delegated node trains in when `engine_args.precision` does not say (OpenRLHF has no float32).
+    public static let defaultPrecision = "bf16"
+
+    /// `engine_args.precision`, when the stage sets it.
+    public static func precision(_ stage: ResolvedStage) -> String? {
+        stage.engineArgs?.entries?.first { $0.key == "precision" }?.value.value.string
+    }
+
+    /// One spelling per precision (`bf16`, `fp16`, `fp32`), nil for an unknown one.
+    public static func canonicalPrecision(_ name: String) -> String? {
+        switch name {
+        case "bf16", "bfloat16": return "bf16"
+        case "fp16", "float16": return "fp16"
+        case "fp32", "float32": return "fp32"
+        default: return nil
+        }
+    }
+
+    /// Why this stage cannot run on OpenRLHF exactly as PrefLab defines it: the one list `validate` (through the
+    /// catalogue's `OpenRLHFChecks`) and the runner refuse from.
     public static func refusals(_ stage: ResolvedStage) -> [EngineError] {
         guard stage.kind == "ppo" else {
             return [EngineError(stage, "OpenRLHF runs only ppo in this bridge (\(stage.kind) runs on engine: embedded or trl)")]
@@ -33,6 +54,9 @@ public enum OpenRLHFMapping {
         let v = StageValues(stage)
         var out: [EngineError] = []
         let no = "; use engine: embedded"
+        if let p = precision(stage), !["bf16", "fp16"].contains(canonicalPrecision(p) ?? "") {
+            out.append(EngineError(stage, key: "engine_args", "OpenRLHF trains in bf16 or fp16 only (DeepSpeed --ds.param_dtype), not \(p); set engine_args.precision: bf16 or fp16\(no)"))
+        }
         if v.node("reward_whitening")?.bool == true {
             out.append(EngineError(stage, key: "reward_whitening", "OpenRLHF whitens advantages, never token rewards\(no)"))
         }
@@ -109,7 +133,7 @@ public enum OpenRLHFMapping {
         for model in ["actor", "critic", "ref", "reward"] { a += ["--\(model).num_nodes", "1", "--\(model).num_gpus_per_node", "\(gpus)"] }
         a += ["--train.colocate_all", "--vllm.num_engines", "1", "--vllm.tensor_parallel_size", "1"]
         // OpenRLHF trains in bf16 or fp16 only (no float32 option).
-        a += ["--ds.param_dtype", precision == "float16" ? "fp16" : "bf16"]
+        a += ["--ds.param_dtype", canonicalPrecision(precision) == "fp16" ? "fp16" : "bf16"]
         return a
     }
 

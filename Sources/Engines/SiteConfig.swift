@@ -12,6 +12,9 @@ public struct SiteConfig: Codable, Equatable, Sendable {
     public var processes: [String: Int] = [:]
     /// GPUs per stage kind (OpenRLHF placement, `sbatch --gpus`); `default` for kinds not listed. 0 when absent.
     public var gpus: [String: Int] = [:]
+    /// CPU cores per stage kind (`default` for kinds not listed; 1 when absent): what `--executor ray` reserves
+    /// for a node, and the threads an embedded node uses there.
+    public var cpus: [String: Int] = [:]
     /// Python interpreter per engine (`trl`, `openrlhf`); default `.venv-engines/bin/python` in the working folder.
     public var python: [String: String] = [:]
     /// Numeric precision per engine this site trains in; a node whose hashed precision differs is refused, never
@@ -32,6 +35,17 @@ public struct SiteConfig: Codable, Equatable, Sendable {
     public func processes(for kind: String) -> Int { processes[kind] ?? processes["default"] ?? 1 }
     /// GPUs for a node of `kind`.
     public func gpus(for kind: String) -> Int { gpus[kind] ?? gpus["default"] ?? 0 }
+    /// CPU cores for a node of `kind`.
+    public func cpus(for kind: String) -> Int { cpus[kind] ?? cpus["default"] ?? 1 }
+
+    /// What a node of `kind` on `engine` reserves on a cluster. An embedded node runs on CPU only: no GPUs,
+    /// whatever the site gives its kind for a delegated engine.
+    public func resources(kind: String, engine: String) -> NodeResources {
+        let delegated = engine != EngineDescriptor.embeddedName
+        return NodeResources(cpus: cpus(for: kind), gpus: delegated ? gpus(for: kind) : 0,
+                             processes: delegated ? processes(for: kind) : 1)
+    }
+
     /// The interpreter of `engine`.
     public func python(for engine: String) -> String {
         python[engine] ?? FileManager.default.currentDirectoryPath + "/.venv-engines/bin/python"
@@ -45,7 +59,7 @@ public struct SiteConfig: Codable, Equatable, Sendable {
         return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
     }
 
-    static let keys = ["launcher", "processes", "gpus", "python", "precision", "ray_address", "sbatch_args"]
+    static let keys = ["launcher", "processes", "gpus", "cpus", "python", "precision", "ray_address", "sbatch_args"]
 
     /// Reads a site file; unknown keys and wrong values are errors with file:line:column.
     public static func load(file: String) throws -> SiteConfig {
@@ -71,6 +85,7 @@ public struct SiteConfig: Codable, Equatable, Sendable {
                 site.launcher = l
             case "processes": site.processes = try counts(node, "site.processes", minimum: 1)
             case "gpus": site.gpus = try counts(node, "site.gpus", minimum: 0)
+            case "cpus": site.cpus = try counts(node, "site.cpus", minimum: 1)
             case "python": site.python = try strings(node, "site.python")
             case "precision":
                 site.precision = try strings(node, "site.precision")
@@ -121,4 +136,20 @@ public struct SiteError: Error, CustomStringConvertible {
     init(at node: ConfigNode, _ message: String) {
         description = (node.location ?? node.keyLocation).map { "\($0): " }.map { $0 + message } ?? message
     }
+}
+
+/// What one node reserves where it runs.
+public struct NodeResources: Sendable, Equatable, CustomStringConvertible {
+    public var cpus: Int
+    public var gpus: Int
+    /// Engine ranks (torchrun processes) of a delegated node; 1 for an embedded one.
+    public var processes: Int
+
+    public init(cpus: Int, gpus: Int, processes: Int) {
+        self.cpus = cpus
+        self.gpus = gpus
+        self.processes = processes
+    }
+
+    public var description: String { "cpus \(cpus), gpus \(gpus), processes \(processes)" }
 }

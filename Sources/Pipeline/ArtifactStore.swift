@@ -157,10 +157,13 @@ public final class ArtifactStore: Sendable {
 
     /// The node's resume folder, created if missing; survives failed runs until the node finishes.
     public func resumeDirectory(for hash: String) throws -> URL {
-        let url = resume.appendingPathComponent(hash)
+        let url = resumePath(for: hash)
         try Self.makeDirectory(url)
         return url
     }
+
+    /// Where the node's resume folder is (whether or not it exists); nothing is created.
+    public func resumePath(for hash: String) -> URL { resume.appendingPathComponent(hash) }
 
     /// A fresh temporary output folder for the node. Call with the node's lock held.
     public func makeTemporaryDirectory(for hash: String) throws -> URL {

@@ -1,3 +1,4 @@
+import Engines
 import RecipeSpec
 
 /// The delegated engines a recipe may name (`engine: trl`), as node hashes see them. Which kinds
@@ -6,8 +7,9 @@ public enum Engines {
     /// Hugging Face TRL: sft, reward_model, dpo, opo and d2po (a generated subclass of its online DPO trainer).
     public static let trl = EngineDescriptor(name: "trl", version: "1.16", bridgeVersion: 1, precision: "fp32",
                                              summary: "Hugging Face TRL (sft, reward_model, dpo, opo, d2po).")
-    /// OpenRLHF: ppo (TRL no longer has PPO); needs a GPU.
-    public static let openrlhf = EngineDescriptor(name: "openrlhf", version: "0.8", bridgeVersion: 1, precision: "bf16",
+    /// OpenRLHF: ppo (TRL no longer has PPO); needs a GPU. Its version is the one the argument vector was checked against.
+    public static let openrlhf = EngineDescriptor(name: "openrlhf", version: OpenRLHFMapping.majorMinor, bridgeVersion: 1,
+                                                  precision: OpenRLHFMapping.defaultPrecision,
                                                   summary: "OpenRLHF (ppo), through train_ppo_ray.")
 
     /// Every delegated engine (the embedded one is always there).
@@ -30,7 +32,10 @@ public enum TRLChecks {
     public static let d2po: Check = { _ in [] }
 }
 
-/// Options of `ppo` (Unpacking Table 10's variants) that OpenRLHF has no equivalent for; filled by its bridge.
+/// Options of `ppo` (Unpacking Table 10's variants) that OpenRLHF has no equivalent for: the bridge's own list
+/// (`OpenRLHFMapping.refusals`), so `validate` refuses exactly what the runner would refuse, at the key's line.
 public enum OpenRLHFChecks {
-    public static let ppo: TRLChecks.Check = { _ in [] }
+    public static let ppo: TRLChecks.Check = { stage in
+        OpenRLHFMapping.refusals(stage).map { StageProblem(key: $0.key ?? "engine", $0.message) }
+    }
 }

@@ -81,12 +81,15 @@ public struct EmbeddedEngineInputs: EngineInputs {
 }
 
 /// The delegated engines' runners that exist today: TRL for `sft`, `reward_model` and `dpo` (opo and
-/// d2po are declared in the catalogue but not bridged yet: `run` refuses them with "no runner").
+/// d2po are declared in the catalogue but not bridged yet: `run` refuses them with "no runner"), OpenRLHF for `ppo`.
 public enum DelegatedRunners {
     public static func all(site: SiteConfig) -> [RunnerKey: any StageRunner] {
         let trl = TRLRunner(inputs: EmbeddedEngineInputs(), site: site)
-        return Dictionary(uniqueKeysWithValues: ["sft", "reward_model", "dpo"].map {
+        var runners = Dictionary(uniqueKeysWithValues: ["sft", "reward_model", "dpo"].map {
             (RunnerKey(kind: $0, engine: "trl"), trl as any StageRunner)
         })
+        runners[RunnerKey(kind: "ppo", engine: "openrlhf")] = OpenRLHFRunner(inputs: EmbeddedRolloutInputs(), importer: EmbeddedEngineInputs(),
+                                                                             site: site)
+        return runners
     }
 }

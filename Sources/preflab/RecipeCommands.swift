@@ -138,9 +138,25 @@ struct Plan: ParsableCommand {
     @Flag(help: "Print Graphviz DOT instead of a text tree.")
     var dot = false
 
+    @Flag(help: "Print, for every delegated node, the exact launch run would start (folder, environment, command); runs nothing.")
+    var commands = false
+
+    @Option(help: ArgumentHelp("The site file the launch commands are built for (with --commands).", valueName: "site.yaml"))
+    var site: String?
+
+    func validate() throws {
+        if site != nil && !commands { throw ValidationError("--site needs --commands (plan shows launch commands only with it)") }
+    }
+
     func run() throws {
+        let siteConfig = try site.map { try SiteConfig.load(file: $0) } ?? SiteConfig()
         let graph = try StageSpecs.graph(try loadRecipe(recipe))
         let artifacts = try? ArtifactStore(root: URL(fileURLWithPath: store.store))
+        if commands, let artifacts {
+            print(LaunchPlan.render(graph: graph, store: artifacts, site: siteConfig, runners: DelegatedRunners.all(site: siteConfig)),
+                  terminator: "")
+            return
+        }
         print(dot ? PlanRenderer.dot(graph: graph, store: artifacts) : PlanRenderer.text(graph: graph, store: artifacts),
               terminator: "")
     }
