@@ -19,16 +19,19 @@ public struct EngineProgram: Sendable, Equatable {
     /// process, never under torchrun, and the launcher reserves no GPUs for that process (they would deadlock
     /// the engine's own placement groups).
     public var placesOwnWorkers: Bool
+    /// Words before the interpreter that run it inside a container (the site's `container.<engine>`), or none.
+    public var container: [String]
 
-    public init(python: String, entry: Entry, arguments: [String], placesOwnWorkers: Bool = false) {
+    public init(python: String, entry: Entry, arguments: [String], placesOwnWorkers: Bool = false, container: [String] = []) {
         self.python = python
         self.entry = entry
         self.arguments = arguments
         self.placesOwnWorkers = placesOwnWorkers
+        self.container = container
     }
 
-    /// `python script ARGS` or `python -m module ARGS`.
-    public var plain: [String] { [python] + entryArguments }
+    /// `python script ARGS` or `python -m module ARGS` (in the container, if any).
+    public var plain: [String] { container + [python] + entryArguments }
 
     /// What follows the interpreter (or torchrun's options): the script or `-m module`, then the arguments.
     var entryArguments: [String] {

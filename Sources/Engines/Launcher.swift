@@ -25,7 +25,7 @@ public enum Launcher {
                                workDirectory: String, environment: [String: String]) -> [String] {
         let ranks = program.placesOwnWorkers ? 1 : processes
         let spread = ranks > 1
-            ? [program.python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "\(ranks)"] + program.entryArguments
+            ? program.container + [program.python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "\(ranks)"] + program.entryArguments
             : program.plain
         let reserved = program.placesOwnWorkers ? 0 : gpus
         switch site.launcher {

@@ -50,8 +50,7 @@ public struct OpenRLHFRunner: PlannedLaunch {
         let gpus = try Self.siteGPUs(site: site, stage: stage)
         let arguments = try OpenRLHFMapping.arguments(stage, paths: Self.paths(dir).mapping, gpus: gpus,
                                                       precision: try Self.precision(stage, site: site))
-        let program = EngineProgram(python: site.python(for: Self.engine), entry: .module(Self.module), arguments: arguments,
-                                    placesOwnWorkers: true)
+        let program = site.program(engine: Self.engine, entry: .module(Self.module), arguments: arguments, placesOwnWorkers: true)
         let environment = Launcher.offlineEnvironment(dir)
         return EngineLaunch(directory: dir.path, environment: environment,
                             command: Launcher.command(site: site, program: program, processes: 1, gpus: gpus,

@@ -15,8 +15,12 @@ public struct SiteConfig: Codable, Equatable, Sendable {
     /// CPU cores per stage kind (`default` for kinds not listed; 1 when absent): what `--executor ray` reserves
     /// for a node, and the threads an embedded node uses there.
     public var cpus: [String: Int] = [:]
-    /// Python interpreter per engine (`trl`, `openrlhf`); default `.venv-engines/bin/python` in the working folder.
+    /// Python interpreter per engine (`trl`, `openrlhf`, and `ray` for `--executor ray`); default
+    /// `.venv-engines/bin/python` (`.venv-ray/bin/python` for ray) in the working folder.
     public var python: [String: String] = [:]
+    /// A container per engine: the words put before its interpreter, e.g. `[apptainer, exec, --nv, /images/openrlhf.sif]`
+    /// (the interpreter is then the one inside the image).
+    public var container: [String: [String]] = [:]
     /// Numeric precision per engine this site trains in; a node whose hashed precision differs is refused, never
     /// silently run in another one.
     public var precision: [String: String] = [:]
@@ -48,7 +52,13 @@ public struct SiteConfig: Codable, Equatable, Sendable {
 
     /// The interpreter of `engine`.
     public func python(for engine: String) -> String {
-        python[engine] ?? FileManager.default.currentDirectoryPath + "/.venv-engines/bin/python"
+        python[engine] ?? FileManager.default.currentDirectoryPath + (engine == "ray" ? "/.venv-ray/bin/python" : "/.venv-engines/bin/python")
+    }
+
+    /// The program of `engine`: its container's words (if any), its interpreter, the entry and the arguments.
+    public func program(engine: String, entry: EngineProgram.Entry, arguments: [String], placesOwnWorkers: Bool = false) -> EngineProgram {
+        EngineProgram(python: python(for: engine), entry: entry, arguments: arguments, placesOwnWorkers: placesOwnWorkers,
+                      container: container[engine] ?? [])
     }
 
     /// The site as one line of canonical JSON, for node.json.
@@ -59,7 +69,7 @@ public struct SiteConfig: Codable, Equatable, Sendable {
         return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
     }
 
-    static let keys = ["launcher", "processes", "gpus", "cpus", "python", "precision", "ray_address", "sbatch_args"]
+    static let keys = ["launcher", "processes", "gpus", "cpus", "python", "container", "precision", "ray_address", "sbatch_args"]
 
     /// Reads a site file; unknown keys and wrong values are errors with file:line:column.
     public static func load(file: String) throws -> SiteConfig {
@@ -87,6 +97,14 @@ public struct SiteConfig: Codable, Equatable, Sendable {
             case "gpus": site.gpus = try counts(node, "site.gpus", minimum: 0)
             case "cpus": site.cpus = try counts(node, "site.cpus", minimum: 1)
             case "python": site.python = try strings(node, "site.python")
+            case "container":
+                guard let entries = node.entries else { throw SiteError(at: node, "site.container: expected a map of engine → list of words") }
+                for (engine, words) in entries {
+                    guard let list = words.list, !list.isEmpty, list.allSatisfy({ $0.string != nil }) else {
+                        throw SiteError(at: words, "site.container.\(engine): expected a non-empty list of words, e.g. [apptainer, exec, --nv, image.sif]")
+                    }
+                    site.container[engine] = list.compactMap(\.string)
+                }
             case "precision":
                 site.precision = try strings(node, "site.precision")
                 for (engine, p) in site.precision where !["float32", "bfloat16", "float16"].contains(p) {

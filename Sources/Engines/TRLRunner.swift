@@ -44,8 +44,8 @@ public struct TRLRunner: PlannedLaunch {
 
     /// `python trl_train.py job.json` under the site's launcher (`processes` from the job once it is prepared).
     func launch(kind: String, processes: Int, resumeDirectory dir: URL) -> EngineLaunch {
-        let program = EngineProgram(python: site.python(for: "trl"), entry: .script(dir.appendingPathComponent(Self.script).path),
-                                    arguments: [dir.appendingPathComponent("job.json").path])
+        let program = site.program(engine: "trl", entry: .script(dir.appendingPathComponent(Self.script).path),
+                                   arguments: [dir.appendingPathComponent("job.json").path])
         let environment = Self.environment(dir)
         return EngineLaunch(directory: dir.path, environment: environment,
                             command: Launcher.command(site: site, program: program, processes: processes, gpus: site.gpus(for: kind),

@@ -12,13 +12,17 @@ public final class Executor: Sendable {
     public let jobs: Int
     /// Receives progress events.
     public let display: any ProgressDisplay
+    /// Where delegated nodes run (the site file as one JSON object), written into their node.json as `site`:
+    /// provenance only, never part of a hash.
+    public let site: String?
 
     public init(store: ArtifactStore, runners: [RunnerKey: any StageRunner], jobs: Int = 1,
-                display: any ProgressDisplay = SilentProgressDisplay()) {
+                display: any ProgressDisplay = SilentProgressDisplay(), site: String? = nil) {
         self.store = store
         self.runners = runners
         self.jobs = max(1, jobs)
         self.display = display
+        self.site = site
     }
 
     /// Computes `targets` (node hashes) and whatever they need; the graph's sinks when nil.
@@ -186,8 +190,9 @@ public final class Executor: Sendable {
         return "{\"codeVersion\":\(node.codeVersion),\"config\":\(node.canonicalConfig),"
             + "\"created\":\(jsonString(Self.timestamp(Date()))),"
             + (node.external.map { "\"external\":\(jsonString($0))," } ?? "") + "\"hash\":\(jsonString(node.hash)),"
-            + "\"inputs\":\(inputs),\"kind\":\(jsonString(node.kind)),\"stage\":\(jsonString(node.stage.name)),"
-            + "\"wallSeconds\":\(jsonNumber(wall))}\n"
+            + "\"inputs\":\(inputs),\"kind\":\(jsonString(node.kind)),"
+            + (node.engine != EngineDescriptor.embeddedName ? site.map { "\"site\":\($0)," } ?? "" : "")
+            + "\"stage\":\(jsonString(node.stage.name)),\"wallSeconds\":\(jsonNumber(wall))}\n"
     }
 
     private func write(_ text: String, to url: URL) throws {

@@ -57,7 +57,7 @@ struct Run: ParsableCommand {
         Interrupts.install()
         let runners = EmbeddedRunners.all.merging(DelegatedRunners.all(site: siteConfig)) { embedded, _ in embedded }
         let executor = Executor(store: artifacts, runners: runners, jobs: jobs,
-                                display: TerminalProgressDisplay())
+                                display: TerminalProgressDisplay(), site: siteConfig.provenanceJSON)
         let report = try executor.run(graph)
         for failure in report.failures {
             printError("\(failure.status): \(failure.stage) (\(failure.kind)) — log: \(artifacts.logFile(for: failure.hash).path)\n")

@@ -19,7 +19,7 @@ final class SiteConfigTests: XCTestCase {
 
     func testErrorsNameLineAndSuggest() {
         XCTAssertThrowsError(try SiteConfig.parse("launcher: local\nprocesss: { dpo: 2 }\n", file: "s.yaml")) {
-            XCTAssertEqual("\($0)", "s.yaml:2:11: site: unknown key 'processs'; expected one of launcher, processes, gpus, cpus, python, precision, ray_address, sbatch_args (did you mean processes?)")
+            XCTAssertEqual("\($0)", "s.yaml:2:11: site: unknown key 'processs'; expected one of launcher, processes, gpus, cpus, python, container, precision, ray_address, sbatch_args (did you mean processes?)")
         }
         XCTAssertThrowsError(try SiteConfig.parse("launcher: torchrn\n", file: "s.yaml")) {
             XCTAssertTrue("\($0)".hasPrefix("s.yaml:1:11: site.launcher: expected one of local, torchrun, ray, sbatch (did you mean torchrun?)"), "\($0)")
