@@ -43,9 +43,8 @@ let package = Package(
         .target(name: "Hyperparameters", dependencies: ["RecipeSpec"], swiftSettings: strict),
         // The dataset catalogue's entries and their files (compute-free: fingerprints are taken without loading).
         .target(name: "DataSpecs", dependencies: ["RecipeSpec"], swiftSettings: strict),
-        // The stage catalogue: every kind's schema, outputs, engines, fingerprint and layout; no compute engine linked
-        // (Engines is compute-free: the delegated engines' refusals come from their bridges' own lists).
-        .target(name: "StageSpecs", dependencies: ["RecipeSpec", "Pipeline", "Hyperparameters", "DataSpecs", "Engines"], swiftSettings: strict),
+        // The stage catalogue: every kind's schema, outputs, engines, fingerprint and layout; no engine linked.
+        .target(name: "StageSpecs", dependencies: ["RecipeSpec", "Pipeline", "Hyperparameters", "DataSpecs"], swiftSettings: strict),
         // Science: data, tasks, annotators, algorithms.
         .target(name: "Preference",
                 dependencies: ["Tensor", "Llama", "Optim", "Checkpoint", "Tokenizer", "CZlib", "Hyperparameters", "DataSpecs",
@@ -53,8 +52,9 @@ let package = Package(
                 // IFEval's tables: NLTK's Punkt English parameters and langdetect's profiles.
                 resources: [.copy("Evaluation/Benchmarks/IFEvalData")],
                 swiftSettings: strict),
-        // Delegated engines (TRL, OpenRLHF): job files, generated scripts, launch; no compute code.
-        .target(name: "Engines", dependencies: ["Pipeline", "RecipeSpec"], resources: [.copy("Python")],
+        // Delegated engines (TRL, OpenRLHF): job files, generated scripts, launch; no compute code. The catalogue's
+        // engine checks are their refusal list (one declaration for validate and run).
+        .target(name: "Engines", dependencies: ["Pipeline", "RecipeSpec", "StageSpecs", "Hyperparameters"], resources: [.copy("Python")],
                 swiftSettings: strict),
         // The embedded engine's runners: stage kinds bound to Preference, and the command line.
         .target(name: "Stages", dependencies: ["StageSpecs", "Engines", "Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],

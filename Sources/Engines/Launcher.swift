@@ -46,6 +46,15 @@ public enum Launcher {
         }
     }
 
+    /// The command line for a bridge script (TRL's `script job`) run by `python` in `workDirectory`, with the
+    /// environment every engine job gets (`offlineEnvironment`) and the site's `container.trl` words.
+    public static func command(site: SiteConfig, python: String, script: String, job: String, processes: Int,
+                               gpus: Int, workDirectory: String) -> [String] {
+        let program = EngineProgram(python: python, entry: .script(script), arguments: [job], container: site.container["trl"] ?? [])
+        return command(site: site, program: program, processes: processes, gpus: gpus, workDirectory: workDirectory,
+                       environment: offlineEnvironment(URL(fileURLWithPath: workDirectory)))
+    }
+
     /// Variables every engine job gets: the hub offline (nothing is downloaded), unbuffered output for the log,
     /// caches inside the node's resume folder.
     public static func offlineEnvironment(_ dir: URL) -> [String: String] {

@@ -1,6 +1,7 @@
 import Foundation
 import Pipeline
 import RecipeSpec
+import StageSpecs
 
 /// What the OpenRLHF runner needs from PrefLab's own code (supplied by the embedded side, like `EngineInputs`, so
 /// this target links no compute code).
@@ -91,8 +92,8 @@ public struct OpenRLHFRunner: PlannedLaunch {
     /// The precision the node's hash was made for (`engine_args.precision`, else OpenRLHF's bf16); OpenRLHF trains
     /// in bf16 or fp16 only, and a site that names another precision is refused, never obeyed.
     static func precision(_ stage: ResolvedStage, site: SiteConfig) throws -> String {
-        let hashed = OpenRLHFMapping.precision(stage) ?? OpenRLHFMapping.defaultPrecision
-        if let local = site.precision[engine], OpenRLHFMapping.canonicalPrecision(local) != OpenRLHFMapping.canonicalPrecision(hashed) {
+        let hashed = OpenRLHFChecks.precision(stage) ?? OpenRLHFChecks.defaultPrecision
+        if let local = site.precision[engine], OpenRLHFChecks.canonicalPrecision(local) != OpenRLHFChecks.canonicalPrecision(hashed) {
             throw EngineError(stage, "the site file trains openrlhf in \(local), but this node's hash was made for \(hashed); set engine_args.precision in the recipe")
         }
         return hashed

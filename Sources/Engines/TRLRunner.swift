@@ -5,7 +5,7 @@ import RecipeSpec
 /// Runs `sft`, `reward_model` and `dpo` nodes on TRL: exports the inputs (HF folder, rows, PrefLab's data order)
 /// and a job file into the node's resume folder, launches the bridge script there, forwards its step metrics,
 /// and imports the finished model. An interrupted node resumes from the engine's newest checkpoint.
-public struct TRLRunner: PlannedLaunch {
+public struct TRLRunner: StageRunner {
     public let inputs: any EngineInputs
     public let site: SiteConfig
 
@@ -21,9 +21,11 @@ public struct TRLRunner: PlannedLaunch {
         let dir = context.resumeDirectory
         let job = try prepare(context, in: dir)
         try forgetUnsavedSteps(metrics: URL(fileURLWithPath: job.paths.metrics), checkpoints: URL(fileURLWithPath: job.paths.checkpoints))
-        let launch = launch(kind: context.stage.kind, processes: job.batch.processes, resumeDirectory: dir)
-        let command = launch.command
-        try Launcher.run(command, directory: dir, environment: launch.environment, metrics: URL(fileURLWithPath: job.paths.metrics),
+        let command = Launcher.command(site: site, python: site.python(for: "trl"), script: dir.appendingPathComponent(Self.script).path,
+                                       job: dir.appendingPathComponent("job.json").path,
+                                       processes: job.batch.processes, gpus: site.gpus(for: context.stage.kind),
+                                       workDirectory: dir.path)
+        try Launcher.run(command, directory: dir, environment: Self.environment(dir), metrics: URL(fileURLWithPath: job.paths.metrics),
                          pidFile: dir.appendingPathComponent("engine.pid"), reporter: context.reporter)
         let output = URL(fileURLWithPath: job.paths.output)
         let engineSummary = try JSONDecoder().decode(EngineSummary.self,
@@ -36,20 +38,6 @@ public struct TRLRunner: PlannedLaunch {
         context.reporter.summary(summary)
         try EngineProvenance(engine: "trl", version: TRLMapping.version, command: command, site: site,
                              resumedFrom: engineSummary.resumedFrom).write(to: context.outputDirectory)
-    }
-
-    public func launch(hash: String, stage: ResolvedStage, inputs: [String: URL], resumeDirectory dir: URL) throws -> EngineLaunch {
-        launch(kind: stage.kind, processes: site.processes(for: stage.kind), resumeDirectory: dir)
-    }
-
-    /// `python trl_train.py job.json` under the site's launcher (`processes` from the job once it is prepared).
-    func launch(kind: String, processes: Int, resumeDirectory dir: URL) -> EngineLaunch {
-        let program = site.program(engine: "trl", entry: .script(dir.appendingPathComponent(Self.script).path),
-                                   arguments: [dir.appendingPathComponent("job.json").path])
-        let environment = Self.environment(dir)
-        return EngineLaunch(directory: dir.path, environment: environment,
-                            command: Launcher.command(site: site, program: program, processes: processes, gpus: site.gpus(for: kind),
-                                                      workDirectory: dir.path, environment: environment))
     }
 
     /// Writes the job's files once; a rerun of an interrupted node finds them (and the engine's checkpoints) again.

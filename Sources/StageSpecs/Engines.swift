@@ -1,4 +1,3 @@
-import Engines
 import RecipeSpec
 
 /// The delegated engines a recipe may name (`engine: trl`), as node hashes see them. Which kinds
@@ -8,8 +7,8 @@ public enum Engines {
     public static let trl = EngineDescriptor(name: "trl", version: "1.16", bridgeVersion: 1, precision: "fp32",
                                              summary: "Hugging Face TRL (sft, reward_model, dpo, opo, d2po).")
     /// OpenRLHF: ppo (TRL no longer has PPO); needs a GPU. Its version is the one the argument vector was checked against.
-    public static let openrlhf = EngineDescriptor(name: "openrlhf", version: OpenRLHFMapping.majorMinor, bridgeVersion: 1,
-                                                  precision: OpenRLHFMapping.defaultPrecision,
+    public static let openrlhf = EngineDescriptor(name: "openrlhf", version: OpenRLHFChecks.majorMinor, bridgeVersion: 1,
+                                                  precision: OpenRLHFChecks.defaultPrecision,
                                                   summary: "OpenRLHF (ppo), through train_ppo_ray.")
 
     /// Every delegated engine (the embedded one is always there).
@@ -30,12 +29,4 @@ public enum TRLChecks {
     public static let dpo: Check = { _ in [] }
     public static let opo: Check = { _ in [] }
     public static let d2po: Check = { _ in [] }
-}
-
-/// Options of `ppo` (Unpacking Table 10's variants) that OpenRLHF has no equivalent for: the bridge's own list
-/// (`OpenRLHFMapping.refusals`), so `validate` refuses exactly what the runner would refuse, at the key's line.
-public enum OpenRLHFChecks {
-    public static let ppo: TRLChecks.Check = { stage in
-        OpenRLHFMapping.refusals(stage).map { StageProblem(key: $0.key ?? "engine", $0.message) }
-    }
 }
