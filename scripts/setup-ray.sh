@@ -4,16 +4,23 @@
 #
 # Ray lives in its own small environment, not in .venv-engines: the driver imports no torch, and keeping
 # it apart leaves the engines' pins untouched. 2.55.1 is the Ray that OpenRLHF 0.11.2 pins, so one cluster
-# can run both. A second run only checks the stamp and the version (well under a second).
+# can run both. The environment is made once per machine and pin in ~/.cache/preflab and linked as .venv-ray
+# (a fresh clone, as in CI, then costs a link); a second run only checks the stamp and the version.
 #
 #   bash scripts/setup-ray.sh              # makes or checks .venv-ray
-#   PREFLAB_RAY_VENV=/path bash ...        # another location (the executor then needs site.python.ray)
+#   PREFLAB_RAY_VENV=/path bash ...        # another location, used in place (the executor then needs site.python.ray)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV="${PREFLAB_RAY_VENV:-.venv-ray}"
 PYTHON="${PYTHON:-python3}"
 PIN="ray==2.55.1"
+if [[ -n "${PREFLAB_RAY_VENV:-}" ]]; then
+    VENV="$PREFLAB_RAY_VENV"
+else
+    VENV="${XDG_CACHE_HOME:-$HOME/.cache}/preflab/ray-${PIN#ray==}"
+    mkdir -p "$(dirname "$VENV")"
+    [[ -e .venv-ray && ! -L .venv-ray ]] || ln -sfn "$VENV" .venv-ray
+fi
 STAMP="$VENV/.preflab-ray"
 
 check() {
