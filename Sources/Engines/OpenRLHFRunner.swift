@@ -33,7 +33,7 @@ public struct OpenRLHFRunner: PlannedLaunch {
 
     public func run(_ context: NodeContext) throws {
         let start = Date()
-        try Self.requireGPU(site: site, stage: context.stage, machineHasGPU: Self.machineHasGPU())
+        try GPUPlacement.requireLocalGPU(engine: "OpenRLHF", site: site, stage: context.stage, machineHasGPU: GPUPlacement.machineHasGPU())
         let dir = context.resumeDirectory
         try prepare(context, in: dir)
         let launch = try self.launch(hash: context.hash, stage: context.stage, inputs: context.inputs, resumeDirectory: dir)
@@ -48,7 +48,7 @@ public struct OpenRLHFRunner: PlannedLaunch {
     }
 
     public func launch(hash: String, stage: ResolvedStage, inputs: [String: URL], resumeDirectory dir: URL) throws -> EngineLaunch {
-        let gpus = try Self.siteGPUs(site: site, stage: stage)
+        let gpus = try GPUPlacement.siteGPUs(engine: "OpenRLHF", site: site, stage: stage)
         let arguments = try OpenRLHFMapping.arguments(stage, paths: Self.paths(dir).mapping, gpus: gpus,
                                                       precision: try Self.precision(stage, site: site))
         let program = site.program(engine: Self.engine, entry: .module(Self.module), arguments: arguments, placesOwnWorkers: true)
@@ -97,27 +97,5 @@ public struct OpenRLHFRunner: PlannedLaunch {
             throw EngineError(stage, "the site file trains openrlhf in \(local), but this node's hash was made for \(hashed); set engine_args.precision in the recipe")
         }
         return hashed
-    }
-
-    /// OpenRLHF places its actors on CUDA devices: a launch that would start on this machine needs one here.
-    static func requireGPU(site: SiteConfig, stage: ResolvedStage, machineHasGPU: Bool) throws {
-        if (site.launcher == .local || site.launcher == .torchrun) && !machineHasGPU {
-            throw EngineError(stage, key: "engine", "OpenRLHF needs a CUDA GPU and this machine has none (no /proc/driver/nvidia/gpus): run it where the site file's launcher reaches GPUs (--site with launcher ray or sbatch), or use engine: embedded")
-        }
-    }
-
-    /// The GPUs the site gives the node's kind (at least one: OpenRLHF has no CPU path).
-    static func siteGPUs(site: SiteConfig, stage: ResolvedStage) throws -> Int {
-        let gpus = site.gpus(for: stage.kind)
-        guard gpus >= 1 else {
-            throw EngineError(stage, key: "engine", "OpenRLHF needs at least one GPU and the site file gives \(stage.kind) none: set site.gpus.\(stage.kind) (or site.gpus.default)" + (site.file.map { " in \($0)" } ?? " in a site file passed with --site"))
-        }
-        return gpus
-    }
-
-    /// Whether the NVIDIA driver lists a GPU on this machine.
-    public static func machineHasGPU() -> Bool {
-        let listed = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/driver/nvidia/gpus")) ?? []
-        return !listed.isEmpty
     }
 }

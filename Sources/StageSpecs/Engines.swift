@@ -11,8 +11,13 @@ public enum Engines {
                                                   precision: OpenRLHFChecks.defaultPrecision,
                                                   summary: "OpenRLHF (ppo), through train_ppo_ray.")
 
+    /// vLLM: the generation of stages that only sample and score (gold_reward); needs a GPU.
+    public static let vllm = EngineDescriptor(name: "vllm", version: VLLMChecks.majorMinor, bridgeVersion: 1,
+                                              precision: VLLMChecks.defaultPrecision,
+                                              summary: "vLLM (generation of gold_reward; PrefLab scores), offline LLM.generate.")
+
     /// Every delegated engine (the embedded one is always there).
-    public static let delegated = [trl, openrlhf]
+    public static let delegated = [trl, openrlhf, vllm]
 }
 
 extension EngineSupport {

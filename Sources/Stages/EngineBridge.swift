@@ -81,7 +81,7 @@ public struct EmbeddedEngineInputs: EngineInputs {
 }
 
 /// The delegated engines' runners that exist today: TRL for `sft`, `reward_model` and `dpo` (opo and
-/// d2po are declared in the catalogue but not bridged yet: `run` refuses them with "no runner"), OpenRLHF for `ppo`.
+/// d2po are declared in the catalogue but not bridged yet: `run` refuses them with "no runner"), OpenRLHF for `ppo`, vLLM for the generation of `gold_reward`.
 public enum DelegatedRunners {
     public static func all(site: SiteConfig) -> [RunnerKey: any StageRunner] {
         let trl = TRLRunner(inputs: EmbeddedEngineInputs(), site: site)
@@ -89,6 +89,8 @@ public enum DelegatedRunners {
             (RunnerKey(kind: $0, engine: "trl"), trl as any StageRunner)
         })
         runners[RunnerKey(kind: "ppo", engine: "openrlhf")] = OpenRLHFRunner(inputs: EmbeddedRolloutInputs(), importer: EmbeddedEngineInputs(),
+                                                                             site: site)
+        runners[RunnerKey(kind: "gold_reward", engine: "vllm")] = VLLMRunner(inputs: GoldRewardGeneration(), models: EmbeddedRolloutInputs(),
                                                                              site: site)
         return runners
     }

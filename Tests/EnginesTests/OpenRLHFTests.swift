@@ -89,7 +89,7 @@ final class OpenRLHFTests: XCTestCase {
     /// Without a GPU the OpenRLHF node fails with the reason before anything is exported; the nodes that need it
     /// are skipped and the others finish.
     func testRunWithoutAGPUFailsTheNodeAndSkipsItsDependents() throws {
-        try XCTSkipIf(OpenRLHFRunner.machineHasGPU(), "this machine has a GPU; the refusal is for machines without one")
+        try XCTSkipIf(GPUPlacement.machineHasGPU(), "this machine has a GPU; the refusal is for machines without one")
         let recipe = try S.recipe("Recipes/quickstart.yaml", overrides: ["scale=smoke"] + Self.openrlhfPPO)
         let graph = try StageSpecs.graph(recipe)
         let ppo = try XCTUnwrap(graph.nodes.first { $0.kind == "ppo" })
