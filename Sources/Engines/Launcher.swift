@@ -1,5 +1,6 @@
 import Foundation
 import Pipeline
+import RecipeSpec
 
 /// A failed or impossible launch.
 public struct EngineLaunchError: Error, CustomStringConvertible {
@@ -9,30 +10,61 @@ public struct EngineLaunchError: Error, CustomStringConvertible {
 
 /// Builds the command that starts a job on a site, and runs it while forwarding the engine's step metrics.
 public enum Launcher {
-    /// The command line for `script job` under the site's launcher, with `processes` ranks and `gpus` GPUs.
-    public static func command(site: SiteConfig, python: String, script: String, job: String, processes: Int,
-                               gpus: Int, workDirectory: String) -> [String] {
-        let plain = [python, script, job]
+    /// The command line that starts `program` under the site's launcher with `processes` ranks and `gpus` GPUs, in
+    /// `workDirectory` with `environment` added: the one place every launcher's command is built.
+    ///
+    /// - local: the program itself.
+    /// - torchrun: `python -m torch.distributed.run --standalone --nproc_per_node N` around it (several ranks only;
+    ///   `--standalone` picks a free rendezvous port); an engine that places its own workers runs plainly.
+    /// - ray: `ray job submit`, which blocks until the job ends and exits 1 when it fails. The store is shared, so
+    ///   nothing is uploaded (no `--working-dir`): paths are absolute and the environment travels in
+    ///   `--runtime-env-json`; the GPUs are reserved for the entrypoint unless the engine places its own workers.
+    /// - sbatch: `sbatch --wait` around the (torchrun-wrapped) program; the job inherits the submitting
+    ///   environment (Slurm's default `--export=ALL`) and starts in `workDirectory`.
+    public static func command(site: SiteConfig, program: EngineProgram, processes: Int, gpus: Int,
+                               workDirectory: String, environment: [String: String]) -> [String] {
+        let ranks = program.placesOwnWorkers ? 1 : processes
+        let spread = ranks > 1
+            ? program.container + [program.python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "\(ranks)"] + program.entryArguments
+            : program.plain
+        let reserved = program.placesOwnWorkers ? 0 : gpus
         switch site.launcher {
         case .local:
-            return plain
+            return program.plain
         case .torchrun:
-            // torchrun from the engine's own environment; --standalone picks a free rendezvous port.
-            return [python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "\(processes)", script, job]
+            return spread
         case .ray:
+            let env = environment.keys.sorted().map { ConfigValue.string($0).canonicalJSON + ":" + ConfigValue.string(environment[$0] ?? "").canonicalJSON }.joined(separator: ",")
             return ["ray", "job", "submit"] + (site.rayAddress.map { ["--address", $0] } ?? [])
-                + ["--working-dir", workDirectory, "--"] + plain
+                + ["--runtime-env-json", "{\"env_vars\":{\(env)}}"]
+                + (reserved > 0 ? ["--entrypoint-num-gpus", "\(reserved)"] : [])
+                // Ray joins the entrypoint into one shell command: each word is quoted for that shell.
+                + ["--"] + spread.map(shellQuoted)
         case .sbatch:
-            let inner = (processes > 1
-                ? [python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "\(processes)", script, job]
-                : plain).map(shellQuoted).joined(separator: " ")
-            return ["sbatch", "--wait", "--job-name", "preflab", "--output", workDirectory + "/engine-%j.log"]
-                + (gpus > 0 ? ["--gpus", "\(gpus)"] : []) + site.sbatchArgs + ["--wrap", inner]
+            return ["sbatch", "--wait", "--job-name", "preflab", "--chdir", workDirectory, "--output", workDirectory + "/engine-%j.log"]
+                + (gpus > 0 ? ["--gpus", "\(gpus)"] : []) + site.sbatchArgs + ["--wrap", spread.map(shellQuoted).joined(separator: " ")]
         }
     }
 
+    /// The command line for a bridge script (TRL's `script job`) run by `python` in `workDirectory`, with the
+    /// environment every engine job gets (`offlineEnvironment`) and the site's `container.trl` words.
+    public static func command(site: SiteConfig, python: String, script: String, job: String, processes: Int,
+                               gpus: Int, workDirectory: String) -> [String] {
+        let program = EngineProgram(python: python, entry: .script(script), arguments: [job], container: site.container["trl"] ?? [])
+        return command(site: site, program: program, processes: processes, gpus: gpus, workDirectory: workDirectory,
+                       environment: offlineEnvironment(URL(fileURLWithPath: workDirectory)))
+    }
+
+    /// Variables every engine job gets: the hub offline (nothing is downloaded), unbuffered output for the log,
+    /// caches inside the node's resume folder.
+    public static func offlineEnvironment(_ dir: URL) -> [String: String] {
+        ["HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
+         "TOKENIZERS_PARALLELISM": "false", "HF_HOME": dir.appendingPathComponent(".hf").path,
+         "TRANSFORMERS_VERBOSITY": "warning", "PYTHONWARNINGS": "ignore"]
+    }
+
     static func shellQuoted(_ s: String) -> String {
-        s.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:@".contains($0) } ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        !s.isEmpty && s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:@,+%".contains($0) }) ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// Runs `command` in `directory`, forwarding its output lines to the node's log and the `{step,total,values}`

@@ -1,11 +1,12 @@
 import Foundation
 import RecipeSpec
+import StageSpecs
 
 /// PrefLab `ppo` as OpenRLHF 0.11.2's `train_ppo_ray` argument vector (names checked against its argparse),
 /// with the Unpacking Table 10 variants OpenRLHF has mapped and the rest refused.
 public enum OpenRLHFMapping {
     /// The OpenRLHF version whose CLI the vector was checked against.
-    public static let version = "0.11.2"
+    public static let version = OpenRLHFChecks.version
 
     /// Where the launched job reads and writes (HF folders and a prompt file prepared by the runner).
     public struct Paths: Sendable, Equatable {
@@ -25,38 +26,13 @@ public enum OpenRLHFMapping {
         }
     }
 
-    /// Why this stage cannot run on OpenRLHF exactly as PrefLab defines it.
+    /// Why this stage cannot run on OpenRLHF exactly as PrefLab defines it: the catalogue's own OpenRLHF check
+    /// (`OpenRLHFChecks.ppo`, which `validate` reports), so that run time refuses exactly what validate does.
     public static func refusals(_ stage: ResolvedStage) -> [EngineError] {
         guard stage.kind == "ppo" else {
             return [EngineError(stage, "OpenRLHF runs only ppo in this bridge (\(stage.kind) runs on engine: embedded or trl)")]
         }
-        let v = StageValues(stage)
-        var out: [EngineError] = []
-        let no = "; use engine: embedded"
-        if v.node("reward_whitening")?.bool == true {
-            out.append(EngineError(stage, key: "reward_whitening", "OpenRLHF whitens advantages, never token rewards\(no)"))
-        }
-        if v.node("clamp_kl")?.bool == true {
-            out.append(EngineError(stage, key: "clamp_kl", "OpenRLHF has only the k1/k2/k3 KL estimators, no clamped penalty\(no)"))
-        }
-        if v.node("reward_normalization")?.bool == true {
-            out.append(EngineError(stage, key: "reward_normalization", "OpenRLHF's --reward.normalize_enable uses the RM's stored mean/std, not the first iteration's statistics\(no)"))
-        }
-        if let alpha = v.node("value_coefficient")?.double, alpha != 1 {
-            out.append(EngineError(stage, key: "value_coefficient", "OpenRLHF steps the critic on its own value loss (coefficient 1); \(alpha) only rescales the critic's gradient, which changes its clipping and Adam's ε — set value_coefficient: 1 to delegate, or use engine: embedded"))
-        }
-        if v.node("eos_trick")?.bool != false, let penalty = v.node("eos_penalty")?.double, penalty >= 0 {
-            out.append(EngineError(stage, key: "eos_penalty", "OpenRLHF reads a non-negative --reward.stop_properly_penalty_coef as a factor on the RM score, not as the reward \(penalty) of a truncated completion\(no)"))
-        }
-        if let warmup = v.node("warmup_fraction")?.double, warmup > 0 {
-            out.append(EngineError(stage, key: "warmup_fraction", "OpenRLHF's constant_with_warmup starts at lr 0 (step/warmup); PrefLab's warmup starts at lr/warmup ((step+1)/warmup) — set warmup_fraction: 0 to delegate\(no)"))
-        }
-        let rollouts = (v.node("prompt_batch")?.int ?? 0) * (v.node("rollouts_per_prompt")?.int ?? 0)
-        let mini = v.node("mini_batch")?.int ?? 0, accumulation = v.node("gradient_accumulation")?.int ?? 0
-        if rollouts != mini || accumulation != 1 || v.node("inner_epochs")?.int != 1 {
-            out.append(EngineError(stage, key: "mini_batch", "PrefLab recomputes log-probs, values and whitened advantages per minibatch on the current models (App. G); OpenRLHF computes them once per rollout batch: the same only with one minibatch per rollout batch (mini_batch = prompt_batch × rollouts_per_prompt = \(rollouts), gradient_accumulation 1, inner_epochs 1)\(no)"))
-        }
-        return out
+        return OpenRLHFChecks.ppo(stage).map { EngineError(stage, key: $0.key == "engine" ? nil : $0.key, $0.message) }
     }
 
     /// The `train_ppo_ray` arguments (after `python -m openrlhf.cli.train_ppo_ray`); throws the refusals.
@@ -109,7 +85,7 @@ public enum OpenRLHFMapping {
         for model in ["actor", "critic", "ref", "reward"] { a += ["--\(model).num_nodes", "1", "--\(model).num_gpus_per_node", "\(gpus)"] }
         a += ["--train.colocate_all", "--vllm.num_engines", "1", "--vllm.tensor_parallel_size", "1"]
         // OpenRLHF trains in bf16 or fp16 only (no float32 option).
-        a += ["--ds.param_dtype", precision == "float16" ? "fp16" : "bf16"]
+        a += ["--ds.param_dtype", OpenRLHFChecks.canonicalPrecision(precision) == "fp16" ? "fp16" : "bf16"]
         return a
     }
 

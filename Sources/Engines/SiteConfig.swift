@@ -12,8 +12,15 @@ public struct SiteConfig: Codable, Equatable, Sendable {
     public var processes: [String: Int] = [:]
     /// GPUs per stage kind (OpenRLHF placement, `sbatch --gpus`); `default` for kinds not listed. 0 when absent.
     public var gpus: [String: Int] = [:]
-    /// Python interpreter per engine (`trl`, `openrlhf`); default `.venv-engines/bin/python` in the working folder.
+    /// CPU cores per stage kind (`default` for kinds not listed; 1 when absent): what `--executor ray` reserves
+    /// for a node, and the threads an embedded node uses there.
+    public var cpus: [String: Int] = [:]
+    /// Python interpreter per engine (`trl`, `openrlhf`, and `ray` for `--executor ray`); default
+    /// `.venv-engines/bin/python` (`.venv-ray/bin/python` for ray) in the working folder.
     public var python: [String: String] = [:]
+    /// A container per engine: the words put before its interpreter, e.g. `[apptainer, exec, --nv, /images/openrlhf.sif]`
+    /// (the interpreter is then the one inside the image).
+    public var container: [String: [String]] = [:]
     /// Numeric precision per engine this site trains in; a node whose hashed precision differs is refused, never
     /// silently run in another one.
     public var precision: [String: String] = [:]
@@ -32,11 +39,28 @@ public struct SiteConfig: Codable, Equatable, Sendable {
     public func processes(for kind: String) -> Int { processes[kind] ?? processes["default"] ?? 1 }
     /// GPUs for a node of `kind`.
     public func gpus(for kind: String) -> Int { gpus[kind] ?? gpus["default"] ?? 0 }
+    /// CPU cores for a node of `kind`.
+    public func cpus(for kind: String) -> Int { cpus[kind] ?? cpus["default"] ?? 1 }
+
+    /// What a node of `kind` on `engine` reserves on a cluster. An embedded node runs on CPU only: no GPUs,
+    /// whatever the site gives its kind for a delegated engine.
+    public func resources(kind: String, engine: String) -> NodeResources {
+        let delegated = engine != EngineDescriptor.embeddedName
+        return NodeResources(cpus: cpus(for: kind), gpus: delegated ? gpus(for: kind) : 0,
+                             processes: delegated ? processes(for: kind) : 1)
+    }
+
     /// The interpreter of `engine`; a relative path (`.venv-engines/bin/python`) is from the directory preflab runs
     /// in, since the job itself runs in the node's resume folder.
     public func python(for engine: String) -> String {
-        let path = python[engine] ?? ".venv-engines/bin/python"
+        let path = python[engine] ?? (engine == "ray" ? ".venv-ray/bin/python" : ".venv-engines/bin/python")
         return path.hasPrefix("/") || !path.contains("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    /// The program of `engine`: its container's words (if any), its interpreter, the entry and the arguments.
+    public func program(engine: String, entry: EngineProgram.Entry, arguments: [String], placesOwnWorkers: Bool = false) -> EngineProgram {
+        EngineProgram(python: python(for: engine), entry: entry, arguments: arguments, placesOwnWorkers: placesOwnWorkers,
+                      container: container[engine] ?? [])
     }
 
     /// The site as one line of canonical JSON, for node.json.
@@ -47,7 +71,7 @@ public struct SiteConfig: Codable, Equatable, Sendable {
         return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
     }
 
-    static let keys = ["launcher", "processes", "gpus", "python", "precision", "ray_address", "sbatch_args"]
+    static let keys = ["launcher", "processes", "gpus", "cpus", "python", "container", "precision", "ray_address", "sbatch_args"]
 
     /// Reads a site file; unknown keys and wrong values are errors with file:line:column.
     public static func load(file: String) throws -> SiteConfig {
@@ -73,7 +97,16 @@ public struct SiteConfig: Codable, Equatable, Sendable {
                 site.launcher = l
             case "processes": site.processes = try counts(node, "site.processes", minimum: 1)
             case "gpus": site.gpus = try counts(node, "site.gpus", minimum: 0)
+            case "cpus": site.cpus = try counts(node, "site.cpus", minimum: 1)
             case "python": site.python = try strings(node, "site.python")
+            case "container":
+                guard let entries = node.entries else { throw SiteError(at: node, "site.container: expected a map of engine → list of words") }
+                for (engine, words) in entries {
+                    guard let list = words.list, !list.isEmpty, list.allSatisfy({ $0.string != nil }) else {
+                        throw SiteError(at: words, "site.container.\(engine): expected a non-empty list of words, e.g. [apptainer, exec, --nv, image.sif]")
+                    }
+                    site.container[engine] = list.compactMap(\.string)
+                }
             case "precision":
                 site.precision = try strings(node, "site.precision")
                 for (engine, p) in site.precision where !["float32", "bfloat16", "float16"].contains(p) {
@@ -123,4 +156,20 @@ public struct SiteError: Error, CustomStringConvertible {
     init(at node: ConfigNode, _ message: String) {
         description = (node.location ?? node.keyLocation).map { "\($0): " }.map { $0 + message } ?? message
     }
+}
+
+/// What one node reserves where it runs.
+public struct NodeResources: Sendable, Equatable, CustomStringConvertible {
+    public var cpus: Int
+    public var gpus: Int
+    /// Engine ranks (torchrun processes) of a delegated node; 1 for an embedded one.
+    public var processes: Int
+
+    public init(cpus: Int, gpus: Int, processes: Int) {
+        self.cpus = cpus
+        self.gpus = gpus
+        self.processes = processes
+    }
+
+    public var description: String { "cpus \(cpus), gpus \(gpus), processes \(processes)" }
 }

@@ -7,6 +7,8 @@ public struct EngineError: Error, CustomStringConvertible, Equatable {
     public var location: String
     /// `stages.NAME.key` or `stages.NAME`.
     public var path: String
+    /// The stage's config key at fault (nil: the stage as a whole), as `validate` reports it.
+    public var key: String?
     /// What is wrong and what would work.
     public var message: String
 
@@ -14,6 +16,7 @@ public struct EngineError: Error, CustomStringConvertible, Equatable {
         let node = key.flatMap { stage.config.at(path: $0) }
         self.location = (node?.location ?? stage.location).map { "\($0): " } ?? ""
         self.path = "stages.\(stage.name)" + (key.map { ".\($0)" } ?? "")
+        self.key = key
         self.message = message
     }
 

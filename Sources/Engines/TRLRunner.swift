@@ -182,11 +182,7 @@ public struct TRLRunner: StageRunner {
     }
 
     /// The job's environment: offline hub, unbuffered output, caches inside the resume folder.
-    static func environment(_ dir: URL) -> [String: String] {
-        ["HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
-         "TOKENIZERS_PARALLELISM": "false", "HF_HOME": dir.appendingPathComponent(".hf").path,
-         "TRANSFORMERS_VERBOSITY": "warning", "PYTHONWARNINGS": "ignore"]
-    }
+    static func environment(_ dir: URL) -> [String: String] { Launcher.offlineEnvironment(dir) }
 }
 
 /// `engine-summary.json`, written by the bridge script next to the model it saved.

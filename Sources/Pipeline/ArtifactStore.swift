@@ -60,7 +60,7 @@ public struct GCReport: Sendable, Equatable {
 ///
 /// Layout under `root`: `objects/<hash>/` finished artifacts (trusted only with the completion
 /// marker), `tmp/` in-progress outputs renamed into `objects/` when a node finishes, `resume/<hash>/`
-/// checkpoints that survive an interrupted run, `locks/<hash>.lock` one `flock` per node, and
+/// checkpoints that survive an interrupted run, `locks/<hash>.lock` one `flock` per node (or `locks/<hash>.lease`, see `Locking`), and
 /// `logs/<hash>.log` the log of the latest failed attempt, `quarantine/<hash>.<ms>` nodes that failed
 /// verification against their `manifest.json` (kept for inspection, never read; `StoreIntegrity.swift`).
 ///
@@ -80,8 +80,24 @@ public final class ArtifactStore: Sendable {
         directory.appendingPathComponent(".preflab").appendingPathComponent("store")
     }
 
+    /// How nodes are locked against a second computation.
+    public enum Locking: Sendable, Equatable {
+        /// `flock(2)` on `locks/<hash>.lock`: released by the kernel when its holder dies; for stores on a local
+        /// file system (the default).
+        case flock
+        /// An exclusively created `locks/<hash>.lease` renewed by its holder (`LeaseLock`): for a store shared over
+        /// a network file system by several machines (`--executor ray`). A dead holder's lease is broken after
+        /// `seconds` without renewal.
+        case lease(seconds: TimeInterval)
+    }
+
+    /// This process's way of locking nodes. Processes that share a store at the same time should use the same
+    /// one (a flock and a lease do not see each other; the atomic commit still keeps the store whole).
+    public let locking: Locking
+
     /// Opens (creating if needed) the store at `root`.
-    public init(root: URL) throws {
+    public init(root: URL, locking: Locking = .flock) throws {
+        self.locking = locking
         self.root = root.standardizedFileURL
         for sub in ["objects", "tmp", "resume", "locks", "logs"] {
             try Self.makeDirectory(self.root.appendingPathComponent(sub))
@@ -148,21 +164,33 @@ public final class ArtifactStore: Sendable {
     }
 
     /// Waits for and takes the node's lock.
-    public func lock(_ hash: String) throws -> NodeLock {
-        try NodeLock.acquire(locks.appendingPathComponent(hash + ".lock"))
+    public func lock(_ hash: String) throws -> any StoreLock {
+        switch locking {
+        case .flock: return try NodeLock.acquire(locks.appendingPathComponent(hash + ".lock"))
+        case .lease(let seconds): return try LeaseLock.acquire(leasePath(for: hash), lease: seconds)
+        }
     }
 
     /// Takes the node's lock if free now.
-    public func tryLock(_ hash: String) throws -> NodeLock? {
-        try NodeLock.tryAcquire(locks.appendingPathComponent(hash + ".lock"))
+    public func tryLock(_ hash: String) throws -> (any StoreLock)? {
+        switch locking {
+        case .flock: return try NodeLock.tryAcquire(locks.appendingPathComponent(hash + ".lock"))
+        case .lease(let seconds): return try LeaseLock.tryAcquire(leasePath(for: hash), lease: seconds)
+        }
     }
+
+    /// The lease marker of a node (`Locking.lease`).
+    public func leasePath(for hash: String) -> URL { locks.appendingPathComponent(hash + ".lease") }
 
     /// The node's resume folder, created if missing; survives failed runs until the node finishes.
     public func resumeDirectory(for hash: String) throws -> URL {
-        let url = resume.appendingPathComponent(hash)
+        let url = resumePath(for: hash)
         try Self.makeDirectory(url)
         return url
     }
+
+    /// Where the node's resume folder is (whether or not it exists); nothing is created.
+    public func resumePath(for hash: String) -> URL { resume.appendingPathComponent(hash) }
 
     /// A fresh temporary output folder for the node. Call with the node's lock held.
     public func makeTemporaryDirectory(for hash: String) throws -> URL {

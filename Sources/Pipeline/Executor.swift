@@ -12,13 +12,21 @@ public final class Executor: Sendable {
     public let jobs: Int
     /// Receives progress events.
     public let display: any ProgressDisplay
+    /// Where delegated nodes run (the site file as one JSON object), written into their node.json as `site`:
+    /// provenance only, never part of a hash.
+    public let site: String?
+    /// Computes nodes elsewhere (`--executor ray`); nil: in this process, by `runners`.
+    public let dispatcher: (any NodeDispatcher)?
 
     public init(store: ArtifactStore, runners: [RunnerKey: any StageRunner], jobs: Int = 1,
-                display: any ProgressDisplay = SilentProgressDisplay()) {
+                display: any ProgressDisplay = SilentProgressDisplay(), site: String? = nil,
+                dispatcher: (any NodeDispatcher)? = nil) {
         self.store = store
         self.runners = runners
         self.jobs = max(1, jobs)
         self.display = display
+        self.site = site
+        self.dispatcher = dispatcher
     }
 
     /// Computes `targets` (node hashes) and whatever they need; the graph's sinks when nil.
@@ -61,6 +69,17 @@ public final class Executor: Sendable {
         return report
     }
 
+    /// Computes one node whose inputs are finished (`preflab run-node`, what a Ray task runs): the same lock,
+    /// cache check, commit and failure log as a node of `run`. Throws when the node is not in the graph or an
+    /// input is missing; a failure of the node itself is in the report.
+    public func runNode(_ graph: PipelineGraph, hash: String) throws -> NodeReport {
+        guard let node = graph.node(hash: hash) else { throw PipelineError.unknownTarget(hash) }
+        for input in node.inputs where !store.isIntact(input.hash, warn: { display.handle(.storeWarning($0)) }) {
+            throw PipelineError.inputMissing(stage: node.stage.name, field: input.field, hash: input.hash)
+        }
+        return execute(node, ticket: NodeTicket(index: 1, total: 1, hash: node.hash, kind: node.kind, stage: node.stage.name))
+    }
+
     /// The roots and, below every unfinished node, its inputs: what must exist for the roots.
     private func neededNodes(_ graph: PipelineGraph, roots: Set<String>) -> Set<String> {
         var needed = Set<String>()
@@ -91,6 +110,7 @@ public final class Executor: Sendable {
             return report
         }
         do {
+            if let dispatcher { return try dispatch(node, ticket: ticket, report: report, to: dispatcher) }
             let lock = try store.lock(node.hash)
             defer { lock.release() }
             if let summary = cachedSummary(node.hash) {
@@ -100,7 +120,7 @@ public final class Executor: Sendable {
                 display.handle(.nodeCached(ticket, waited: true))
                 return report
             }
-            return try compute(node, ticket: ticket, report: report)
+            return try compute(node, ticket: ticket, report: report, lock: lock)
         } catch {
             let message = String(describing: error)
             let log = store.logFile(for: node.hash)
@@ -118,8 +138,25 @@ public final class Executor: Sendable {
         store.isComplete(hash) ? (store.summary(for: hash) ?? [:]) : nil
     }
 
+    /// Has the dispatcher compute the node where it runs (it locks and commits there, into the shared store) and
+    /// reads the committed summary back.
+    private func dispatch(_ node: GraphNode, ticket: NodeTicket, report: NodeReport, to dispatcher: any NodeDispatcher) throws -> NodeReport {
+        var report = report
+        let start = Date()
+        display.handle(.nodeStarted(ticket))
+        try dispatcher.compute(node)
+        guard let summary = cachedSummary(node.hash) else {
+            throw PipelineError.notCommitted(stage: node.stage.name, hash: node.hash)
+        }
+        report.outcome = .ran
+        report.wallSeconds = Date().timeIntervalSince(start)
+        report.summary = summary
+        display.handle(.nodeFinished(ticket, seconds: report.wallSeconds, summary: summary))
+        return report
+    }
+
     /// Runs the node's runner into a fresh temporary folder and commits it. Holds the node lock.
-    private func compute(_ node: GraphNode, ticket: NodeTicket, report: NodeReport) throws -> NodeReport {
+    private func compute(_ node: GraphNode, ticket: NodeTicket, report: NodeReport, lock: any StoreLock) throws -> NodeReport {
         guard let runner = runners[node.runnerKey] else {
             throw PipelineError.noRunner(kind: node.kind, engine: node.engine, stage: node.stage.name)
         }
@@ -150,6 +187,8 @@ public final class Executor: Sendable {
             summary = recorder.collectedSummary
             try write(NodeRecorder.json(summary) + "\n", to: tmp.appendingPathComponent("summary.json"))
             try write(nodeJSON(node, wall: wall), to: tmp.appendingPathComponent("node.json"))
+            // A lease that expired while this process stalled may be another worker's now: leave the node to it.
+            guard lock.isHeld else { throw PipelineError.lockLost(stage: node.stage.name, hash: node.hash) }
             try store.commit(temporary: tmp, as: node.hash)
         } catch {
             recorder.writeLog("error: \(error)")
@@ -186,8 +225,9 @@ public final class Executor: Sendable {
         return "{\"codeVersion\":\(node.codeVersion),\"config\":\(node.canonicalConfig),"
             + "\"created\":\(jsonString(Self.timestamp(Date()))),"
             + (node.external.map { "\"external\":\(jsonString($0))," } ?? "") + "\"hash\":\(jsonString(node.hash)),"
-            + "\"inputs\":\(inputs),\"kind\":\(jsonString(node.kind)),\"stage\":\(jsonString(node.stage.name)),"
-            + "\"wallSeconds\":\(jsonNumber(wall))}\n"
+            + "\"inputs\":\(inputs),\"kind\":\(jsonString(node.kind)),"
+            + (node.engine != EngineDescriptor.embeddedName ? site.map { "\"site\":\($0)," } ?? "" : "")
+            + "\"stage\":\(jsonString(node.stage.name)),\"wallSeconds\":\(jsonNumber(wall))}\n"
     }
 
     private func write(_ text: String, to url: URL) throws {
@@ -275,4 +315,12 @@ private final class Schedule: @unchecked Sendable {
         }
         return out
     }
+}
+
+/// Computes a node somewhere else than this process (a Ray task running `preflab run-node`): the executor keeps
+/// the schedule (what is ready, what a failure skips) and the cache; the node locks and commits where it runs,
+/// into the shared store.
+public protocol NodeDispatcher: Sendable {
+    /// Returns once the node is committed to the store; throws the failure (its log is in the store's logs/).
+    func compute(_ node: GraphNode) throws
 }

@@ -19,6 +19,12 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case unknownEngine(cell: String, stage: String, engine: String, location: SourceLocation?)
     /// What a stage reads from outside the graph could not be fingerprinted.
     case externalInputs(cell: String, stage: String, message: String, location: SourceLocation?)
+    /// One node was asked for (`run-node`) before an input of it was finished.
+    case inputMissing(stage: String, field: String, hash: String)
+    /// A node's worker lost its lock (its lease expired while it stalled) and left the node to the new holder.
+    case lockLost(stage: String, hash: String)
+    /// A node computed elsewhere reported success but the shared store has no finished node.
+    case notCommitted(stage: String, hash: String)
 
     public var description: String {
         func at(_ l: SourceLocation?) -> String { l.map { "\($0): " } ?? "" }
@@ -39,6 +45,12 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
             return "\(at(loc))stage '\(stage)' (cell \(cell)) runs on unknown engine '\(engine)'"
         case let .externalInputs(cell, stage, message, loc):
             return "\(at(loc))stage '\(stage)' (cell \(cell)): cannot fingerprint the files it reads: \(message)"
+        case let .inputMissing(stage, field, hash):
+            return "stage '\(stage)': input '\(field)' (node \(hash.prefix(12))) is not finished in the store; run its node first"
+        case let .lockLost(stage, hash):
+            return "stage '\(stage)' (node \(hash.prefix(12))): this worker's lease on the node expired and was taken over; its result was not committed"
+        case let .notCommitted(stage, hash):
+            return "stage '\(stage)' (node \(hash.prefix(12))): its worker finished but the shared store has no finished node (is the store on a file system every worker sees?)"
         }
     }
 }

@@ -183,12 +183,16 @@ public struct StageSchema: Sendable {
     public var codeVersion: Int
     /// What the stage's artifact is (a `concat` makes either of two); empty: nothing another stage takes.
     public var outputs: [ArtifactType]
+    /// What one stage of this kind outputs when its own files decide (an `hf_model` folder is a policy or a
+    /// reward model as its config.json says), with the reason for messages; nil (or a nil result): `outputs`.
+    public var outputsOf: (@Sendable (ResolvedStage) -> (types: [ArtifactType], reason: String)?)?
     /// The engines that run this kind; `embedded` first.
     public var engines: [EngineSupport]
     /// Rules across fields the types cannot say (e.g. a task that needs two more inputs), run by `validate`.
     public var check: @Sendable (ResolvedStage) -> [StageProblem]
 
     public init(kind: String, summary: String, codeVersion: Int = 1, outputs: [ArtifactType] = [],
+                outputsOf: (@Sendable (ResolvedStage) -> (types: [ArtifactType], reason: String)?)? = nil,
                 engines: [EngineSupport] = [EngineSupport(EngineDescriptor.embeddedName)],
                 check: @escaping @Sendable (ResolvedStage) -> [StageProblem] = { _ in [] }, fields: [FieldSchema]) {
         self.kind = kind
@@ -196,6 +200,7 @@ public struct StageSchema: Sendable {
         self.fields = fields
         self.codeVersion = codeVersion
         self.outputs = outputs
+        self.outputsOf = outputsOf
         self.engines = engines
         self.check = check
     }

@@ -227,10 +227,12 @@ struct StageValidator {
                     }
                     guard case let .stageRef(accepts) = f.type.elementType, !accepts.isEmpty,
                           let target = resolved.first(where: { $0.name == ref.stage }),
-                          let outputs = catalog.schema(target.kind)?.outputs,
-                          !outputs.contains(where: accepts.contains) else { continue }
+                          let targetSchema = catalog.schema(target.kind) else { continue }
+                    let decided = targetSchema.outputsOf?(target)
+                    let outputs = decided?.types ?? targetSchema.outputs
+                    if outputs.contains(where: accepts.contains) { continue }
                     let made = outputs.isEmpty ? "nothing another stage takes" : outputs.map(\.rawValue).joined(separator: " or ")
-                    diags.add(ref.node.location, path, "stage '\(ref.stage)' (kind '\(target.kind)') outputs \(made)",
+                    diags.add(ref.node.location, path, "stage '\(ref.stage)' (kind '\(target.kind)'\(decided.map { ": \($0.reason)" } ?? "")) outputs \(made)",
                               expected: "a stage that outputs " + accepts.map(\.rawValue).joined(separator: " or "))
                 }
             }

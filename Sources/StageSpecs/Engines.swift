@@ -6,20 +6,21 @@ public enum Engines {
     /// Hugging Face TRL: sft, reward_model, dpo and opo (a subclass of its online DPO trainer); d2po is refused.
     public static let trl = EngineDescriptor(name: "trl", version: "1.16", bridgeVersion: 1, precision: "fp32",
                                              summary: "Hugging Face TRL (sft, reward_model, dpo, opo).")
-    /// OpenRLHF: ppo (TRL no longer has PPO); needs a GPU.
-    public static let openrlhf = EngineDescriptor(name: "openrlhf", version: "0.8", bridgeVersion: 1, precision: "bf16",
+    /// OpenRLHF: ppo (TRL no longer has PPO); needs a GPU. Its version is the one the argument vector was checked against.
+    public static let openrlhf = EngineDescriptor(name: "openrlhf", version: OpenRLHFChecks.majorMinor, bridgeVersion: 1,
+                                                  precision: OpenRLHFChecks.defaultPrecision,
                                                   summary: "OpenRLHF (ppo), through train_ppo_ray.")
 
+    /// vLLM: the generation of stages that only sample and score (gold_reward); needs a GPU.
+    public static let vllm = EngineDescriptor(name: "vllm", version: VLLMChecks.majorMinor, bridgeVersion: 1,
+                                              precision: VLLMChecks.defaultPrecision,
+                                              summary: "vLLM (generation of gold_reward; PrefLab scores), offline LLM.generate.")
+
     /// Every delegated engine (the embedded one is always there).
-    public static let delegated = [trl, openrlhf]
+    public static let delegated = [trl, openrlhf, vllm]
 }
 
 extension EngineSupport {
     /// The embedded CPU engine, which runs every kind as the papers' settings say.
     public static let embedded = EngineSupport(EngineDescriptor.embeddedName)
-}
-
-/// Options of `ppo` (Unpacking Table 10's variants) that OpenRLHF has no equivalent for; filled by its bridge.
-public enum OpenRLHFChecks {
-    public static let ppo: TRLChecks.Check = { _ in [] }
 }

@@ -8,6 +8,7 @@ extension StageSpecs {
         kind: "gold_reward", summary: "Mean gold reward of a policy on held-out prompts (and KL to a reference).",
         // 2: `std` divides by n (Evaluation.goldReward), as every std PrefLab reports; 1 divided by n − 1.
         codeVersion: 2, outputs: [.evaluation],
+        engines: [.embedded, EngineSupport(Engines.vllm.name, check: VLLMChecks.generation)],
         check: ScorerFields.check,
         fields: [
             FieldSchema("policy", .stageRef(accepts: [.policy]), doc: "Policy to evaluate."),

@@ -90,6 +90,24 @@ public enum FileChecks {
         return missing([dir.appendingPathComponent("tokenizer.json")], key: "path")
     }
 
+    /// What an `hf_model` folder is, from its config.json alone (no weights read): a one-label
+    /// `LlamaForSequenceClassification` is a reward model, a `LlamaForCausalLM` (or a config naming no
+    /// architecture, which transformers loads as one) a policy. Wired where the other is expected, `validate`
+    /// refuses it at the consuming field's line. Nil when config.json cannot be read (`hfModel` reports that).
+    static let hfModelOutputs: @Sendable (ResolvedStage) -> (types: [ArtifactType], reason: String)? = { stage in
+        guard let path = stage.config["path"]?.string,
+              let data = try? Data(contentsOf: URL(fileURLWithPath: path).appendingPathComponent("config.json")),
+              let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        let names = json["architectures"] as? [String] ?? []
+        let because = names.isEmpty ? "\(path)/config.json names no architectures, a causal LM"
+                                    : "\(path)/config.json's architectures is \(names.joined(separator: ", "))"
+        switch names.first {
+        case nil, "LlamaForCausalLM": return ([.policy], because)
+        case "LlamaForSequenceClassification": return ([.rewardModel], because)
+        default: return nil
+        }
+    }
+
     private static func openCatalog(_ stage: ResolvedStage) throws -> DatasetCatalog {
         let folder = stage.config["catalog"]?.string ?? "Recipes/datasets"
         guard FileManager.default.fileExists(atPath: folder) else {

@@ -41,7 +41,7 @@ extension StageSpecs {
     public static let hfModel = StageSpec(StageSchema(
         kind: "hf_model",
         summary: "A local Hugging Face Llama folder (LlamaForCausalLM or a one-label LlamaForSequenceClassification) as a policy or reward model.",
-        codeVersion: 1, outputs: [.policy, .rewardModel], check: FileChecks.hfModel,
+        codeVersion: 1, outputs: [.policy, .rewardModel], outputsOf: FileChecks.hfModelOutputs, check: FileChecks.hfModel,
         fields: [
             FieldSchema("path", .string, doc: "The model folder, from the working directory (config.json, safetensors, tokenizer.json, ...)."),
             FieldSchema("allow_outside", .bool, optional: true,

@@ -87,12 +87,17 @@ public struct EmbeddedEngineInputs: EngineInputs {
 }
 
 /// The delegated engines' runners: TRL for `sft`, `reward_model`, `dpo` and `opo` (d2po on TRL is refused by
-/// `validate`, TRLChecks.d2po).
+/// `validate`, TRLChecks.d2po), OpenRLHF for `ppo`, vLLM for the generation of `gold_reward`.
 public enum DelegatedRunners {
     public static func all(site: SiteConfig) -> [RunnerKey: any StageRunner] {
         let trl = TRLRunner(inputs: EmbeddedEngineInputs(), site: site)
-        return Dictionary(uniqueKeysWithValues: TRLMapping.kinds.map {
+        var runners = Dictionary(uniqueKeysWithValues: TRLMapping.kinds.map {
             (RunnerKey(kind: $0, engine: "trl"), trl as any StageRunner)
         })
+        runners[RunnerKey(kind: "ppo", engine: "openrlhf")] = OpenRLHFRunner(inputs: EmbeddedRolloutInputs(), importer: EmbeddedEngineInputs(),
+                                                                             site: site)
+        runners[RunnerKey(kind: "gold_reward", engine: "vllm")] = VLLMRunner(inputs: GoldRewardGeneration(), models: EmbeddedRolloutInputs(),
+                                                                             site: site)
+        return runners
     }
 }

@@ -4,30 +4,48 @@ import Preference
 import RecipeSpec
 import StageSpecs
 
-/// `gold_reward`: R* of a policy's samples on held-out prompts, and its KL to a reference policy.
+/// `gold_reward`: R* of a policy's samples on held-out prompts, and its KL to a reference policy. The samples come
+/// from PrefLab's sampler here, or from vLLM (`GoldRewardGeneration`); both are scored by `finish`.
 struct GoldRewardStage: StageRunner {
-    func run(_ context: NodeContext) throws {
+    /// What the node samples: its task, policy, prompts (each `perPrompt` times) and sampling settings.
+    struct Plan {
+        var task: any GoldTask
+        var policy: Policy
+        var prompts: [Prompt]
+        var perPrompt: Int
+        var options: SamplingOptions
+    }
+
+    static func plan(_ context: NodeContext) throws -> Plan {
         let task = try context.goldTask()
-        let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let seed = UInt64(try context.int("seed"))
-        let prompts = task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed)
-        let options = SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),
-                                      temperature: try context.double("temperature"),
-                                      topP: try context.double("top_p"), seed: seed)
-        let perPrompt = max(1, try context.int("samples"))
-        let (gold, samples) = Evaluation.goldReward(policy: policy, task: task, prompts: prompts, samplesPerPrompt: perPrompt,
-                                                    options: options)
+        return Plan(task: task, policy: try ModelArtifact.loadPolicy(from: context.requiredInput("policy")),
+                    prompts: task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed),
+                    perPrompt: max(1, try context.int("samples")),
+                    options: SamplingOptions(maxNewTokens: try context.int("max_new_tokens"), temperature: try context.double("temperature"),
+                                             topP: try context.double("top_p"), seed: seed))
+    }
+
+    func run(_ context: NodeContext) throws {
+        let plan = try Self.plan(context)
+        let samples = Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
+        context.reporter.summary(try Self.finish(context, plan, samples: samples))
+    }
+
+    /// Scores the samples, writes them beside the metrics and returns the node's summary.
+    static func finish(_ context: NodeContext, _ plan: Plan, samples: [Sample]) throws -> [String: Double] {
+        let gold = Evaluation.goldReward(of: samples, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, task: plan.task)
         var summary = ["mean": gold.mean, "std": gold.std, "count": Double(gold.count), "truncated": gold.truncatedFraction,
                        "mean_length": Evaluation.meanResponseLength(samples)]
         if let refDir = context.inputs["reference"] {
             let reference = try ModelArtifact.loadPolicy(from: refDir)
-            summary["kl"] = try Evaluation.klToReference(policy: policy, reference: reference, samples: samples)
+            summary["kl"] = try Evaluation.klToReference(policy: plan.policy, reference: reference, samples: samples)
         }
         let records = samples.enumerated().map { i, s in
-            EvaluatedSample(prompt: prompts[i / perPrompt].lastUserText, response: s.text, reward: gold.values[i])
+            EvaluatedSample(prompt: plan.prompts[i / plan.perPrompt].lastUserText, response: s.text, reward: gold.values[i])
         }
         try JSONLines.write(records, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.samplesFile))
-        context.reporter.summary(summary)
+        return summary
     }
 }
 

@@ -9,7 +9,7 @@ struct Preflab: ParsableCommand {
         commandName: "preflab",
         abstract: "Learning from preference feedback: run, inspect and compare YAML recipes.",
         version: "0.1.0",
-        subcommands: [Run.self, Table.self, Resolve.self, Plan.self, Diff.self, Validate.self, StagesCommand.self,
+        subcommands: [Run.self, RunNode.self, Table.self, Resolve.self, Plan.self, Diff.self, Validate.self, StagesCommand.self,
                       GC.self, StoreCommand.self, DataCommand.self, Export.self, Annotate.self, GenerateCommand.self, ScoreCommand.self,
                       TokenizeCommand.self, Bench.self, Verdicts.self]
     )

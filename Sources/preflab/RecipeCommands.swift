@@ -30,8 +30,8 @@ struct Run: ParsableCommand {
     @OptionGroup var recipe: RecipeOptions
     @OptionGroup var store: StoreOptions
 
-    @Option(help: "Nodes run at once.")
-    var jobs: Int = 1
+    @Option(help: "Nodes run at once (default 1; --executor ray: nodes in flight at once, default 64, placed by Ray by their resources).")
+    var jobs: Int?
 
     @Option(help: "Where the table and plots go: <results>/<recipe name>/.")
     var results: String = "Results"
@@ -42,8 +42,10 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Where delegated nodes run: launcher, processes/GPUs per stage kind, Python per engine (examples/site-*.yaml). Never hashed; recorded in node.json.", valueName: "site.yaml"))
     var site: String?
 
+    @OptionGroup var cluster: ClusterOptions
+
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard (jobs ?? 1) >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard (threads ?? 1) >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
@@ -52,12 +54,14 @@ struct Run: ParsableCommand {
         let siteConfig = try site.map { try SiteConfig.load(file: $0) } ?? SiteConfig()
         let resolved = try loadRecipe(recipe)
         let graph = try StageSpecs.graph(resolved)
-        let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store))
+        let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store), locking: cluster.locking)
         EmbeddedRunners.configureEngine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         Interrupts.install()
         let runners = EmbeddedRunners.all.merging(DelegatedRunners.all(site: siteConfig)) { embedded, _ in embedded }
-        let executor = Executor(store: artifacts, runners: runners, jobs: jobs,
-                                display: TerminalProgressDisplay())
+        let dispatcher = try cluster.dispatcher(recipe: recipe, store: artifacts, site: site, siteConfig: siteConfig)
+        defer { dispatcher?.close() }
+        let executor = Executor(store: artifacts, runners: runners, jobs: jobs ?? (dispatcher == nil ? 1 : 64),
+                                display: TerminalProgressDisplay(), site: siteConfig.provenanceJSON, dispatcher: dispatcher)
         let report = try executor.run(graph)
         for failure in report.failures {
             printError("\(failure.status): \(failure.stage) (\(failure.kind)) — log: \(artifacts.logFile(for: failure.hash).path)\n")
@@ -138,9 +142,25 @@ struct Plan: ParsableCommand {
     @Flag(help: "Print Graphviz DOT instead of a text tree.")
     var dot = false
 
+    @Flag(help: "Print, for every delegated node, the exact launch run would start (folder, environment, command); runs nothing.")
+    var commands = false
+
+    @Option(help: ArgumentHelp("The site file the launch commands are built for (with --commands).", valueName: "site.yaml"))
+    var site: String?
+
+    func validate() throws {
+        if site != nil && !commands { throw ValidationError("--site needs --commands (plan shows launch commands only with it)") }
+    }
+
     func run() throws {
+        let siteConfig = try site.map { try SiteConfig.load(file: $0) } ?? SiteConfig()
         let graph = try StageSpecs.graph(try loadRecipe(recipe))
         let artifacts = try? ArtifactStore(root: URL(fileURLWithPath: store.store))
+        if commands, let artifacts {
+            print(LaunchPlan.render(graph: graph, store: artifacts, site: siteConfig, runners: DelegatedRunners.all(site: siteConfig)),
+                  terminator: "")
+            return
+        }
         print(dot ? PlanRenderer.dot(graph: graph, store: artifacts) : PlanRenderer.text(graph: graph, store: artifacts),
               terminator: "")
     }

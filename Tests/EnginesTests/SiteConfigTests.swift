@@ -19,7 +19,7 @@ final class SiteConfigTests: XCTestCase {
 
     func testErrorsNameLineAndSuggest() {
         XCTAssertThrowsError(try SiteConfig.parse("launcher: local\nprocesss: { dpo: 2 }\n", file: "s.yaml")) {
-            XCTAssertEqual("\($0)", "s.yaml:2:11: site: unknown key 'processs'; expected one of launcher, processes, gpus, python, precision, ray_address, sbatch_args (did you mean processes?)")
+            XCTAssertEqual("\($0)", "s.yaml:2:11: site: unknown key 'processs'; expected one of launcher, processes, gpus, cpus, python, container, precision, ray_address, sbatch_args (did you mean processes?)")
         }
         XCTAssertThrowsError(try SiteConfig.parse("launcher: torchrn\n", file: "s.yaml")) {
             XCTAssertTrue("\($0)".hasPrefix("s.yaml:1:11: site.launcher: expected one of local, torchrun, ray, sbatch (did you mean torchrun?)"), "\($0)")
@@ -30,18 +30,40 @@ final class SiteConfigTests: XCTestCase {
         XCTAssertThrowsError(try SiteConfig.parse("precision: { trl: fp8 }\n", file: "s.yaml"))
     }
 
+    /// Every launcher around a script (TRL) and around an engine that places its own workers (OpenRLHF).
     func testLauncherCommands() throws {
-        func command(_ yaml: String, processes: Int = 2, gpus: Int = 0) throws -> String {
-            Launcher.command(site: try SiteConfig.parse(yaml, file: "s.yaml"), python: "/env/bin/python", script: "/R/trl_train.py",
-                             job: "/R/job.json", processes: processes, gpus: gpus, workDirectory: "/R").joined(separator: " ")
+        func command(_ yaml: String, processes: Int = 2, gpus: Int = 0, own: Bool = false) throws -> String {
+            let program = own ? EngineProgram(python: "/env/bin/python", entry: .module("openrlhf.cli.train_ppo_ray"), arguments: ["--a", "x y"],
+                                              placesOwnWorkers: true)
+                              : EngineProgram(python: "/env/bin/python", entry: .script("/R/trl_train.py"), arguments: ["/R/job.json"])
+            return Launcher.command(site: try SiteConfig.parse(yaml, file: "s.yaml"), program: program, processes: processes, gpus: gpus,
+                                    workDirectory: "/R", environment: ["B": "2", "A": "1"]).joined(separator: " ")
         }
         XCTAssertEqual(try command("launcher: local"), "/env/bin/python /R/trl_train.py /R/job.json")
         XCTAssertEqual(try command("launcher: torchrun"),
                        "/env/bin/python -m torch.distributed.run --standalone --nproc_per_node 2 /R/trl_train.py /R/job.json")
-        XCTAssertEqual(try command("launcher: ray\nray_address: http://h:8265"),
-                       "ray job submit --address http://h:8265 --working-dir /R -- /env/bin/python /R/trl_train.py /R/job.json")
+        XCTAssertEqual(try command("launcher: torchrun", own: true), "/env/bin/python -m openrlhf.cli.train_ppo_ray --a x y",
+                       "an engine that places its own workers is never wrapped in torchrun")
+        XCTAssertEqual(try command("launcher: ray\nray_address: http://h:8265", processes: 1, gpus: 2),
+                       #"ray job submit --address http://h:8265 --runtime-env-json {"env_vars":{"A":"1","B":"2"}} --entrypoint-num-gpus 2 -- /env/bin/python /R/trl_train.py /R/job.json"#)
+        XCTAssertEqual(try command("launcher: ray", gpus: 8, own: true),
+                       #"ray job submit --runtime-env-json {"env_vars":{"A":"1","B":"2"}} -- /env/bin/python -m openrlhf.cli.train_ppo_ray --a 'x y'"#,
+                       "no GPUs reserved for the entrypoint of an engine with its own placement groups; words quoted for Ray's shell")
         XCTAssertEqual(try command("launcher: sbatch\nsbatch_args: [--partition=gpu]", processes: 1, gpus: 8),
-                       "sbatch --wait --job-name preflab --output /R/engine-%j.log --gpus 8 --partition=gpu --wrap /env/bin/python /R/trl_train.py /R/job.json")
+                       "sbatch --wait --job-name preflab --chdir /R --output /R/engine-%j.log --gpus 8 --partition=gpu --wrap /env/bin/python /R/trl_train.py /R/job.json")
+        XCTAssertEqual(try command("launcher: sbatch", processes: 2, gpus: 2),
+                       "sbatch --wait --job-name preflab --chdir /R --output /R/engine-%j.log --gpus 2 --wrap /env/bin/python -m torch.distributed.run --standalone --nproc_per_node 2 /R/trl_train.py /R/job.json")
+    }
+
+    /// Resources per stage kind: an embedded node never reserves GPUs.
+    func testResources() throws {
+        let site = try SiteConfig.parse("gpus: { ppo: 8, default: 1 }\ncpus: { sft: 4 }\nprocesses: { dpo: 2 }\n", file: "s.yaml")
+        XCTAssertEqual(site.resources(kind: "ppo", engine: "openrlhf"), NodeResources(cpus: 1, gpus: 8, processes: 1))
+        XCTAssertEqual(site.resources(kind: "dpo", engine: "trl"), NodeResources(cpus: 1, gpus: 1, processes: 2))
+        XCTAssertEqual(site.resources(kind: "sft", engine: "embedded"), NodeResources(cpus: 4, gpus: 0, processes: 1))
+        XCTAssertThrowsError(try SiteConfig.parse("cpus: { sft: 0 }\n", file: "s.yaml")) {
+            XCTAssertEqual("\($0)", "s.yaml:1:14: site.cpus.sft: expected an integer >= 1")
+        }
     }
 
     /// A node's precision comes from its hash; a site that trains in another is refused, not obeyed.

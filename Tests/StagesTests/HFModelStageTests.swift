@@ -85,8 +85,8 @@ final class HFModelStageTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let model = try copyFixture(to: dir)
         try FileManager.default.removeItem(at: model.appendingPathComponent("tokenizer.json"))
-        // The folder check is the catalogue's (compute-free); which model a consumer needs is known
-        // only when the node runs (the policy/reward-model wiring check did not survive the catalogue split).
+        // The folder check is the catalogue's (compute-free), and so is the wiring check: this causal LM
+        // is refused as a reward model (Tests/StageSpecsTests/HFWiringTests.swift).
         XCTAssertThrowsError(try load("""
             name: hf
             stages:
@@ -95,6 +95,7 @@ final class HFModelStageTests: XCTestCase {
             """, in: dir)) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("r.yaml:3:") && text.contains("tokenizer.json") && text.contains("does not exist"), text)
+            XCTAssertTrue(text.contains("r.yaml:4:") && text.contains("stages.pick.reward_model: stage 'base' (kind 'hf_model'"), text)
         }
     }
 

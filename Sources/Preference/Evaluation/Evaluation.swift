@@ -80,18 +80,29 @@ public enum Evaluation {
     public static func sample(policy: Policy, prompts: [Prompt], samplesPerPrompt: Int = 1,
                               options: SamplingOptions = SamplingOptions()) -> [Sample] {
         var rng = SeededRandom(seed: options.seed).derived("evaluation-sample")
-        let ids = prompts.flatMap { p in Array(repeating: policy.codec.promptTokens(p), count: max(1, samplesPerPrompt)) }
-        return policy.sample(ids, maxNewTokens: options.maxNewTokens, temperature: Float(options.temperature),
+        return policy.sample(promptIds(policy: policy, prompts: prompts, samplesPerPrompt: samplesPerPrompt),
+                             maxNewTokens: options.maxNewTokens, temperature: Float(options.temperature),
                              topP: Float(options.topP), rng: &rng)
+    }
+
+    /// The prompt ids `sample` draws from: each prompt rendered with the chat template, `samplesPerPrompt` times in a row.
+    public static func promptIds(policy: Policy, prompts: [Prompt], samplesPerPrompt: Int) -> [[Int32]] {
+        prompts.flatMap { p in Array(repeating: policy.codec.promptTokens(p), count: max(1, samplesPerPrompt)) }
     }
 
     /// Gold reward R* of the policy's samples on held-out prompts: mean and std over samples.
     public static func goldReward(policy: Policy, task: any GoldTask, prompts: [Prompt], samplesPerPrompt: Int = 1,
                                   options: SamplingOptions = SamplingOptions()) -> (summary: ScoreSummary, samples: [Sample]) {
         let samples = sample(policy: policy, prompts: prompts, samplesPerPrompt: samplesPerPrompt, options: options)
+        return (goldReward(of: samples, prompts: prompts, samplesPerPrompt: samplesPerPrompt, task: task), samples)
+    }
+
+    /// Gold reward R* of samples drawn `samplesPerPrompt` per prompt, in prompt order (by PrefLab or by an outside
+    /// generator such as vLLM): mean and std over samples.
+    public static func goldReward(of samples: [Sample], prompts: [Prompt], samplesPerPrompt: Int, task: any GoldTask) -> ScoreSummary {
         let k = max(1, samplesPerPrompt)
         let rewards = samples.indices.map { task.reward(prompt: prompts[$0 / k], response: samples[$0].text) }
-        return (ScoreSummary(rewards, truncated: samples.filter(\.hitLengthLimit).count), samples)
+        return ScoreSummary(rewards, truncated: samples.filter(\.hitLengthLimit).count)
     }
 
     /// Mean response length in tokens (EOS not counted), 0 without samples.

@@ -147,9 +147,7 @@ public final class Policy {
     /// the longest prompt, and never less than half the window; prompts are cut on the left to fit.
     public func sample(_ prompts: [[Int32]], maxNewTokens: Int, temperature: Float, topP: Float,
                        rng: inout SeededRandom) -> [Sample] {
-        let window = model.config.maxSeqLen
-        let newTokens = responseBudget(longestPrompt: prompts.map(\.count).max() ?? 0, maxNewTokens: maxNewTokens)
-        let fitted = prompts.map { Array($0.suffix(window - newTokens)) }
+        let (fitted, newTokens) = fitted(prompts, maxNewTokens: maxNewTokens)
         var generated: [[Int32]] = []
         // Chunks bound the KV-cache memory; the one generator runs through them in order.
         for lo in stride(from: 0, to: fitted.count, by: max(1, generationChunk)) {
@@ -157,12 +155,22 @@ public final class Policy {
                                         maxNewTokens: newTokens, temperature: temperature, topP: topP,
                                         eos: codec.eos, rng: &rng)
         }
-        return zip(fitted, generated).map { prompt, new in
-            let ended = new.last == codec.eos
-            let body = ended ? Array(new.dropLast()) : new
-            return Sample(pair: SequencePair(prompt: prompt, response: new), text: codec.decode(body),
-                          hitLengthLimit: !ended)
-        }
+        return zip(fitted, generated).map { sample(prompt: $0, generated: $1) }
+    }
+
+    /// The prompts as `sample` feeds them to the model (cut on the left to fit beside the response) and the
+    /// response budget: what an outside generator (vLLM) is given to sample under the same settings.
+    public func fitted(_ prompts: [[Int32]], maxNewTokens: Int) -> (prompts: [[Int32]], newTokens: Int) {
+        let window = model.config.maxSeqLen
+        let newTokens = responseBudget(longestPrompt: prompts.map(\.count).max() ?? 0, maxNewTokens: maxNewTokens)
+        return (prompts.map { Array($0.suffix(window - newTokens)) }, newTokens)
+    }
+
+    /// A sample from the ids generated after `prompt` (EOS kept when produced, so the pair scores as sampled).
+    public func sample(prompt: [Int32], generated new: [Int32]) -> Sample {
+        let ended = new.last == codec.eos
+        let body = ended ? Array(new.dropLast()) : new
+        return Sample(pair: SequencePair(prompt: prompt, response: new), text: codec.decode(body), hitLengthLimit: !ended)
     }
 }
 

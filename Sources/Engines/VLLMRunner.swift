@@ -1,0 +1,121 @@
+import Foundation
+import Pipeline
+import RecipeSpec
+import StageSpecs
+
+/// One generation request as vLLM's offline `LLM.generate` takes it: PrefLab's own prompt ids (fitted to the
+/// window as PrefLab's sampler fits them) and the node's sampling settings.
+public struct VLLMRequest: Codable, Sendable, Equatable {
+    public var promptTokenIds: [Int]
+    public var maxTokens: Int
+    public var temperature: Double
+    public var topP: Double
+    /// Each request its own seed (the node's seed + its index): vLLM draws from other streams than PrefLab's
+    /// sampler, so the settings are the same and the samples are not.
+    public var seed: UInt64
+    /// The end-of-turn token, where PrefLab's sampler stops too.
+    public var stopTokenIds: [Int]
+
+    public init(promptTokenIds: [Int], maxTokens: Int, temperature: Double, topP: Double, seed: UInt64, stopTokenIds: [Int]) {
+        self.promptTokenIds = promptTokenIds
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+        self.topP = topP
+        self.seed = seed
+        self.stopTokenIds = stopTokenIds
+    }
+}
+
+/// What vLLM generated for one request (`completions.jsonl`, in request order).
+public struct VLLMCompletion: Codable, Sendable, Equatable {
+    public var tokenIds: [Int]
+    /// `stop` (the stop token was produced) or `length` (cut at max_tokens).
+    public var finishReason: String
+
+    public init(tokenIds: [Int], finishReason: String) {
+        self.tokenIds = tokenIds
+        self.finishReason = finishReason
+    }
+}
+
+/// PrefLab's side of a generation node (supplied by the embedded side, so this target links no compute code).
+public protocol GenerationInputs: Sendable {
+    /// The requests, in the order the scoring reads the completions back.
+    func requests(_ context: NodeContext) throws -> [VLLMRequest]
+    /// Scores the completions as the embedded runner scores its own samples, writes the node's artifacts and
+    /// returns its summary.
+    func finish(_ context: NodeContext, completions: [VLLMCompletion]) throws -> [String: Double]
+}
+
+/// Runs the generation of `gold_reward` nodes in vLLM (`python vllm_generate.py job.json` on the site's GPUs): the
+/// policy exported as an HF folder and the requests written into the node's resume folder; PrefLab then scores
+/// what came back. vLLM needs CUDA: without a GPU the node fails with the reason before anything is written.
+public struct VLLMRunner: PlannedLaunch {
+    public let inputs: any GenerationInputs
+    public let models: any RolloutInputs
+    public let site: SiteConfig
+
+    public init(inputs: any GenerationInputs, models: any RolloutInputs, site: SiteConfig = SiteConfig()) {
+        self.inputs = inputs
+        self.models = models
+        self.site = site
+    }
+
+    static let engine = "vllm"
+    static let script = "vllm_generate.py"
+
+    /// The job file the script reads.
+    struct Job: Codable, Equatable {
+        var model: String
+        var requests: String
+        var output: String
+        var dtype: String
+        var tensorParallelSize: Int
+
+        enum CodingKeys: String, CodingKey { case model, requests, output, dtype, tensorParallelSize = "tensor_parallel_size" }
+    }
+
+    public func run(_ context: NodeContext) throws {
+        try GPUPlacement.requireLocalGPU(engine: "vLLM", site: site, stage: context.stage, machineHasGPU: GPUPlacement.machineHasGPU())
+        let dir = context.resumeDirectory
+        let launch = try self.launch(hash: context.hash, stage: context.stage, inputs: context.inputs, resumeDirectory: dir)
+        let job = try prepare(context, in: dir)
+        try Launcher.run(launch.command, directory: dir, environment: launch.environment,
+                         metrics: dir.appendingPathComponent("engine-metrics.jsonl"), pidFile: dir.appendingPathComponent("engine.pid"),
+                         reporter: context.reporter)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let completions = try String(contentsOfFile: job.output, encoding: .utf8).split(separator: "\n")
+            .map { try decoder.decode(VLLMCompletion.self, from: Data($0.utf8)) }
+        context.reporter.summary(try inputs.finish(context, completions: completions))
+        try EngineProvenance(engine: Self.engine, version: VLLMChecks.version, command: launch.command, site: site, resumedFrom: nil)
+            .write(to: context.outputDirectory)
+    }
+
+    public func launch(hash: String, stage: ResolvedStage, inputs: [String: URL], resumeDirectory dir: URL) throws -> EngineLaunch {
+        let gpus = try GPUPlacement.siteGPUs(engine: "vLLM", site: site, stage: stage)
+        let program = site.program(engine: Self.engine, entry: .script(dir.appendingPathComponent(Self.script).path),
+                                   arguments: [dir.appendingPathComponent("job.json").path])
+        let environment = Launcher.offlineEnvironment(dir)
+        return EngineLaunch(directory: dir.path, environment: environment,
+                            command: Launcher.command(site: site, program: program, processes: 1, gpus: gpus,
+                                                      workDirectory: dir.path, environment: environment))
+    }
+
+    /// Writes the model, the requests, the job file and the script once; a rerun finds them.
+    func prepare(_ context: NodeContext, in dir: URL) throws -> Job {
+        let fm = FileManager.default, done = dir.appendingPathComponent("prepared")
+        guard let dtype = VLLMChecks.dtype(context.stage) else { throw EngineError(context.stage, key: "engine_args", "unknown precision") }
+        let job = Job(model: dir.appendingPathComponent("policy").path, requests: dir.appendingPathComponent("requests.jsonl").path,
+                      output: dir.appendingPathComponent("completions.jsonl").path, dtype: dtype,
+                      tensorParallelSize: try GPUPlacement.siteGPUs(engine: "vLLM", site: site, stage: context.stage))
+        if fm.fileExists(atPath: done.path) { return job }
+        try? fm.removeItem(atPath: job.model)
+        try models.exportModel(context, input: "policy", into: URL(fileURLWithPath: job.model))
+        try EngineFiles.writeLines(try inputs.requests(context), to: URL(fileURLWithPath: job.requests))
+        try EngineFiles.write(job, to: dir.appendingPathComponent("job.json"))
+        try EngineFiles.script(Self.script).write(to: dir.appendingPathComponent(Self.script), options: .atomic)
+        try Data().write(to: done)
+        return job
+    }
+}

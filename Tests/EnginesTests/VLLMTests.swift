@@ -1,0 +1,94 @@
+import Engines
+import Foundation
+import Pipeline
+import Preference
+import RecipeSpec
+import StageSpecs
+@testable import Stages
+import XCTest
+
+/// `engine: vllm` on gold_reward without a GPU: the request file (golden) carries PrefLab's own prompt ids and the
+/// embedded sampler's settings; PrefLab's scoring of completions gives the embedded node's numbers when the
+/// completions are the embedded sampler's own; without a GPU the node fails with the reason.
+final class VLLMTests: XCTestCase {
+    typealias S = EngineTestSupport
+
+    static let overrides = ["scale=smoke", "stages.eval.engine=vllm"]
+
+    func testValidate() throws {
+        XCTAssertNoThrow(try S.recipe("Recipes/quickstart.yaml", overrides: Self.overrides + ["stages.eval.engine_args={precision: fp16}"]))
+        XCTAssertThrowsError(try S.recipe("Recipes/quickstart.yaml", overrides: Self.overrides + ["stages.eval.engine_args={precision: fp8}"])) {
+            XCTAssertTrue("\($0)".contains("stages.eval.engine_args: precision 'fp8' is not one vLLM loads weights in"), "\($0)")
+        }
+        XCTAssertThrowsError(try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.dpo.engine=vllm"])) {
+            XCTAssertTrue("\($0)".contains("stage kind 'dpo' has no runner on engine 'vllm'"), "\($0)")
+        }
+    }
+
+    /// The quickstart's smoke SFT policy evaluated through vLLM: its requests (golden), and its completions scored by
+    /// PrefLab equal the embedded gold_reward node's summary when they are PrefLab's own samples.
+    func testRequestsAndScoring() throws {
+        let recipe = try S.recipe("Recipes/quickstart.yaml", overrides: Self.overrides)
+        let graph = try StageSpecs.graph(recipe)
+        let sft = try XCTUnwrap(graph.nodes.first { $0.kind == "sft" })
+        let eval = try XCTUnwrap(graph.nodes.first { $0.kind == "gold_reward" && $0.inputs.contains { $0.field == "policy" && $0.hash == sft.hash } })
+        XCTAssertEqual(eval.engine, "vllm")
+        let embeddedGraph = try StageSpecs.graph(try S.recipe("Recipes/quickstart.yaml", overrides: ["scale=smoke"]))
+        let embeddedEval = try XCTUnwrap(embeddedGraph.nodes.first { $0.kind == "gold_reward" && $0.inputs.contains { $0.field == "policy" && $0.hash == sft.hash } })
+        XCTAssertNotEqual(eval.hash, embeddedEval.hash, "a delegated node is another node")
+
+        let store = try ArtifactStore(root: try S.temporaryDirectory())
+        defer { try? FileManager.default.removeItem(at: store.root) }
+        EmbeddedRunners.configureEngine(threads: 1)
+        let report = try Executor(store: store, runners: EmbeddedRunners.all).run(embeddedGraph, targets: [embeddedEval.hash])
+        XCTAssertTrue(report.succeeded)
+
+        var inputs: [String: URL] = [:]
+        for input in eval.inputs { inputs[input.field] = store.objectDirectory(for: input.hash) }
+        let out = try S.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let context = NodeContext(hash: eval.hash, stage: eval.stage, inputs: inputs, outputDirectory: out,
+                                  resumeDirectory: out, reporter: SilentReporter())
+        let requests = try GoldRewardGeneration().requests(context)
+        let plan = try GoldRewardStage.plan(context)
+        XCTAssertEqual(requests.count, plan.prompts.count * plan.perPrompt)
+        for r in requests {
+            XCTAssertEqual([r.temperature, r.topP], [plan.options.temperature, plan.options.topP])
+            XCTAssertEqual(r.stopTokenIds, [Int(plan.policy.codec.eos)])
+            XCTAssertEqual(r.maxTokens, plan.options.maxNewTokens, "the smoke prompts leave the whole budget")
+        }
+        try S.checkGolden("vllm-requests-quickstart-smoke.jsonl", String(decoding: try JSONLinesEncoding.encode(requests, snakeCaseKeys: true), as: UTF8.self))
+
+        // PrefLab's own samples, as vLLM would return them, scored by the bridge: the embedded node's numbers.
+        let samples = Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
+        let completions = samples.map { s in
+            VLLMCompletion(tokenIds: s.pair.response.dropLast(s.hitLengthLimit ? 0 : 1).map(Int.init), finishReason: s.hitLengthLimit ? "length" : "stop")
+        }
+        let summary = try GoldRewardGeneration().finish(context, completions: completions)
+        let embedded = try XCTUnwrap(store.summary(for: embeddedEval.hash))
+        XCTAssertEqual(summary, embedded)
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("samples.jsonl")),
+                       try Data(contentsOf: store.objectDirectory(for: embeddedEval.hash).appendingPathComponent("samples.jsonl")))
+    }
+
+    /// Without a GPU the vLLM node fails with the reason; its policy's node still finishes.
+    func testRunWithoutAGPUFails() throws {
+        try XCTSkipIf(GPUPlacement.machineHasGPU(), "this machine has a GPU; the refusal is for machines without one")
+        let graph = try StageSpecs.graph(try S.recipe("Recipes/quickstart.yaml", overrides: Self.overrides))
+        let eval = try XCTUnwrap(graph.nodes.first { $0.engine == "vllm" })
+        let store = try ArtifactStore(root: try S.temporaryDirectory())
+        defer { try? FileManager.default.removeItem(at: store.root) }
+        let runners = EmbeddedRunners.all.merging(DelegatedRunners.all(site: SiteConfig())) { embedded, _ in embedded }
+        let report = try Executor(store: store, runners: runners).run(graph, targets: [eval.hash])
+        guard case .failed(let error, _)? = report.node(eval.hash)?.outcome else { return XCTFail("\(report.nodes.map(\.outcome))") }
+        XCTAssertTrue(error.contains("stages.eval.engine: vLLM needs a CUDA GPU and this machine has none"), error)
+        XCTAssertEqual(report.failures.count, 1)
+    }
+}
+
+/// Drops progress (the test reads the returned summary).
+struct SilentReporter: ProgressReporter {
+    func record(step: Int, of total: Int, values: [String: Double]) {}
+    func log(_ message: String) {}
+    func summary(_ values: [String: Double]) {}
+}
