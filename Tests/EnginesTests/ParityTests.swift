@@ -40,7 +40,7 @@ final class ParityTests: XCTestCase {
 
     /// Runs `stages` of the recipe's first cell (smoke scale) on the embedded engine, then trains the same nodes again
     /// on TRL from the same inputs; returns each node's embedded and TRL step metrics (steps and lr checked equal).
-    /// A node in `interrupt` is trained once more on TRL, killed at its first checkpoint (mid generation step for
+    /// A node in `interrupt` is trained once more on TRL, killed while saving its second checkpoint, resumed from the first (mid generation step for
     /// OPO with several update epochs) and resumed: its metrics must equal the uninterrupted run's.
     func trainOnBoth(_ recipePath: String, stages: Set<String>, interrupt: Set<String> = []) throws
         -> [(node: GraphNode, embedded: [MetricPoint], trl: [(step: Int, total: Int, values: [String: Double])])] {
@@ -75,7 +75,7 @@ final class ParityTests: XCTestCase {
             try runner.run(first)
             if interrupt.contains(node.stage.name) {
                 let killed = try context(node, "killed", Recorder())
-                let killer = S.killer(at: "checkpoint-2", resume: killed.resumeDirectory)
+                let killer = S.killer(at: "checkpoint-4", resume: killed.resumeDirectory)  // checkpoint-2 is then complete
                 killer.start()
                 XCTAssertThrowsError(try runner.run(killed)) { XCTAssertTrue("\($0)".contains("killed by signal 9"), "\($0)") }
                 let resumed = Recorder()

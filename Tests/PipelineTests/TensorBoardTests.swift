@@ -61,6 +61,7 @@ final class TensorBoardTests: XCTestCase {
         XCTAssertEqual(baseRun["summary/value"]?.map { Int($0[0]) }, [3])
         let head = try XCTUnwrap(g.node(for: "default", stage: "head"))
         let headRun = try XCTUnwrap(runs[head.hash + "/tensorboard/default/head"], text)
+        // TensorBoard stores float32; compared as float32 (Foundation's JSON reader on Linux may miss the double's last bit).
         XCTAssertEqual(headRun["summary/value"]?.map { Float($0[1]) }, [Float(110.3)])
     }
 
