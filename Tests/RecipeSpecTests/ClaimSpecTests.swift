@@ -37,6 +37,19 @@ final class ClaimSpecTests: XCTestCase {
         XCTAssertTrue(r.claims[1].paired)
     }
 
+    /// A run narrowed with `--set matrix...` cannot judge claims about the whole table: they are left
+    /// out of that run, not reported as errors (a claim naming a row the narrowed table lacks used to fail it).
+    func testNarrowedMatrixDropsTheClaims() throws {
+        let yaml = Self.base + """
+            claims:
+              - { id: dpo-beats-ppo, text: "DPO beats PPO", a: { row: dpo, column: wc }, b: { row: ppo }, expect: greater }
+            """
+        XCTAssertEqual(try loadText(yaml).claims.count, 1)
+        let narrowed = try loadText(yaml, overrides: ["matrix.algo=[dpo]"])
+        XCTAssertEqual(narrowed.claims, [])
+        XCTAssertEqual(narrowed.cells.count, 6)
+    }
+
     func testMisspeltCellsAndKeys() {
         XCTAssertEqual(errorsOf(Self.base + """
             claims:
