@@ -23,13 +23,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
     ],
     targets: [
-        // Engine: COpenBLAS, CKernels <- Tensor <- Llama, Optim, Checkpoint; Tokenizer stands alone.
+        // Engine: COpenBLAS, CKernels <- Tensor <- Llama, Optim, Checkpoint; Tokenizer and Randomness stand alone.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        // Parquet and Arrow IPC files to JSON-like rows (Debian's zlib, snappy and zstd; no Python).
+        .target(name: "Columnar", dependencies: ["CZlib", "CSnappy", "CZstd"], swiftSettings: strict),
         // Decode kernels compiled for AVX-512, AVX2 and baseline, chosen at run time (include/ckernels.h).
         .target(name: "CKernels", path: "Sources/CKernels", exclude: ["variant.inc"]),
+        // The seeded generator, alone so that the compute-free layers and the science can draw without the engine.
+        .target(name: "Randomness", swiftSettings: strict),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: strict),
-        .target(name: "Llama", dependencies: ["Tensor"], swiftSettings: strict),
+        .target(name: "Llama", dependencies: ["Tensor", "Randomness"], swiftSettings: strict),
         .target(name: "Optim", dependencies: ["Tensor"], swiftSettings: strict),
         .target(name: "Checkpoint", dependencies: ["Tensor"], swiftSettings: strict),
         .target(name: "Tokenizer", swiftSettings: strict),
@@ -47,17 +53,18 @@ let package = Package(
         .target(name: "StageSpecs", dependencies: ["RecipeSpec", "Pipeline", "Hyperparameters", "DataSpecs"], swiftSettings: strict),
         // Science: data, tasks, annotators, algorithms.
         .target(name: "Preference",
-                dependencies: ["Tensor", "Llama", "Optim", "Checkpoint", "Tokenizer", "CZlib", "Hyperparameters", "DataSpecs",
-                               .product(name: "Yams", package: "Yams")],
-                // IFEval's tables: NLTK's Punkt English parameters and langdetect's profiles.
-                resources: [.copy("Evaluation/Benchmarks/IFEvalData")],
+                dependencies: ["Randomness", "Tensor", "Llama", "Optim", "Checkpoint", "Tokenizer", "CZlib", "Columnar",
+                               "Hyperparameters", "DataSpecs"],
+                // IFEval's tables (NLTK's Punkt English parameters, langdetect's profiles) and the
+                // Unique Nouns tagger's lexicon and trigram counts.
+                resources: [.copy("Evaluation/Benchmarks/IFEvalData"), .copy("Tasks/POSData")],
                 swiftSettings: strict),
         // Delegated engines (TRL, OpenRLHF): job files, generated scripts, launch; no compute code. The catalogue's
         // engine checks are their refusal list (one declaration for validate and run).
         .target(name: "Engines", dependencies: ["Pipeline", "RecipeSpec", "StageSpecs", "Hyperparameters"], resources: [.copy("Python")],
                 swiftSettings: strict),
         // The embedded engine's runners: stage kinds bound to Preference, and the command line.
-        .target(name: "Stages", dependencies: ["StageSpecs", "Engines", "Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor"],
+        .target(name: "Stages", dependencies: ["StageSpecs", "Engines", "Pipeline", "RecipeSpec", "Preference", "Llama", "Tokenizer", "Checkpoint", "Tensor", "Randomness"],
                 swiftSettings: strict),
         .executableTarget(name: "preflab",
                           dependencies: ["Stages", "StageSpecs", "Engines", "Pipeline", "RecipeSpec", "Preference", "Llama", "Tensor", "Checkpoint",
@@ -67,13 +74,13 @@ let package = Package(
         .executableTarget(name: "EngineBench", dependencies: ["Llama", "Tensor"], path: "benchmarks/EngineBench",
                           swiftSettings: strict),
 
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
-        .testTarget(name: "LlamaTests", dependencies: ["Llama", "Tensor"], resources: [.copy("Golden")], swiftSettings: strict),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "Randomness"], swiftSettings: strict),
+        .testTarget(name: "LlamaTests", dependencies: ["Llama", "Tensor", "Randomness"], resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Tensor"], swiftSettings: strict),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor"], swiftSettings: strict),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], swiftSettings: strict),
-        .testTarget(name: "PretrainedTests", dependencies: ["Llama", "Checkpoint", "Tokenizer", "Tensor", "Preference"], resources: [.copy("Golden")], swiftSettings: strict),
-        .testTarget(name: "PreferenceTests", dependencies: ["Preference", "Hyperparameters", "RecipeSpec", "Llama", "Tokenizer"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "PretrainedTests", dependencies: ["Llama", "Checkpoint", "Tokenizer", "Tensor", "Randomness", "Preference"], resources: [.copy("Golden")], swiftSettings: strict),
+        .testTarget(name: "PreferenceTests", dependencies: ["Preference", "Columnar", "Hyperparameters", "RecipeSpec", "Llama", "Tokenizer", "Randomness"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecipeSpecTests", dependencies: ["RecipeSpec"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec"], exclude: ["Golden"],
                     swiftSettings: strict),
@@ -82,7 +89,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "EnginesTests", dependencies: ["Engines", "Pipeline", "RecipeSpec", "Stages", "StageSpecs", "Preference"],
                     exclude: ["Fixtures", "Golden"], swiftSettings: strict),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "StageSpecs", "Pipeline", "RecipeSpec", "Preference"], swiftSettings: strict),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "StageSpecs", "Pipeline", "RecipeSpec", "Preference", "Randomness"], swiftSettings: strict),
         .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "StageSpecs", "RecipeSpec", "Pipeline", "PipelineFakes"],
                     resources: [.copy("Golden")],
                     swiftSettings: strict),

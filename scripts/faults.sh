@@ -4,7 +4,8 @@
 #
 #   bad inputs:  each must end with a clear error (exit 1 and the expected words); a crash is a signal
 #                exit or a runtime trap message, "silent" is exit 0.
-#   faults:      kill -9 / SIGINT / SIGTERM mid-run, damaged stored files, a file-size limit (disk full);
+#   faults:      kill -9 / SIGINT / SIGTERM mid-run, damaged stored files, a file-size limit and (as root)
+#                a real full disk (a small tmpfs, ENOSPC);
 #                each is survived when the process did not crash and a rerun gives the reference table.
 #
 # Usage: bash scripts/faults.sh            (builds nothing; uses .build/release/preflab or $PREFLAB_BIN)
@@ -14,7 +15,7 @@ ROOT=$PWD
 BIN=${PREFLAB_BIN:-$ROOT/.build/release/preflab}
 [ -x "$BIN" ] || { echo "faults.sh: no binary at $BIN (swift build -c release)" >&2; exit 2; }
 W=$(mktemp -d /tmp/preflab-faults.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+trap 'for m in "$W"/enospc-*; do umount "$m" 2>/dev/null; done; rm -rf "$W"' EXIT
 RECIPE=Recipes/quickstart.yaml
 SMOKE=(--set scale=smoke --threads 2)
 # Longer trainers for the fault runs, so that kills and signals land inside them (about 15-30 s in all).
@@ -102,11 +103,11 @@ bad "missing prompt file"           "does not exist"        "$BIN" validate "$R/
 
 S=$W/bad-store
 for spec in "epochs=9223372036854775807|epochs" "epochs=999999999|total steps" "learning_rate=.nan|finite" \
-            "learning_rate=.inf|finite" "learning_rate=1e30|diverged" "batch_size=0|batchSize" \
+            "learning_rate=.inf|finite" "learning_rate=1e30|diverged" "batch_size=0|batch_size: 0 is out of range" \
             "warmup_fraction=.nan|finite"; do
     bad "sft ${spec%%|*}" "${spec##*|}" "$BIN" run "$RECIPE" "${SMOKE[@]}" --store "$S" --results "$W/res" --set "stages.sft.${spec%%|*}"
 done
-for spec in "loss={beta: -1}|beta" "loss={beta: .nan}|finite" "learning_rate=1e30|diverged" "micro_batch=0|microBatch"; do
+for spec in "loss={beta: -1}|beta" "loss={beta: .nan}|finite" "learning_rate=1e30|diverged" "micro_batch=0|micro_batch: 0 is out of range"; do
     bad "dpo ${spec%%|*}" "${spec##*|}" "$BIN" run "$RECIPE" "${SMOKE[@]}" --store "$S" --results "$W/res" --set "stages.dpo.${spec%%|*}"
 done
 for spec in "temperature=.nan|finite" "temperature=.inf|finite" "prompt_batch=9223372036854775807|promptBatch"; do
@@ -118,7 +119,7 @@ entry() { printf 'source: {path: "%s"%s}\nlayout: pair\nfields: {prompt: prompt,
 one_catalog() { rm -f "$C"/*.yaml; entry "$@"; }
 printf 'PAR1\x15\x04\x15\x00PAR1' >"$C/pairs.parquet"
 one_catalog parquet "$C/pairs.parquet"
-bad "Parquet file as a dataset"     "Parquet is not supported" "$BIN" data validate --catalog "$C"
+bad "broken Parquet file"           "Parquet: the footer length" "$BIN" data validate --catalog "$C"
 gzip -c "$ROOT/Tests/PreferenceTests/Fixtures/data/pairs.jsonl" | head -c 150 >"$C/cut.jsonl.gz"
 one_catalog cut "$C/cut.jsonl.gz"
 bad "damaged gzip"                  "truncated_gzip"        "$BIN" data validate --catalog "$C"
@@ -209,6 +210,29 @@ for kb in 2 8 16 32 64 128; do
     [ $rc -lt 128 ] && [ "$crash" = 0 ] && [ $rc2 -eq 0 ] && [ "$(table "$D/res")" = "$REFTABLE" ] && ok=1 || ok=0
     fault "files limited to ${kb} KB (disk full)" $ok "exit $rc$(grep -m1 -oE '(cannot|File too large)[^(]{0,60}' <<<"$out" | head -1 | sed 's/^/: /'), rerun exit $rc2"
 done
+
+# A real full disk (ENOSPC, root only): the store on a small tmpfs; the run must fail cleanly, then the
+# disk is grown (remount) and a rerun on the same store must give the reference table.
+probe=$W/tmpfs-probe
+if [ "$(id -u)" = 0 ] && mkdir -p "$probe" && mount -t tmpfs -o size=1m tmpfs "$probe" 2>/dev/null; then
+    umount "$probe"
+    for size in 64k 256k 512k 1m; do
+        D=$W/enospc-$size
+        mkdir -p "$D" && mount -t tmpfs -o size=$size tmpfs "$D"
+        out=$(run "$D/store" "$D/res" 2>&1); rc=$?
+        if [ $rc = 0 ]; then
+            echo "missed  store on a ${size} disk: the run fitted"; umount "$D"; continue
+        fi
+        crash=$(grep -cE "$crash_text" <<<"$out")
+        mount -o remount,size=512m "$D"
+        out2=$(run "$D/store" "$D/res" 2>&1); rc2=$?
+        [ $rc -lt 128 ] && [ "$crash" = 0 ] && [ $rc2 -eq 0 ] && [ "$(table "$D/res")" = "$REFTABLE" ] && ok=1 || ok=0
+        fault "store on a full ${size} disk (ENOSPC)" $ok "exit $rc$(grep -m1 -oE '(cannot|No space left)[^(]{0,60}' <<<"$out" | head -1 | sed 's/^/: /'), rerun after growing the disk exit $rc2"
+        umount "$D"
+    done
+else
+    echo "skipped store on a full disk: needs root and tmpfs mounts (the file-size limits above stand in)"
+fi
 
 # Two runs on one store at once: both succeed, same table.
 D=$W/concurrent

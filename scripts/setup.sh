@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what PrefLab needs on a Debian machine (run as root; idempotent):
-# OpenBLAS and zlib for the engine and data readers, and the Debian data packages the tasks use.
+# OpenBLAS for the engine, zlib, snappy and zstd for the data readers (gzip, Parquet, Arrow), and the Debian data packages the tasks use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for p in libopenblas-dev zlib1g-dev; do
+for p in libopenblas-dev zlib1g-dev libsnappy-dev libzstd-dev; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 for p in $(cat scripts/debian-packages.txt 2>/dev/null | grep -v '^#'); do

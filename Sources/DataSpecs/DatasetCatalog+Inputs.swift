@@ -29,27 +29,15 @@ extension DatasetCatalog {
     }
 
     /// The folder data may live in besides the repository: the one given to `init`, else
-    /// `PREFLAB_DATA_ROOT`, else `../shared/data` beside the repository root (this project's real data).
+    /// `PathConfinement.dataRoot` (`PREFLAB_DATA_ROOT`, else `../shared/data` beside the repository).
     public var dataRoot: URL {
-        if let explicitDataRoot { return explicitDataRoot }
-        if let env = ProcessInfo.processInfo.environment["PREFLAB_DATA_ROOT"], !env.isEmpty {
-            return URL(fileURLWithPath: env).standardizedFileURL
-        }
-        return root.deletingLastPathComponent().appendingPathComponent("shared/data").standardizedFileURL
+        explicitDataRoot ?? PathConfinement.dataRoot(repository: root)
     }
 
-    /// Why `url` may not be read: it leaves the repository and the data root (after following symbolic
-    /// links) without `allow_outside: true`. A catalogue entry could otherwise copy any readable file on
-    /// the machine (`/etc/shadow`) into the store.
+    /// Why `url` may not be read: it leaves the repository and the data root without `allow_outside: true`.
     public func confinementProblem(_ url: URL, allowOutside: Bool) -> String? {
-        if allowOutside { return nil }
-        let real = url.resolvingSymlinksInPath().standardizedFileURL.path
-        for base in [root, dataRoot] {
-            let b = base.resolvingSymlinksInPath().standardizedFileURL.path
-            if real == b || real.hasPrefix(b.hasSuffix("/") ? b : b + "/") { return nil }
-        }
-        return "source path \(real) is outside the repository (\(root.path)) and the data root (\(dataRoot.path)); "
-            + "move the data there, set PREFLAB_DATA_ROOT, or add 'allow_outside: true' to the source"
+        PathConfinement.problem(url, allowOutside: allowOutside, roots: [("repository", root), ("data root", dataRoot)],
+                                owner: "the source")
     }
 
     /// Where an entry's source path points: relative to the entry's file or to the repository root.

@@ -43,6 +43,7 @@ public enum SkipReason: String, CaseIterable, Codable, Sendable {
     case badDialogue = "bad_dialogue"
     case badScore = "bad_score"
     case badAnswer = "bad_answer"
+    case labelMismatch = "label_mismatch"
     // Filters and binarization.
     case unscored = "unscored"
     case tie = "tie"
@@ -58,7 +59,7 @@ public enum SkipReason: String, CaseIterable, Codable, Sendable {
     public var isMalformed: Bool {
         switch self {
         case .invalidUTF8, .badJSON, .badCSV, .lineTooLong, .truncatedGzip, .missingField, .wrongType,
-             .emptyResponse, .emptyTurn, .badDialogue, .badScore, .badAnswer:
+             .emptyResponse, .emptyTurn, .badDialogue, .badScore, .badAnswer, .labelMismatch:
             return true
         case .unscored, .tie, .multiTurn, .tooLong, .duplicate, .tooFewResponses, .heldOutOverlap,
              .otherCategory, .otherGenerator:

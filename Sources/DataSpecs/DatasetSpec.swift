@@ -55,7 +55,7 @@ public struct SourceSpec: Codable, Sendable, Equatable {
     public var path: String
     /// `root` (default) or `file`.
     public var relativeTo: String
-    /// `jsonl`, `json` or `csv`; by default from the file name, else from the first byte.
+    /// `jsonl`, `json`, `csv`, `parquet` or `arrow`; by default from the file name, else from the first bytes.
     public var format: String?
     /// For folders: which files to read (a `*` glob on the file name), sorted by name.
     public var pattern: String
@@ -96,8 +96,14 @@ public struct FieldMap: Codable, Sendable, Equatable {
     /// `prompts`: the reference answer.
     public var answer: String?
     /// `pair`: a judged label that orients the pair through `score_map`: positive keeps chosen and
-    /// rejected as mapped, negative swaps them, zero is a tie, null is unscored (AlpacaEval's 1 / 2 / 1.5).
+    /// rejected as mapped, negative swaps them, zero is a tie, null is unscored (AlpacaEval's 1 / 2 / 1.5;
+    /// SHP's `labels` 1 / 0 with `chosen: human_ref_A`).
     public var label: String?
+    /// `pair`: the numeric score of the response mapped as `chosen`; with `rejected_score`, the higher-scored
+    /// response is chosen (a swap when the rejected side scored higher) and the difference is the margin.
+    public var chosenScore: String?
+    /// `pair`: the numeric score of the response mapped as `rejected`.
+    public var rejectedScore: String?
 }
 
 /// Rated data to pairs.
@@ -167,6 +173,7 @@ public enum AnswerFormat: String, Codable, Sendable {
 }
 
 /// The data file formats a catalogue source may name (`source.format`; otherwise from the extension).
+/// `parquet` and `arrow` (Arrow IPC stream or file, as `datasets.save_to_disk` writes) are columnar.
 package enum DataFileFormat: String, CaseIterable {
-    case jsonl, json, csv
+    case jsonl, json, csv, parquet, arrow
 }

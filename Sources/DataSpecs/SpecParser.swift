@@ -65,7 +65,8 @@ enum DataSpecParser {
 
     static func parseFields(_ n: DataYAMLNode) throws -> FieldMap {
         let m = try n.mapping("fields", allowed: ["prompt", "chosen", "rejected", "margin", "responses", "response",
-                                                  "generator", "overall", "aspects", "category", "answer", "label"])
+                                                  "generator", "overall", "aspects", "category", "answer", "label",
+                                                  "chosen_score", "rejected_score"])
         var f = FieldMap()
         f.prompt = try m["prompt"]?.string("fields.prompt")
         f.chosen = try m["chosen"]?.string("fields.chosen")
@@ -78,6 +79,8 @@ enum DataSpecParser {
         f.category = try m["category"]?.string("fields.category")
         f.answer = try m["answer"]?.string("fields.answer")
         f.label = try m["label"]?.string("fields.label")
+        f.chosenScore = try m["chosen_score"]?.string("fields.chosen_score")
+        f.rejectedScore = try m["rejected_score"]?.string("fields.rejected_score")
         if let a = m["aspects"] {
             var aspects: [String: String] = [:]
             for (k, v) in try a.pairs("fields.aspects") { aspects[k] = try v.string("fields.aspects.\(k)") }
@@ -93,6 +96,12 @@ enum DataSpecParser {
             if v == nil { throw n.error("layout \(layout.rawValue) needs fields.\(key)") }
         }
         if f.label != nil && layout != .pair { throw n.error("fields.label applies to layout pair only") }
+        if (f.chosenScore != nil || f.rejectedScore != nil) && layout != .pair {
+            throw n.error("fields.chosen_score and rejected_score apply to layout pair only")
+        }
+        if (f.chosenScore == nil) != (f.rejectedScore == nil) {
+            throw n.error("fields.chosen_score and fields.rejected_score go together (the scores of both sides)")
+        }
         switch layout {
         case .pair:
             try need(f.chosen, "chosen")

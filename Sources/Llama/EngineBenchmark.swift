@@ -1,6 +1,7 @@
 import COpenBLAS
 import Foundation
 import Tensor
+import Randomness
 
 /// Throughput of the engine on one model shape, for `preflab bench` and benchmarks/README.md.
 public struct EngineBenchmarkResult: Codable, Sendable {

@@ -1,4 +1,5 @@
 import Tensor
+import Randomness
 
 /// Rotated keys and values of every block for a batch of sequences, head-major: one (S, hd) block per
 /// (layer, sequence, KV head), so decode attention streams each head's rows contiguously (with the

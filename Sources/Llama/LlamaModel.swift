@@ -1,4 +1,5 @@
 import Tensor
+import Randomness
 
 /// The weights of one transformer block (Hugging Face names in comments).
 struct LayerParams {

@@ -1,4 +1,5 @@
 import Tensor
+import Randomness
 
 /// Low-rank adapters (LoRA, Hu et al. 2021) on a model's block matrices: W_eff = W + (alpha / rank) B A,
 /// A (rank, in), B (out, rank). Only A and B train; the base weights stay as loaded.

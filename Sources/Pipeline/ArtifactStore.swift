@@ -64,9 +64,11 @@ public struct GCReport: Sendable, Equatable {
 /// `logs/<hash>.log` the log of the latest failed attempt, `quarantine/<hash>.<ms>` nodes that failed
 /// verification against their `manifest.json` (kept for inspection, never read; `StoreIntegrity.swift`).
 ///
-/// Files are written without `fsync`: the atomic rename of a node's folder is the commit point and
-/// protects against killed processes, not against power loss. Lock files are tiny and never removed
-/// (removing a lock file another process may be waiting on would break mutual exclusion).
+/// The atomic rename of a node's folder is the commit point. Before it every file and folder of the
+/// node is flushed to disk and after it `objects/` itself, so that a power loss leaves either no node
+/// or the whole node (files are written unsynced until then: one sync per file at the commit).
+/// Lock files are tiny and never removed (removing a lock file another process may be waiting on
+/// would break mutual exclusion).
 public final class ArtifactStore: Sendable {
     /// The store folder.
     public let root: URL
@@ -222,9 +224,11 @@ public final class ArtifactStore: Sendable {
         if FileManager.default.fileExists(atPath: destination.path) {
             try FileManager.default.removeItem(at: destination)
         }
+        try FileWriter.syncTree(temporary)
         guard rename(temporary.path, destination.path) == 0 else {
             throw StoreError.io("cannot move \(temporary.path) to \(destination.path): \(String(cString: strerror(errno)))")
         }
+        try FileWriter.sync(objects)
         try? FileManager.default.removeItem(at: resume.appendingPathComponent(hash))
     }
 

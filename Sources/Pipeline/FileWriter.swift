@@ -8,8 +8,8 @@ import Darwin
 /// Plain file writes without the `fsync` and temporary-file rename that `Data.write(to:)` and
 /// `FileManager.createFile` do on Linux (each costs milliseconds).
 ///
-/// Node outputs need neither: they are written into a private temporary folder, and the rename of
-/// that whole folder into `objects/` is the commit point.
+/// Node outputs need neither while they are written: they go into a private temporary folder, and
+/// the rename of that whole folder into `objects/` is the commit point, preceded by one `syncTree`.
 public enum FileWriter {
     /// Creates or truncates `url` and writes `data`.
     public static func write(_ data: Data, to url: URL) throws {
@@ -47,6 +47,39 @@ public enum FileWriter {
             }
         }
     }
+
+    /// Flushes every file below `directory`, then every folder bottom-up, to the disk (`fsync`), so that
+    /// after a power loss a folder renamed into the store afterwards holds all its bytes. Node files are
+    /// written without syncing (each sync costs milliseconds); this is done once, at the commit.
+    public static func syncTree(_ directory: URL) throws {
+        let fm = FileManager.default
+        var folders = [directory]
+        var index = 0
+        while index < folders.count {   // breadth-first: folders[] ends up parents before children
+            let folder = folders[index]
+            index += 1
+            for name in try fm.contentsOfDirectory(atPath: folder.path).sorted() {
+                let url = folder.appendingPathComponent(name)
+                var info = stat()
+                guard lstat(url.path, &info) == 0 else { continue }
+                if (info.st_mode & S_IFMT) == S_IFDIR { folders.append(url) }
+                else if (info.st_mode & S_IFMT) == S_IFREG { try sync(url) }
+            }
+        }
+        for folder in folders.reversed() { try sync(folder) }
+    }
+
+    /// `fsync` of one file or folder (a folder's sync makes the names in it, e.g. a rename, durable).
+    public static func sync(_ url: URL) throws {
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.io("cannot open \(url.path) to flush it: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        syncObserver?(url)
+        guard fsync(fd) == 0 else { throw StoreError.io("cannot flush \(url.path) to disk: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Tests watch the order of flushes and renames here; nil in every real run.
+    nonisolated(unsafe) public static var syncObserver: ((URL) -> Void)?
 
     /// Writes `text` as UTF-8.
     public static func write(_ text: String, to url: URL) throws {

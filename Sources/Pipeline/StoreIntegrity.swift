@@ -39,14 +39,18 @@ extension ArtifactStore {
 
     /// Writes the manifest of every regular file under `directory` (the marker and the manifest excluded).
     static func writeManifest(in directory: URL) throws {
+        try FileWriter.write(try manifestText(of: directory), to: directory.appendingPathComponent(manifestName))
+    }
+
+    /// The manifest of every regular file under `directory`, as JSON text.
+    static func manifestText(of directory: URL) throws -> String {
         var files: [String] = []
         for path in try relativeFiles(in: directory) {
             let url = directory.appendingPathComponent(path)
             let size = try fileSize(url)
             files.append(jsonString(path) + ":{\"sha256\":\(jsonString(try SHA256.hex(file: url))),\"size\":\(size)}")
         }
-        let text = "{\"files\":{" + files.joined(separator: ",") + "},\"version\":1}\n"
-        try FileWriter.write(text, to: directory.appendingPathComponent(manifestName))
+        return "{\"files\":{" + files.joined(separator: ",") + "},\"version\":1}\n"
     }
 
     /// The files of a node's manifest; nil when the node has none (committed before manifests existed).
@@ -109,10 +113,15 @@ extension ArtifactStore {
 
     /// Verifies every complete node (sizes and digests); with `repair`, damaged nodes whose lock is
     /// free are moved to `quarantine/` so that the next run recomputes them.
-    public func verifyAll(repair: Bool) throws -> [(hash: String, result: NodeIntegrity, quarantined: URL?)] {
+    /// With `adopt`, nodes without a manifest are checked by structure and given one (`adopt(_:)`).
+    public func verifyAll(repair: Bool, adopt: Bool = false) throws -> [(hash: String, result: NodeIntegrity, quarantined: URL?)] {
         var out: [(hash: String, result: NodeIntegrity, quarantined: URL?)] = []
         for hash in completeHashes() {
-            let result = verify(hash, digests: true)
+            var result = verify(hash, digests: true)
+            if adopt, result == .unverifiable, let lock = try tryLock(hash) {
+                defer { lock.release() }
+                result = try self.adopt(hash)
+            }
             var moved: URL? = nil
             if repair, case .damaged = result, let lock = try tryLock(hash) {
                 defer { lock.release() }

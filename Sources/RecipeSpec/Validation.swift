@@ -200,7 +200,13 @@ struct StageValidator {
     }
 
     /// A number outside the field's range is reported at its own line.
+    /// NaN and infinity are refused for every number field: a NaN passes every comparison, so a range
+    /// alone let `.nan` through to the trainer, which refused it only when the node ran.
     private mutating func inRange(_ x: Double, _ range: ValueRange?, _ n: ConfigNode, _ keyPath: String) -> Bool {
+        guard x.isFinite else {
+            diags.add(n.location, keyPath, "\(n.value.canonicalJSON) is not a finite number", expected: "a finite number")
+            return false
+        }
         guard let range, !range.contains(x) else { return true }
         diags.add(n.location, keyPath, "\(n.value.canonicalJSON) is out of range", expected: "a number \(range)")
         return false

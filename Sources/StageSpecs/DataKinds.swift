@@ -77,6 +77,8 @@ extension StageSpecs {
             FieldSchema("dataset", .string, optional: true, doc: "Catalogue entry whose prompts are used."),
             FieldSchema("split", .choice(["train", "held_out"]), optional: true, doc: "For pair entries: which split's prompts."),
             FieldSchema("file", .string, optional: true, doc: "A JSONL (with `field`) or text file of prompts, from the repository root."),
+            FieldSchema("allow_outside", .bool, optional: true,
+                        doc: "true lets `file` (here and in `mix` parts) resolve (after symbolic links) outside the project and the data root (PREFLAB_DATA_ROOT, else ../shared/data)."),
             FieldSchema("field", .string, optional: true, doc: "JSONL field (dotted path) holding the prompt."),
             FieldSchema("mix", .any, optional: true,
                         doc: "Weighted parts: a list of { weight: W, prompts: { dataset | file | mix, ... } }; needs `size`."),

@@ -17,17 +17,51 @@ public enum FileChecks {
     }
 
     static let promptSet: @Sendable (ResolvedStage) -> [StageProblem] = { stage in
-        problems(key: stage.config["file"]?.string != nil ? "file" : "dataset") {
+        let key = stage.config["file"]?.string != nil ? "file" : (stage.config["mix"] != nil ? "mix" : "dataset")
+        do {
             let catalog = try openCatalog(stage)
+            let spec = try PromptSetSpec(config: stage.config)
+            // Catalogue entries answer for their own sources; files named here must stay in the roots.
+            let roots = [(name: "repository", url: catalog.root), (name: "data root", url: catalog.dataRoot)]
+            let outside = confinement(stage, named(spec).map { catalog.inputFiles(of: PromptSetSpec(file: $0)) }.flatMap { $0 },
+                                      roots: roots, key: key)
+            if !outside.isEmpty { return outside }
             if let name = stage.config["dataset"]?.string { _ = try catalog.spec(name) }
-            return catalog.inputFiles(of: try PromptSetSpec(config: stage.config))
+            return missing(catalog.inputFiles(of: spec), key: key)
+        } catch {
+            return [StageProblem(key: key, "\(error)")]
         }
     }
 
     static let pretrained: @Sendable (ResolvedStage) -> [StageProblem] = { stage in
         guard let file = stage.config["file"]?.string else { return [] }
         let hint = file.hasSuffix("SmolLM2-135M-Instruct.Q4_1.gguf") ? " (scripts/fetch-smollm2.sh fetches it)" : ""
-        return missing([URL(fileURLWithPath: file)], key: "file", hint: hint)
+        let url = URL(fileURLWithPath: file)
+        let absent = missing([url], key: "file", hint: hint)
+        return absent.isEmpty ? confinement(stage, [url], roots: projectRoots, key: "file") : absent
+    }
+
+    /// The project (the working directory, from which `file` and `path` are read) and its data root.
+    private static var projectRoots: [(name: String, url: URL)] {
+        let project = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        return [("project", project), ("data root", PathConfinement.dataRoot(repository: project))]
+    }
+
+    /// A path a stage names must stay inside `roots` unless the stage says `allow_outside: true`.
+    private static func confinement(_ stage: ResolvedStage, _ urls: [URL], roots: [(name: String, url: URL)],
+                                    key: String) -> [StageProblem] {
+        let allow = stage.config["allow_outside"]?.bool ?? false
+        for url in urls {
+            if let problem = PathConfinement.problem(url, allowOutside: allow, roots: roots, owner: "the stage") {
+                return [StageProblem(key: key, problem)]
+            }
+        }
+        return []
+    }
+
+    /// The `file` values of a prompt set and of its mix parts.
+    private static func named(_ spec: PromptSetSpec) -> [String] {
+        (spec.file.map { [$0] } ?? []) + (spec.mix ?? []).flatMap { named($0.prompts) }
     }
 
     /// The files an HF folder must hold (config.json of a Llama, tokenizer.json, the weights); the
@@ -39,6 +73,8 @@ public enum FileChecks {
         guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
             return [StageProblem(key: "path", "folder '\(path)' does not exist")]
         }
+        let outside = confinement(stage, [dir], roots: projectRoots, key: "path")
+        if !outside.isEmpty { return outside }
         let config = dir.appendingPathComponent("config.json")
         guard let data = try? Data(contentsOf: config),
               let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {

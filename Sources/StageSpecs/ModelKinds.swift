@@ -27,6 +27,8 @@ extension StageSpecs {
         fields: [
             FieldSchema("file", .string, default: .string("models/SmolLM2-135M-Instruct.Q4_1.gguf"),
                         doc: "The GGUF file, from the working directory (scripts/fetch-smollm2.sh fetches the default)."),
+            FieldSchema("allow_outside", .bool, optional: true,
+                        doc: "true lets `file` resolve (after symbolic links) outside the project and the data root (PREFLAB_DATA_ROOT, else ../shared/data)."),
             FieldSchema("max_seq_len", .int, default: .int(512),
                         doc: "Longest sequence the engine's copy holds (prompt + response); caches and activations scale with it."),
         ]),
@@ -42,6 +44,8 @@ extension StageSpecs {
         codeVersion: 1, outputs: [.policy, .rewardModel], outputsOf: FileChecks.hfModelOutputs, check: FileChecks.hfModel,
         fields: [
             FieldSchema("path", .string, doc: "The model folder, from the working directory (config.json, safetensors, tokenizer.json, ...)."),
+            FieldSchema("allow_outside", .bool, optional: true,
+                        doc: "true lets `path` resolve (after symbolic links) outside the project and the data root (PREFLAB_DATA_ROOT, else ../shared/data)."),
             // The names of HFChatTemplate.formats (Preference), listed here because the catalogue is compute-free.
             FieldSchema("chat_format", .choice(["chatml", "simple", "smollm2", "zephyr"]), optional: true,
                         doc: "The chat format the model was trained on, when its Jinja chat template is not one PrefLab recognises."),

@@ -3,7 +3,7 @@ import Pipeline
 import Preference
 import RecipeSpec
 import StageSpecs
-import Tensor
+import Randomness
 
 /// `concat`: the union of several preference sets (pairs and held-out pairs) or of several prompt
 /// sets, optionally sampled down to a size — the Unpacking paper's "Mix" reward-model data

@@ -2,7 +2,7 @@ import Checkpoint
 import Foundation
 import Llama
 import Preference
-import Tensor
+import Randomness
 
 /// A model to look at outside a recipe (`preflab generate`, `score`, `tokenize`): a model node's folder,
 /// a Hugging Face folder or a GGUF file, with its tokenizer and chat template.

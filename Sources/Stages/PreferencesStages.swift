@@ -3,7 +3,6 @@ import Pipeline
 import Preference
 import RecipeSpec
 import StageSpecs
-import Tensor
 
 /// `task_preferences`: pairs sampled from a policy on a task's train prompts, labelled by an annotator.
 ///
@@ -19,45 +18,24 @@ struct TaskPreferencesStage: StageRunner {
                                       temperature: try context.double("temperature"),
                                       topP: try context.double("top_p"), seed: seed)
         let dropTies = try context.bool("drop_ties")
-        var stats = LabelStats()
-        let train = try collect(count: try context.int("size"), split: .train, task: task, policy: policy,
-                                annotator: annotator, options: options, dropTies: dropTies, stats: &stats, context: context)
-        let heldOut = try collect(count: try context.int("held_out"), split: .heldOut, task: task, policy: policy,
-                                  annotator: annotator, options: options, dropTies: dropTies, stats: &stats, context: context)
+        var stats = PairSampling.Stats()
+        func collect(_ count: Int, _ split: TaskSplit) throws -> [PreferencePair] {
+            do {
+                return try PairSampling.collect(count: count, split: split, task: task, policy: policy, annotator: annotator,
+                                                options: options, dropTies: dropTies, stats: &stats) { done in
+                    context.reporter.record(step: done, of: count, values: ["pairs": Double(done)])
+                }
+            } catch let failure as PairSampling.Failure {
+                throw StageError(context.stage.name, failure.description)
+            }
+        }
+        let train = try collect(try context.int("size"), .train)
+        let heldOut = try collect(try context.int("held_out"), .heldOut)
         try JSONLines.write(train, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.pairsFile))
         try JSONLines.write(heldOut, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.heldOutFile))
         context.reporter.summary(["pairs": Double(train.count), "held_out": Double(heldOut.count),
                                   "ties_dropped": Double(stats.ties), "gold_agreement": stats.agreement,
                                   "mean_gold_gap": stats.meanGap])
-    }
-
-    /// Samples rounds of two responses per prompt until `count` labelled pairs exist.
-    private func collect(count: Int, split: TaskSplit, task: any GoldTask, policy: Policy, annotator: any Annotator,
-                         options: SamplingOptions, dropTies: Bool, stats: inout LabelStats,
-                         context: NodeContext) throws -> [PreferencePair] {
-        var pairs: [PreferencePair] = []
-        var round: UInt64 = 0
-        while pairs.count < count {
-            guard round < 20 else {
-                throw StageError(context.stage.name, "only \(pairs.count) of \(count) pairs after 20 rounds: too many ties")
-            }
-            let prompts = task.prompts(count: count - pairs.count, split: split, seed: options.seed &+ round &* 7919)
-            var opts = options
-            opts.seed = options.seed &+ round
-            let samples = Evaluation.sample(policy: policy, prompts: prompts, samplesPerPrompt: 2, options: opts)
-            for (i, prompt) in prompts.enumerated() where pairs.count < count {
-                let a = samples[2 * i].text, b = samples[2 * i + 1].text
-                let ra = task.reward(prompt: prompt, response: a), rb = task.reward(prompt: prompt, response: b)
-                if ra == rb { stats.ties += 1; if dropTies { continue } }
-                let label = try annotator.label(prompt: prompt, a, b)
-                let (chosen, rejected) = label == .first ? (a, b) : (b, a)
-                stats.record(agrees: (label == .first) == (ra >= rb), gap: abs(ra - rb))
-                pairs.append(PreferencePair(prompt: prompt, chosen: chosen, rejected: rejected, margin: abs(ra - rb)))
-            }
-            context.reporter.record(step: pairs.count, of: count, values: ["pairs": Double(pairs.count)])
-            round += 1
-        }
-        return pairs
     }
 
     private func makeAnnotator(_ context: NodeContext, task: any GoldTask, seed: UInt64) throws -> any Annotator {
@@ -68,23 +46,6 @@ struct TaskPreferencesStage: StageRunner {
                                       lengthBias: try context.double("length_bias"), seed: seed)
         }
     }
-}
-
-/// Counts kept while labelling.
-struct LabelStats {
-    var ties = 0
-    var labelled = 0
-    var agreeing = 0
-    var gapSum = 0.0
-
-    mutating func record(agrees: Bool, gap: Double) {
-        labelled += 1
-        if agrees { agreeing += 1 }
-        gapSum += gap
-    }
-
-    var agreement: Double { labelled == 0 ? 0 : Double(agreeing) / Double(labelled) }
-    var meanGap: Double { labelled == 0 ? 0 : gapSum / Double(labelled) }
 }
 
 /// `task_prompts`: prompts of a task for policy training.

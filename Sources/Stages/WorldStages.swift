@@ -14,9 +14,8 @@ struct WorldPreferencesStage: StageRunner {
         let heldOut = try spec.pairs(count: try context.int("held_out"), split: .heldOut, seed: seed)
         try JSONLines.write(train, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.pairsFile))
         try JSONLines.write(heldOut, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.heldOutFile))
-        let margin = train.compactMap(\.margin)
         context.reporter.summary(["pairs": Double(train.count), "held_out": Double(heldOut.count),
-                                  "gold_agreement": Double(margin.filter { $0 > 0 }.count) / Double(max(margin.count, 1))])
+                                  "gold_agreement": PairSampling.goldAgreement(train)])
     }
 }
 

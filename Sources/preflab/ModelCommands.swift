@@ -34,10 +34,14 @@ struct ModelArguments: ParsableArguments {
         if let maxSeqLen, maxSeqLen < 2 { throw ValidationError("--max-seq-len must be at least 2, got \(maxSeqLen)") }
     }
 
-    /// The model: a path that exists is read as a file or folder; otherwise a node of the store.
+    /// The model: a path that exists is read as a file or folder; otherwise a node of the store. A single
+    /// argument that cannot be a hash prefix (not hexadecimal) is a missing path, said as such.
     func load() throws -> ModelProbe {
         if model.count == 1, FileManager.default.fileExists(atPath: model[0]) {
             return try ModelProbe.load(URL(fileURLWithPath: model[0]), maxSeqLen: maxSeqLen)
+        }
+        if model.count == 1, !model[0].allSatisfy(\.isHexDigit) {
+            throw ValidationError("\(model[0]) does not exist (expected a .gguf file, an HF folder, a node hash prefix or RECIPE STAGE)")
         }
         let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store))
         let nodes = NodeResolver(store: store.store, overrides: overrides, cell: cell)

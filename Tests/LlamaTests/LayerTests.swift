@@ -1,6 +1,7 @@
 import XCTest
 import Tensor
 @testable import Llama
+import Randomness
 
 final class LayerTests: XCTestCase {
     /// Causal grouped-query attention backward vs finite differences, with padded rows.

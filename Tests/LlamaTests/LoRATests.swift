@@ -1,6 +1,7 @@
 import XCTest
 import Tensor
 @testable import Llama
+import Randomness
 
 final class LoRATests: XCTestCase {
     /// A model with adapters on `targets`, B drawn non-zero so that every factor's gradient is non-trivial.

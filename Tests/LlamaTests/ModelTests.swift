@@ -1,6 +1,7 @@
 import XCTest
 import Tensor
 @testable import Llama
+import Randomness
 
 final class ModelTests: XCTestCase {
     func testParameterNamesFollowHuggingFace() {

@@ -1,6 +1,7 @@
 import XCTest
 import Tensor
 @testable import Llama
+import Randomness
 
 /// The tiny configuration every gradient test uses.
 func tinyConfig(tied: Bool = false) -> LlamaConfig {

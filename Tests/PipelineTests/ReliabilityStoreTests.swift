@@ -93,12 +93,69 @@ final class ReliabilityStoreTests: XCTestCase {
         XCTAssertEqual(try store.verifyAll(repair: false).filter { $0.result != .intact }.count, 0)
     }
 
+    /// Power loss: every file and folder of a node is flushed before the rename that commits it, and
+    /// `objects/` after it, so the disk never holds a committed name whose bytes were not written.
+    func testCommitFlushesTheNodeBeforeTheRenameAndObjectsAfter() throws {
+        let store = try makeStore()
+        let tmp = try store.makeTemporaryDirectory(for: "abc")
+        try FileManager.default.createDirectory(at: tmp.appendingPathComponent("model"), withIntermediateDirectories: true)
+        try Data("w".utf8).write(to: tmp.appendingPathComponent("model/weights.bin"))
+        try Data("{}".utf8).write(to: tmp.appendingPathComponent("summary.json"))
+        var flushed: [String] = []
+        let objects = store.objectDirectory(for: "abc").deletingLastPathComponent().standardizedFileURL.path
+        FileWriter.syncObserver = { url in
+            let path = url.standardizedFileURL.path
+            // Which side of the rename: the temporary folder is gone once the node is committed.
+            let committed = FileManager.default.fileExists(atPath: store.objectDirectory(for: "abc").path)
+            flushed.append((committed ? "after:" : "before:") + (path == objects ? "objects" : url.lastPathComponent))
+        }
+        defer { FileWriter.syncObserver = nil }
+        try store.commit(temporary: tmp, as: "abc")
+        let before = Set(flushed.filter { $0.hasPrefix("before:") })
+        for name in ["weights.bin", "summary.json", "manifest.json", ArtifactStore.completionMarker, "model", tmp.lastPathComponent] {
+            XCTAssertTrue(before.contains("before:" + name), "\(name) not flushed before the rename: \(flushed)")
+        }
+        XCTAssertEqual(flushed.last, "after:objects")
+        XCTAssertEqual(flushed.firstIndex(of: "before:model").map { $0 < flushed.firstIndex(of: "before:" + tmp.lastPathComponent)! }, true,
+                       "a folder is flushed after the folders inside it")
+    }
+
     /// A node without a manifest (committed by an older PrefLab) is still used, and reported as unverifiable.
     func testNodeWithoutManifestStaysUsable() throws {
         let (store, _, _, head) = try ranChain()
         try FileManager.default.removeItem(at: store.objectDirectory(for: head).appendingPathComponent(ArtifactStore.manifestName))
         XCTAssertEqual(store.verify(head, digests: true), .unverifiable)
         XCTAssertTrue(store.isIntact(head))
+    }
+
+    /// `store verify --adopt`: a sound node without a manifest gets one and is verified from then on; one
+    /// whose JSON is broken is reported damaged and left without a manifest.
+    func testAdoptionChecksStructureThenWritesTheManifest() throws {
+        let (store, _, _, head) = try ranChain()
+        let dir = store.objectDirectory(for: head)
+        let manifest = dir.appendingPathComponent(ArtifactStore.manifestName)
+        try FileManager.default.removeItem(at: manifest)
+        XCTAssertEqual(try store.verifyAll(repair: false, adopt: false).first { $0.hash == head }?.result, .unverifiable)
+        XCTAssertEqual(try store.verifyAll(repair: false, adopt: true).first { $0.hash == head }?.result, .intact)
+        XCTAssertEqual(store.verify(head, digests: true), .intact)
+
+        try FileManager.default.removeItem(at: manifest)
+        try Data("{\"loss\": 0.5".utf8).write(to: dir.appendingPathComponent("summary.json"))
+        XCTAssertEqual(try store.verifyAll(repair: false, adopt: true).first { $0.hash == head }?.result,
+                       .damaged(file: "summary.json", reason: "is not valid JSON"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: manifest.path))
+    }
+
+    /// The safetensors length check: a whole file passes, a cut or padded one does not.
+    func testSafetensorsStructure() {
+        let header = Data(#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"__metadata__":{"a":"b"}}"#.utf8)
+        var file = Data((0..<8).map { UInt8(truncatingIfNeeded: header.count >> (8 * $0)) })
+        file.append(header)
+        file.append(Data(count: 8))
+        XCTAssertNil(ArtifactStore.safetensorsProblem(file))
+        XCTAssertEqual(ArtifactStore.safetensorsProblem(file.dropLast(3)), "safetensors data is 5 bytes, the header needs 8")
+        XCTAssertNotNil(ArtifactStore.safetensorsProblem(file + Data(count: 4)))
+        XCTAssertEqual(ArtifactStore.safetensorsProblem(Data(file.prefix(20))), "safetensors header is unreadable")
     }
 
     /// A NaN summary or curve value fails the node as "diverged" (step and value), nothing is

@@ -61,7 +61,7 @@ final class TensorBoardTests: XCTestCase {
         XCTAssertEqual(baseRun["summary/value"]?.map { Int($0[0]) }, [3])
         let head = try XCTUnwrap(g.node(for: "default", stage: "head"))
         let headRun = try XCTUnwrap(runs[head.hash + "/tensorboard/default/head"], text)
-        XCTAssertEqual(headRun["summary/value"]?.map { $0[1] }, [Double(Float(110.3))])
+        XCTAssertEqual(headRun["summary/value"]?.map { Float($0[1]) }, [Float(110.3)])
     }
 
     func testMetricsLinesCarryAWallClockTime() throws {

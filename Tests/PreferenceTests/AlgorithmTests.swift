@@ -4,6 +4,7 @@ import Tensor
 import XCTest
 import RecipeSpec
 @testable import Preference
+import Randomness
 
 /// Policy glue and the offline trainers (SFT, reward model, DPO) on tiny byte-level models.
 final class AlgorithmTests: XCTestCase {

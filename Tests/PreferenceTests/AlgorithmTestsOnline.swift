@@ -1,6 +1,6 @@
 import Foundation
 import Llama
-import Tensor
+import Randomness
 import XCTest
 @testable import Preference
 

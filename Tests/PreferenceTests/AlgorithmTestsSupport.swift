@@ -1,6 +1,6 @@
 import Foundation
 import Llama
-import Tensor
+import Randomness
 @testable import Preference
 
 /// Bytes are ids 0...255; 256 = EOS, 257 = PAD, 258 = assistant marker closing every prompt.

@@ -66,7 +66,7 @@ final class DataTestsRealData: XCTestCase {
         }
         XCTAssertEqual(results.map(\.name), ["alpaca_eval_gpt4", "alpaca_eval_gpt4_bottom", "alpaca_eval_gpt4_middle", "alpaca_eval_gpt4_pairs",
                                              "alpaca_eval_gpt4_top", "gsm8k_test", "gsm8k_train", "hh_rlhf_harmless_test",
-                                             "hh_rlhf_helpful_test", "hh_rlhf_helpful_test_64", "mix_rm"])
+                                             "hh_rlhf_helpful_test", "hh_rlhf_helpful_test_64", "hh_rlhf_helpful_test_parquet", "mix_rm"])
         let all = try XCTUnwrap(reports["alpaca_eval_gpt4"])
         XCTAssertEqual(all.rowsRead, 53 * 805)
         XCTAssertEqual(all.count(.unscored), 61)
@@ -92,5 +92,20 @@ final class DataTestsRealData: XCTestCase {
         XCTAssertEqual(reports["hh_rlhf_harmless_test"]?.kept, 2308)
         // Mixture: 2000 HH + 500 AlpacaEval train pairs, plus both components' held-out pairs.
         XCTAssertEqual(reports["mix_rm"]?.kept, 2500 + 231 + 80)
+    }
+
+    /// The Parquet export (examples/data, by scripts/make_parquet_fixtures.py --real) added by YAML only:
+    /// the same rows read, the same skips, the same train and held-out pairs as the JSONL original.
+    func testParquetExportEqualsTheJSONLOriginal() throws {
+        let c = try catalog()
+        let jsonl = try timed("hh jsonl") { try c.load("hh_rlhf_helpful_test", seed: 1) }
+        let parquet = try timed("hh parquet") { try c.load("hh_rlhf_helpful_test_parquet", seed: 1) }
+        XCTAssertEqual(parquet.report.rowsRead, 2354)
+        XCTAssertEqual(parquet.report.rowsRead, jsonl.report.rowsRead)
+        XCTAssertEqual(parquet.report.kept, jsonl.report.kept)
+        XCTAssertEqual(parquet.report.skipped.map(\.reason), jsonl.report.skipped.map(\.reason))
+        XCTAssertEqual(parquet.report.skipped.map(\.count), jsonl.report.skipped.map(\.count))
+        XCTAssertEqual(unsourced(parquet.train), unsourced(jsonl.train))
+        XCTAssertEqual(unsourced(parquet.heldOut), unsourced(jsonl.heldOut))
     }
 }

@@ -1,17 +1,18 @@
 import Foundation
 import XCTest
 @testable import Preference
-import Tensor
+import Randomness
 
 /// Data that is not what its entry says (issue 16): each used to "validate" with zero or half the rows.
 final class ReliabilityDataTests: XCTestCase {
-    /// A Parquet file named as a dataset used to be read as CSV and load 0 rows without a word.
+    /// A Parquet file named as a dataset used to be read as CSV and load 0 rows without a word; a broken
+    /// one now fails as Parquet, saying what is wrong.
     func testParquetIsNamedNotReadAsCSV() throws {
         let t = try TempCatalog()
         let path = try t.data("pairs.parquet", Array("PAR1".utf8) + [0x15, 0x04, 0x15, 0x00, 0x00] + Array("PAR1".utf8))
         try t.entry("e", pairEntry(path))
         XCTAssertThrowsError(try t.load("e")) { error in
-            XCTAssertTrue("\(error)".contains("Parquet is not supported yet"), "\(error)")
+            XCTAssertTrue("\(error)".contains("pairs.parquet: Parquet: the footer length 5380 does not fit in the file (13 bytes)"), "\(error)")
         }
         let binary = try t.data("blob.csv", [0x41, 0x42, 0x00, 0x01, 0x0A])
         try t.entry("b", pairEntry(binary))

@@ -1,4 +1,4 @@
-import Tensor
+import Randomness
 import XCTest
 @testable import Preference
 

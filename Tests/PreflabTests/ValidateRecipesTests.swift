@@ -80,4 +80,31 @@ final class ValidateFilesTests: XCTestCase {
         let prompts = try problems("name: t\nstages:\n  p: { kind: prompt_set, file: Tests/absent-prompts.txt }\n")
         XCTAssertTrue(prompts.first?.contains("absent-prompts.txt' does not exist") ?? false, "\(prompts)")
     }
+
+    /// A model or prompt file outside the project and the data root needs the stage's `allow_outside: true`,
+    /// reported at the path's key (issue 16: dataset sources had the rule; stages' own paths did not).
+    func testStagePathsOutsideTheProjectNeedAllowOutside() throws {
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(ValidateRecipesTests.root.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("outside-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: outside) }
+        let gguf = outside.appendingPathComponent("m.gguf"), prompts = outside.appendingPathComponent("p.txt")
+        try Data("GGUF".utf8).write(to: gguf)
+        try "one\ntwo\n".write(to: prompts, atomically: true, encoding: .utf8)
+        for stage in ["{ kind: pretrained, file: \(gguf.path) }", "{ kind: hf_model, path: \(outside.path) }",
+                      "{ kind: prompt_set, file: \(prompts.path) }",
+                      "{ kind: prompt_set, size: 2, mix: [{ weight: 1, prompts: { file: \(prompts.path) } }] }"] {
+            let found = try problems("name: t\nstages:\n  s: \(stage)\n")
+            XCTAssertEqual(found.count, 1, stage)
+            XCTAssertTrue(found.first?.contains("is outside the project") == true || found.first?.contains("is outside the repository") == true,
+                          "\(stage): \(found)")
+            XCTAssertTrue(found.first?.contains("add 'allow_outside: true' to the stage") == true, "\(found)")
+        }
+        let allowed = try problems("name: t\nstages:\n  s: { kind: prompt_set, file: \(prompts.path), allow_outside: true }\n")
+        XCTAssertEqual(allowed, [])
+        let allowedModel = try problems("name: t\nstages:\n  s: { kind: pretrained, file: \(gguf.path), allow_outside: true }\n")
+        XCTAssertEqual(allowedModel, [], "the GGUF's contents are checked when the node runs")
+    }
 }

@@ -5,6 +5,7 @@ import Preference
 import Tensor
 import Tokenizer
 import XCTest
+import Randomness
 
 /// SmolLM2-135M-Instruct run by the engine: perplexity of a prompt against the numpy reference
 /// (benchmarks/reference/smollm2_reference.py) and its greedy continuation.

@@ -50,6 +50,12 @@ final class ParameterFieldTests: XCTestCase {
                        ["p.yaml:11:13: error: stages.dpo.loss.beta: wrong type: got string \"fast\"; expected number"])
         XCTAssertEqual(Self.errors(Self.dpoRecipe("    warmup_fraction: 1.5")),
                        ["p.yaml:10:22: error: stages.dpo.warmup_fraction: 1.5 is out of range; expected a number in [0, 1]"])
+        // NaN passes every comparison, so finiteness is its own check (before, `.nan` reached the trainer).
+        XCTAssertEqual(Self.errors(Self.dpoRecipe("    warmup_fraction: .nan")).count, 1)
+        XCTAssertTrue(Self.errors(Self.dpoRecipe("    warmup_fraction: .nan")).first?
+            .hasPrefix("p.yaml:10:22: error: stages.dpo.warmup_fraction: ") == true)
+        XCTAssertTrue(Self.errors(Self.dpoRecipe("    loss: { beta: .inf }")).first?.hasSuffix("is not a finite number; expected a finite number") == true,
+                      "\(Self.errors(Self.dpoRecipe("    loss: { beta: .inf }")))")
         XCTAssertEqual(Self.errors(Self.dpoRecipe("    loss: { kindd: ipo }")),
                        ["p.yaml:10:13: error: stages.dpo.loss.kindd: unknown key; did you mean 'kind'?"])
         XCTAssertEqual(Self.errors(Self.dpoRecipe("    loss: { kind: simpoo }")),

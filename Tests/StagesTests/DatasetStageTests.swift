@@ -24,10 +24,11 @@ final class DatasetStageTests: XCTestCase {
             name: ds
             stages:
               pairs: { kind: dataset, name: toy, catalog: \(catalog.path), seed: 1 }
-              few: { kind: prompt_set, file: \(Self.fixtures.appendingPathComponent("prompts.txt").path), size: 3, catalog: \(catalog.path) }
+              few: { kind: prompt_set, file: \(Self.fixtures.appendingPathComponent("prompts.txt").path), size: 3, catalog: \(catalog.path), allow_outside: true }
               mixed:
                 kind: prompt_set
                 catalog: \(catalog.path)
+                allow_outside: true
                 size: 6
                 mix:
                   - { weight: 2, prompts: { dataset: toy } }
@@ -71,7 +72,7 @@ final class DatasetStageTests: XCTestCase {
             name: fp
             stages:
               pairs: { kind: dataset, name: toy, catalog: \(catalog.path) }
-              listed: { kind: prompt_set, file: \(prompts.path), catalog: \(catalog.path) }
+              listed: { kind: prompt_set, file: \(prompts.path), catalog: \(catalog.path), allow_outside: true }
               tok: { kind: tokenizer, task: word_collector, vocab_size: 300, documents: 50 }
             """
         let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: dir.appendingPathComponent("r.yaml").path)

@@ -65,7 +65,7 @@ final class HFModelStageTests: XCTestCase {
         let dir = try temporary("hfhash")
         defer { try? FileManager.default.removeItem(at: dir) }
         let model = try copyFixture(to: dir)
-        let yaml = "name: hf\nstages:\n  base: { kind: hf_model, path: \(model.path) }\n"
+        let yaml = "name: hf\nstages:\n  base: { kind: hf_model, path: \(model.path), allow_outside: true }\n"
         func hash() throws -> String { try XCTUnwrap(StageSpecs.graph(try load(yaml, in: dir)).node(cellIndex: 0, stage: "base")).hash }
         let before = try hash()
         XCTAssertEqual(try hash(), before)
@@ -90,7 +90,7 @@ final class HFModelStageTests: XCTestCase {
         XCTAssertThrowsError(try load("""
             name: hf
             stages:
-              base: { kind: hf_model, path: \(model.path) }
+              base: { kind: hf_model, path: \(model.path), allow_outside: true }
               pick: { kind: best_of_n, policy: base, reward_model: base, task: word_collector }
             """, in: dir)) { error in
             let text = "\(error)"

@@ -4,7 +4,7 @@ import Pipeline
 import Preference
 import RecipeSpec
 import StageSpecs
-import Tensor
+import Randomness
 import XCTest
 @testable import Stages
 

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Tensor
+import Randomness
 
 /// The C decode kernels, every variant this CPU runs, against naive Double references on shapes that
 /// exercise each tile, the row and column remainders and K not a multiple of the vector width.

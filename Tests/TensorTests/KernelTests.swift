@@ -1,5 +1,6 @@
 import XCTest
 @testable import Tensor
+import Randomness
 
 final class KernelTests: XCTestCase {
     func testMatmulMatchesNaive() {

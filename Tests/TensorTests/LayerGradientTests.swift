@@ -1,5 +1,6 @@
 import XCTest
 @testable import Tensor
+import Randomness
 
 /// Central finite differences of `loss` at every entry of `x`; compares with `analytic`.
 func assertFiniteDifferences(_ x: inout [Float], analytic: [Float], _ what: String, h: Float = 1e-2,

@@ -1,7 +1,7 @@
 import Foundation
 import Llama
 import Optim
-import Tensor
+import Randomness
 import Hyperparameters
 
 /// D2PO (D2PO paper, Algorithm 1): silver labels from a discriminator every step, and every N/T_P rollouts

@@ -1,7 +1,6 @@
 import Foundation
 import Llama
 import Optim
-import Tensor
 import Hyperparameters
 
 /// A preference as token ids: what DPO-family updates consume (offline pairs are encoded, online ones sampled).

@@ -1,7 +1,7 @@
 import Foundation
 import Llama
 import Optim
-import Tensor
+import Randomness
 import Hyperparameters
 
 /// Online preference optimisation (D2PO §3.1): each step, two samples per prompt from the current policy,

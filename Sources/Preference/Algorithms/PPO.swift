@@ -1,7 +1,6 @@
 import Foundation
 import Llama
 import Optim
-import Tensor
 import Hyperparameters
 
 /// PPO as the Unpacking paper implements it (App. F.2, Tables 9–11, App. G).

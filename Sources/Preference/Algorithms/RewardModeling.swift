@@ -1,7 +1,6 @@
 import Foundation
 import Llama
 import Optim
-import Tensor
 import Hyperparameters
 
 /// Bradley–Terry reward-model training (Unpacking Eq. 1): a scalar head read at the last token.

@@ -1,7 +1,6 @@
 import Foundation
 import Llama
 import Optim
-import Tensor
 import Hyperparameters
 
 /// Supervised fine-tuning: maximise log π(response | prompt), the loss on response tokens only.

@@ -2,6 +2,7 @@ import Foundation
 import Llama
 import Optim
 import Tensor
+import Randomness
 
 /// Receives progress as values: (step done, total steps, named values such as loss, reward, kl, accuracy,
 /// gold_used, tokens_per_s).

@@ -1,5 +1,4 @@
 import Foundation
-import Tensor
 
 /// Asks an external judge program for labels over JSON lines on its stdin and stdout.
 ///

@@ -1,4 +1,3 @@
-import Tensor
 
 /// Labels pairs by a task's gold reward R*: the "gold" annotator of D2PO.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import Randomness
 
 /// An annotator was asked for more new labels than its budget allows.
 public struct BudgetExhausted: Error, CustomStringConvertible, Equatable {

@@ -1,4 +1,3 @@
-import Tensor
 
 /// A gold task that also scores named aspects of a response (e.g. the simulated world's
 /// correctness, safety, style), so annotators can judge one aspect instead of the overall R*.

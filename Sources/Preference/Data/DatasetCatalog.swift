@@ -1,5 +1,4 @@
 import Foundation
-import Tensor
 import DataSpecs
 
 /// A loaded catalogue entry: train and held-out pairs (disjoint by prompt), prompts, and what happened.

@@ -1,5 +1,4 @@
 import Foundation
-import Tensor
 import DataSpecs
 
 /// Where an item came from: `file:line`.

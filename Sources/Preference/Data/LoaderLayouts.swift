@@ -20,6 +20,7 @@ extension DatasetLoader {
     mutating func mapPairs(_ records: [DataRecord]) throws -> [DataCandidate] {
         let f = spec.fields
         var out: [DataCandidate] = []
+        var labels = LabelCheck()
         for r in records {
             let origin = RowOrigin(file: r.file, line: r.line)
             do {
@@ -35,18 +36,9 @@ extension DatasetLoader {
                                                                    rejectedPath: f.rejected ?? "rejected")
                 }
                 prompt.source = try category(r)
-                if let l = f.label {
-                    guard let s = try DataRowMapping.score(r.fields, l, spec.scoreMap) else {
-                        try skip(.unscored, origin, "label '\(l)' is unscored")
-                        continue
-                    }
-                    if s < 0 { swap(&chosen, &rejected) }
-                    if s == 0 && spec.filters.dropTies {
-                        try skip(.tie, origin, "label '\(l)' is a tie")
-                        continue
-                    }
-                }
-                var margin: Double?
+                guard let (swapped, scoreMargin) = try orientPair(r.fields, origin, &labels) else { continue }
+                if swapped { swap(&chosen, &rejected) }
+                var margin = scoreMargin
                 if let m = f.margin { margin = try DataRowMapping.score(r.fields, m, nil) }
                 if let (reason, msg) = promptProblem(prompt) ?? responseProblem(chosen, "chosen")
                     ?? responseProblem(rejected, "rejected") {
@@ -63,6 +55,7 @@ extension DatasetLoader {
                 try skip(e.reason, origin, e.message)
             }
         }
+        try checkLabels(labels)
         return out
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import Randomness
 import DataSpecs
 
 extension DatasetCatalog {

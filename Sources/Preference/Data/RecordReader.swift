@@ -1,3 +1,4 @@
+import Columnar
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -37,6 +38,9 @@ enum DataRecordReader {
         do { raw = try Data(contentsOf: url) } catch {
             throw DatasetError(file: display, "cannot read the data file (\(error.localizedDescription))")
         }
+        if format == .parquet || format == .arrow || (format == nil && isColumnar(url.lastPathComponent, raw)) {
+            return (try readColumnar(raw.withUnsafeBytes { [UInt8]($0) }, display, format), [])
+        }
         var data = raw
         var gzipProblem: String?
         if DataGzip.isGzip(raw) { (data, gzipProblem) = DataGzip.inflate(raw) }
@@ -48,6 +52,7 @@ enum DataRecordReader {
         case .jsonl: result = readJSONL(bytes, display, maxRecordBytes, damaged: gzipProblem != nil)
         case .json: result = DataJSONArraySplitter.read(bytes, display, maxRecordBytes)
         case .csv: result = DataCSVReader.read(bytes, display, maxRecordBytes)
+        case .parquet, .arrow: result = (try readColumnar(bytes, display, fmt), [])
         }
         if let gzipProblem {
             let lastLine = bytes.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
@@ -56,19 +61,40 @@ enum DataRecordReader {
         return result
     }
 
+    /// Parquet (`.parquet`, or the PAR1 magic) and Arrow IPC (`.arrow`, or its magic) files: columnar,
+    /// read whole by `Columnar`, never gzip'd.
+    static func isColumnar(_ name: String, _ raw: Data) -> Bool {
+        let n = name.lowercased()
+        if n.hasSuffix(".parquet") || n.hasSuffix(".arrow") { return true }
+        let head = [UInt8](raw.prefix(8))
+        return ParquetFile.isParquet(head) || ArrowIPCFile.isArrow(head)
+    }
+
+    /// A Parquet or Arrow file's rows as records; the line of a record is its 1-based row number.
+    /// Damage anywhere fails the file with the row group / message and column named.
+    static func readColumnar(_ bytes: [UInt8], _ file: String, _ format: DataFileFormat?) throws -> [DataRecord] {
+        let parquet = format == .parquet || (format != .arrow && (ParquetFile.isParquet(bytes) || file.lowercased().hasSuffix(".parquet")))
+        do {
+            let rows = parquet ? try ParquetFile.rows(bytes) : try ArrowIPCFile.rows(bytes)
+            return rows.enumerated().map { DataRecord(file: file, line: $0.offset + 1, fields: $0.element) }
+        } catch let e as ColumnarError {
+            throw DatasetError(file: file, "\(parquet ? "Parquet" : "Arrow IPC"): \(e.message)")
+        }
+    }
+
     /// Throws for content no text reader can take: read as CSV, a Parquet or other binary file would
     /// "validate" with zero rows instead of saying what it is.
     static func refuseBinary(_ bytes: [UInt8], _ file: String) throws {
-        if bytes.starts(with: Array("PAR1".utf8)) {
-            throw DatasetError(file: file, "this is a Parquet file (it starts with the PAR1 magic); Parquet is not supported yet: "
-                               + "convert it to JSONL (pyarrow: pq.read_table(f).to_pandas().to_json(out, orient='records', lines=True))")
+        if ParquetFile.isParquet(bytes) {
+            throw DatasetError(file: file, "this is a Parquet file (it starts with the PAR1 magic) but the source's format says "
+                               + "text: set 'format: parquet' (or leave format out)")
         }
         if let zero = bytes.prefix(4096).firstIndex(of: 0) {
             throw DatasetError(file: file, "binary content (a NUL byte at offset \(zero)); expected JSONL, JSON or CSV text")
         }
     }
 
-    /// The format from the name (`.jsonl`, `.json`, `.csv`, each maybe `.gz`), else from the first byte.
+    /// The text format from the name (`.jsonl`, `.json`, `.csv`, each maybe `.gz`), else from the first byte.
     static func guessFormat(name: String, bytes: [UInt8]) -> DataFileFormat {
         var n = name.lowercased()
         if n.hasSuffix(".gz") { n.removeLast(3) }

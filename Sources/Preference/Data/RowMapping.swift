@@ -97,12 +97,7 @@ enum DataRowMapping {
     /// A score: number, numeric string, or a value looked up in `scoreMap`; nil means unscored (null).
     static func score(_ record: [String: Any], _ path: String, _ scoreMap: [String: Double]?) throws -> Double? {
         let v = try require(record, path)
-        if let map = scoreMap {
-            let key = canonicalKey(v)
-            if let s = map[key] { return s }
-            if v is NSNull { return nil }
-            throw DataRowError(.badScore, "score '\(key)' in '\(path)' is not in score_map (\(map.keys.sorted().joined(separator: ", ")))")
-        }
+        if let map = scoreMap { return try mapped(v, path, map, what: "score") }
         if v is NSNull { return nil }
         if let s = v as? String {
             let t = s.trimmingCharacters(in: .whitespaces)
@@ -112,6 +107,36 @@ enum DataRowMapping {
         }
         if let n = v as? NSNumber, String(cString: n.objCType) != "c" { return n.doubleValue }
         throw DataRowError(.wrongType, "score '\(path)' should be a number, found \(dataJSONTypeName(v))")
+    }
+
+    /// `fields.label` read through `score_map`: positive keeps the pair as mapped, negative swaps it, 0 is a
+    /// tie; nil (null, unless the map names it) is unscored.
+    static func label(_ record: [String: Any], _ path: String, _ scoreMap: [String: Double]) throws -> Double? {
+        try mapped(try require(record, path), path, scoreMap, what: "label")
+    }
+
+    /// A raw value looked up in a `score_map`. Numbers and numeric strings compare by value (`1`, `"1"`,
+    /// `1.0` and `"1.0"` all match the key `1`), booleans match `true`/`false`, null matches `null` or is
+    /// unscored; a list or object is `wrong_type`, any other value missing from the map `bad_score`.
+    static func mapped(_ v: Any, _ path: String, _ map: [String: Double], what: String) throws -> Double? {
+        let key: String
+        if let n = v as? NSNumber, String(cString: n.objCType) == "c" {
+            key = n.boolValue ? "true" : "false"
+        } else if v is String || v is NSNumber || v is NSNull {
+            key = mapKey(canonicalKey(v))
+        } else {
+            throw DataRowError(.wrongType, "\(what) '\(path)' should be a number, string or boolean, found \(dataJSONTypeName(v))")
+        }
+        if let s = map[key] ?? map.first(where: { mapKey($0.key) == key })?.value { return s }
+        if v is NSNull { return nil }
+        throw DataRowError(.badScore, "\(what) '\(key)' in '\(path)' is not in score_map (\(map.keys.sorted().joined(separator: ", ")))")
+    }
+
+    /// A raw value or `score_map` key as compared: trimmed, numeric text written as `canonicalKey` writes numbers.
+    static func mapKey(_ raw: String) -> String {
+        let t = raw.trimmingCharacters(in: .whitespaces)
+        if let d = Double(t), d.isFinite { return canonicalKey(NSNumber(value: d)) }
+        return t
     }
 
     /// How a raw value is written as a `score_map` key: integral numbers without ".0", null as "null".

@@ -1,6 +1,6 @@
 import Foundation
 import Llama
-import Tensor
+import Randomness
 
 /// How evaluation samples responses.
 public struct SamplingOptions: Codable, Sendable, Equatable {

@@ -1,7 +1,6 @@
 import Checkpoint
 import Foundation
 import Llama
-import Tensor
 import Tokenizer
 
 extension HFModelFolder {

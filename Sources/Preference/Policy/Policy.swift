@@ -1,5 +1,5 @@
 import Llama
-import Tensor
+import Randomness
 
 /// A prompt and a response as token ids: what every model in PrefLab scores.
 public struct SequencePair: Hashable, Sendable {

@@ -1,4 +1,4 @@
-import Tensor
+import Randomness
 
 /// Writes short, fluent-enough but plain answers to the built-in instructions: the SFT data of
 /// the Word Collector and Unique Nouns tasks.

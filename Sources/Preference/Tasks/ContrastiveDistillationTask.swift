@@ -1,4 +1,4 @@
-import Tensor
+import Randomness
 
 /// Scores a response given a prompt under a language model: what Contrastive Distillation compares.
 public protocol SequenceScorer: Sendable {

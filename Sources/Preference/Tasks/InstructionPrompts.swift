@@ -1,4 +1,4 @@
-import Tensor
+import Randomness
 
 /// A built-in generator of varied instruction prompts (templates × topics × audiences).
 ///

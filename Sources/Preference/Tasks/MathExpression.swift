@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import Randomness
 
 /// A binary expression tree over integers with + - *, and its step-by-step gold solution.
 public indirect enum MathExpression: Equatable, Sendable {

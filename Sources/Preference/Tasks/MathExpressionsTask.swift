@@ -1,4 +1,4 @@
-import Tensor
+import Randomness
 
 /// Math Expressions (D2PO §4): solve a random expression tree step by step.
 ///

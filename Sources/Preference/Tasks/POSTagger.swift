@@ -3,14 +3,27 @@ import Foundation
 /// A trigram hidden-Markov part-of-speech tagger (Viterbi), for the Unique Nouns reward.
 ///
 /// Emissions log P(word | tag) come from Festival's WSJ lexicon (Debian `festlex-poslex`,
-/// embedded in `POSModelData.swift`); tag trigram counts come from spaCy-tagged AlpacaEval and
+/// the resource `POSData/lexicon.tsv`); tag trigram counts come from spaCy-tagged AlpacaEval and
 /// HH-RLHF text (see scripts/build_pos_model.py), smoothed by TnT's deleted interpolation.
 /// Unknown words get P(tag | suffix) learnt from the lexicon's rarer words (suffixes of 1–4
 /// letters), with capitalisation (mid-sentence capital → proper noun) and digit rules.
 /// The tagset is Penn Treebank's, folded as Festival does (`.` for all punctuation, PRP$→PRP).
 public final class POSTagger: Sendable {
-    /// The tagger built from the embedded model (parsed once, on first use).
-    public static let shared = POSTagger(lexiconText: posLexiconText, trigramText: posTrigramCountsText)
+    /// The tagger built from the model in the `POSData` resource folder (read and parsed once, on
+    /// first use). A resource file, not Swift source: as a 44k-line string literal it was 69 % of the
+    /// package's source lines and slowed every build of this module.
+    public static let shared: POSTagger = {
+        let folder = Bundle.module.resourceURL!.appendingPathComponent("POSData")
+        func text(_ name: String) -> String {
+            let url = folder.appendingPathComponent(name)
+            // A missing resource is a broken installation, not a user error: nothing can tag without it.
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+                fatalError("POSTagger: cannot read \(url.path); reinstall PrefLab (the Preference resource bundle is incomplete)")
+            }
+            return text
+        }
+        return POSTagger(lexiconText: text("lexicon.tsv"), trigramText: text("trigram_counts.txt"))
+    }()
 
     let tags: [String]                         // index 0 is the sentence boundary
     let lexicon: [String: [(tag: Int, logp: Double)]]

@@ -1,5 +1,5 @@
 import RecipeSpec
-import Tensor
+import Randomness
 
 /// Text helpers shared by the gold tasks: word splitting, edit distance, stable hashing.
 public enum TaskText {

@@ -1,4 +1,4 @@
-import Tensor
+import Randomness
 
 /// Unique Nouns (D2PO §4): the number of distinct nouns in the response.
 ///

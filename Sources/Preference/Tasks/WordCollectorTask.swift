@@ -1,4 +1,4 @@
-import Tensor
+import Randomness
 
 /// Word Collector (D2PO §4): +1 for each of 30 target words present in the response, at most 30.
 ///

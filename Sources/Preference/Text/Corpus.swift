@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import Randomness
 
 /// The pretraining corpus could not be read.
 public struct CorpusError: Error, CustomStringConvertible, Equatable {

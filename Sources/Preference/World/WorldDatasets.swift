@@ -1,4 +1,4 @@
-import Tensor
+import Randomness
 import DataSpecs
 
 /// Drawing pairs (the presets themselves are data in DataSpecs, which the stage catalogue offers as choices).

@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import Randomness
 import DataSpecs
 
 /// Prompt generators of the simulated world. Each prompt's text carries everything its checks

@@ -1,4 +1,4 @@
-import Tensor
+import Randomness
 
 /// Writes responses to world prompts whose quality is a dial: each check a response could pass
 /// is passed with probability `quality`, and `verbosity` adds filler sentences.

@@ -1,4 +1,4 @@
-import Tensor
+import Randomness
 import DataSpecs
 
 /// The simulated multi-aspect world as a gold task: prompts from four categories (reasoning,

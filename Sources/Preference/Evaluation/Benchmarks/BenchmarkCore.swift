@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import Randomness
 
 /// A benchmark failure said plainly: which file, item or judge, and what was expected.
 public struct BenchmarkError: Error, CustomStringConvertible, Equatable {

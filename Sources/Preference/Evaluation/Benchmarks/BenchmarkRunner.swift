@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import Randomness
 
 /// What the benchmarks need from a model: greedy responses, and log-likelihoods of continuations.
 /// `PolicyBenchmarkModel` is the embedded engine's; tests give scripted ones.

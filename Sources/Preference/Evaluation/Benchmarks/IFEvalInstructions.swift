@@ -1,5 +1,5 @@
 import Foundation
-import Tensor
+import Randomness
 
 /// `less than` / `at least`: the two comparisons the reference supports.
 public enum IFEvalRelation: String, Sendable {
