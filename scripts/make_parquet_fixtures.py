@@ -15,6 +15,7 @@ Writes Tests/PreferenceTests/Fixtures/data/columnar/:
   datasets.parquet      datasets.Dataset.to_parquet
   save_to_disk/         datasets.Dataset.save_to_disk (data-00000-of-00001.arrow: IPC stream)
   stream_zstd.arrow     pyarrow IPC stream with ZSTD-compressed buffers
+  dictionary.arrow      pyarrow IPC stream with a dictionary-encoded column, its dictionary replaced per batch
   file.arrow            pyarrow IPC file format (ARROW1 magic and footer)
 and, with --real, examples/data/hh-rlhf-helpful-base-test.parquet: the HH-RLHF helpful-base test split
 (../shared/data) as Parquet, every row as in the JSONL original.
@@ -134,10 +135,23 @@ def write_datasets(rows, want):
     check(arrow, want, lambda p: ipc.open_stream(p).read_all().to_pylist())
 
 
+def dictionary_encoded(batch):
+    """The batch with `prompt` dictionary-encoded."""
+    columns = [c.dictionary_encode() if name == "prompt" else c for name, c in zip(batch.schema.names, batch.columns)]
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
 def write_ipc(table, want):
     path = os.path.join(OUT, "stream_zstd.arrow")
     with ipc.new_stream(path, table.schema, options=ipc.IpcWriteOptions(compression="zstd")) as w:
         for batch in table.to_batches(max_chunksize=16):
+            w.write_batch(batch)
+    check(path, want, lambda p: ipc.open_stream(p).read_all().to_pylist())
+    # Dictionary-encoded columns (pandas categoricals), encoded per batch: each batch replaces the dictionary.
+    path = os.path.join(OUT, "dictionary.arrow")
+    batches = [dictionary_encoded(b) for b in table.to_batches(max_chunksize=16)]
+    with ipc.new_stream(path, batches[0].schema) as w:
+        for batch in batches:
             w.write_batch(batch)
     check(path, want, lambda p: ipc.open_stream(p).read_all().to_pylist())
     path = os.path.join(OUT, "file.arrow")

@@ -5,21 +5,49 @@
 # /opt/wheels/torch-*+cpu*.whl when the machine carries one, else from PyTorch's CPU index when it is
 # reachable; otherwise the script stops and says so. TRL and its Hugging Face libraries follow with torch
 # held by a constraint, and the script checks that torch was not replaced. A second run with the same
-# pins only checks the stamp and the imports (about a second).
+# pins only checks the stamp and the installed versions (about a second).
+#
+# By default the environment is made once per machine and pin set, in the user's cache
+# ($PREFLAB_ENGINES_CACHE, else ~/.cache/preflab/venv-engines-<pins hash>), and .venv-engines links to it:
+# a fresh clone (CI) reuses it in about a second instead of reinstalling (minutes: downloads).
 #
 #   bash scripts/setup-engines.sh            # makes or checks .venv-engines
-#   PREFLAB_ENGINES_VENV=/path bash ...      # another location
+#   PREFLAB_ENGINES_VENV=/path bash ...      # that location only, no shared cache
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV="${PREFLAB_ENGINES_VENV:-.venv-engines}"
 PYTHON="${PYTHON:-python3}"
 TORCH_VERSION="2.13.0"
 CPU_INDEX="https://download.pytorch.org/whl/cpu"
 # TRL and the versions of its dependencies it was checked with (docs/engines.md lists what each maps).
 PINS=(trl==1.16.0 transformers==5.25.0 accelerate==1.16.0 peft==0.21.2 datasets==5.2.0)
-STAMP="$VENV/.preflab-engines"
 WANT="torch==$TORCH_VERSION ${PINS[*]}"
+shared=0
+if [[ -n "${PREFLAB_ENGINES_VENV:-}" ]]; then
+    VENV="$PREFLAB_ENGINES_VENV"
+elif [[ -f .venv-engines/.preflab-engines && "$(cat .venv-engines/.preflab-engines)" == "$WANT" ]]; then
+    VENV=.venv-engines
+else
+    cache="${PREFLAB_ENGINES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/preflab}"
+    VENV="$cache/venv-engines-$(echo "$WANT" | sha256sum | cut -c1-12)"
+    shared=1
+    mkdir -p "$cache"
+    # One maker at a time per machine; the others wait and then find it made.
+    exec 9>"$cache/.setup-engines.lock"
+    flock 9
+fi
+STAMP="$VENV/.preflab-engines"
+
+# .venv-engines links to the shared environment once it is complete (the tests look for .venv-engines/bin/python).
+link() {
+    [[ "$shared" == 1 ]] || return 0
+    if [[ ! -e .venv-engines || -L .venv-engines ]]; then
+        ln -sfn "$VENV" .venv-engines
+    else
+        echo "setup-engines.sh: .venv-engines is a folder with other pins; it is left alone (the tests use it)" \
+             "and $VENV was made beside it — remove .venv-engines and rerun to link it" >&2
+    fi
+}
 
 check() {
     # Versions from the installed metadata (importing trl takes tens of seconds on a loaded machine).
@@ -42,10 +70,13 @@ EOF
 }
 
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]] && check; then
+    link
     exit 0
 fi
 
 "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "setup-engines.sh: Python >= 3.10 is needed")'
+# A half-made shared environment (interrupted before its stamp) starts again from nothing.
+if [[ "$shared" == 1 && ! -f "$STAMP" ]]; then rm -rf "$VENV"; fi
 [[ -x "$VENV/bin/python" ]] || "$PYTHON" -m venv "$VENV"
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check --quiet)
 
@@ -78,3 +109,4 @@ if [[ "$after" != "$installed" ]]; then
 fi
 check
 echo "$WANT" > "$STAMP"
+link

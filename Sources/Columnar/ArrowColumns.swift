@@ -5,6 +5,7 @@ import Foundation
 extension ArrowBatch {
     mutating func column(_ f: ArrowField) throws -> [Any] {
         let n = try node()
+        if let d = f.dictionary { return try dictionaryColumn(d, n) }
         switch f.type {
         case 1:  // Null: no buffers
             return Array(repeating: NSNull(), count: n)
@@ -36,33 +37,52 @@ extension ArrowBatch {
         case 12, 17, 21:  // List, Map, LargeList
             return try list(f, n, large: f.type == 21)
         case 16:  // FixedSizeList
-            let size = Int(try f.typeTable?.int(0, width: 4) ?? 0)
-            let valid = try validity(n)
-            guard let child = f.children.first, size >= 0 else { throw ColumnarError("a fixed-size list without a child") }
-            let items = try columnarContext("'\(child.name)'") { try column(child) }
-            guard items.count >= n * size else { throw ColumnarError("\(items.count) items for \(n) lists of \(size)") }
-            return (0..<n).map { (i: Int) -> Any in
-                guard valid(i) else { return NSNull() }
-                let from = i * size
-                return Array(items[from..<from + size])
-            }
+            return try fixedSizeList(f, n)
         case 13:  // Struct
-            let valid = try validity(n)
-            var fields: [(String, [Any])] = []
-            for child in f.children {
-                let values = try columnarContext("'\(child.name)'") { try column(child) }
-                guard values.count >= n else { throw ColumnarError("struct field '\(child.name)' has \(values.count) of \(n) values") }
-                fields.append((child.name, values))
-            }
-            return (0..<n).map { i in
-                guard valid(i) else { return NSNull() }
-                var o: [String: Any] = [:]
-                for (name, values) in fields { o[name] = values[i] }
-                return o
-            }
+            return try structure(f, n)
         default:
             throw ColumnarError("Arrow type \(f.type) is not supported (integers, floats, text, booleans, dates, "
                                 + "timestamps, lists, structs and maps are)")
+        }
+    }
+
+    /// Indices into a dictionary read earlier, as its values.
+    mutating func dictionaryColumn(_ d: (id: Int64, width: Int, signed: Bool), _ n: Int) throws -> [Any] {
+        guard let values = dictionaries[d.id] else { throw ColumnarError("dictionary \(d.id) was not sent before its column") }
+        let indices = try fixed(n, d.width) { raw, i in Self.integer(raw, i, d.width, d.signed) }
+        return try indices.map { (index: Any) -> Any in
+            guard let k = (index as? NSNumber)?.intValue else { return NSNull() }
+            guard k >= 0, k < values.count else { throw ColumnarError("dictionary index \(k) of \(values.count)") }
+            return values[k]
+        }
+    }
+
+    mutating func fixedSizeList(_ f: ArrowField, _ n: Int) throws -> [Any] {
+        let size = Int(try f.typeTable?.int(0, width: 4) ?? 0)
+        let valid = try validity(n)
+        guard let child = f.children.first, size >= 0 else { throw ColumnarError("a fixed-size list without a child") }
+        let items = try columnarContext("'\(child.name)'") { try column(child) }
+        guard items.count >= n * size else { throw ColumnarError("\(items.count) items for \(n) lists of \(size)") }
+        return (0..<n).map { (i: Int) -> Any in
+            guard valid(i) else { return NSNull() }
+            let from = i * size
+            return Array(items[from..<from + size])
+        }
+    }
+
+    mutating func structure(_ f: ArrowField, _ n: Int) throws -> [Any] {
+        let valid = try validity(n)
+        var fields: [(String, [Any])] = []
+        for child in f.children {
+            let values = try columnarContext("'\(child.name)'") { try column(child) }
+            guard values.count >= n else { throw ColumnarError("struct field '\(child.name)' has \(values.count) of \(n) values") }
+            fields.append((child.name, values))
+        }
+        return (0..<n).map { i in
+            guard valid(i) else { return NSNull() }
+            var o: [String: Any] = Dictionary(minimumCapacity: fields.count)
+            for (name, values) in fields { o[name] = values[i] }
+            return o
         }
     }
 

@@ -16,6 +16,7 @@ public enum ArrowIPCFile {
     public static func rows(_ bytes: [UInt8]) throws -> [[String: Any]] {
         var c = ByteCursor(bytes, from: bytes.starts(with: fileMagic) ? 8 : 0)
         var schema: [ArrowField]?
+        var dictionaries: [Int64: [Any]] = [:]
         var rows: [[String: Any]] = []
         var index = 0
         while c.remaining >= 4 {
@@ -38,10 +39,13 @@ public enum ArrowIPCFile {
                 case 1:
                     schema = try header.tables(1).map { try ArrowField($0, depth: 0) }
                     if schema?.isEmpty == true { throw ColumnarError("the schema has no columns") }
-                case 2: throw ColumnarError("dictionary-encoded columns are not supported")
+                case 2:
+                    guard let schema else { throw ColumnarError("a dictionary batch before the schema") }
+                    try readDictionary(header, body: body, schema: schema, into: &dictionaries)
                 case 3:
                     guard let schema else { throw ColumnarError("a record batch before the schema") }
                     var batch = try ArrowBatch(header, body: body)
+                    batch.dictionaries = dictionaries
                     try batch.rows(schema, into: &rows)
                 default: break  // tensors and other messages carry no rows
                 }
@@ -51,6 +55,23 @@ public enum ArrowIPCFile {
         guard schema != nil else { throw ColumnarError("truncated: no schema message (was the file cut short?)") }
         return rows
     }
+
+    /// A DictionaryBatch: the values of dictionary `id` (a one-column batch of the field's value type),
+    /// replacing or, as a delta, extending the earlier ones.
+    static func readDictionary(_ header: FlatTable, body: [UInt8], schema: [ArrowField],
+                               into dictionaries: inout [Int64: [Any]]) throws {
+        let id = try header.int(0, width: 8)
+        guard let field = schema.lazy.compactMap({ $0.field(dictionary: id) }).first else {
+            throw ColumnarError("dictionary \(id) belongs to no column")
+        }
+        guard let data = try header.table(1) else { throw ColumnarError("dictionary \(id) without data") }
+        var batch = try ArrowBatch(data, body: body)
+        batch.dictionaries = dictionaries
+        var values = field
+        values.dictionary = nil
+        let decoded = try columnarContext("dictionary \(id) of '\(field.name)'") { try batch.column(values) }
+        dictionaries[id] = (try header.bool(2) ? dictionaries[id] ?? [] : []) + decoded
+    }
 }
 
 /// A field of an Arrow schema: its type (the `Type` union's member and table) and children.
@@ -59,14 +80,27 @@ struct ArrowField {
     var type: Int64
     var typeTable: FlatTable?
     var children: [ArrowField]
+    /// Dictionary-encoded columns: the dictionary's id and the index width in bytes (`type` is the values').
+    var dictionary: (id: Int64, width: Int, signed: Bool)?
 
     init(_ t: FlatTable, depth: Int) throws {
         guard depth < 64 else { throw ColumnarError("schema nested more than 64 deep") }
         name = try t.string(0) ?? ""
         type = try t.int(2, width: 1)
         typeTable = try t.table(3)
-        if try t.table(4) != nil { throw ColumnarError("column '\(name)' is dictionary-encoded; that is not supported") }
+        if let d = try t.table(4) {
+            let index = try d.table(1)
+            let bits = Int(try index?.int(0, width: 4) ?? 32)
+            guard [8, 16, 32, 64].contains(bits) else { throw ColumnarError("column '\(name)': dictionary index width \(bits)") }
+            dictionary = (try d.int(0, width: 8), bits / 8, try index?.bool(1) ?? true)
+        }
         children = try t.tables(5).map { try ArrowField($0, depth: depth + 1) }
+    }
+
+    /// This field or a descendant encoded with dictionary `id`.
+    func field(dictionary id: Int64) -> ArrowField? {
+        if dictionary?.id == id { return self }
+        return children.lazy.compactMap { $0.field(dictionary: id) }.first
     }
 }
 
@@ -79,6 +113,8 @@ struct ArrowBatch {
     let body: [UInt8]
     var nextNode = 0
     var nextBuffer = 0
+    /// The dictionaries read so far, by id, for dictionary-encoded columns.
+    var dictionaries: [Int64: [Any]] = [:]
 
     /// The most values a field node may claim: a value takes at least a validity bit, except in null
     /// columns, so a damaged length cannot allocate gigabytes.

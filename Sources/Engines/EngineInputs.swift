@@ -9,7 +9,7 @@ public protocol EngineInputs: Sendable {
     func initialModel(_ context: NodeContext, into dir: URL) throws
     /// The training rows and held-out pairs, in TRL's standard format with PrefLab's token ids.
     func rows(_ context: NodeContext) throws -> EngineRows
-    /// PrefLab's data order of `epoch`: the permutation its own trainer would use.
+    /// PrefLab's data order of `epoch`: the permutation its own trainer would use (online trainers: of the prompts).
     func epochOrder(count: Int, epoch: Int, seed: UInt64) -> [Int]
     /// Reads the engine's finished HF folder and writes the node's artifacts with PrefLab's own writer;
     /// returns summary values PrefLab computes on the imported model (e.g. held-out accuracy).
@@ -42,6 +42,8 @@ public struct EngineRow: Codable, Sendable, Equatable {
     /// the left, completion on the right); TRL trains on exactly these.
     public var fittedPromptIdsPreflab: [Int]?
     public var fittedCompletionIdsPreflab: [Int]?
+    /// Online training: PrefLab's prompt as JSON (`{"messages": [...]}`), what `preflab annotate` is asked about.
+    public var promptJson: String?
 
     /// A preference pair.
     public init(prompt: String, chosen: String, rejected: String, promptIds: [Int], chosenIds: [Int], rejectedIds: [Int]) {
@@ -51,6 +53,13 @@ public struct EngineRow: Codable, Sendable, Equatable {
         self.promptIdsPreflab = promptIds
         self.chosenIdsPreflab = chosenIds
         self.rejectedIdsPreflab = rejectedIds
+    }
+
+    /// A prompt of online training (opo): rendered, its ids, and PrefLab's own form for the gold annotator.
+    public init(prompt: String, promptIds: [Int], promptJson: String) {
+        self.prompt = prompt
+        self.promptIdsPreflab = promptIds
+        self.promptJson = promptJson
     }
 
     /// A demonstration (SFT): the full ids (for the token check) and the window-fitted ones (trained on).

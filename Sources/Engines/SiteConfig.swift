@@ -50,9 +50,11 @@ public struct SiteConfig: Codable, Equatable, Sendable {
                              processes: delegated ? processes(for: kind) : 1)
     }
 
-    /// The interpreter of `engine`.
+    /// The interpreter of `engine`; a relative path (`.venv-engines/bin/python`) is from the directory preflab runs
+    /// in, since the job itself runs in the node's resume folder.
     public func python(for engine: String) -> String {
-        python[engine] ?? FileManager.default.currentDirectoryPath + (engine == "ray" ? "/.venv-ray/bin/python" : "/.venv-engines/bin/python")
+        let path = python[engine] ?? (engine == "ray" ? ".venv-ray/bin/python" : ".venv-engines/bin/python")
+        return path.hasPrefix("/") || !path.contains("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
     /// The program of `engine`: its container's words (if any), its interpreter, the entry and the arguments.

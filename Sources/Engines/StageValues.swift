@@ -13,7 +13,7 @@ public struct EngineError: Error, CustomStringConvertible, Equatable {
     public var message: String
 
     public init(_ stage: ResolvedStage, key: String? = nil, _ message: String) {
-        let node = key.flatMap { k in stage.config[k] }
+        let node = key.flatMap { stage.config.at(path: $0) }
         self.location = (node?.location ?? stage.location).map { "\($0): " } ?? ""
         self.path = "stages.\(stage.name)" + (key.map { ".\($0)" } ?? "")
         self.key = key
@@ -30,9 +30,7 @@ struct StageValues {
     init(_ stage: ResolvedStage) { self.stage = stage }
 
     func node(_ path: String) -> ConfigNode? {
-        var node: ConfigNode? = stage.config
-        for part in path.split(separator: ".") { node = node?[String(part)] }
-        return node.flatMap { $0.value.isNull ? nil : $0 }
+        stage.config.at(path: path).flatMap { $0.value.isNull ? nil : $0 }
     }
 
     func double(_ path: String) throws -> Double {

@@ -4,7 +4,7 @@ import Foundation
 /// mapped parameter, so the file alone says how a delegated node was trained.
 public struct TRLJob: Codable, Equatable, Sendable {
     /// PrefLab stage kind, which picks the TRL trainer: `sft` → SFTTrainer, `reward_model` → RewardTrainer,
-    /// `dpo` → DPOTrainer.
+    /// `dpo` → DPOTrainer, `opo` → the bridge's subclass of OnlineDPOTrainer (trl_online.py).
     public var method: String
     /// The TRL version the bridge was written and checked against (scripts/setup-engines.sh pins it).
     public var trlVersion: String
@@ -33,6 +33,8 @@ public struct TRLJob: Codable, Equatable, Sendable {
     public var maxLength: Int
     /// Numeric precision of the weights during training (`float32` on CPU, the site file may say `bfloat16`).
     public var precision: String
+    /// The online loop (opo only).
+    public var online: Online? = nil
 
     public struct Paths: Codable, Equatable, Sendable {
         /// HF folder of the model training starts from.
@@ -52,11 +54,14 @@ public struct TRLJob: Codable, Equatable, Sendable {
         public var metrics: String
         /// Where the finished model is saved (an HF folder).
         public var output: String
+        /// The static reward model labelling online pairs (opo with `labeler: reward_model`): its node's HF folder.
+        public var rewardModel: String?
 
         public init(model: String, reference: String?, train: String, eval: String?, order: String, checkpoints: String,
-                    metrics: String, output: String) {
+                    metrics: String, output: String, rewardModel: String? = nil) {
             (self.model, self.reference, self.train, self.eval) = (model, reference, train, eval)
             (self.order, self.checkpoints, self.metrics, self.output) = (order, checkpoints, metrics, output)
+            self.rewardModel = rewardModel
         }
     }
 
@@ -102,10 +107,40 @@ public struct TRLJob: Codable, Equatable, Sendable {
     }
 
     public struct Loss: Codable, Equatable, Sendable {
-        /// TRL `loss_type` (only `sigmoid` maps exactly).
+        /// PrefLab's `loss.kind`: `sigmoid` (TRL's DPOTrainer `loss_type`), or for opo, where the bridge computes the
+        /// loss itself, also `conservative` and `ipo` (summed over the sequence, as PrefLab's).
         public var type: String
         /// β.
         public var beta: Double
+        /// ε of `conservative`.
+        public var labelSmoothing: Double? = nil
+    }
+
+    /// PrefLab's online loop (OPOTrainer): each generation step samples two responses per prompt, labels the pairs,
+    /// then takes `updateEpochs` optimiser steps on them (plus the replayed gold pairs).
+    public struct Online: Codable, Equatable, Sendable {
+        /// Generation steps (fewer than epochs × prompts / promptsPerStep when the gold budget ends first).
+        public var steps: Int
+        /// Generation steps per pass over the prompts (PrefLab reshuffles the prompts every pass).
+        public var stepsPerEpoch: Int
+        /// Prompts (hence pairs) per generation step.
+        public var promptsPerStep: Int
+        /// Optimiser steps on each step's pairs.
+        public var updateEpochs: Int
+        /// Gold pairs of earlier steps trained on again (experience replay; 0: none).
+        public var replayLast: Int
+        /// Gold labels at most (gold labelling; nil: unlimited); the last step labels what is left.
+        public var goldBudget: Int?
+        /// Longest sampled response in tokens.
+        public var maxNewTokens: Int
+        /// Sampling temperature.
+        public var temperature: Double
+        /// Nucleus mass (top-k off).
+        public var topP: Double
+        /// `reward_model` (the static RM at `paths.reward_model`) or `gold` (`annotator`).
+        public var labeler: String
+        /// The command serving PrefLab's gold annotator as JSON lines (`preflab annotate --task T --seed S`).
+        public var annotator: [String]?
     }
 
     public struct LoRA: Codable, Equatable, Sendable {

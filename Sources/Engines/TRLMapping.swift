@@ -1,40 +1,23 @@
 import Foundation
+import Hyperparameters
 import RecipeSpec
+import StageSpecs
 
 /// How a PrefLab training stage maps onto TRL 1.16: the refusals `validate` reports, and the job file.
 public enum TRLMapping {
     /// The TRL version the generated scripts were checked against.
     public static let version = "1.16.0"
     /// Stage kinds the TRL runner trains.
-    public static let kinds: Set<String> = ["sft", "reward_model", "dpo"]
+    public static let kinds: Set<String> = ["sft", "reward_model", "dpo", "opo"]
 
-    /// Why this stage cannot run on TRL exactly as PrefLab defines it (empty: it can).
+    /// Why this stage cannot run on TRL exactly as PrefLab defines it (empty: it can): the catalogue's own TRL check
+    /// (`TRLChecks`, which `validate` reports), so that run time refuses exactly what validate does.
     public static func refusals(_ stage: ResolvedStage) -> [EngineError] {
-        let v = StageValues(stage)
-        switch stage.kind {
-        case "sft", "reward_model":
-            return []
-        case "dpo":
-            var out: [EngineError] = []
-            switch v.node("loss.kind")?.string ?? "sigmoid" {
-            case "sigmoid": break
-            case "ipo":
-                out.append(EngineError(stage, key: "loss.kind", "TRL's `ipo` averages the log-ratio per token; PrefLab's IPO sums it over the sequence (Azar et al.); not delegated — use engine: embedded"))
-            case "conservative":
-                out.append(EngineError(stage, key: "loss.kind", "TRL has no conservative DPO (its `robust` loss is a different, unbiased formula); not delegated — use engine: embedded"))
-            case let other:
-                out.append(EngineError(stage, key: "loss.kind", "`\(other)` runs through TRL's CPOTrainer, which this bridge does not drive; use engine: embedded"))
-            }
-            return out
-        case "opo":
-            return [EngineError(stage, "opo on TRL needs OnlineDPOTrainer with PrefLab's update epochs, replay and gold annotator; this bridge does not drive it yet — use engine: embedded")]
-        case "d2po":
-            return [EngineError(stage, "d2po (discriminator rounds, confidence selection, gold budget) has no TRL trainer and is not bridged; use engine: embedded")]
-        case "ppo":
-            return [EngineError(stage, "TRL 1.16 has no PPO (removed in TRL #7020); use engine: openrlhf")]
-        default:
-            return [EngineError(stage, "kind \(stage.kind) has no TRL equivalent; it runs on engine: embedded only")]
+        guard let check = TRLChecks.check(kind: stage.kind) else {
+            return [EngineError(stage, "kind \(stage.kind) has no TRL runner; it runs on engine: embedded"
+                                + (stage.kind == "ppo" ? " (TRL 1.16 has no PPO, removed in TRL #7020; or engine: openrlhf)" : ""))]
         }
+        return check(stage).map { EngineError(stage, key: $0.key == "engine" ? nil : $0.key, $0.message) }
     }
 
     /// The job for `stage` over `rows` training rows on `processes` ranks; throws the refusals, and when the
@@ -44,6 +27,10 @@ public enum TRLMapping {
         if let first = refusals(stage).first { throw first }
         let v = StageValues(stage)
         guard rows > 0 else { throw EngineError(stage, "the training set is empty") }
+        if stage.kind == "opo" {
+            return try onlineJob(stage, node: node, prompts: rows, processes: processes, precision: precision,
+                                 maxLength: maxLength, checkpointEvery: checkpointEvery, paths: paths)
+        }
         let epochs = try v.int("epochs")
         // The reward-model trainer caps its batch at the data size; the others keep a short single step.
         let batch = stage.kind == "reward_model" ? min(try v.int("batch_size"), rows) : try v.int("batch_size")
@@ -70,7 +57,7 @@ public enum TRLMapping {
             batch: .init(batchSize: batch, microBatch: micro, processes: processes, gradientAccumulation: batch / perStep,
                          epochs: epochs, stepsPerEpoch: stepsPerEpoch),
             maxGradNorm: try v.double("max_grad_norm"), seed: UInt64(try v.int("seed")),
-            loss: stage.kind == "dpo" ? .init(type: "sigmoid", beta: try v.double("loss.beta")) : nil,
+            loss: stage.kind == "dpo" ? loss(try parameters(DPOParameters.self, stage).loss) : nil,
             lora: try lora(v), checkpointEvery: checkpointEvery, maxLength: maxLength, precision: precision)
     }
 
@@ -80,5 +67,45 @@ public enum TRLMapping {
         let rank = try v.int("lora.rank")
         let targets = v.node("lora.targets")?.list?.compactMap(\.string) ?? ["q_proj", "v_proj"]
         return TRLJob.LoRA(rank: rank, alpha: try v.optionalDouble("lora.alpha") ?? Double(rank), targets: targets)
+    }
+
+    /// The DPO-family loss as the bridge computes it (`TRLChecks` has already refused the kinds it cannot).
+    static func loss(_ o: DPOLossOptions) -> TRLJob.Loss {
+        TRLJob.Loss(type: o.kind.rawValue, beta: o.beta, labelSmoothing: o.kind == .conservative ? o.labelSmoothing : nil)
+    }
+
+    /// The trainer's settings read as the embedded trainer reads them (nested maps keep their own defaults).
+    static func parameters<P: ParameterSet>(_ type: P.Type, _ stage: ResolvedStage) throws -> P {
+        do { return try P(config: stage.config) } catch { throw EngineError(stage, "\(error)") }
+    }
+
+    /// `opo`: PrefLab's online loop (OPOTrainer) over TRL's online DPO trainer. One HF optimiser step per update
+    /// epoch; generation step g samples, labels and trains `update_epochs` times on its pairs (plus the replayed ones).
+    static func onlineJob(_ stage: ResolvedStage, node: String, prompts: Int, processes: Int, precision: String,
+                          maxLength: Int, checkpointEvery: Int, paths: TRLJob.Paths) throws -> TRLJob {
+        let p = try parameters(OPOParameters.self, stage)
+        guard processes == 1 else {
+            throw EngineError(stage, "opo on TRL runs in one process (its sampling and labelling are per step, not sharded); set the site file's processes for opo to 1")
+        }
+        let gold = stage.config["labeler"]?.string == "gold"
+        guard prompts >= p.promptsPerStep else {
+            throw EngineError(stage, key: "prompts_per_step", "\(prompts) prompts are fewer than one step's \(p.promptsPerStep)")
+        }
+        let budget = gold ? p.goldBudget : nil
+        let stepsPerEpoch = prompts / p.promptsPerStep
+        let steps = min(stepsPerEpoch * p.epochs, budget.map { ($0 + p.promptsPerStep - 1) / p.promptsPerStep } ?? Int.max)
+        let updateEpochs = p.updateEpochs ?? (gold ? 4 : 1)
+        let total = steps * updateEpochs
+        return TRLJob(
+            method: "opo", trlVersion: version, node: node, paths: paths,
+            optimizer: .init(learningRate: p.learningRate, beta1: 0.9, beta2: 0.95, eps: 1e-5, weightDecay: 0),
+            schedule: .init(totalSteps: total, warmupSteps: Int((p.warmupFraction * Double(total)).rounded(.up)), floorFraction: 1),
+            batch: .init(batchSize: p.promptsPerStep, microBatch: p.microBatch, processes: 1, gradientAccumulation: 1,
+                         epochs: 1, stepsPerEpoch: total),
+            maxGradNorm: p.maxGradNorm, seed: p.seed, loss: loss(p.loss), lora: nil,
+            checkpointEvery: checkpointEvery, maxLength: maxLength, precision: precision,
+            online: .init(steps: steps, stepsPerEpoch: stepsPerEpoch, promptsPerStep: p.promptsPerStep, updateEpochs: updateEpochs,
+                          replayLast: gold ? p.replayLast : 0, goldBudget: budget, maxNewTokens: p.maxNewTokens,
+                          temperature: p.temperature, topP: p.topP, labeler: gold ? "gold" : "reward_model", annotator: nil))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Pipeline
 import RecipeSpec
+import StageSpecs
 
 /// Runs `sft`, `reward_model` and `dpo` nodes on TRL: exports the inputs (HF folder, rows, PrefLab's data order)
 /// and a job file into the node's resume folder, launches the bridge script there, forwards its step metrics,
@@ -15,12 +16,15 @@ public struct TRLRunner: StageRunner {
     }
 
     static let script = "trl_train.py"
+    /// Every script the job runs (the online loop is imported by trl_train.py).
+    static let scripts = [script, "trl_online.py"]
 
     public func run(_ context: NodeContext) throws {
         let start = Date()
         let dir = context.resumeDirectory
         let job = try prepare(context, in: dir)
-        try forgetUnsavedSteps(metrics: URL(fileURLWithPath: job.paths.metrics), checkpoints: URL(fileURLWithPath: job.paths.checkpoints))
+        try forgetUnsavedSteps(metrics: URL(fileURLWithPath: job.paths.metrics), checkpoints: URL(fileURLWithPath: job.paths.checkpoints),
+                               optimiserStepsPerLine: job.online?.updateEpochs ?? 1)
         let command = Launcher.command(site: site, python: site.python(for: "trl"), script: dir.appendingPathComponent(Self.script).path,
                                        job: dir.appendingPathComponent("job.json").path,
                                        processes: job.batch.processes, gpus: site.gpus(for: context.stage.kind),
@@ -60,15 +64,15 @@ public struct TRLRunner: StageRunner {
         if !rows.heldOut.isEmpty { try EngineFiles.writeLines(rows.heldOut, to: eval) }
         let precision = try Self.precision(stage, site: site)
         let maxLength = try Self.contextLength(model)
-        try Self.checkWindow(rows.train + rows.heldOut, maxLength: maxLength, stage: stage)
         let seed = UInt64(try StageValues(stage).int("seed"))
         let paths = TRLJob.Paths(
             model: model.path, reference: context.inputs["reference"].map { _ in dir.appendingPathComponent("reference").path },
             train: train.path, eval: rows.heldOut.isEmpty ? nil : eval.path, order: dir.appendingPathComponent("order.json").path,
             checkpoints: dir.appendingPathComponent("checkpoints").path, metrics: dir.appendingPathComponent("engine-metrics.jsonl").path,
-            output: dir.appendingPathComponent("output").path)
+            output: dir.appendingPathComponent("output").path, rewardModel: context.inputs["reward_model"]?.path)
         var job = try TRLMapping.job(stage, node: context.hash, rows: rows.train.count, processes: site.processes(for: stage.kind),
                                      precision: precision, maxLength: maxLength, checkpointEvery: 1, paths: paths)
+        try Self.checkWindow(rows.train + rows.heldOut, maxLength: maxLength, newTokens: job.online?.maxNewTokens, stage: stage)
         job.checkpointEvery = min(50, max(1, job.schedule.totalSteps / 4))
         if let reference = context.inputs["reference"] {
             try inputs.initialModel(NodeContext(hash: context.hash, stage: stage, inputs: ["policy": reference],
@@ -76,19 +80,61 @@ public struct TRLRunner: StageRunner {
                                                 reporter: context.reporter),
                                     into: URL(fileURLWithPath: paths.reference!))
         }
-        let orders = (0..<job.batch.epochs).map { inputs.epochOrder(count: rows.train.count, epoch: $0, seed: seed) }
-        try EngineFiles.write(orders, to: URL(fileURLWithPath: paths.order))
-        try EngineFiles.script(Self.script).write(to: dir.appendingPathComponent(Self.script), options: .atomic)
+        if let online = job.online {
+            if online.labeler == "gold" { job.online?.annotator = try Self.annotator(stage, seed: seed) }
+            try EngineFiles.write(Self.onlineOrder(online, prompts: rows.train.count, seed: seed, inputs: inputs),
+                                  to: URL(fileURLWithPath: paths.order))
+        } else {
+            let orders = (0..<job.batch.epochs).map { inputs.epochOrder(count: rows.train.count, epoch: $0, seed: seed) }
+            try EngineFiles.write(orders, to: URL(fileURLWithPath: paths.order))
+        }
+        for script in Self.scripts {
+            try EngineFiles.script(script).write(to: dir.appendingPathComponent(script), options: .atomic)
+        }
         try job.encoded().write(to: jobFile, options: .atomic)
         try Data().write(to: done)
         return job
     }
 
-    /// The precision the node's hash was made for (`engine_args.precision`, float32 by default); a site that
-    /// trains in another one is refused, not obeyed.
+    /// The prompts of each generation step as PrefLab's OPOTrainer takes them: `promptsPerStep` at a time from the
+    /// epoch's permutation, the last gold step only what is left of the budget.
+    static func onlineOrder(_ online: TRLJob.Online, prompts: Int, seed: UInt64, inputs: any EngineInputs) -> [[Int]] {
+        (0..<online.steps).map { step in
+            let order = inputs.epochOrder(count: prompts, epoch: step / online.stepsPerEpoch, seed: seed)
+            let lo = (step % online.stepsPerEpoch) * online.promptsPerStep
+            let count = min(online.promptsPerStep, (online.goldBudget ?? Int.max) - step * online.promptsPerStep)
+            return Array(order[lo..<(lo + count)])
+        }
+    }
+
+    /// `preflab annotate` for the stage's task, seeded as the embedded OPOTrainer seeds its GoldAnnotator.
+    static func annotator(_ stage: ResolvedStage, seed: UInt64) throws -> [String] {
+        let task = try StageValues(stage).string("task")
+        return [try preflabExecutable(), "annotate", "--task", task, "--seed", String(seed)]
+    }
+
+    /// The `preflab` binary that serves the gold annotator: `PREFLAB_EXECUTABLE`, this process when it is preflab,
+    /// else a `preflab` beside this process's executable (a test bundle in the build folder).
+    static func preflabExecutable() throws -> String {
+        let fm = FileManager.default
+        var candidates: [String] = []
+        if let set = ProcessInfo.processInfo.environment["PREFLAB_EXECUTABLE"] { candidates.append(set) }
+        if let me = Bundle.main.executableURL?.resolvingSymlinksInPath() {
+            if me.lastPathComponent == "preflab" { candidates.append(me.path) }
+            candidates.append(me.deletingLastPathComponent().appendingPathComponent("preflab").path)
+        }
+        guard let found = candidates.first(where: { fm.isExecutableFile(atPath: $0) }) else {
+            throw EngineLaunchError("the gold annotator needs the preflab binary (`preflab annotate`); none found at \(candidates.joined(separator: ", ")) — set PREFLAB_EXECUTABLE")
+        }
+        return found
+    }
+
+    /// The precision the node's hash was made for (`engine_args.precision`, float32 by default), as torch names it;
+    /// a site that trains in another one is refused, not obeyed.
     public static func precision(_ stage: ResolvedStage, site: SiteConfig) throws -> String {
-        let hashed = stage.config["engine_args"]?["precision"]?.string ?? "float32"
-        if let local = site.precision["trl"], local != hashed {
+        let written = stage.config["engine_args"]?["precision"]?.string ?? stage.engineArgs?["precision"]?.string ?? "float32"
+        guard let hashed = TRLChecks.precisions[written] else { throw EngineError(stage, key: "engine_args", "unknown precision '\(written)'") }
+        if let local = site.precision["trl"], TRLChecks.precisions[local] != hashed {
             throw EngineError(stage, "the site file trains trl in \(local), but this node's hash was made for \(hashed); set engine_args.precision in the recipe")
         }
         return hashed
@@ -97,10 +143,13 @@ public struct TRLRunner: StageRunner {
     /// Pairs longer than the model's window: PrefLab cuts each sequence's response on the right and its prompt on
     /// the left, TRL's DPO and reward trainers share one prompt per pair and cut the end or drop the row; refused.
     /// (SFT rows go to TRL already fitted, as PrefLab trains them.)
-    static func checkWindow(_ rows: [EngineRow], maxLength: Int, stage: ResolvedStage) throws {
+    static func checkWindow(_ rows: [EngineRow], maxLength: Int, newTokens: Int?, stage: ResolvedStage) throws {
+        if let newTokens, let longest = rows.map(\.promptIdsPreflab.count).max(), longest + newTokens > maxLength {
+            throw EngineError(stage, key: "max_new_tokens", "a prompt of \(longest) tokens plus \(newTokens) sampled ones exceeds the model's window of \(maxLength); PrefLab and HF generate stop differently there — not delegated; lower max_new_tokens or use engine: embedded")
+        }
         for (i, row) in rows.enumerated() {
             let longest = row.promptIdsPreflab.count + max(row.chosenIdsPreflab?.count ?? 0, row.rejectedIdsPreflab?.count ?? 0)
-            if row.completion == nil, longest > maxLength {
+            if row.completion == nil, row.chosen != nil, longest > maxLength {
                 throw EngineError(stage, "pair \(i + 1) has \(longest) tokens, more than the model's window of \(maxLength): PrefLab cuts each response on the right and its prompt on the left, TRL cuts the pair's end or drops it — not delegated; use a model with a longer window (max_seq_len) or engine: embedded")
             }
         }
@@ -117,8 +166,8 @@ public struct TRLRunner: StageRunner {
     }
 
     /// Drops metric lines of steps after the newest complete checkpoint (HF writes `trainer_state.json` last):
-    /// the resumed job reports them again.
-    func forgetUnsavedSteps(metrics: URL, checkpoints: URL) throws {
+    /// the resumed job reports them again. An online job's line covers `optimiserStepsPerLine` optimiser steps.
+    func forgetUnsavedSteps(metrics: URL, checkpoints: URL, optimiserStepsPerLine: Int) throws {
         guard let text = try? String(contentsOf: metrics, encoding: .utf8) else { return }
         let fm = FileManager.default
         let saved = ((try? fm.contentsOfDirectory(atPath: checkpoints.path)) ?? [])
@@ -127,7 +176,7 @@ public struct TRLRunner: StageRunner {
         let kept = text.split(separator: "\n").filter { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let step = object["step"] as? Int else { return false }
-            return step <= saved
+            return step * optimiserStepsPerLine <= saved
         }
         try (kept.map { $0 + "\n" }.joined()).write(to: metrics, atomically: true, encoding: .utf8)
     }

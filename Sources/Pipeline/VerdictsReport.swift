@@ -17,12 +17,16 @@ public enum VerdictsError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// A recipe's claims judged on its table: what `verdicts.md` shows.
+/// A recipe's claims judged on its table: what `findings.md` shows.
 public struct VerdictsReport: Sendable {
     /// The recipe's name (its Results/ folder).
     public var recipeName: String
     /// The recipe hash the table was built with (from results.json).
     public var recipeHash: String
+    /// The command that built the table (from results.json): the run's provenance.
+    public var command: String
+    /// The recipe's `findings_note:` (context, never a verdict).
+    public var note: String?
     /// The axis the runs of a cell differ in (e.g. `seed`); nil for one-run tables.
     public var aggregate: String?
     /// Where the numbers came from, for the header.
@@ -31,6 +35,7 @@ public struct VerdictsReport: Sendable {
 
     /// Judges `claims` on `cells` (a table's cells, built or read back from results.json).
     public static func judge(claims: [ClaimSpec], cells: [TableCell], recipeName: String, recipeHash: String,
+                             command: String = "", note: String? = nil,
                              aggregate: String?, source: String) throws -> VerdictsReport {
         var verdicts: [Verdict] = []
         for claim in claims {
@@ -43,18 +48,18 @@ public struct VerdictsReport: Sendable {
             }
             verdicts.append(VerdictRule.judge(claim, a: try arm(claim.a), b: try arm(claim.b)))
         }
-        return VerdictsReport(recipeName: recipeName, recipeHash: recipeHash, aggregate: aggregate,
-                              source: source, verdicts: verdicts)
+        return VerdictsReport(recipeName: recipeName, recipeHash: recipeHash, command: command, note: note,
+                              aggregate: aggregate, source: source, verdicts: verdicts)
     }
 
     /// Judges `claims` on a built table.
-    public static func judge(claims: [ClaimSpec], table: TableOutput, source: String) throws -> VerdictsReport {
+    public static func judge(claims: [ClaimSpec], note: String? = nil, table: TableOutput, source: String) throws -> VerdictsReport {
         try judge(claims: claims, cells: table.cells, recipeName: table.recipeName, recipeHash: table.recipeHash,
-                  aggregate: table.aggregate, source: source)
+                  command: table.command, note: note, aggregate: table.aggregate, source: source)
     }
 
     /// Judges `claims` on a results.json written by TableOutput (no store needed).
-    public static func judge(claims: [ClaimSpec], resultsJSON url: URL) throws -> VerdictsReport {
+    public static func judge(claims: [ClaimSpec], note: String? = nil, resultsJSON url: URL) throws -> VerdictsReport {
         let file = url.path
         guard let data = try? Data(contentsOf: url) else { throw VerdictsError.badResults(file: file, reason: "cannot read the file") }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -74,34 +79,71 @@ public struct VerdictsReport: Sendable {
                                    nodes: numbers.map(\.1), missing: c["missing"] as? [String] ?? [], paper: nil))
         }
         return try judge(claims: claims, cells: cells, recipeName: object["recipe"] as? String ?? "",
-                         recipeHash: object["recipeHash"] as? String ?? "", aggregate: object["aggregate"] as? String,
-                         source: file)
+                         recipeHash: object["recipeHash"] as? String ?? "", command: object["command"] as? String ?? "",
+                         note: note, aggregate: object["aggregate"] as? String, source: file)
     }
 
-    /// Writes `verdicts.md` into `directory/<recipe name>/` (pass the Results folder).
+    /// The file PrefLab writes per recipe: the verdicts, their notes and the recipe's context.
+    public static let fileName = "findings.md"
+
+    /// Writes `findings.md` into `directory/<recipe name>/` (pass the Results folder).
     @discardableResult
     public func write(to directory: URL) throws -> URL {
         let folder = directory.appendingPathComponent(recipeName)
         try ArtifactStore.makeDirectory(folder)
-        let url = folder.appendingPathComponent("verdicts.md")
+        let url = folder.appendingPathComponent(Self.fileName)
         try FileWriter.write(markdown, to: url)
         return url
     }
 
-    /// One line per claim: the cells' means and runs, a − b with its 95 % CI, the test, p, outcome.
+    /// The outcomes counted, then each claim's outcome with a − b and p: README's verdict column.
+    public var summary: String {
+        guard !verdicts.isEmpty else { return "no claims judged (findings.md: context only)" }
+        let plural: [Outcome: String] = [.holds: "hold", .doesNotHold: "do not hold", .undecided: "undecided"]
+        let counts = [Outcome.holds, .doesNotHold, .undecided].compactMap { o -> String? in
+            let k = verdicts.filter { $0.outcome == o }.count
+            return k == 0 ? nil : "\(k) \(k == 1 ? o.rawValue : plural[o]!)"
+        }
+        let each = verdicts.map { v -> String in
+            let digits = TableBuilder.decimals(for: max(abs(v.a.mean), abs(v.b.mean))) + 1
+            let p = v.comparison.map { $0.p < 0.001 ? ", p < 0.001" : String(format: ", p = %.3f", $0.p) } ?? ", n = 1"
+            return "\(v.claim.id) \(v.outcome.rawValue) (\(TableBuilder.format(v.a.mean - v.b.mean, digits))\(p))"
+        }
+        return "\(verdicts.count) claim\(verdicts.count == 1 ? "" : "s"): " + counts.joined(separator: ", ") + " — " + each.joined(separator: "; ")
+    }
+
+    /// findings.md: provenance, one line per claim (the cells' means and runs, a − b with its 95 % CI,
+    /// the test, p, outcome), the claims' notes, then the recipe's `findings_note:`.
     public var markdown: String {
         let runs = aggregate.map { "runs over `\($0)`" } ?? "one run per cell"
         var lines = [
-            "# \(recipeName) — verdicts", "",
-            "Generated by PrefLab from `results.json` (recipe hash `\(recipeHash.prefix(12))`; `preflab verdicts` "
-                + "regenerates it); \(runs). "
-                + "Rule (docs/verdicts.md): two-sided t-test over runs (Welch unless the claim says `paired` or an arm is a "
-                + "`fixed` single run), α = \(VerdictRule.alpha), 95 % CI of a − b; n counts distinct nodes.", "",
-            "| claim | a | b | a − b [95 % CI] | test | p | verdict |",
-            "|---|---|---|---|---|---|---|",
+            "# \(recipeName) — findings", "",
+            "Generated by PrefLab from `results.json` (`preflab verdicts` regenerates it; nothing here is written by hand "
+                + "but the recipe's notes). Run: recipe hash `\(recipeHash.prefix(12))`, "
+                + (command.isEmpty ? "" : "table built by `\(command)`, ") + "\(runs).", "",
+            "Summary: \(summary)", "",
         ]
-        for v in verdicts { lines.append(row(v)) }
+        if !verdicts.isEmpty {
+            lines += [
+                "## Verdicts", "",
+                "Rule (docs/verdicts.md): two-sided t-test over runs (Welch unless the claim says `paired` or an arm is a "
+                    + "`fixed` single run), α = \(VerdictRule.alpha), 95 % CI of a − b; n counts distinct nodes.", "",
+                "| claim | a | b | a − b [95 % CI] | test | p | verdict |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            for v in verdicts { lines.append(row(v)) }
+            let notes = verdicts.compactMap { v in v.claim.note.map { "- **\(v.claim.id)**: \(Self.oneLine($0))" } }
+            if !notes.isEmpty { lines += ["", "Notes on the claims (from the recipe):", ""] + notes }
+        }
+        if let note {
+            lines += ["", "## Context (the recipe's `findings_note:`)", "", note.trimmingCharacters(in: .whitespacesAndNewlines)]
+        }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A YAML folded note as one Markdown line.
+    static func oneLine(_ s: String) -> String {
+        s.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
     }
 
     func row(_ v: Verdict) -> String {

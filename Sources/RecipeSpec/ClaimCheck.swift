@@ -2,7 +2,7 @@ import Foundation
 
 /// The keys of one `claims:` entry and of one of its arms.
 enum ClaimKeys {
-    static let claim = ["id", "text", "a", "b", "expect", "min_effect", "paired"]
+    static let claim = ["id", "text", "a", "b", "expect", "min_effect", "paired", "note"]
     static let arm = ["row", "column", "fixed"]
 }
 
@@ -58,10 +58,12 @@ extension StructureChecker {
         if let p = c["paired"] {
             if let v = p.bool { paired = v } else { wrongType(p, path + ".paired", "true or false") }
         }
+        var note: String?
+        if c["note"] != nil { note = claimString(c, "note", path, expected: "a string: context for findings.md, not a verdict") }
         if let a, let b { checkArmPair(a, b, paired: paired, c, path) }
         guard let id, let text, let a, let b, let expect else { return nil }
         return ClaimSpec(id: id, text: text, a: a, b: b, expect: expect, minEffect: minEffect, paired: paired,
-                         location: c["id"]?.location ?? c.location)
+                         note: note, location: c["id"]?.location ?? c.location)
     }
 
     /// Pairs that no test can compare: the same cell twice, two fixed arms, a fixed arm paired.

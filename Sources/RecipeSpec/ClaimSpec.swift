@@ -37,7 +37,7 @@ public struct ClaimSpec: Sendable, Hashable {
             self.fixed = fixed
         }
 
-        /// `row | column`, as verdicts.md names the cell.
+        /// `row | column`, as findings.md names the cell.
         public var label: String { "\(row) | \(column)" }
     }
 
@@ -55,11 +55,14 @@ public struct ClaimSpec: Sendable, Hashable {
     /// Pair the arms' values by aggregate value (their runs at one seed share seed-specific
     /// upstream nodes, as in checks/upstream-seeds); Welch's test otherwise.
     public var paired: Bool
+    /// Context for the reader of findings.md, printed under the verdicts (`note:`): what stands
+    /// for what, why a margin was chosen. Never a verdict: the outcome is PrefLab's.
+    public var note: String?
     /// Where the claim was written, for errors found when the results are read.
     public var location: SourceLocation?
 
     public init(id: String, text: String, a: Arm, b: Arm, expect: Expectation, minEffect: Double? = nil,
-                paired: Bool = false, location: SourceLocation? = nil) {
+                paired: Bool = false, note: String? = nil, location: SourceLocation? = nil) {
         self.id = id
         self.text = text
         self.a = a
@@ -67,6 +70,7 @@ public struct ClaimSpec: Sendable, Hashable {
         self.expect = expect
         self.minEffect = minEffect
         self.paired = paired
+        self.note = note
         self.location = location
     }
 }

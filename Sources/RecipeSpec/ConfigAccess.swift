@@ -37,6 +37,12 @@ extension ConfigNode {
     public subscript(_ key: String) -> ConfigNode? {
         value.entries?.first { $0.key == key }?.value
     }
+    /// The value at a dotted path (`loss.kind`) through nested maps, if every map on the way holds its part.
+    public func at(path: String) -> ConfigNode? {
+        var node: ConfigNode? = self
+        for part in path.split(separator: ".") { node = node?[String(part)] }
+        return node
+    }
     /// See `ConfigValue.string`.
     public var string: String? { value.string }
     /// See `ConfigValue.int`.

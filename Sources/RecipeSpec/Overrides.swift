@@ -134,7 +134,7 @@ struct Override {
 /// The keys a recipe may hold.
 enum RecipeKeys {
     static let topLevel = ["name", "extends", "vars", "scale", "scales", "matrix", "exclude", "per_cell",
-                           "stages", "table", "plots", "claims", "description", "engine"]
+                           "stages", "table", "plots", "claims", "findings_note", "description", "engine"]
     /// Keys a `scales:` entry may override.
     static let inScale = ["name", "engine", "vars", "matrix", "exclude", "per_cell", "stages", "table", "plots", "description"]
     static let table = ["rows", "columns", "value", "aggregate", "paper"]

@@ -43,6 +43,7 @@ public struct RecipeLoader: Sendable {
                                     document: document(doc, structure))
         recipe.plots = structure.plots
         recipe.claims = structure.claims
+        recipe.findingsNote = structure.findingsNote
         recipe.axes = structure.axes.map { ($0.axis, $0.values.map(\.value)) }
         recipe.scale = doc["scale"]?.string ?? "default"
         return recipe

@@ -12,6 +12,8 @@ public struct ResolvedRecipe: Sendable {
     public var plots: [(name: String, spec: PlotSpec)] = []
     /// The paper claims judged against the table (`claims:`), in declaration order.
     public var claims: [ClaimSpec] = []
+    /// The recipe's `findings_note:`: context printed in findings.md beside the generated verdicts.
+    public var findingsNote: String?
     /// The whole resolved document (with `cells` flattened away), for `resolve`, `diff` and hashing.
     public var document: ConfigNode
     /// Matrix axes in order with their values (after scale and overrides; empty with no matrix).

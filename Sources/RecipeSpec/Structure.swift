@@ -18,6 +18,8 @@ struct RecipeStructure {
     var plots: [(name: String, spec: PlotSpec)] = []
     /// `claims:` entries in declaration order (ClaimCheck.swift).
     var claims: [ClaimSpec] = []
+    /// `findings_note:`, the recipe's context printed in findings.md under its verdicts.
+    var findingsNote: String?
     /// The recipe-level `engine:` (resolved), the default of every stage whose kind runs there.
     var engine: ConfigNode?
     /// False when a problem makes per-cell expansion meaningless (stages or matrix malformed).
@@ -45,6 +47,9 @@ struct StructureChecker {
         }
         checkName()
         if let d = doc["description"], d.string == nil { wrongType(d, "description", "string") }
+        if let n = doc["findings_note"] {
+            if let s = n.string { out.findingsNote = s } else { wrongType(n, "findings_note", "a string: context for findings.md, not a verdict") }
+        }
         if let v = doc["vars"], v.entries == nil { wrongType(v, "vars", "a map of named values") }
         out.vars = doc["vars"]?.entries == nil ? nil : doc["vars"]
         if let vars = out.vars {

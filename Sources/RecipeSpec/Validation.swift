@@ -125,7 +125,7 @@ struct StageValidator {
             ok = false
         }
         for problem in schema.engine(stage.engine)?.check(stage) ?? [] {
-            let at = problem.key == "engine" ? stage.engineLocation : (stage.config[problem.key]?.location ?? stage.engineLocation)
+            let at = problem.key == "engine" ? stage.engineLocation : (stage.config.at(path: problem.key)?.location ?? stage.engineLocation)
             diags.add(at ?? stage.location, "\(base).\(problem.key)", problem.message + " (engine '\(stage.engine)')")
             ok = false
         }

@@ -3,9 +3,9 @@ import RecipeSpec
 /// The delegated engines a recipe may name (`engine: trl`), as node hashes see them. Which kinds
 /// each runs is declared in the kinds' own specs (`engines:`); the runners live with each engine's bridge.
 public enum Engines {
-    /// Hugging Face TRL: sft, reward_model, dpo, opo and d2po (a generated subclass of its online DPO trainer).
+    /// Hugging Face TRL: sft, reward_model, dpo and opo (a subclass of its online DPO trainer); d2po is refused.
     public static let trl = EngineDescriptor(name: "trl", version: "1.16", bridgeVersion: 1, precision: "fp32",
-                                             summary: "Hugging Face TRL (sft, reward_model, dpo, opo, d2po).")
+                                             summary: "Hugging Face TRL (sft, reward_model, dpo, opo).")
     /// OpenRLHF: ppo (TRL no longer has PPO); needs a GPU. Its version is the one the argument vector was checked against.
     public static let openrlhf = EngineDescriptor(name: "openrlhf", version: OpenRLHFChecks.majorMinor, bridgeVersion: 1,
                                                   precision: OpenRLHFChecks.defaultPrecision,
@@ -23,15 +23,4 @@ public enum Engines {
 extension EngineSupport {
     /// The embedded CPU engine, which runs every kind as the papers' settings say.
     public static let embedded = EngineSupport(EngineDescriptor.embeddedName)
-}
-
-/// Options of each kind that TRL has no equivalent for, refused by `validate` at the option's line. The TRL
-/// bridge fills these in as it maps each parameter; until then nothing is refused (and nothing runs on TRL).
-public enum TRLChecks {
-    public typealias Check = @Sendable (ResolvedStage) -> [StageProblem]
-    public static let sft: Check = { _ in [] }
-    public static let rewardModel: Check = { _ in [] }
-    public static let dpo: Check = { _ in [] }
-    public static let opo: Check = { _ in [] }
-    public static let d2po: Check = { _ in [] }
 }

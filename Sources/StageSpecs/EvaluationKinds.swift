@@ -69,7 +69,8 @@ extension StageSpecs {
     /// (the simulated world's reasoning, instruction following, safety and style), plus the mean.
     public static let categoryScores = StageSpec(StageSchema(
         kind: "category_scores", summary: "Per-category gold scores of a policy on the simulated world's held-out prompts.",
-        codeVersion: 1, outputs: [.evaluation],
+        // 2: records the measured per-prompt spread (`<category>_std`, `<category>_n`, `mean_se`).
+        codeVersion: 2, outputs: [.evaluation],
         fields: [
             FieldSchema("policy", .stageRef(accepts: [.policy]), doc: "Policy to evaluate."),
             FieldSchema("task", .string, default: .string("world"), doc: "An aspect-scored task whose prompts carry a category."),

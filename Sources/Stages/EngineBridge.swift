@@ -37,6 +37,12 @@ public struct EmbeddedEngineInputs: EngineInputs {
                                  promptIds: pair.prompt.map(Int.init), completionIds: pair.response.map(Int.init),
                                  fittedPromptIds: fit.prompt.map(Int.init), fittedCompletionIds: fit.response.map(Int.init))
             })
+        case "opo":
+            let codec = try Self.codec(context)
+            return EngineRows(train: try PreferenceArtifact.prompts(context.requiredInput("prompts")).map { p in
+                EngineRow(prompt: Self.render(p, codec), promptIds: codec.promptTokens(p).map(Int.init),
+                          promptJson: String(decoding: try JSONEncoder().encode(p), as: UTF8.self))
+            })
         default:
             let codec = try Self.codec(context)
             let prefs = try context.requiredInput("preferences")
@@ -80,12 +86,12 @@ public struct EmbeddedEngineInputs: EngineInputs {
     }
 }
 
-/// The delegated engines' runners that exist today: TRL for `sft`, `reward_model` and `dpo` (opo and
-/// d2po are declared in the catalogue but not bridged yet: `run` refuses them with "no runner"), OpenRLHF for `ppo`, vLLM for the generation of `gold_reward`.
+/// The delegated engines' runners: TRL for `sft`, `reward_model`, `dpo` and `opo` (d2po on TRL is refused by
+/// `validate`, TRLChecks.d2po), OpenRLHF for `ppo`, vLLM for the generation of `gold_reward`.
 public enum DelegatedRunners {
     public static func all(site: SiteConfig) -> [RunnerKey: any StageRunner] {
         let trl = TRLRunner(inputs: EmbeddedEngineInputs(), site: site)
-        var runners = Dictionary(uniqueKeysWithValues: ["sft", "reward_model", "dpo"].map {
+        var runners = Dictionary(uniqueKeysWithValues: TRLMapping.kinds.map {
             (RunnerKey(kind: $0, engine: "trl"), trl as any StageRunner)
         })
         runners[RunnerKey(kind: "ppo", engine: "openrlhf")] = OpenRLHFRunner(inputs: EmbeddedRolloutInputs(), importer: EmbeddedEngineInputs(),

@@ -42,4 +42,20 @@ enum EngineTestSupport {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
     }
+
+    /// A thread that SIGKILLs the engine job of `resume` (its engine.pid) once `checkpoint` exists there (5 min at most).
+    static func killer(at checkpoint: String, resume: URL) -> Thread {
+        Thread {
+            let deadline = Date().addingTimeInterval(300)
+            while Date() < deadline {
+                let ckpts = (try? FileManager.default.contentsOfDirectory(atPath: resume.appendingPathComponent("checkpoints").path)) ?? []
+                if ckpts.contains(checkpoint),
+                   let pid = try? String(contentsOf: resume.appendingPathComponent("engine.pid"), encoding: .utf8) {
+                    kill(pid_t(pid.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, SIGKILL)
+                    return
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+    }
 }

@@ -1,6 +1,8 @@
-import Engines
+@testable import Engines
 import Foundation
 import RecipeSpec
+import StageSpecs
+import Stages
 import XCTest
 
 /// Golden job files and argument vectors: what PrefLab's parameters become in TRL and OpenRLHF.
@@ -31,12 +33,15 @@ final class MappingTests: XCTestCase {
         XCTAssertEqual([two.batch.batchSize, two.batch.microBatch, two.batch.gradientAccumulation], [32, 8, 2])
     }
 
-    /// The reward model's schedule decays to its floor; LoRA maps to peft's names.
+    /// The reward model's schedule decays to its floor; LoRA is refused (peft's initial adapters are not PrefLab's).
     func testScheduleAndLoRA() throws {
-        let recipe = try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.dpo.lora={rank: 8}", "stages.dpo.warmup_fraction=0.25"])
+        let recipe = try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.dpo.warmup_fraction=0.25"])
         let dpo = try TRLMapping.job(S.stage(recipe, "dpo"), node: "H", rows: 100, processes: 1, precision: "float32",
                                      maxLength: 128, checkpointEvery: 4, paths: Self.paths)
-        XCTAssertEqual(dpo.lora, TRLJob.LoRA(rank: 8, alpha: 8, targets: ["q_proj", "v_proj"]))
+        let lora = try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.dpo.lora={rank: 8}"])
+        XCTAssertThrowsError(try job(S.stage(lora, "dpo"), rows: 100)) {
+            XCTAssertTrue("\($0)".contains("stages.dpo.lora: peft initialises LoRA's A"), "\($0)")
+        }
         XCTAssertEqual(dpo.schedule, TRLJob.Schedule(totalSteps: 8, warmupSteps: 2, floorFraction: 0))  // ceil(0.25 × 8)
         let rm = try TRLMapping.job(S.stage(recipe, "reward_model"), node: "H", rows: 20, processes: 1, precision: "float32",
                                     maxLength: 128, checkpointEvery: 4, paths: Self.paths)
@@ -57,6 +62,37 @@ final class MappingTests: XCTestCase {
         XCTAssertNoThrow(try job(S.stage(quick, "dpo"), rows: 500), "a short last batch is one micro-batch")
     }
 
+    /// OPO: generation steps, update epochs (4 with gold labels), replay and the budget's last short step; the
+    /// schedule counts optimiser steps (warmup, then constant, as OPOTrainer).
+    func testOnlineJob() throws {
+        let yaml = """
+            name: o
+            stages:
+              sft: { kind: sft, task: word_collector, tokenizer: tok }
+              tok: { kind: tokenizer, task: word_collector }
+              prompts: { kind: task_prompts, task: word_collector }
+              opo: { kind: opo, policy: sft, prompts: prompts, labeler: gold, task: word_collector, prompts_per_step: 8,
+                     gold_budget: 20, replay_last: 4, warmup_fraction: 0.5, loss: { kind: conservative } }
+            """
+        let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: "o.yaml")
+        let job = try TRLMapping.job(S.stage(recipe, "opo"), node: "H", rows: 64, processes: 1, precision: "float32",
+                                     maxLength: 128, checkpointEvery: 4, paths: Self.paths)
+        let online = try XCTUnwrap(job.online)
+        XCTAssertEqual([online.steps, online.stepsPerEpoch, online.updateEpochs, online.replayLast], [3, 8, 4, 4])
+        XCTAssertEqual(online.goldBudget, 20)
+        XCTAssertEqual(job.schedule, TRLJob.Schedule(totalSteps: 12, warmupSteps: 6, floorFraction: 1))
+        // A partial `loss:` map keeps DPOLossOptions' own defaults (β 0.1), exactly as the embedded OPOTrainer reads it.
+        XCTAssertEqual(job.loss, TRLJob.Loss(type: "conservative", beta: 0.1, labelSmoothing: 0.1))
+        // The last gold step labels what is left of the budget: 8 + 8 + 4 prompts.
+        let order = TRLRunner.onlineOrder(online, prompts: 64, seed: 1, inputs: EmbeddedEngineInputs())
+        XCTAssertEqual(order.map(\.count), [8, 8, 4])
+        XCTAssertEqual(Set(order.joined()).count, 20, "one epoch's permutation: no prompt twice")
+        XCTAssertThrowsError(try TRLMapping.job(S.stage(recipe, "opo"), node: "H", rows: 64, processes: 2, precision: "float32",
+                                                maxLength: 128, checkpointEvery: 4, paths: Self.paths)) {
+            XCTAssertTrue("\($0)".contains("opo on TRL runs in one process"), "\($0)")
+        }
+    }
+
     /// What TRL has no equivalent for is refused with the reason.
     func testTRLRefusals() throws {
         var lines: [String] = []
@@ -66,14 +102,15 @@ final class MappingTests: XCTestCase {
             lines.append("dpo loss.kind=\(kind): " + (refusals.isEmpty ? "delegated" : refusals.map(\.message).joined(separator: "; ")))
         }
         let quick = try S.recipe("Recipes/quickstart.yaml")
-        for name in ["sft", "reward_model", "ppo"] {
-            let refusals = TRLMapping.refusals(try S.stage(quick, name))
+        let engines = try S.recipe("Recipes/checks/engines.yaml")
+        for (recipe, name) in [(quick, "sft"), (quick, "reward_model"), (quick, "ppo"), (engines, "opo_rm"), (engines, "opo_gold")] {
+            let refusals = TRLMapping.refusals(try S.stage(recipe, name))
             lines.append("\(name): " + (refusals.isEmpty ? "delegated" : refusals.map(\.message).joined(separator: "; ")))
         }
         try S.checkGolden("trl-refusals.txt", lines.joined(separator: "\n") + "\n")
         let ipo = try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.dpo.loss={kind: ipo}"])
         let error = try XCTUnwrap(TRLMapping.refusals(try S.stage(ipo, "dpo")).first)
-        XCTAssertTrue(error.description.contains("quickstart.yaml:"), "a refusal names the file and line: \(error)")
+        XCTAssertTrue(error.description.hasPrefix("<command line>:1:24: "), "a refusal names where the key was written: \(error)")
         XCTAssertEqual(error.path, "stages.dpo.loss.kind")
     }
 

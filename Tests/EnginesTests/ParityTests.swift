@@ -14,38 +14,88 @@ final class ParityTests: XCTestCase {
     typealias S = EngineTestSupport
 
     func testQuickstartNodesOnTRL() throws {
+        for (node, embedded, trl) in try trainOnBoth("Recipes/quickstart.yaml", stages: ["sft", "reward_model", "dpo"]) {
+            let ours = try XCTUnwrap(embedded.first?.values["loss"]), theirs = try XCTUnwrap(trl.first?.values["loss"])
+            XCTAssertEqual(theirs, ours, accuracy: 1e-4, "\(node.kind): first-step loss")
+        }
+    }
+
+    /// OPO (static RM and gold through `preflab annotate`) on TRL from the same policy, RM and prompts: the same
+    /// steps and gold spend, one line per generation step; with one update per step the first step's loss is log 2 on
+    /// both (π = π_ref, whatever was sampled), and the KL before the first update is 0.
+    func testOnlineDPOOnTRL() throws {
+        for (node, embedded, trl) in try trainOnBoth("Recipes/checks/engines.yaml", stages: ["opo_rm", "opo_gold"],
+                                                     interrupt: ["opo_gold"]) {
+            let name = node.stage.name
+            if name == "opo_rm" {
+                XCTAssertEqual(trl.first?.values["loss"] ?? 0, log(2), accuracy: 1e-6, name)
+                XCTAssertEqual(embedded.first?.values["loss"] ?? 0, log(2), accuracy: 1e-6, name)
+            }
+            XCTAssertEqual(trl.first?.values["kl"] ?? 1, 0, accuracy: 1e-6, "\(name): no update before the first step's pairs")
+            XCTAssertEqual(trl.map(\.total), embedded.map(\.total), name)
+            XCTAssertEqual(trl.map { $0.values["gold_used"] }, embedded.map { $0.values["gold_used"] }, "\(name): gold spent")
+            XCTAssertTrue(trl.allSatisfy { $0.values["loss"].map(\.isFinite) ?? false }, name)
+        }
+    }
+
+    /// Runs `stages` of the recipe's first cell (smoke scale) on the embedded engine, then trains the same nodes again
+    /// on TRL from the same inputs; returns each node's embedded and TRL step metrics (steps and lr checked equal).
+    /// A node in `interrupt` is trained once more on TRL, killed at its first checkpoint (mid generation step for
+    /// OPO with several update epochs) and resumed: its metrics must equal the uninterrupted run's.
+    func trainOnBoth(_ recipePath: String, stages: Set<String>, interrupt: Set<String> = []) throws
+        -> [(node: GraphNode, embedded: [MetricPoint], trl: [(step: Int, total: Int, values: [String: Double])])] {
         guard let python = S.python else {
             print("ParityTests: skipped — .venv-engines is absent (bash scripts/setup-engines.sh makes it)")
             throw XCTSkip(".venv-engines is absent")
         }
-        let recipe = try S.recipe("Recipes/quickstart.yaml", overrides: ["scale=smoke"])
+        let recipe = try S.recipe(recipePath, overrides: ["scale=smoke"])
         let graph = try StageSpecs.graph(recipe)
         let dir = try S.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try ArtifactStore(root: dir.appendingPathComponent("store"))
-        let kinds: Set = ["sft", "reward_model", "dpo"]
-        let targets = Set(graph.nodes.filter { kinds.contains($0.kind) }.map(\.hash))
-        let report = try Executor(store: store, runners: EmbeddedRunners.all).run(graph, targets: targets)
+        let nodes = graph.nodes.filter { stages.contains($0.stage.name) && $0.engine == "embedded" }
+        let report = try Executor(store: store, runners: EmbeddedRunners.all).run(graph, targets: Set(nodes.map(\.hash)))
         XCTAssertTrue(report.succeeded, "\(report.failures)")
         var site = SiteConfig()
         site.python = ["trl": python]
         let runner = TRLRunner(inputs: EmbeddedEngineInputs(), site: site)
-        for node in graph.nodes where kinds.contains(node.kind) {
-            let out = dir.appendingPathComponent("trl-\(node.kind)")
-            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-            let reporter = Recorder()
+        var out: [(node: GraphNode, embedded: [MetricPoint], trl: [(step: Int, total: Int, values: [String: Double])])] = []
+        func context(_ node: GraphNode, _ tag: String, _ reporter: Recorder) throws -> NodeContext {
+            let output = dir.appendingPathComponent("trl-\(node.stage.name)-\(tag)")
+            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
             var inputs: [String: URL] = [:]
             for input in node.inputs { inputs[input.field] = store.objectDirectory(for: input.hash) }
-            try runner.run(NodeContext(hash: node.hash, stage: node.stage, inputs: inputs, outputDirectory: out,
-                                       resumeDirectory: dir.appendingPathComponent("resume-\(node.kind)"), reporter: reporter))
-            let embedded = store.metrics(for: node.hash)
-            XCTAssertEqual(reporter.steps.count, embedded.count, "\(node.kind): steps")
-            let ours = try XCTUnwrap(embedded.first?.values["loss"]), theirs = try XCTUnwrap(reporter.steps.first?.values["loss"])
-            print("ParityTests: \(node.kind) first-step loss embedded \(ours) trl \(theirs) (|Δ| \(abs(ours - theirs)))")
-            XCTAssertEqual(theirs, ours, accuracy: 1e-4, "\(node.kind): first-step loss")
-            XCTAssertEqual(reporter.steps.first?.values["lr"] ?? -1, embedded.first?.values["lr"] ?? -2, accuracy: 1e-9)
-            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("model.safetensors").path))
+            return NodeContext(hash: node.hash, stage: node.stage, inputs: inputs, outputDirectory: output,
+                               resumeDirectory: dir.appendingPathComponent("resume-\(node.stage.name)-\(tag)"), reporter: reporter)
         }
+        for node in nodes {
+            let reporter = Recorder()
+            let first = try context(node, "whole", reporter)
+            let output = first.outputDirectory
+            try runner.run(first)
+            if interrupt.contains(node.stage.name) {
+                let killed = try context(node, "killed", Recorder())
+                let killer = S.killer(at: "checkpoint-2", resume: killed.resumeDirectory)
+                killer.start()
+                XCTAssertThrowsError(try runner.run(killed)) { XCTAssertTrue("\($0)".contains("killed by signal 9"), "\($0)") }
+                let resumed = Recorder()
+                try runner.run(try context(node, "killed", resumed))
+                XCTAssertTrue(resumed.logs.contains { $0.contains("resuming from checkpoint-") }, resumed.logs.joined(separator: "\n"))
+                XCTAssertEqual(resumed.steps.map(\.step), reporter.steps.map(\.step), "\(node.stage.name): each step once")
+                for (a, b) in zip(resumed.steps, reporter.steps) {
+                    XCTAssertEqual(a.values["loss"] ?? 0, b.values["loss"] ?? 1, accuracy: 1e-6, "\(node.stage.name) step \(a.step) after resume")
+                    XCTAssertEqual(a.values["gold_used"], b.values["gold_used"])
+                }
+            }
+            let embedded = store.metrics(for: node.hash)
+            XCTAssertEqual(reporter.steps.count, embedded.count, "\(node.stage.name): steps")
+            let ours = embedded.first?.values["loss"] ?? .nan, theirs = reporter.steps.first?.values["loss"] ?? .nan
+            print("ParityTests: \(node.stage.name) first-step loss embedded \(ours) trl \(theirs) (|Δ| \(abs(ours - theirs)))")
+            if let lr = embedded.first?.values["lr"] { XCTAssertEqual(reporter.steps.first?.values["lr"] ?? -1, lr, accuracy: 1e-9) }
+            XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("model.safetensors").path))
+            out.append((node, embedded, reporter.steps))
+        }
+        return out
     }
 }
 

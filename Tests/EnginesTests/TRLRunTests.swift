@@ -81,19 +81,7 @@ final class TRLRunTests: XCTestCase {
         let runner = TRLRunner(inputs: inputs, site: site(inputs.python))
         let first = Recorder()
         let firstContext = try context(stage, dir, first)
-        let killer = Thread {
-            let resume = firstContext.resumeDirectory
-            let deadline = Date().addingTimeInterval(300)
-            while Date() < deadline {
-                let ckpts = (try? FileManager.default.contentsOfDirectory(atPath: resume.appendingPathComponent("checkpoints").path)) ?? []
-                if ckpts.contains("checkpoint-4"),
-                   let pid = try? String(contentsOf: resume.appendingPathComponent("engine.pid"), encoding: .utf8) {
-                    kill(pid_t(pid.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, SIGKILL)
-                    return
-                }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-        }
+        let killer = S.killer(at: "checkpoint-4", resume: firstContext.resumeDirectory)
         killer.start()
         XCTAssertThrowsError(try runner.run(firstContext)) { XCTAssertTrue("\($0)".contains("killed by signal 9"), "\($0)") }
         XCTAssertGreaterThanOrEqual(first.steps.count, 4)
@@ -123,5 +111,35 @@ final class TRLRunTests: XCTestCase {
         XCTAssertEqual(reporter.steps.first?.values["loss"] ?? 0, log(2), accuracy: 0.05, "a fresh head starts near log 2")
         XCTAssertNotNil(reporter.summaries["heldout_accuracy"])
         XCTAssertNotNil(reporter.steps.last?.values["accuracy"])
+    }
+
+    /// Two torchrun ranks over gloo (examples/site-torchrun-cpu.yaml's launcher): PrefLab's batch of 4 is two ranks ×
+    /// micro-batch 2, and the run matches one process: same steps, same first-step loss, same final loss (1e-4).
+    func testTwoProcessesOverGlooMatchOne() throws {
+        let inputs = try fixture()
+        let recipe = try S.recipe("Recipes/quickstart.yaml", overrides: [
+            "stages.dpo.batch_size=4", "stages.dpo.micro_batch=2", "stages.dpo.epochs=1", "stages.dpo.learning_rate=0.001"])
+        let stage = try S.stage(recipe, "dpo")
+        var two = try SiteConfig.load(file: S.repo.appendingPathComponent("examples/site-torchrun-cpu.yaml").path)
+        two.python = ["trl": inputs.python]
+        XCTAssertEqual([two.launcher.rawValue, "\(two.processes(for: "dpo"))"], ["torchrun", "2"])
+        var results: [[(step: Int, total: Int, values: [String: Double])]] = []
+        for site in [site(inputs.python), two] {
+            let dir = try S.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let reporter = Recorder()
+            try TRLRunner(inputs: inputs, site: site).run(try context(stage, dir, reporter))
+            let job = try String(contentsOf: dir.appendingPathComponent("resume/job.json"), encoding: .utf8)
+            XCTAssertTrue(job.contains("\"processes\" : \(site.processes(for: "dpo"))"), job)
+            let launched = reporter.logs.first { $0.hasPrefix("engine: ") } ?? ""
+            XCTAssertEqual(launched.contains("torch.distributed.run --standalone --nproc_per_node 2"), site.launcher == .torchrun, launched)
+            results.append(reporter.steps)
+        }
+        XCTAssertEqual(results[0].map(\.step), [1, 2, 3, 4])
+        XCTAssertEqual(results[1].map(\.step), results[0].map(\.step))
+        for (one, two) in zip(results[0], results[1]) {
+            print("TRLRunTests: step \(one.step) loss 1 process \(one.values["loss"] ?? .nan), 2 processes \(two.values["loss"] ?? .nan)")
+            XCTAssertEqual(one.values["loss"] ?? 0, two.values["loss"] ?? 1, accuracy: 1e-4, "step \(one.step)")
+        }
     }
 }

@@ -3,7 +3,7 @@ import XCTest
 import PipelineFakes
 import RecipeSpec
 
-/// verdicts.md from a results.json (what `preflab verdicts` reads) equals the one from the built
+/// findings.md from a results.json (what `preflab verdicts` reads) equals the one from the built
 /// table, shared nodes count once, and a claim naming a cell the results lack is a clear error.
 final class VerdictsReportTests: XCTestCase {
     func table() -> TableOutput {
@@ -44,6 +44,22 @@ final class VerdictsReportTests: XCTestCase {
         XCTAssertTrue(md.contains("| — | — | **undecided** (n = 1 vs 3: too few runs (2 per arm needed)) |"), md)
         let url = try fromFile.write(to: dir)
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), md)
+    }
+
+    /// The summary counts outcomes and lists each claim; notes follow the verdicts, folded to one line.
+    func testSummaryAndNotes() throws {
+        var noted = claims
+        noted[1].note = "PPO here is\n  one seed short"
+        let r = try VerdictsReport.judge(claims: noted, note: "Setup: tiny.\n", table: table(), source: "r.json")
+        XCTAssertEqual(r.summary, "3 claims: 1 holds, 1 does not hold, 1 undecided — dpo-sft holds (0.1090, p = 0.003); "
+                       + "ppo-dpo does not hold (-0.0800, p = 0.033); rm-ppo undecided (0.1700, n = 1)")
+        let md = r.markdown
+        XCTAssertTrue(md.contains("table built by `preflab run`, runs over `seed`."), md)
+        XCTAssertTrue(md.contains("\n- **ppo-dpo**: PPO here is one seed short\n"), md)
+        XCTAssertTrue(md.hasSuffix("## Context (the recipe's `findings_note:`)\n\nSetup: tiny.\n"), md)
+        let bare = try VerdictsReport.judge(claims: [], note: "Only context.", table: table(), source: "r.json")
+        XCTAssertEqual(bare.summary, "no claims judged (findings.md: context only)")
+        XCTAssertFalse(bare.markdown.contains("## Verdicts"))
     }
 
     func testMissingCellAndBadFile() throws {

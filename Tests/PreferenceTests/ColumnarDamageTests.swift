@@ -81,7 +81,7 @@ final class ColumnarDamageTests: XCTestCase {
     /// Seeded mutations of every columnar fixture: each reads or throws `ColumnarError`, never crashes.
     /// Bounded by `PREFLAB_FUZZ_SECONDS` (default 10).
     func testMutatedColumnarFilesNeverCrash() throws {
-        let names = ColumnarTests.parquetFiles + ["save_to_disk/data-00000-of-00001.arrow", "stream_zstd.arrow", "file.arrow"]
+        let names = ColumnarTests.parquetFiles + ["save_to_disk/data-00000-of-00001.arrow", "stream_zstd.arrow", "dictionary.arrow", "file.arrow"]
         let seeds = try names.map { try ColumnarTests.bytes($0) }
         let tokens = ["PAR1", "\u{FF}\u{FF}\u{FF}\u{FF}", "\u{0}\u{0}\u{0}\u{0}", "\u{7F}\u{7F}\u{7F}\u{7F}", "\u{19}", "\u{1C}"]
         let seconds = Double(ProcessInfo.processInfo.environment["PREFLAB_FUZZ_SECONDS"] ?? "") ?? 10

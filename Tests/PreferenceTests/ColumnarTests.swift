@@ -50,7 +50,7 @@ final class ColumnarTests: XCTestCase {
 
     func testArrowStreamsAndFilesReadBackAsPyarrowDoes() throws {
         let want = try Self.expected()
-        for name in ["save_to_disk/data-00000-of-00001.arrow", "stream_zstd.arrow", "file.arrow"] {
+        for name in ["save_to_disk/data-00000-of-00001.arrow", "stream_zstd.arrow", "dictionary.arrow", "file.arrow"] {
             let rows = try ArrowIPCFile.rows(try Self.bytes(name))
             XCTAssertEqual(try rows.map(Self.canonical), want, name)
         }

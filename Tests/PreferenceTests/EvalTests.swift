@@ -27,6 +27,31 @@ final class EvalTests: XCTestCase {
                                              options: options).summary.mean, summary.mean)
     }
 
+    /// Category scores record the measured per-prompt spread: each category's std and count, and the
+    /// standard error of the mean of category means, all recomputed here from the same samples.
+    func testCategoryScoresRecordTheMeasuredSpread() {
+        let tagged = prompts.enumerated().map { i, p -> Prompt in
+            var p = p
+            p.source = i < 3 ? "world/a" : "world/b"
+            return p
+        }
+        let scores = Evaluation.categoryScores(policy: Toy.sftPolicy, task: Toy.task, prompts: tagged, options: options)
+        let samples = Evaluation.sample(policy: Toy.sftPolicy, prompts: tagged, options: options)
+        let r = zip(tagged, samples).map { Toy.task.reward(prompt: $0, response: $1.text) }
+        func stats(_ x: [Double]) -> (mean: Double, std: Double) {
+            let m = TrainerKit.mean(x)
+            return (m, (x.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(x.count)).squareRoot())
+        }
+        let a = stats(Array(r[..<3])), b = stats(Array(r[3...]))
+        XCTAssertGreaterThan(a.std + b.std, 0, "a spread of 0 would not test the formula")
+        XCTAssertEqual(scores["a"]!, a.mean, accuracy: 1e-12)
+        XCTAssertEqual(scores["b_std"]!, b.std, accuracy: 1e-12)
+        XCTAssertEqual(scores["a_n"], 3)
+        XCTAssertEqual(scores["b_n"], 5)
+        XCTAssertEqual(scores["mean"]!, (a.mean + b.mean) / 2, accuracy: 1e-12)
+        XCTAssertEqual(scores["mean_se"]!, (a.std * a.std / 3 + b.std * b.std / 5).squareRoot() / 2, accuracy: 1e-12)
+    }
+
     func testKLToItselfIsZeroAndToAnotherModelIsPositive() throws {
         let samples = Evaluation.sample(policy: Toy.sftPolicy, prompts: prompts, samplesPerPrompt: 4, options: options)
         XCTAssertEqual(try Evaluation.klToReference(policy: Toy.sftPolicy, reference: Toy.sftPolicy.copy(), samples: samples),

@@ -68,4 +68,28 @@ final class ClaimSpecTests: XCTestCase {
         ])
         XCTAssertEqual(errorsOf(Self.base + "clams: []\n"), ["r.yaml:9:1: error: clams: unknown top-level key; did you mean 'claims'?"])
     }
+
+    /// A claim's `note:` and the recipe's `findings_note:` are read as written; anything but a string is
+    /// an error with its location, and a misspelt `findings_note` gets a did-you-mean.
+    func testNotes() throws {
+        let r = try loadText(Self.base + """
+            claims:
+              - { id: x, text: t, a: { row: dpo, column: wc }, b: { row: ppo }, expect: less, note: "one RM draw" }
+            findings_note: |
+              Setup line one.
+              Line two.
+            """)
+        XCTAssertEqual(r.claims[0].note, "one RM draw")
+        XCTAssertEqual(r.findingsNote, "Setup line one.\nLine two.")
+        XCTAssertEqual(errorsOf(Self.base + """
+            claims:
+              - { id: x, text: t, a: { row: dpo, column: wc }, b: { row: ppo }, expect: less, note: [a] }
+            findings_note: { a: 1 }
+            """), [
+            "r.yaml:10:89: error: claims[0].note: wrong type: got a list; expected a string: context for findings.md, not a verdict",
+            "r.yaml:11:16: error: findings_note: wrong type: got a map; expected a string: context for findings.md, not a verdict",
+        ])
+        XCTAssertEqual(errorsOf(Self.base + "finding_note: x\n"),
+                       ["r.yaml:9:1: error: finding_note: unknown top-level key; did you mean 'findings_note'?"])
+    }
 }

@@ -54,7 +54,7 @@ final class EngineKeyTests: XCTestCase {
         let embedded = try dpoHash(""), explicitEmbedded = try dpoHash(", engine: embedded")
         XCTAssertEqual(embedded, explicitEmbedded, "naming the embedded engine changes nothing")
         let trl = try dpoHash(", engine: trl")
-        let args = try dpoHash(", engine: trl, engine_args: { gradient_checkpointing: true }")
+        let args = try dpoHash(", engine: trl, engine_args: { precision: float16 }")
         let bf16 = try dpoHash(", engine: trl, engine_args: { precision: bf16 }")
         XCTAssertEqual(Set([embedded, trl, args, bf16]).count, 4)
         XCTAssertNotEqual(bf16, try dpoHash(", engine: trl, engine_args: { precision: fp32 }"), "the precision is hashed")

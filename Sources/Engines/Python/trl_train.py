@@ -1,4 +1,5 @@
-# PrefLab → TRL 1.16 bridge: trains one PrefLab node (sft, reward_model or dpo) with TRL's own trainer.
+# PrefLab → TRL 1.16 bridge: trains one PrefLab node (sft, reward_model, dpo, or opo through trl_online.py) with
+# TRL's own trainer.
 #
 # Written by PrefLab's Engines target into the node's resume folder and run as
 #   python trl_train.py job.json            (or under torchrun for several processes, gloo on CPU)
@@ -88,22 +89,38 @@ class PrefLabOrder(Sampler):
 
 
 class Metrics(TrainerCallback):
-    """Appends {step,total,values} lines (PrefLab's names) to the job's metrics file; rank 0 only."""
+    """Appends {step,total,values} lines (PrefLab's names) to the job's metrics file; rank 0 only. An online run
+    writes one line per generation step (its last update's values), as PrefLab's OPOTrainer reports."""
 
-    def __init__(self, job, factor):
-        self.path, self.total, self.factor = job["paths"]["metrics"], job["schedule"]["total_steps"], factor
+    def __init__(self, job, factor, holder):
+        self.per_line = job["online"]["update_epochs"] if job.get("online") else 1
+        self.path, self.factor = job["paths"]["metrics"], factor
+        self.total = job["schedule"]["total_steps"] // self.per_line
         self.peak = job["optimizer"]["learning_rate"]
+        self.holder = holder
         self.last = {}
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs or "loss" not in logs:
             return
+        trainer = self.holder["trainer"]
+        if state.global_step % self.per_line:
+            trainer.preflab_step_loss = 0.0
+            return
         values = {NAMES[k]: float(v) for k, v in logs.items() if k in NAMES}
+        # The online trainer's own values (full precision; HF rounds its `loss` to 4 decimals).
+        values.update({k[len("preflab/"):]: float(v) for k, v in logs.items() if k.startswith("preflab/")})
+        # HF rounds the logged loss to 4 decimals; in one process the unrounded sum of the step's micro-batch losses
+        # (what HF rounds) is kept instead. Several ranks keep HF's all-reduced, rounded value.
+        if args.world_size == 1:
+            values["loss"] = trainer.preflab_step_loss
+        trainer.preflab_step_loss = 0.0
         # HF logs the rate of the next step; PrefLab reports the one this step used.
         values["lr"] = self.peak * self.factor(state.global_step - 1)
         self.last = values
         with open(self.path, "a") as f:
-            f.write(json.dumps({"step": state.global_step, "total": self.total, "values": values}, sort_keys=True) + "\n")
+            f.write(json.dumps({"step": state.global_step // self.per_line, "total": self.total, "values": values},
+                               sort_keys=True) + "\n")
 
 
 def rows_dataset(rows, method):
@@ -161,8 +178,8 @@ def check_tokens(trainer, method):
         fail(f"TRL kept {len(data)} of {len(trainer.preflab_orders[0])} rows")
 
 
-def build(job, tokenizer, train):
-    """The TRL trainer class, its config and model for this method."""
+def build(job, tokenizer):
+    """The TRL trainer class, its config, model, extra trainer arguments and (opo) labeller for this method."""
     import trl
     m, b, o, p = job["method"], job["batch"], job["optimizer"], job["paths"]
     dtype = DTYPES[job["precision"]]
@@ -175,6 +192,9 @@ def build(job, tokenizer, train):
         disable_tqdm=True,
         dataloader_drop_last=False, bf16=job["precision"] == "bfloat16", fp16=job["precision"] == "float16",
         use_cpu=not torch.cuda.is_available(), max_length=job["max_length"])
+    if m == "opo":
+        import trl_online
+        return trl_online.build(job, tokenizer, dtype, common)
     if m == "dpo":
         config = trl.DPOConfig(beta=job["loss"]["beta"], loss_type=[job["loss"]["type"]], **common)
         model = AutoModelForCausalLM.from_pretrained(p["model"], dtype=dtype)
@@ -186,7 +206,7 @@ def build(job, tokenizer, train):
             lo = job["lora"]
             extra["peft_config"] = LoraConfig(r=lo["rank"], lora_alpha=lo["alpha"], target_modules=lo["targets"],
                                               lora_dropout=0.0, bias="none", task_type="CAUSAL_LM")
-        return trl.DPOTrainer, config, model, extra
+        return trl.DPOTrainer, config, model, extra, None
     if m == "reward_model":
         config = trl.RewardConfig(**common)
         model = AutoModelForSequenceClassification.from_pretrained(p["model"], num_labels=1, dtype=dtype)
@@ -194,11 +214,11 @@ def build(job, tokenizer, train):
             fail("the reward model's tokenizer needs a pad token distinct from EOS: the score is read at the last "
                  "non-pad token, which must be PrefLab's EOS")
         model.config.pad_token_id = tokenizer.pad_token_id
-        return trl.RewardTrainer, config, model, {}
+        return trl.RewardTrainer, config, model, {}, None
     if m == "sft":
         config = trl.SFTConfig(completion_only_loss=True, packing=False, **common)
         model = AutoModelForCausalLM.from_pretrained(p["model"], dtype=dtype)
-        return trl.SFTTrainer, config, model, {}
+        return trl.SFTTrainer, config, model, {}, None
     fail(f"unknown method {m}")
 
 
@@ -224,12 +244,23 @@ def main():
     tokenizer = AutoTokenizer.from_pretrained(p["model"])
     with open(p["order"]) as f:
         orders = json.load(f)
-    trainer_class, config, model, extra = build(job, tokenizer, None)
+    online = job["method"] == "opo"
+    step_prompts = orders
+    if online:
+        # order.json holds each generation step's prompts; HF walks the optimiser steps in order.
+        orders = [list(range(job["schedule"]["total_steps"]))]
+    trainer_class, config, model, extra, labeler = build(job, tokenizer)
     factor = lr_factor(job)
     holder = {}
 
     class Ordered(trainer_class):
         preflab_orders = orders
+        preflab_step_loss = 0.0
+
+        def training_step(self, *args, **kwargs):
+            loss = super().training_step(*args, **kwargs)
+            self.preflab_step_loss += loss.item()
+            return loss
 
         def _prepare_dataset(self, dataset, *args, **kwargs):
             if job["method"] != "dpo":
@@ -247,19 +278,29 @@ def main():
                 self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer or self.optimizer, factor)
             return self.lr_scheduler
 
-    metrics = Metrics(job, factor)
+    metrics = Metrics(job, factor, holder)
     rows = read_jsonl(p["train"])
-    mismatched, example = text_check(rows, job["method"], tokenizer)
+    mismatched, example = (0, None) if online else text_check(rows, job["method"], tokenizer)
     if mismatched:
         print(f"trl_train.py: {mismatched} of {len(rows)} rows' text re-tokenises differently from PrefLab's ids "
               f"(special-token text inside a response, e.g. {example}); training uses PrefLab's ids", flush=True)
-    trainer = Ordered(model=model, args=config, train_dataset=rows_dataset(rows, job["method"]),
-                      processing_class=tokenizer, callbacks=[metrics], **extra)
+    if online:
+        import trl_online
+        train = trl_online.dataset(job)
+    else:
+        train = rows_dataset(rows, job["method"])
+    trainer = Ordered(model=model, args=config, train_dataset=train, processing_class=tokenizer, callbacks=[metrics],
+                      **extra)
     holder["trainer"] = trainer
-    check_tokens(trainer, job["method"])
+    if online:
+        trainer.setup_preflab(job, rows, step_prompts, labeler)
+    else:
+        check_tokens(trainer, job["method"])
     last = last_complete_checkpoint(p["checkpoints"], remove=trainer.is_world_process_zero())
     if last and trainer.is_world_process_zero():
         print(f"trl_train.py: resuming from {os.path.basename(last)}", flush=True)
+    if last and online:
+        trainer.restore_preflab(last)
     trainer.train(resume_from_checkpoint=last)
     if not trainer.is_world_process_zero():
         return
@@ -272,7 +313,9 @@ def main():
     final.save_pretrained(p["output"], safe_serialization=True)
     tokenizer.save_pretrained(p["output"])
     with open(os.path.join(p["output"], "engine-summary.json"), "w") as f:
-        json.dump({"values": values, "steps": trainer.state.global_step, "text_token_mismatches": mismatched,
+        # PrefLab counts an online run's steps in generation steps.
+        steps = trainer.state.global_step // (job["online"]["update_epochs"] if online else 1)
+        json.dump({"values": values, "steps": steps, "text_token_mismatches": mismatched,
                    "resumed_from": os.path.basename(last) if last else None}, f, sort_keys=True)
 
 

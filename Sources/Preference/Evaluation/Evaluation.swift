@@ -112,17 +112,29 @@ public enum Evaluation {
 
     /// Mean gold reward per prompt category (the category is the last path part of the prompt's source,
     /// `all` without one) and `mean`, the unweighted mean of the category means: one sample per prompt.
+    /// The per-prompt spread is measured, not assumed: `<category>_std` (population std over that
+    /// category's prompts), `<category>_n`, and `mean_se`, the sampling standard error of `mean`
+    /// (√(Σ std²/n) / categories, the categories' prompts being independent).
     public static func categoryScores(policy: Policy, task: any GoldTask, prompts: [Prompt],
                                       options: SamplingOptions) -> [String: Double] {
         let samples = sample(policy: policy, prompts: prompts, options: options)
-        var sums: [String: (total: Double, n: Int)] = [:]
+        var rewards: [String: [Double]] = [:]
         for (prompt, sample) in zip(prompts, samples) {
             let category = (prompt.source ?? "all").split(separator: "/").last.map(String.init) ?? "all"
-            sums[category, default: (0, 0)].total += task.reward(prompt: prompt, response: sample.text)
-            sums[category, default: (0, 0)].n += 1
+            rewards[category, default: []].append(task.reward(prompt: prompt, response: sample.text))
         }
-        var out = sums.mapValues { $0.total / Double(max($0.n, 1)) }
-        out["mean"] = out.values.reduce(0, +) / Double(max(out.count, 1))
+        var out: [String: Double] = [:], variance = 0.0
+        for (category, r) in rewards {
+            let n = Double(r.count), mean = r.reduce(0, +) / n
+            let std = (r.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
+            out[category] = mean
+            out[category + "_std"] = std
+            out[category + "_n"] = n
+            variance += std * std / n
+        }
+        let k = Double(max(rewards.count, 1))
+        out["mean"] = rewards.keys.sorted().reduce(0) { $0 + out[$1]! } / k   // sorted: one summation order
+        out["mean_se"] = variance.squareRoot() / k
         return out
     }
 

@@ -1,0 +1,234 @@
+# PrefLab's online DPO (OPO, D2PO §3.1) on TRL 1.16: a subclass of TRL's OnlineDPOTrainer (trl.experimental).
+#
+# Imported by trl_train.py when job["method"] == "opo". TRL's trainer samples two completions per prompt, scores
+# them with reward functions and takes one DPO step per batch; PrefLab's OPOTrainer differs in ways that change
+# results, so the subclass keeps TRL's model/reference/optimiser/checkpoint machinery and replaces the step:
+#   * each generation step g takes PrefLab's prompts of that step (order.json, computed by PrefLab), samples two
+#     responses per prompt from PrefLab's token ids (no left padding: HF Llama positions would shift with it),
+#     labels the pairs (the static RM on the same ids, ties to the first sample; or PrefLab's gold annotator through
+#     the `preflab annotate` JSON-lines process, one label per pair, never past the budget), then takes
+#     `update_epochs` optimiser steps on those pairs plus the replayed gold pairs of earlier steps;
+#   * the loss is PrefLab's (sigmoid, conservative, or IPO on summed log-ratios) as the batch mean, micro-batches
+#     weighted by their size; log-probs from right-padded sequences (positions as PrefLab's);
+#   * the replay buffer, gold count and the current step's pairs are saved with each HF checkpoint, so a killed
+#     run resumes mid-step exactly.
+# Sampling uses torch's generator (seeded per step), PrefLab its own: the two engines draw different responses.
+import atexit
+import json
+import os
+import subprocess
+
+import torch
+import torch.nn.functional as F
+from transformers import AutoModelForSequenceClassification
+
+STATE = "preflab_online.json"
+
+
+def fail(message):
+    raise SystemExit(f"trl_online.py: {message}")
+
+
+class RewardModelLabeler:
+    """The static reward model: the sample with the higher score is chosen (ties: the first), as PrefLab's."""
+
+    def __init__(self, path, dtype):
+        self.model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, dtype=dtype).eval()
+
+    @torch.no_grad()
+    def first_wins(self, row, first, second):
+        def score(ids):
+            return self.model(input_ids=torch.tensor([row["prompt_ids_preflab"] + ids])).logits[0, 0].item()
+        return score(first) >= score(second)
+
+
+class GoldLabeler:
+    """PrefLab's gold annotator (`preflab annotate`): one JSON line per pair."""
+
+    def __init__(self, command, tokenizer):
+        self.tokenizer = tokenizer
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        atexit.register(self.close)
+
+    def close(self):
+        """Ends the annotator process (it stops at the end of its input)."""
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=30)
+
+    def text(self, ids):
+        """The response as PrefLab's annotator reads it: decoded without its closing EOS."""
+        body = ids[:-1] if ids and ids[-1] == self.tokenizer.eos_token_id else ids
+        return self.tokenizer.decode(body, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+
+    def first_wins(self, row, first, second):
+        request = {"prompt": json.loads(row["prompt_json"]), "a": self.text(first), "b": self.text(second)}
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            fail(f"`{' '.join(self.process.args)}` ended without answering")
+        reply = json.loads(line)
+        if "error" in reply:
+            fail(f"the gold annotator refused a pair: {reply['error']}")
+        return reply["preferred"] == 0
+
+
+def sequence_logps(model, pairs, pad_id):
+    """Σ log π(response | prompt) of each (prompt, response) ids pair, right-padded in one forward pass."""
+    seqs = [p + r for p, r in pairs]
+    width = max(len(s) for s in seqs)
+    ids = torch.tensor([s + [pad_id] * (width - len(s)) for s in seqs])
+    mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs])
+    logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
+    token = torch.gather(logits.log_softmax(-1), 2, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    keep = torch.zeros_like(token)
+    for i, (p, r) in enumerate(pairs):
+        keep[i, len(p) - 1:len(p) - 1 + len(r)] = 1
+    return (token * keep).sum(1)
+
+
+def dpo_losses(loss, chosen, rejected, ref_chosen, ref_rejected):
+    """PrefLab's Losses.dpo per pair: m = β·h with h the summed log-ratio gap."""
+    beta = loss["beta"]
+    m = beta * ((chosen - ref_chosen) - (rejected - ref_rejected))
+    if loss["type"] == "sigmoid":
+        return -F.logsigmoid(m), m
+    if loss["type"] == "conservative":
+        e = loss["label_smoothing"]
+        return -(1 - e) * F.logsigmoid(m) - e * F.logsigmoid(-m), m
+    if loss["type"] == "ipo":
+        return (m / beta - 1 / (2 * beta)) ** 2, m
+    fail(f"loss {loss['type']} is not bridged")
+
+
+def trainer_class(base_module):
+    """The OnlineDPOTrainer subclass (built lazily: trl.experimental warns on import)."""
+    from trl.experimental.online_dpo import OnlineDPOTrainer
+
+    class PrefLabOnlineDPO(OnlineDPOTrainer):
+        def setup_preflab(self, job, rows, steps, labeler):
+            self.job, self.rows, self.step_prompts, self.labeler = job, rows, steps, labeler
+            self.online = job["online"]
+            self.state_extra = {"gold_used": 0, "replay": [], "pairs": None, "pairs_step": -1}
+            self.stats = {k: [] for k in ("preflab/accuracy", "preflab/margin", "preflab/kl",
+                                          "preflab/gold_used")}
+
+        def restore_preflab(self, checkpoint):
+            with open(os.path.join(checkpoint, STATE)) as f:
+                self.state_extra = json.load(f)
+
+        def _save_checkpoint(self, model, trial):
+            # Written before HF's files: a checkpoint counts as complete only once trainer_state.json exists.
+            folder = os.path.join(self.args.output_dir, f"checkpoint-{self.state.global_step}")
+            os.makedirs(folder, exist_ok=True)
+            with open(os.path.join(folder, STATE), "w") as f:
+                json.dump(self.state_extra, f)
+            super()._save_checkpoint(model, trial)
+
+        @torch.no_grad()
+        def sample_pairs(self, model, g):
+            """Two responses per prompt of step g, labelled; with reference log-probs (the reference is frozen)."""
+            o, tok = self.online, self.processing_class
+            torch.manual_seed(self.job["seed"] * 1_000_003 + g)
+            pairs = []
+            for index in self.step_prompts[g]:
+                row = self.rows[index]
+                prompt = torch.tensor([row["prompt_ids_preflab"]])
+                out = model.generate(input_ids=prompt, attention_mask=torch.ones_like(prompt), do_sample=True,
+                                     max_new_tokens=o["max_new_tokens"], temperature=o["temperature"], top_p=o["top_p"],
+                                     top_k=0, num_return_sequences=2, eos_token_id=tok.eos_token_id,
+                                     pad_token_id=tok.pad_token_id)
+                first, second = (self.response(out[i, prompt.size(1):].tolist()) for i in range(2))
+                wins = self.labeler.first_wins(row, first, second)
+                if self.online["labeler"] == "gold":
+                    self.state_extra["gold_used"] += 1
+                chosen, rejected = (first, second) if wins else (second, first)
+                pairs.append({"prompt": row["prompt_ids_preflab"], "chosen": chosen, "rejected": rejected})
+            self.reference_logps(pairs)
+            return pairs
+
+        def response(self, ids):
+            """Generated ids up to and including the first EOS (HF pads the rest)."""
+            eos = self.processing_class.eos_token_id
+            return ids[:ids.index(eos) + 1] if eos in ids else ids
+
+        @torch.no_grad()
+        def reference_logps(self, pairs):
+            pad = self.processing_class.pad_token_id
+            for p in pairs:
+                lp = sequence_logps(self.ref_model, [(p["prompt"], p["chosen"]), (p["prompt"], p["rejected"])], pad)
+                p["ref_chosen"], p["ref_rejected"] = lp[0].item(), lp[1].item()
+
+        def training_step(self, model, inputs, num_items_in_batch=None):
+            model.train()
+            k = int(inputs["step"][0])
+            g, epoch = divmod(k, self.online["update_epochs"])
+            extra = self.state_extra
+            if extra["pairs_step"] != g:
+                # Replayed pairs come from before this step; this step's join the buffer after its last update.
+                new = self.sample_pairs(self.accelerator.unwrap_model(model), g)
+                extra.update(pairs=new + extra["replay"], pairs_step=g, new=len(new), kl=self.mean_kl(model, new))
+            pairs = extra["pairs"]
+            loss, accuracy, margin = self.accumulate(model, pairs)
+            if epoch == self.online["update_epochs"] - 1 and self.online["replay_last"] > 0:
+                extra["replay"] = (extra["replay"] + pairs[:extra["new"]])[-self.online["replay_last"]:]
+            for name, value in (("accuracy", accuracy), ("margin", margin), ("kl", extra["kl"]),
+                                ("gold_used", extra["gold_used"])):
+                self.stats[f"preflab/{name}"].append(float(value))
+            return torch.tensor(loss)
+
+        @torch.no_grad()
+        def mean_kl(self, model, pairs):
+            """Mean log π/π_ref over the step's fresh responses before its updates (PrefLab's `kl`)."""
+            pad = self.processing_class.pad_token_id
+            seqs = [(p["prompt"], p[side]) for p in pairs for side in ("chosen", "rejected")]
+            ref = [p[f"ref_{side}"] for p in pairs for side in ("chosen", "rejected")]
+            lp = sequence_logps(model, seqs, pad)
+            return (lp - torch.tensor(ref)).mean().item()
+
+        def accumulate(self, model, pairs):
+            """Gradient of the batch-mean loss, micro-batches weighted by size; returns loss, accuracy, margin."""
+            micro, pad, n = self.job["batch"]["micro_batch"], self.processing_class.pad_token_id, len(pairs)
+            total = [0.0, 0.0, 0.0]
+            for lo in range(0, n, micro):
+                part = pairs[lo:lo + micro]
+                lp = sequence_logps(model, [(p["prompt"], p["chosen"]) for p in part]
+                                    + [(p["prompt"], p["rejected"]) for p in part], pad)
+                m = len(part)
+                ref_c = torch.tensor([p["ref_chosen"] for p in part])
+                ref_r = torch.tensor([p["ref_rejected"] for p in part])
+                losses, margins = dpo_losses(self.job["loss"], lp[:m], lp[m:], ref_c, ref_r)
+                self.accelerator.backward(losses.sum() / n)
+                total[0] += losses.sum().item() / n
+                total[1] += (margins > 0).float().sum().item() / n
+                total[2] += margins.sum().item() / n
+            return total
+
+    return PrefLabOnlineDPO
+
+
+def build(job, tokenizer, dtype, common):
+    """The trainer class, config, model and extra arguments for trl_train.py's `build`."""
+    from transformers import AutoModelForCausalLM
+    from trl.experimental.online_dpo import OnlineDPOConfig
+    o, p = job["online"], job["paths"]
+    config = OnlineDPOConfig(beta=[job["loss"]["beta"]], max_new_tokens=o["max_new_tokens"], temperature=o["temperature"],
+                             top_p=o["top_p"], top_k=0, disable_dropout=True, remove_unused_columns=False,
+                             **{**common, "per_device_train_batch_size": 1, "gradient_accumulation_steps": 1,
+                                "num_train_epochs": 1})
+    model = AutoModelForCausalLM.from_pretrained(p["model"], dtype=dtype)
+    if o["labeler"] == "gold":
+        labeler = GoldLabeler(o["annotator"], tokenizer)
+    else:
+        labeler = RewardModelLabeler(p["reward_model"], dtype)
+    # TRL requires a reward function; the subclass labels pairs itself (PrefLab's rules), so this one is never called.
+    extra = {"reward_funcs": [lambda **kwargs: fail("TRL's reward path is not used")],
+             "data_collator": lambda rows: {"step": [r["step"] for r in rows]}}
+    return trainer_class(None), config, model, extra, labeler
+
+
+def dataset(job):
+    """One row per optimiser step (generation step × update epoch), in order."""
+    from datasets import Dataset
+    return Dataset.from_list([{"step": k} for k in range(job["schedule"]["total_steps"])])

@@ -1,0 +1,86 @@
+import RecipeSpec
+
+/// What PrefLab's TRL bridge cannot run exactly as the embedded engine defines it: the one list of TRL refusals.
+/// `validate` reports each at its key's own line (`engine: trl` on the stage or the recipe), and the TRL runner
+/// refuses the same list at run time (`TRLMapping.refusals` reads these checks), so the two can never disagree.
+/// Each message names what differs in TRL 1.16 and what to do instead.
+public enum TRLChecks {
+    public typealias Check = @Sendable (ResolvedStage) -> [StageProblem]
+
+    /// Every SFT option maps (AdamW, schedule, batch geometry, clipping, seeds, data order).
+    public static let sft: Check = { engineArgs($0) }
+    /// Every reward-model option maps (floor schedule, held-out accuracy computed by PrefLab on the imported model).
+    public static let rewardModel: Check = { engineArgs($0) }
+    /// Offline DPO through TRL's DPOTrainer: the sigmoid loss only, full fine-tuning only.
+    public static let dpo: Check = { stage in
+        engineArgs(stage) + dpoLoss(stage, allowed: ["sigmoid"]) + lora(stage)
+    }
+    /// Online DPO through the bridge's subclass of TRL's OnlineDPOTrainer (its loss is computed by the bridge, so
+    /// sigmoid, conservative and summed IPO are exact; SimPO is not bridged), labelled by the static RM or by
+    /// `preflab annotate` (gold); PrefLab's accuracy probe and Contrastive Distillation's scorers stay embedded.
+    public static let opo: Check = { stage in
+        var out = engineArgs(stage) + dpoLoss(stage, allowed: ["sigmoid", "conservative", "ipo"])
+        for key in ["probe_every", "probe_reward_model"] where isSet(stage, key) {
+            out.append(StageProblem(key: key, "`\(key)` (PrefLab's accuracy probe of the judges, D2PO Figs 5-6) is measured by the embedded trainer only; the TRL bridge does not run it — drop it or use engine: embedded"))
+        }
+        if stage.config["labeler"]?.string == "gold", stage.config["task"]?.string == "contrastive_distillation" {
+            out.append(StageProblem(key: "task", "`preflab annotate` cannot build contrastive_distillation's gold annotator (it needs the stage's scoring models); not delegated — use engine: embedded"))
+        }
+        return out
+    }
+    /// D2PO's discriminator rounds have no TRL trainer and are not bridged.
+    public static let d2po: Check = { _ in
+        [StageProblem(key: "engine", "d2po is not bridged to TRL (its discriminator updates, confidence selection and gold rounds have no TRL trainer); use engine: embedded for this stage")]
+    }
+
+    /// The check of `kind` on TRL (nil: the kind does not run there).
+    public static func check(kind: String) -> Check? {
+        ["sft": sft, "reward_model": rewardModel, "dpo": dpo, "opo": opo, "d2po": d2po][kind]
+    }
+
+    /// The numeric types the bridge loads weights in (`engine_args.precision`, the site file's `precision:`), by
+    /// every spelling accepted: torch's names and the engine descriptors' short ones (`fp32`, the hashed default).
+    public static let precisions = ["float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
+                                    "float16": "float16", "fp16": "float16"]
+
+    /// `engine_args` holds only `precision`, one of `precisions`.
+    static func engineArgs(_ stage: ResolvedStage) -> [StageProblem] {
+        guard let args = stage.engineArgs?.entries else { return [] }
+        var out: [StageProblem] = []
+        for (key, value) in args {
+            if key != "precision" {
+                out.append(StageProblem(key: "engine_args", "unknown TRL engine option `\(key)`; the bridge reads only `precision`"))
+            } else if precisions[value.string ?? ""] == nil {
+                let names = precisions.keys.sorted()
+                let near = value.string.flatMap { didYouMean($0, among: names) }.map { " (did you mean '\($0)'?)" } ?? ""
+                out.append(StageProblem(key: "engine_args", "precision '\(value)' is not one the TRL bridge loads weights in\(near); expected one of \(names.joined(separator: ", "))"))
+            }
+        }
+        return out
+    }
+
+    /// The DPO-family loss kinds the trainer computes exactly.
+    static func dpoLoss(_ stage: ResolvedStage, allowed: Set<String>) -> [StageProblem] {
+        let kind = stage.config.at(path: "loss.kind")?.string ?? "sigmoid"
+        guard !allowed.contains(kind) else { return [] }
+        let why: String
+        switch kind {
+        case "ipo": why = "TRL's `ipo` averages the log-ratio per token; PrefLab's IPO sums it over the sequence (Azar et al.)"
+        case "conservative": why = "TRL 1.16's DPOTrainer has no conservative DPO (its sigmoid loss ignores label_smoothing; `robust` is a different, unbiased formula)"
+        case "simpo": why = "SimPO runs through TRL's CPOTrainer, which the bridge does not drive"
+        default: why = "the loss `\(kind)` is not bridged"
+        }
+        return [StageProblem(key: "loss.kind", "\(why); not delegated — use loss.kind \(allowed.sorted().joined(separator: " or ")) or engine: embedded")]
+    }
+
+    /// LoRA: peft draws each adapter's A from kaiming-uniform with torch's generator, PrefLab from N(0, 1/in) with
+    /// the stage's seed; the bridge does not carry PrefLab's initial adapters, so the run would not be the same.
+    static func lora(_ stage: ResolvedStage) -> [StageProblem] {
+        guard isSet(stage, "lora") else { return [] }
+        return [StageProblem(key: "lora", "peft initialises LoRA's A from kaiming-uniform (torch's generator), PrefLab from N(0, 1/in) with the stage's seed, and the bridge does not carry PrefLab's initial adapters; not delegated — drop `lora` (full fine-tuning) or use engine: embedded")]
+    }
+
+    static func isSet(_ stage: ResolvedStage, _ key: String) -> Bool {
+        stage.config[key].map { !$0.value.isNull } ?? false
+    }
+}

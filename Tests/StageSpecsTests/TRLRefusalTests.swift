@@ -1,0 +1,112 @@
+import Foundation
+import XCTest
+import RecipeSpec
+import StageSpecs
+
+/// `validate` refuses, at the key's own line and column, every setting the TRL bridge cannot run exactly
+/// (TRLChecks); the same settings load on the embedded engine.
+final class TRLRefusalTests: XCTestCase {
+    static let base = """
+        name: e
+        stages:
+          tok: { kind: tokenizer, task: word_collector }
+          sft: { kind: sft, task: word_collector, tokenizer: tok }
+          prefs: { kind: task_preferences, policy: sft, task: word_collector }
+          rm: { kind: reward_model, preferences: prefs, init: sft }
+          prompts: { kind: task_prompts, task: word_collector }
+        """
+
+    static let blocks = [
+        "dpo": "  s:\n    kind: dpo\n    policy: sft\n    preferences: prefs\n    engine: trl",
+        "opo": "  s:\n    kind: opo\n    policy: sft\n    prompts: prompts\n    reward_model: rm\n    engine: trl",
+        "d2po": "  s:\n    kind: d2po\n    policy: sft\n    prompts: prompts\n    task: word_collector\n    reward_model: rm\n    engine: trl",
+    ]
+
+    /// Loads stage `s` of `kind` with `extra` (one line, 4-space indented) appended; returns the error text or nil.
+    func problem(_ kind: String, _ extra: String?, engine: String = "trl") -> String? {
+        var yaml = Self.base + "\n" + Self.blocks[kind]!.replacingOccurrences(of: "engine: trl", with: "engine: \(engine)")
+        if let extra { yaml += "\n    " + extra }
+        do {
+            _ = try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: "e.yaml")
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// The location `validate` must name: the last line, at `token`'s column.
+    func at(_ kind: String, _ extra: String, _ token: String) -> String {
+        let line = (Self.base + "\n" + Self.blocks[kind]!).split(separator: "\n", omittingEmptySubsequences: false).count + 1
+        let column = ("    " + extra).range(of: token)!.lowerBound.utf16Offset(in: "    " + extra) + 1
+        return "e.yaml:\(line):\(column): error: stages.s."
+    }
+
+    func assertRefused(_ kind: String, _ extra: String, at token: String, key: String, saying words: String,
+                       file: StaticString = #filePath, line: UInt = #line) {
+        let text = problem(kind, extra)
+        XCTAssertNotNil(text, "\(kind) with `\(extra)` was accepted on trl", file: file, line: line)
+        let expected = at(kind, extra, token) + key + ": "
+        XCTAssertTrue(text?.contains(expected) ?? false, "expected \(expected)… in\n\(text ?? "")", file: file, line: line)
+        XCTAssertTrue(text?.contains(words) ?? false, "expected “\(words)” in\n\(text ?? "")", file: file, line: line)
+        XCTAssertTrue(text?.contains("(engine 'trl')") ?? false, "the engine is named: \(text ?? "")", file: file, line: line)
+        XCTAssertNil(problem(kind, extra, engine: "embedded"), "the embedded engine runs it", file: file, line: line)
+    }
+
+    func testDPOLossesTRLCannotComputeAreRefusedAtLossKind() {
+        XCTAssertNil(problem("dpo", "loss: { kind: sigmoid }"))
+        assertRefused("dpo", "loss: { kind: ipo }", at: "ipo", key: "loss.kind", saying: "averages the log-ratio per token")
+        assertRefused("dpo", "loss: { kind: conservative, label_smoothing: 0.2 }", at: "conservative", key: "loss.kind",
+                      saying: "no conservative DPO")
+        assertRefused("dpo", "loss: { kind: simpo }", at: "simpo", key: "loss.kind", saying: "CPOTrainer")
+        XCTAssertTrue(problem("dpo", "loss: { kind: ipo }")?.contains("use loss.kind sigmoid or engine: embedded") ?? false)
+    }
+
+    func testLoRAIsRefusedOnTRL() {
+        assertRefused("dpo", "lora: { rank: 4 }", at: "{ rank", key: "lora", saying: "kaiming-uniform")
+    }
+
+    func testOnlineDPOMapsItsLossesButNotSimPOOrTheProbe() {
+        XCTAssertNil(problem("opo", nil))
+        XCTAssertNil(problem("opo", "loss: { kind: ipo }"), "the bridge sums IPO's log-ratios itself")
+        XCTAssertNil(problem("opo", "loss: { kind: conservative }"))
+        assertRefused("opo", "loss: { kind: simpo }", at: "simpo", key: "loss.kind", saying: "use loss.kind conservative or ipo or sigmoid")
+        assertRefused("opo", "probe_every: 2", at: "2", key: "probe_every", saying: "accuracy probe")
+    }
+
+    func testGoldOPOOnContrastiveDistillationIsRefusedAtTask() {
+        let yaml = Self.base + "\n" + Self.blocks["opo"]! + """
+
+                labeler: gold
+                scorer_large: sft
+                scorer_small: sft
+                task: contrastive_distillation
+            """
+        XCTAssertThrowsError(try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: "e.yaml")) { error in
+            XCTAssertTrue("\(error)".contains("e.yaml:17:11: error: stages.s.task: `preflab annotate` cannot build"), "\(error)")
+        }
+    }
+
+    func testD2POOnTRLIsRefusedAtTheEngineKey() {
+        let text = problem("d2po", nil)
+        XCTAssertTrue(text?.contains("e.yaml:14:13: error: stages.s.engine: d2po is not bridged to TRL") ?? false, text ?? "accepted")
+        XCTAssertNil(problem("d2po", nil, engine: "embedded"))
+    }
+
+    func testEngineArgsTheBridgeDoesNotReadAreRefused() {
+        XCTAssertNil(problem("dpo", "engine_args: { precision: bf16 }"))
+        XCTAssertTrue(problem("dpo", "engine_args: { gradient_checkpointing: true }")?
+            .contains("unknown TRL engine option `gradient_checkpointing`") ?? false)
+        XCTAssertTrue(problem("dpo", "engine_args: { precision: bfloat61 }")?.contains("did you mean 'bfloat16'?") ?? false)
+    }
+
+    /// Each kind TRL runs has its check; the recipe-level default also triggers them.
+    func testRecipeDefaultEngineIsChecked() {
+        for kind in ["sft", "reward_model", "dpo", "opo", "d2po"] { XCTAssertNotNil(TRLChecks.check(kind: kind), kind) }
+        XCTAssertNil(TRLChecks.check(kind: "ppo"))
+        let yaml = Self.base.replacingOccurrences(of: "name: e\n", with: "name: e\nengine: trl\n")
+            + "\n  s: { kind: dpo, policy: sft, preferences: prefs, loss: { kind: ipo } }"
+        XCTAssertThrowsError(try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: "e.yaml")) {
+            XCTAssertTrue("\($0)".contains("stages.s.loss.kind: TRL's `ipo` averages"), "\($0)")
+        }
+    }
+}
