@@ -23,8 +23,10 @@ final class HFWiringTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     private func problems(_ stages: String) -> [String] {
-        let yaml = "name: w\nstages:\n  lm: { kind: hf_model, path: \(dir.path)/lm, allow_outside: true }\n  rm: { kind: hf_model, path: \(dir.path)/rm, allow_outside: true }\n"
-            + "  bare: { kind: hf_model, path: \(dir.path)/bare, allow_outside: true }\n  prompts: { kind: task_prompts, task: word_collector, size: 4 }\n" + stages
+        // The folders are in the temporary directory, outside the project: allowed explicitly.
+        let yaml = "name: w\nstages:\n  lm: { kind: hf_model, allow_outside: true, path: \(dir.path)/lm }\n"
+            + "  rm: { kind: hf_model, allow_outside: true, path: \(dir.path)/rm }\n"
+            + "  bare: { kind: hf_model, allow_outside: true, path: \(dir.path)/bare }\n  prompts: { kind: task_prompts, task: word_collector, size: 4 }\n" + stages
         do {
             _ = try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: "w.yaml")
             return []
