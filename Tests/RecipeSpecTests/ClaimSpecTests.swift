@@ -45,9 +45,9 @@ final class ClaimSpecTests: XCTestCase {
               - { id: dpo-beats-ppo, text: "DPO beats PPO", a: { row: dpo, column: wc }, b: { row: ppo }, expect: greater }
             """
         XCTAssertEqual(try loadText(yaml).claims.count, 1)
-        let narrowed = try loadText(yaml, overrides: ["matrix.algo=[dpo]"])
+        let narrowed = try loadText(yaml, overrides: ["matrix.task=[math]"])
         XCTAssertEqual(narrowed.claims, [])
-        XCTAssertEqual(narrowed.cells.count, 6)
+        XCTAssertEqual(narrowed.cells.count, 7)   // 3 algorithms × 3 seeds, sft on seed 1 only
     }
 
     func testMisspeltCellsAndKeys() {
