@@ -82,7 +82,8 @@ struct Bench: ParsableCommand {
         let forward = EngineBenchmark.forwardRate(model, batch: 4, seq: 128, repeats: 2)
         let generate = EngineBenchmark.generation(model, batch: 8, prompt: 32, new: 32, repeats: 2)
         let rss = EngineBenchmark.peakRSSBytes()
-        let reference = trainableReference ? model.copy(trainable: true) : model
+        if trainableReference { model.makeTrainable() }  // as every model was before frozen models
+        let reference = model
         let policy = model.copy(trainable: true)
         let pairs = EngineBenchmark.randomBatch(vocab: model.config.vocabSize, rows: 4, seq: 128, seed: 6)
         let dpoTime = try EngineBenchmark.dpoStepTime(policy: policy, reference: reference, pairs: pairs, repeats: 2)
