@@ -28,8 +28,8 @@ TABLE1_ROWS = {
     "hh_harmless": "hh_rlhf",
     "gpt4_pairs": "alpacafarm_gpt4_pref",
 }
-TABLE2_ROWS = {  # the paper's Table 2 uses UltraFeedback fine-grained
-    "base": "tulu2_sft",
+TABLE2_ROWS = {  # the paper's Table 2 uses UltraFeedback fine-grained; the base cell sits on the dpo value of its axis
+    "base / dpo": "tulu2_sft",
     "uf_like / dpo": "ultrafeedback_fg_dpo",
     "uf_like / ppo": "ultrafeedback_fg_ppo",
     "hh_helpful / dpo": "hh_rlhf_dpo",
