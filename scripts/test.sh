@@ -12,5 +12,10 @@ bash scripts/fetch-smollm2.sh || echo "test.sh: could not fetch SmolLM2; its che
 # The delegated engines' environment (CPU torch from the local wheel, TRL pinned; made once per machine in
 # ~/.cache/preflab and linked as .venv-engines), so that the engine tests and the quickstart-on-TRL smoke test
 # run; when it cannot be made (no wheel, no network) those tests are skipped and say why.
-bash scripts/setup-engines.sh || echo "test.sh: could not make .venv-engines; the engine tests will be skipped" >&2
+# TensorBoard's own event reader joins it, for the check of the event files every node writes.
+if bash scripts/setup-engines.sh; then
+    bash scripts/setup-reference.sh || echo "test.sh: could not add TensorBoard; its reader check will be skipped" >&2
+else
+    echo "test.sh: could not make .venv-engines; the engine tests will be skipped" >&2
+fi
 swift test -c release -Xswiftc -enable-testing "$@"
