@@ -158,8 +158,11 @@ done
 for sig in INT TERM; do
     D=$W/sig-$sig
     start "$D/store" "$D/res" "$D.log"
-    sleep "$(python3 -c "print($SECS * 0.4)")"
-    kill -$sig $pid; wait $pid; rc=$?
+    # Signalled once a trainer has saved a checkpoint (a fixed fraction of the reference time missed
+    # when the machine's load changed between runs); a run that finished first injected nothing.
+    while kill -0 $pid 2>/dev/null && ! compgen -G "$D/store/resume/*/*" >/dev/null; do sleep 0.1; done
+    kill -$sig $pid 2>/dev/null; wait $pid; rc=$?
+    [ $rc = 0 ] && { echo "missed  SIG$sig: the run had finished (exit 0)"; continue; }
     want=$([ $sig = INT ] && echo 130 || echo 143)
     msg=$(grep -c "rerun to resume" "$D.log")
     out=$(run "$D/store" "$D/res" 2>&1); rc2=$?

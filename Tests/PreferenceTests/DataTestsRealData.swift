@@ -65,8 +65,10 @@ final class DataTestsRealData: XCTestCase {
             }
         }
         XCTAssertEqual(results.map(\.name), ["alpaca_eval_gpt4", "alpaca_eval_gpt4_bottom", "alpaca_eval_gpt4_middle", "alpaca_eval_gpt4_pairs",
-                                             "alpaca_eval_gpt4_top", "gsm8k_test", "gsm8k_train", "hh_rlhf_harmless_test",
-                                             "hh_rlhf_helpful_test", "hh_rlhf_helpful_test_64", "hh_rlhf_helpful_test_parquet", "mix_rm"])
+                                             "alpaca_eval_gpt4_pairs_short", "alpaca_eval_gpt4_short", "alpaca_eval_gpt4_top",
+                                             "gsm8k_test", "gsm8k_train", "hh_rlhf_harmless_short", "hh_rlhf_harmless_test",
+                                             "hh_rlhf_helpful_short", "hh_rlhf_helpful_test", "hh_rlhf_helpful_test_64",
+                                             "hh_rlhf_helpful_test_parquet", "mix_real_short", "mix_rm"])
         let all = try XCTUnwrap(reports["alpaca_eval_gpt4"])
         XCTAssertEqual(all.rowsRead, 53 * 805)
         XCTAssertEqual(all.count(.unscored), 61)
