@@ -102,6 +102,33 @@ def dpo_losses(loss, chosen, rejected, ref_chosen, ref_rejected):
     fail(f"loss {loss['type']} is not bridged")
 
 
+def ordered(candidate, first_wins):
+    """The candidate as a (chosen, rejected) pair: ties and first wins keep the sampled order."""
+    first, second = candidate["first"], candidate["second"]
+    chosen, rejected = (first, second) if first_wins else (second, first)
+    return {"prompt": candidate["prompt"], "chosen": chosen, "rejected": rejected}
+
+
+def dpo_accumulate(model, pairs, loss, micro, pad, backward):
+    """Gradient of the batch-mean DPO loss (PrefLab's DPOUpdate.accumulate), micro-batches weighted by size, against
+    the pairs' `ref_chosen`/`ref_rejected`; returns loss, accuracy, margin."""
+    n = len(pairs)
+    total = [0.0, 0.0, 0.0]
+    for lo in range(0, n, micro):
+        part = pairs[lo:lo + micro]
+        lp = sequence_logps(model, [(p["prompt"], p["chosen"]) for p in part]
+                            + [(p["prompt"], p["rejected"]) for p in part], pad)
+        m = len(part)
+        ref_c = torch.tensor([p["ref_chosen"] for p in part])
+        ref_r = torch.tensor([p["ref_rejected"] for p in part])
+        losses, margins = dpo_losses(loss, lp[:m], lp[m:], ref_c, ref_r)
+        backward(losses.sum() / n)
+        total[0] += losses.sum().item() / n
+        total[1] += (margins > 0).float().sum().item() / n
+        total[2] += margins.sum().item() / n
+    return total
+
+
 def trainer_class(base_module):
     """The OnlineDPOTrainer subclass (built lazily: trl.experimental warns on import)."""
     from trl.experimental.online_dpo import OnlineDPOTrainer
@@ -117,6 +144,13 @@ def trainer_class(base_module):
         def restore_preflab(self, checkpoint):
             with open(os.path.join(checkpoint, STATE)) as f:
                 self.state_extra = json.load(f)
+            self.restore_extra(checkpoint)
+
+        def save_extra(self, folder):
+            """Further state a subclass keeps with each checkpoint (D2PO: its discriminator)."""
+
+        def restore_extra(self, checkpoint):
+            """Reads what `save_extra` wrote."""
 
         def _save_checkpoint(self, model, trial):
             # Written before HF's files: a checkpoint counts as complete only once trainer_state.json exists.
@@ -124,27 +158,36 @@ def trainer_class(base_module):
             os.makedirs(folder, exist_ok=True)
             with open(os.path.join(folder, STATE), "w") as f:
                 json.dump(self.state_extra, f)
+            self.save_extra(folder)
             super()._save_checkpoint(model, trial)
+
+        @torch.no_grad()
+        def sample_candidates(self, model, g):
+            """Two responses per prompt of step g: (row, first, second) each, as PrefLab's OnlinePairs.sample."""
+            o, tok = self.online, self.processing_class
+            torch.manual_seed(self.job["seed"] * 1_000_003 + g)
+            out = []
+            for index in self.step_prompts[g]:
+                row = self.rows[index]
+                prompt = torch.tensor([row["prompt_ids_preflab"]])
+                ids = model.generate(input_ids=prompt, attention_mask=torch.ones_like(prompt), do_sample=True,
+                                     max_new_tokens=o["max_new_tokens"], temperature=o["temperature"], top_p=o["top_p"],
+                                     top_k=0, num_return_sequences=2, eos_token_id=tok.eos_token_id,
+                                     pad_token_id=tok.pad_token_id)
+                out.append({"row": index, "prompt": row["prompt_ids_preflab"],
+                            "first": self.response(ids[0, prompt.size(1):].tolist()),
+                            "second": self.response(ids[1, prompt.size(1):].tolist())})
+            return out
 
         @torch.no_grad()
         def sample_pairs(self, model, g):
             """Two responses per prompt of step g, labelled; with reference log-probs (the reference is frozen)."""
-            o, tok = self.online, self.processing_class
-            torch.manual_seed(self.job["seed"] * 1_000_003 + g)
             pairs = []
-            for index in self.step_prompts[g]:
-                row = self.rows[index]
-                prompt = torch.tensor([row["prompt_ids_preflab"]])
-                out = model.generate(input_ids=prompt, attention_mask=torch.ones_like(prompt), do_sample=True,
-                                     max_new_tokens=o["max_new_tokens"], temperature=o["temperature"], top_p=o["top_p"],
-                                     top_k=0, num_return_sequences=2, eos_token_id=tok.eos_token_id,
-                                     pad_token_id=tok.pad_token_id)
-                first, second = (self.response(out[i, prompt.size(1):].tolist()) for i in range(2))
-                wins = self.labeler.first_wins(row, first, second)
+            for c in self.sample_candidates(model, g):
+                wins = self.labeler.first_wins(self.rows[c["row"]], c["first"], c["second"])
                 if self.online["labeler"] == "gold":
                     self.state_extra["gold_used"] += 1
-                chosen, rejected = (first, second) if wins else (second, first)
-                pairs.append({"prompt": row["prompt_ids_preflab"], "chosen": chosen, "rejected": rejected})
+                pairs.append(ordered(c, wins))
             self.reference_logps(pairs)
             return pairs
 
@@ -189,27 +232,15 @@ def trainer_class(base_module):
 
         def accumulate(self, model, pairs):
             """Gradient of the batch-mean loss, micro-batches weighted by size; returns loss, accuracy, margin."""
-            micro, pad, n = self.job["batch"]["micro_batch"], self.processing_class.pad_token_id, len(pairs)
-            total = [0.0, 0.0, 0.0]
-            for lo in range(0, n, micro):
-                part = pairs[lo:lo + micro]
-                lp = sequence_logps(model, [(p["prompt"], p["chosen"]) for p in part]
-                                    + [(p["prompt"], p["rejected"]) for p in part], pad)
-                m = len(part)
-                ref_c = torch.tensor([p["ref_chosen"] for p in part])
-                ref_r = torch.tensor([p["ref_rejected"] for p in part])
-                losses, margins = dpo_losses(self.job["loss"], lp[:m], lp[m:], ref_c, ref_r)
-                self.accelerator.backward(losses.sum() / n)
-                total[0] += losses.sum().item() / n
-                total[1] += (margins > 0).float().sum().item() / n
-                total[2] += margins.sum().item() / n
-            return total
+            return dpo_accumulate(model, pairs, self.job["loss"], self.job["batch"]["micro_batch"],
+                                  self.processing_class.pad_token_id, self.accelerator.backward)
 
     return PrefLabOnlineDPO
 
 
-def build(job, tokenizer, dtype, common):
-    """The trainer class, config, model and extra arguments for trl_train.py's `build`."""
+def online_setup(job, dtype, common):
+    """The OnlineDPOConfig, starting model and extra trainer arguments shared by opo and d2po: one dataset row per
+    optimiser step, one step per row."""
     from transformers import AutoModelForCausalLM
     from trl.experimental.online_dpo import OnlineDPOConfig
     o, p = job["online"], job["paths"]
@@ -218,13 +249,20 @@ def build(job, tokenizer, dtype, common):
                              **{**common, "per_device_train_batch_size": 1, "gradient_accumulation_steps": 1,
                                 "num_train_epochs": 1})
     model = AutoModelForCausalLM.from_pretrained(p["model"], dtype=dtype)
+    # TRL requires a reward function; the subclass labels pairs itself (PrefLab's rules), so this one is never called.
+    extra = {"reward_funcs": [lambda **kwargs: fail("TRL's reward path is not used")],
+             "data_collator": lambda rows: {"step": [r["step"] for r in rows]}}
+    return config, model, extra
+
+
+def build(job, tokenizer, dtype, common):
+    """The trainer class, config, model and extra arguments for trl_train.py's `build`."""
+    o, p = job["online"], job["paths"]
+    config, model, extra = online_setup(job, dtype, common)
     if o["labeler"] == "gold":
         labeler = GoldLabeler(o["annotator"], tokenizer)
     else:
         labeler = RewardModelLabeler(p["reward_model"], dtype)
-    # TRL requires a reward function; the subclass labels pairs itself (PrefLab's rules), so this one is never called.
-    extra = {"reward_funcs": [lambda **kwargs: fail("TRL's reward path is not used")],
-             "data_collator": lambda rows: {"step": [r["step"] for r in rows]}}
     return trainer_class(None), config, model, extra, labeler
 
 
