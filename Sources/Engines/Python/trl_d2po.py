@@ -43,30 +43,28 @@ def optimiser_step(model, optimiser, max_norm):
 
 
 class RewardModelDiscriminator:
-    """A Bradley-Terry reward model (D2PO-RM), scored on PrefLab's ids one sequence at a time (no padding), updated
-    with the batch-mean BT loss, micro-batches weighted by size (PrefLab's RewardUpdate)."""
+    """A Bradley-Terry reward model (D2PO-RM), scored on PrefLab's ids (right-padded, read at each sequence's last
+    token), updated with the batch-mean BT loss, micro-batches weighted by size (PrefLab's RewardUpdate)."""
 
-    def __init__(self, job, dtype):
+    def __init__(self, job, dtype, pad):
         d = job["d2po"]
         self.model = AutoModelForSequenceClassification.from_pretrained(job["paths"]["discriminator"], num_labels=1,
                                                                         dtype=dtype)
-        self.job, self.optimiser = job, adamw(self.model, job, d["discriminator_learning_rate"])
-
-    def score(self, prompt, response):
-        return self.model(input_ids=torch.tensor([prompt + response])).logits[0, 0]
+        self.job, self.pad, self.optimiser = job, pad, adamw(self.model, job, d["discriminator_learning_rate"])
 
     @torch.no_grad()
     def scores(self, cands):
         self.model.eval()
-        return [(self.score(c["prompt"], c["first"]).item(), self.score(c["prompt"], c["second"]).item()) for c in cands]
+        return trl_online.pair_scores(self.model, cands, self.pad)
 
     def update(self, gold):
         self.model.train()
         n, micro, loss = len(gold), self.job["batch"]["micro_batch"], 0.0
         for lo in range(0, n, micro):
             part = gold[lo:lo + micro]
-            m = torch.stack([self.score(p["prompt"], p["chosen"]) - self.score(p["prompt"], p["rejected"]) for p in part])
-            losses = -F.logsigmoid(m.float())
+            s = trl_online.sequence_scores(self.model, [(p["prompt"], p[k]) for p in part for k in ("chosen", "rejected")],
+                                           self.pad)
+            losses = -F.logsigmoid(s[0::2] - s[1::2])
             (losses.sum() / n).backward()
             loss += losses.sum().item() / n
         optimiser_step(self.model, self.optimiser, self.job["max_grad_norm"])
@@ -146,7 +144,7 @@ def trainer_class():
             kind = self.d2po["discriminator"]
             pad = self.processing_class.pad_token_id
             dtype = next(self.model.parameters()).dtype
-            self.discriminator = (RewardModelDiscriminator(job, dtype) if kind == "reward_model"
+            self.discriminator = (RewardModelDiscriminator(job, dtype, pad) if kind == "reward_model"
                                   else DPODiscriminator(job, dtype, pad) if kind == "dpo" else SelfDiscriminator(self))
 
         def save_extra(self, folder):
