@@ -12,9 +12,6 @@ final class ResultsProvenanceTests: XCTestCase {
 
     /// Results knowingly older than their recipe's nodes, each with why it was not rerun (empty when all are current).
     static let knownStale: [String: String] = [
-        "unpacking/table3": "category_scores codeVersion 2 (measured per-prompt spread): not rerun yet",
-        "unpacking/table4": "category_scores codeVersion 2 (measured per-prompt spread): not rerun yet",
-        "unpacking/table5": "category_scores codeVersion 2 (measured per-prompt spread): not rerun yet",
         "checks/algorithms": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
         "checks/upstream-seeds": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
         "checks/smollm2": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
