@@ -78,6 +78,27 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    /// D2PO's other discriminators on TRL: the policy itself with random selection (PrefLab's permutation of each
+    /// round), and a separate DPO model (the shared `base`) — the same first-step loss, lines, rounds and gold spend.
+    func testD2PODiscriminatorsOnTRL() throws {
+        let variants = [["stages.d2po.discriminator=self", "stages.d2po.selection=random"],
+                        ["stages.d2po.discriminator=dpo", "stages.d2po.dpo_model=base", "stages.d2po.reward_model=null"]]
+        for overrides in variants {
+            for (_, embedded, trl) in try trainOnBoth("Recipes/checks/engines.yaml", stages: ["d2po"], overrides: overrides) {
+                let name = overrides.joined(separator: " ")
+                XCTAssertEqual(try XCTUnwrap(trl.first?.values["loss"]), try XCTUnwrap(embedded.first?.values["loss"]),
+                               accuracy: 1e-4, "\(name): first-step loss")
+                XCTAssertEqual(trl.map { $0.values["gold_used"] }, embedded.map { $0.values["gold_used"] }, name)
+                XCTAssertEqual(trl.map { $0.values["gold_round"] != nil }, embedded.map { $0.values["gold_round"] != nil }, name)
+                XCTAssertEqual(trl.map { $0.values["disc_loss"] != nil }, embedded.map { $0.values["disc_loss"] != nil },
+                               "\(name): a discriminator update in each round (none for self)")
+                XCTAssertEqual(trl.contains { $0.values["disc_loss"] != nil }, overrides[0].hasSuffix("=dpo"),
+                               "\(name): only a separate discriminator has its own loss")
+                XCTAssertTrue(trl.allSatisfy { $0.values["loss"].map(\.isFinite) ?? false }, name)
+            }
+        }
+    }
+
     /// Runs `stages` of the recipe's first cell (smoke scale) on the embedded engine, then trains the same nodes again
     /// on TRL from the same inputs; returns each node's embedded and TRL step metrics (steps and lr checked equal).
     /// A node in `interrupt` is trained once more on TRL, killed while saving its second checkpoint, resumed from the first (mid generation step for
