@@ -12,10 +12,8 @@ final class ResultsProvenanceTests: XCTestCase {
 
     /// Results knowingly older than their recipe's nodes, each with why it was not rerun (empty when all are current).
     static let knownStale: [String: String] = [
-        "checks/algorithms": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
         "checks/upstream-seeds": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
         "checks/smollm2": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
-        "d2po/table2": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
         "d2po/table4": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
         "d2po/figure3": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
         "d2po/figure7": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
