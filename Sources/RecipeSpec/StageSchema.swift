@@ -158,18 +158,26 @@ public struct EngineDescriptor: Sendable, Hashable {
     public var version: String
     /// Bumped when PrefLab's bridge to the engine (export, job file, import) changes results.
     public var bridgeVersion: Int
+    /// Kinds whose bridge changed results on its own (e.g. a new sampler for the online kinds): their nodes
+    /// hash with this version instead, so the other kinds' stored nodes stay valid.
+    public var kindBridgeVersions: [String: Int]
     /// The default numeric precision; `engine_args.precision` overrides it.
     public var precision: String
     /// One line for `preflab stages`.
     public var summary: String
 
-    public init(name: String, version: String, bridgeVersion: Int, precision: String, summary: String) {
+    public init(name: String, version: String, bridgeVersion: Int, kindBridgeVersions: [String: Int] = [:],
+                precision: String, summary: String) {
         self.name = name
         self.version = version
         self.bridgeVersion = bridgeVersion
+        self.kindBridgeVersions = kindBridgeVersions
         self.precision = precision
         self.summary = summary
     }
+
+    /// The bridge version a node of `kind` hashes with.
+    public func bridgeVersion(for kind: String) -> Int { kindBridgeVersions[kind] ?? bridgeVersion }
 
     /// The engine every kind has and no recipe needs to name; its nodes' hashes carry no engine.
     public static let embeddedName = "embedded"
