@@ -104,13 +104,18 @@ public struct FieldSchema: Sendable, Hashable {
     public var range: ValueRange?
     /// One line for `preflab stages` and error messages.
     public var doc: String
+    /// For an optional field added after nodes were hashed: the value its absence means. A recipe that
+    /// writes it resolves as if the key were absent, so the node hash changes only for other values.
+    public var absentMeans: ConfigValue?
 
     public init(_ name: String, _ type: FieldType, default defaultValue: ConfigValue? = nil,
-                optional: Bool = false, range: ValueRange? = nil, doc: String) {
+                optional: Bool = false, absentMeans: ConfigValue? = nil, range: ValueRange? = nil, doc: String) {
+        precondition(absentMeans == nil || (optional && defaultValue == nil), "absentMeans is for optional fields without a default")
         self.name = name
         self.type = type
         self.defaultValue = defaultValue
         self.optional = optional
+        self.absentMeans = absentMeans
         self.range = range
         self.doc = doc
     }
