@@ -24,6 +24,9 @@ struct Bench: ParsableCommand {
     @Option(help: "The SmolLM2 GGUF file (scripts/fetch-smollm2.sh puts it there).")
     var smollm2 = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
 
+    @Flag(help: "Give the SmolLM2 DPO step's reference a gradient arena, as every model had before frozen models (the memory figure's baseline).")
+    var trainableReference = false
+
     @Flag(help: "Print one JSON line per shape instead of the table.")
     var json = false
 
@@ -52,7 +55,7 @@ struct Bench: ParsableCommand {
                 continue
             }
             guard let s = Self.shapes[name] else { continue }
-            let r = EngineBenchmark.run(config: s.config, batch: s.batch, seq: s.seq)
+            let r = try EngineBenchmark.run(config: s.config, batch: s.batch, seq: s.seq)
             if json {
                 printJSON(["shape": name, "result": r] as [String: any Encodable])
                 continue
@@ -66,7 +69,9 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// SmolLM2-135M forward (batch 4 x 128 tokens) and batched generation (8 prompts of 32, 32 new).
+    /// SmolLM2-135M forward (batch 4 x 128 tokens) and batched generation (8 prompts of 32, 32 new) on the
+    /// frozen model, then a DPO step (2 pairs of 128 tokens) with a trainable copy as policy and the
+    /// frozen model as reference; peak RSS of each part.
     func benchSmolLM2() throws {
         guard FileManager.default.fileExists(atPath: smollm2) else {
             if !json { print("smollm2: \(smollm2) absent (scripts/fetch-smollm2.sh fetches it); skipped") }
@@ -77,12 +82,21 @@ struct Bench: ParsableCommand {
         let forward = EngineBenchmark.forwardRate(model, batch: 4, seq: 128, repeats: 2)
         let generate = EngineBenchmark.generation(model, batch: 8, prompt: 32, new: 32, repeats: 2)
         let rss = EngineBenchmark.peakRSSBytes()
+        if trainableReference { model.makeTrainable() }  // as every model was before frozen models
+        let reference = model
+        let policy = model.copy(trainable: true)
+        let pairs = EngineBenchmark.randomBatch(vocab: model.config.vocabSize, rows: 4, seq: 128, seed: 6)
+        let dpoTime = try EngineBenchmark.dpoStepTime(policy: policy, reference: reference, pairs: pairs, repeats: 2)
+        let dpo = Double(4 * 128) / dpoTime, dpoRSS = EngineBenchmark.peakRSSBytes()
         if json {
             printJSON(["shape": "smollm2", "forwardTokensPerSec": forward, "generateTokensPerSec": generate,
-                       "peakRSSBytes": rss] as [String: any Encodable])
+                       "peakRSSBytes": rss, "dpoTokensPerSec": dpo, "dpoPeakRSSBytes": dpoRSS,
+                       "trainableReference": trainableReference] as [String: any Encodable])
         } else {
             print(String(format: "smollm2: forward %.0f tok/s (4 x 128), generation %.1f new tok/s (8 prompts, 32 new), peak RSS %.0f MiB",
                          forward, generate, Double(rss) / 1048576))
+            print(String(format: "smollm2: DPO step %.0f tok/s (2 pairs x 128, policy + %@ reference), peak RSS %.0f MiB",
+                         dpo, (trainableReference ? "trainable" : "frozen") as NSString, Double(dpoRSS) / 1048576))
         }
     }
 

@@ -176,6 +176,13 @@ enum TrainerKit {
         return norm
     }
 
+    /// An AdamW over what `model` trains (see `trainable`), its gradients allocated first: models are
+    /// loaded frozen, and the trainer that optimises one is what makes it trainable.
+    static func optimiser(_ model: LlamaModel, lr: Double) -> AdamW {
+        model.makeTrainable()
+        return AdamW(parameters: trainable(model), config: AdamWConfig(lr: Float(lr)))
+    }
+
     /// What an optimiser updates: the LoRA factors when adapters are attached (the base weights stay
     /// frozen), else every parameter.
     static func trainable(_ model: LlamaModel) -> [Parameter] {
