@@ -74,6 +74,12 @@ extension LlamaModel {
         rmsnormBackward(dinp: acts.dres, dweight: g(normF), dout: acts.dxn, inp: acts.xout, weight: w(normF),
                         rstd: acts.rstdF, n: n, c: C)
         for l in stride(from: c.nLayers - 1, through: 0, by: -1) {
+            // The shared block buffers still hold the last block's forward; earlier blocks are redone.
+            if acts.keeping == .recompute && l < c.nLayers - 1 {
+                Profile.time("recompute fwd") {
+                    blockForward(l, acts.layers[l], out: acts.blockOut, b: B, t: T, lengths: acts.lengths, cache: nil)
+                }
+            }
             blockBackward(l, acts.layers[l], acts: acts)
         }
         embeddingBackward(acts)

@@ -46,6 +46,12 @@ public final class LlamaModel {
     /// The adapters' trainable factors (give these, not `parameters`, to the optimiser); empty without LoRA.
     public internal(set) var loraParameters: [Parameter] = []
 
+    /// Activation recomputation: a kept forward keeps only each block's input, and backward recomputes a
+    /// block's forward before differentiating it (one more block forward per block but the last, ~30 %
+    /// more work for a training step). The recomputed activations are the forward's bit for bit, so the
+    /// gradients are too (LlamaTests.RecomputeTests); only memory changes.
+    public var recompute = false
+
     /// Largest LM-head logits buffer, bytes: longer batches compute logits in chunks of rows (and a
     /// training backward recomputes them), so (B*T, V) floats are never held at once.
     public var logitsBudgetBytes = 256 << 20

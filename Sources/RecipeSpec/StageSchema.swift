@@ -104,14 +104,19 @@ public struct FieldSchema: Sendable, Hashable {
     public var range: ValueRange?
     /// One line for `preflab stages` and error messages.
     public var doc: String
+    /// Whether the value enters the node hash. Only a field that provably cannot change the node's
+    /// outputs is left out (e.g. `recompute`, whose gradients are bit-identical either way): a run with
+    /// it set reuses, and makes, the same nodes as one without.
+    public var hashed: Bool
 
     public init(_ name: String, _ type: FieldType, default defaultValue: ConfigValue? = nil,
-                optional: Bool = false, range: ValueRange? = nil, doc: String) {
+                optional: Bool = false, range: ValueRange? = nil, hashed: Bool = true, doc: String) {
         self.name = name
         self.type = type
         self.defaultValue = defaultValue
         self.optional = optional
         self.range = range
+        self.hashed = hashed
         self.doc = doc
     }
 

@@ -48,3 +48,11 @@ let catalogField = FieldSchema("catalog", .string, default: .string("Recipes/dat
 /// field forces a new node when nothing in those files changed (a loader fix, say).
 let revisionField = FieldSchema("revision", .int, default: .int(0),
                                 doc: "Bump to recompute the node with unchanged files (the entry's and its data files' contents are already part of the node hash).")
+
+/// Activation recomputation for the embedded trainers (`LlamaModel.recompute`): keeps each block's input
+/// instead of all its activations and redoes the block's forward in backward. The gradients are bit-identical
+/// (LlamaTests.RecomputeTests), so the field stays out of the node hash: it trades time for memory only.
+public enum RecomputeField {
+    public static let field = FieldSchema("recompute", .bool, optional: true, hashed: false,
+                                          doc: "true: keep only each block's input and recompute the block in backward (less memory, ~30 % more time; same results, so not part of the node hash; embedded engine).")
+}

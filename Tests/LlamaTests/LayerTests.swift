@@ -8,7 +8,7 @@ final class LayerTests: XCTestCase {
     func testAttentionBackward() throws {
         let model = LlamaModel(config: tinyConfig(), head: .lm, seed: 1)
         let batch = tinyBatch(), B = batch.batchSize, T = batch.seqLen, C = 16, KVD = 8
-        let acts = Activations(config: model.config, full: true)
+        let acts = Activations(config: model.config, keeping: .full)
         acts.prepare(b: B, t: T, lmHead: true)
         let a = acts.layers[0]
         var rng = SeededRandom(seed: 2)
@@ -89,7 +89,7 @@ final class LongAttentionTests: XCTestCase {
         let config = LlamaConfig(vocabSize: 5, dModel: 16, nLayers: 1, nHeads: 4, nKVHeads: 2, hidden: 8, maxSeqLen: 200)
         let model = LlamaModel(config: config, head: .lm, seed: 1)
         let B = 2, T = 150, C = 16, KVD = 8, H = 4, hd = 4, lengths = [150, 97]
-        let acts = Activations(config: config, full: true)
+        let acts = Activations(config: config, keeping: .full)
         acts.prepare(b: B, t: T, lmHead: true)
         let a = acts.layers[0]
         var rng = SeededRandom(seed: 3)

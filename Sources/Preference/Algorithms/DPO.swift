@@ -54,7 +54,7 @@ public struct DPOTrainer {
         if let l = p.lora {
             policy.model.attachLoRA(LoRAConfig(rank: l.rank, alpha: Float(l.effectiveAlpha), targets: l.targets.names), seed: p.seed)
         }  // B = 0: outputs unchanged
-        let optimiser = TrainerKit.optimiser(policy.model, lr: p.learningRate)
+        let optimiser = TrainerKit.optimiser(policy.model, lr: p.learningRate, control)
         let schedule = LRSchedule.linearWarmupDecay(warmupFraction: p.warmupFraction, floorFraction: 0)
         let ckpt = Checkpointer<Progress>(control)
         let restored = try ckpt.restore(models: ["policy": policy.model], optimisers: ["policy": optimiser])

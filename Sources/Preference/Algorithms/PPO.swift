@@ -58,8 +58,8 @@ public struct PPOTrainer {
         let itersPerEpoch = prompts.count / p.promptBatch
         let total = try TrainerKit.steps(itersPerEpoch, times: p.epochs, "ppo")
         let updatesPerIter = p.innerEpochs * (p.promptBatch * p.rolloutsPerPrompt) / (p.miniBatch * p.gradientAccumulation)
-        let policyOpt = TrainerKit.optimiser(policy.model, lr: p.learningRate)
-        let valueOpt = TrainerKit.optimiser(value.model, lr: p.learningRate)
+        let policyOpt = TrainerKit.optimiser(policy.model, lr: p.learningRate, control)
+        let valueOpt = TrainerKit.optimiser(value.model, lr: p.learningRate, control)
         let ckpt = Checkpointer<Progress>(control)
         let models = ["policy": policy.model, "value": value.model]
         let optimisers = ["policy": policyOpt, "value": valueOpt]

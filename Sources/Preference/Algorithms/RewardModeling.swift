@@ -33,7 +33,7 @@ public struct RewardModelTrainer {
         let batchSize = min(p.batchSize, preferences.count)
         let stepsPerEpoch = (preferences.count + batchSize - 1) / batchSize
         let total = try TrainerKit.steps(stepsPerEpoch, times: p.epochs, "reward_model")
-        let optimiser = TrainerKit.optimiser(rewardModel.model, lr: p.learningRate)
+        let optimiser = TrainerKit.optimiser(rewardModel.model, lr: p.learningRate, control)
         let schedule = LRSchedule.linearWarmupDecay(warmupFraction: p.warmupFraction, floorFraction: p.floorFraction)
         let ckpt = Checkpointer<Progress>(control)
         let restored = try ckpt.restore(models: ["reward": rewardModel.model], optimisers: ["reward": optimiser])

@@ -26,7 +26,7 @@ public struct SFTTrainer {
         try validate(p, count: pairs.count)
         let stepsPerEpoch = (pairs.count + p.batchSize - 1) / p.batchSize
         let total = try TrainerKit.steps(stepsPerEpoch, times: p.epochs, "sft")
-        let optimiser = TrainerKit.optimiser(policy.model, lr: p.learningRate)
+        let optimiser = TrainerKit.optimiser(policy.model, lr: p.learningRate, control)
         let schedule = LRSchedule.linearWarmupDecay(warmupFraction: p.warmupFraction, floorFraction: 0)
         let ckpt = Checkpointer<Progress>(control)
         var start = 0
