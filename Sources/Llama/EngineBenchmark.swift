@@ -37,17 +37,20 @@ public struct EngineBenchmarkResult: Codable, Sendable {
     public var parameterBytes: Int
     /// Seconds per phase over all timed and warm-up runs, with BENCH_PROFILE=1; else nil.
     public var profile: [String: Double]?
+    /// Whether the policy recomputed block activations in backward (`LlamaModel.recompute`).
+    public var recompute: Bool
 }
 
 /// Times the engine's training step, DPO step and generation on random weights and tokens.
 public enum EngineBenchmark {
     /// Runs each measurement `repeats` times after one warm-up and keeps the fastest.
     public static func run(config: LlamaConfig, batch: Int, seq: Int, repeats: Int = 3,
-                           generatePrompt: Int = 32, generateNew: Int = 64) throws -> EngineBenchmarkResult {
+                           generatePrompt: Int = 32, generateNew: Int = 64, recompute: Bool = false) throws -> EngineBenchmarkResult {
         resetPeakRSS()
         let peakBefore = sgemmPeakGFLOPS()
         _ = Profile.takeReport()
         let policy = LlamaModel(config: config, head: .lm, seed: 1)
+        policy.recompute = recompute
         let reference = policy.copy()
         var rng = SeededRandom(seed: 2)
         func sequences(_ n: Int, _ len: Int) -> [[Int32]] {
@@ -55,12 +58,7 @@ public enum EngineBenchmark {
         }
         let train = TokenBatch(sequences: sequences(batch, seq), pad: 0)
         let pairs = TokenBatch(sequences: sequences(2 * batch, seq), pad: 0)
-        let dTrain = [Float](repeating: -1 / Float(batch * seq), count: batch * seq)
-        let trainTime = try fastest(repeats) {
-            policy.zeroGradients()
-            _ = policy.tokenLogProbs(train, keepActivations: true)
-            try policy.backwardTokenLogProbs(dTrain)
-        }
+        let trainTime = try trainStepTime(policy, batch: train, repeats: repeats)
         let dpoTime = try dpoStepTime(policy: policy, reference: reference, pairs: pairs, repeats: repeats)
         let genRate = generation(policy, batch: batch, prompt: generatePrompt, new: generateNew, repeats: repeats)
         let profile = Profile.enabled ? Dictionary(Profile.takeReport(), uniquingKeysWith: +) : nil
@@ -77,7 +75,19 @@ public enum EngineBenchmark {
                                      generateTokensPerSec: genRate, peakRSSBytes: rss,
                                      activationBytes: policy.activationBytes + reference.activationBytes,
                                      parameterBytes: policy.parameterBytes + reference.parameterBytes,
-                                     profile: profile)
+                                     profile: profile, recompute: recompute)
+    }
+
+    /// Seconds of the fastest training step on `batch`: a kept forward and the backward of the mean
+    /// token log-prob (the LM loss's gradient shape).
+    public static func trainStepTime(_ policy: LlamaModel, batch: TokenBatch, repeats: Int) throws -> Double {
+        let n = batch.batchSize * batch.seqLen
+        let d = [Float](repeating: -1 / Float(n), count: n)
+        return try fastest(repeats) {
+            policy.zeroGradients()
+            _ = policy.tokenLogProbs(batch, keepActivations: true)
+            try policy.backwardTokenLogProbs(d)
+        }
     }
 
     /// Seconds of the fastest DPO step on `pairs` (2B rows): the reference's gradient-free forward, the

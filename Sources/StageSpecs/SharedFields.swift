@@ -55,4 +55,11 @@ let revisionField = FieldSchema("revision", .int, default: .int(0),
 public enum RecomputeField {
     public static let field = FieldSchema("recompute", .bool, optional: true, hashed: false,
                                           doc: "true: keep only each block's input and recompute the block in backward (less memory, ~30 % more time; same results, so not part of the node hash; embedded engine).")
+
+    /// `recompute: true` on a delegated stage: its bridge does not map it, and a memory setting silently
+    /// dropped would leave a run that does not fit where the recipe says it does.
+    static func refused(_ stage: ResolvedStage, engine: String) -> [StageProblem] {
+        guard stage.config[field.name]?.value.bool == true else { return [] }
+        return [StageProblem(key: field.name, "`recompute` is the embedded engine's activation recomputation; the \(engine) bridge does not map it — drop it or use engine: embedded")]
+    }
 }

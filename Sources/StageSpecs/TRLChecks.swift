@@ -8,18 +8,18 @@ public enum TRLChecks {
     public typealias Check = @Sendable (ResolvedStage) -> [StageProblem]
 
     /// Every SFT option maps (AdamW, schedule, batch geometry, clipping, seeds, data order).
-    public static let sft: Check = { engineArgs($0) }
+    public static let sft: Check = { engineArgs($0) + RecomputeField.refused($0, engine: "TRL") }
     /// Every reward-model option maps (floor schedule, held-out accuracy computed by PrefLab on the imported model).
-    public static let rewardModel: Check = { engineArgs($0) }
+    public static let rewardModel: Check = { engineArgs($0) + RecomputeField.refused($0, engine: "TRL") }
     /// Offline DPO through TRL's DPOTrainer: the sigmoid loss only, full fine-tuning only.
     public static let dpo: Check = { stage in
-        engineArgs(stage) + dpoLoss(stage, allowed: ["sigmoid"]) + lora(stage)
+        engineArgs(stage) + dpoLoss(stage, allowed: ["sigmoid"]) + lora(stage) + RecomputeField.refused(stage, engine: "TRL")
     }
     /// Online DPO through the bridge's subclass of TRL's OnlineDPOTrainer (its loss is computed by the bridge, so
     /// sigmoid, conservative and summed IPO are exact; SimPO is not bridged), labelled by the static RM or by
     /// `preflab annotate` (gold); PrefLab's accuracy probe and Contrastive Distillation's scorers stay embedded.
     public static let opo: Check = { stage in
-        var out = engineArgs(stage) + dpoLoss(stage, allowed: ["sigmoid", "conservative", "ipo"])
+        var out = engineArgs(stage) + dpoLoss(stage, allowed: ["sigmoid", "conservative", "ipo"]) + RecomputeField.refused(stage, engine: "TRL")
         for key in ["probe_every", "probe_reward_model"] where isSet(stage, key) {
             out.append(StageProblem(key: key, "`\(key)` (PrefLab's accuracy probe of the judges, D2PO Figs 5-6) is measured by the embedded trainer only; the TRL bridge does not run it — drop it or use engine: embedded"))
         }
