@@ -3,9 +3,9 @@ import RecipeSpec
 /// The delegated engines a recipe may name (`engine: trl`), as node hashes see them. Which kinds
 /// each runs is declared in the kinds' own specs (`engines:`); the runners live with each engine's bridge.
 public enum Engines {
-    /// Hugging Face TRL: sft, reward_model, dpo and opo (a subclass of its online DPO trainer); d2po is refused.
+    /// Hugging Face TRL: sft, reward_model, dpo, opo and d2po (subclasses of its online DPO trainer).
     public static let trl = EngineDescriptor(name: "trl", version: "1.16", bridgeVersion: 1, precision: "fp32",
-                                             summary: "Hugging Face TRL (sft, reward_model, dpo, opo).")
+                                             summary: "Hugging Face TRL (sft, reward_model, dpo, opo, d2po).")
     /// OpenRLHF: ppo (TRL no longer has PPO); needs a GPU. Its version is the one the argument vector was checked against.
     public static let openrlhf = EngineDescriptor(name: "openrlhf", version: OpenRLHFChecks.majorMinor, bridgeVersion: 1,
                                                   precision: OpenRLHFChecks.defaultPrecision,

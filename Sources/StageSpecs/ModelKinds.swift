@@ -35,15 +35,21 @@ extension StageSpecs {
         layout: .model, fingerprint: Fingerprints.modelFile)
 
     /// `hf_model`: a local Hugging Face Llama folder (`LlamaForCausalLM`, or a one-label
-    /// `LlamaForSequenceClassification`) as a policy or reward model, as `preflab export` and
+    /// `LlamaForSequenceClassification`) as a policy or reward model, or a model the site names (`model:`, any
+    /// architecture; a causal LM), as `preflab export` and
     /// `save_pretrained` write them: single or sharded safetensors in F32/F16/BF16, tied or untied
     /// embeddings, a byte-level BPE tokenizer.json and a known chat template (or `chat_format:`).
     public static let hfModel = StageSpec(StageSchema(
         kind: "hf_model",
         summary: "A local Hugging Face Llama folder (LlamaForCausalLM or a one-label LlamaForSequenceClassification) as a policy or reward model.",
-        codeVersion: 1, outputs: [.policy, .rewardModel], outputsOf: FileChecks.hfModelOutputs, check: FileChecks.hfModel,
+        codeVersion: 1, outputs: [.policy, .rewardModel], outputsOf: FileChecks.hfModelOutputs, check: SiteModels.check,
         fields: [
-            FieldSchema("path", .string, doc: "The model folder, from the working directory (config.json, safetensors, tokenizer.json, ...)."),
+            FieldSchema("path", .string, optional: true,
+                        doc: "The model folder, from the working directory (config.json, safetensors, tokenizer.json, ...); or set `model`."),
+            FieldSchema("model", .string, optional: true,
+                        doc: "A model named by the site file (`models: { NAME: FOLDER }`) instead of a path: the papers' models on a cluster. The node is known by this name, not by the folder's files (docs/sites.md)."),
+            FieldSchema("architecture", .string, optional: true,
+                        doc: "With `model`: the folder's config.json model_type (llama, opt, ...), which decides the engines that can load it (the embedded one: llama only)."),
             FieldSchema("allow_outside", .bool, optional: true,
                         doc: "true lets `path` resolve (after symbolic links) outside the project and the data root (PREFLAB_DATA_ROOT, else ../shared/data)."),
             // The names of HFChatTemplate.formats (Preference), listed here because the catalogue is compute-free.
