@@ -43,13 +43,16 @@ public struct EngineBenchmarkResult: Codable, Sendable {
 
 /// Times the engine's training step, DPO step and generation on random weights and tokens.
 public enum EngineBenchmark {
-    /// Runs each measurement `repeats` times after one warm-up and keeps the fastest.
+    /// Runs each measurement `repeats` times after one warm-up and keeps the fastest; the models' products
+    /// in `precision` (bf16 only where `BF16Kernels.available`).
     public static func run(config: LlamaConfig, batch: Int, seq: Int, repeats: Int = 3,
-                           generatePrompt: Int = 32, generateNew: Int = 64, recompute: Bool = false) throws -> EngineBenchmarkResult {
+                           generatePrompt: Int = 32, generateNew: Int = 64, precision: Precision = .fp32,
+                           recompute: Bool = false) throws -> EngineBenchmarkResult {
         resetPeakRSS()
         let peakBefore = sgemmPeakGFLOPS()
         _ = Profile.takeReport()
         let policy = LlamaModel(config: config, head: .lm, seed: 1)
+        do { try policy.usePrecision(precision) } catch { preconditionFailure("\(error)") }
         policy.recompute = recompute
         let reference = policy.copy()
         var rng = SeededRandom(seed: 2)

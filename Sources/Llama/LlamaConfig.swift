@@ -106,6 +106,7 @@ public enum LlamaError: Error, CustomStringConvertible, Equatable {
     case shapeMismatch(name: String, expected: [Int], found: [Int])
     /// A backward pass was asked of a model without gradients; names the call.
     case frozen(String)
+    case precisionUnavailable(String)
 
     public var description: String {
         switch self {
@@ -114,6 +115,7 @@ public enum LlamaError: Error, CustomStringConvertible, Equatable {
         case .unexpectedTensor(let n): return "unexpected tensor '\(n)': the model has no parameter of that name"
         case let .shapeMismatch(n, e, f): return "tensor '\(n)': expected shape \(e), found \(f)"
         case .frozen(let call): return "\(call): the model is frozen (inference only, no gradients); call makeTrainable() first"
+        case .precisionUnavailable(let why): return "precision bf16 cannot run here: \(why)"
         }
     }
 }

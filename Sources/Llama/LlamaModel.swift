@@ -52,6 +52,17 @@ public final class LlamaModel {
     /// gradients are too (LlamaTests.RecomputeTests); only memory changes.
     public var recompute = false
 
+    /// Number format of the block and LM-head matrix products (attention's small per-head products and
+    /// everything else stay Float32, as do weights, gradients and optimiser state). Set by `usePrecision`.
+    public private(set) var precision: Precision = .fp32
+
+    /// Runs this model's products in `precision` from now on. Throws `LlamaError.precisionUnavailable`
+    /// where the CPU cannot (bf16 without AVX-512 BF16): bf16 never silently falls back to fp32.
+    public func usePrecision(_ precision: Precision) throws {
+        if precision == .bf16, let reason = BF16Kernels.unavailableReason { throw LlamaError.precisionUnavailable(reason) }
+        self.precision = precision
+    }
+
     /// Largest LM-head logits buffer, bytes: longer batches compute logits in chunks of rows (and a
     /// training backward recomputes them), so (B*T, V) floats are never held at once.
     public var logitsBudgetBytes = 256 << 20
@@ -90,17 +101,19 @@ public final class LlamaModel {
     }
 
     /// Deep copy: same config, head and weights; no activations; gradients (zero) only when `trainable`
-    /// (the default copy is a frozen reference).
+    /// (the default copy is a frozen reference); same precision.
     public func copy(trainable: Bool = false) -> LlamaModel {
         let m = LlamaModel(config: config, head: head, seed: nil, trainable: trainable)
         for (dst, src) in zip(m.parameters, parameters) { _ = dst.value.update(fromContentsOf: src.value) }
+        m.precision = precision
         return m
     }
 
     /// Copies the transformer body of `other` and draws a fresh head from `seed`;
-    /// with `head == other.head`, copies every weight (e.g. a value model from a reward model).
+    /// with `head == other.head`, copies every weight (e.g. a value model from a reward model). Keeps its precision.
     public convenience init(bodyOf other: LlamaModel, head: HeadKind, seed: UInt64) {
         self.init(config: other.config, head: head, seed: seed)
+        precision = other.precision
         var src: [String: Parameter] = [:]
         for p in other.parameters { src[p.name] = p }
         for p in parameters where head == other.head || p.name.hasPrefix("model.") {

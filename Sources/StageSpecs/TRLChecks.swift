@@ -57,10 +57,10 @@ public enum TRLChecks {
     public static let precisions = ["float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
                                     "float16": "float16", "fp16": "float16"]
 
-    /// `engine_args` holds only `precision`, one of `precisions`.
+    /// `engine_args` holds only `precision`, one of `precisions` (and the embedded engine's `precision` field is not set).
     static func engineArgs(_ stage: ResolvedStage) -> [StageProblem] {
-        guard let args = stage.engineArgs?.entries else { return [] }
-        var out: [StageProblem] = []
+        var out = PrecisionField.refusal(stage, engine: "TRL")
+        guard let args = stage.engineArgs?.entries else { return out }
         for (key, value) in args {
             if key != "precision" {
                 out.append(StageProblem(key: "engine_args", "unknown TRL engine option `\(key)`; the bridge reads only `precision`"))

@@ -33,7 +33,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON line per shape instead of the table.")
     var json = false
 
+    @Option(help: "Number format of the matrix products: fp32 or bf16 (needs AVX-512 BF16).")
+    var precision = "fp32"
+
     func validate() throws {
+        guard let p = Precision(rawValue: precision) else { throw ValidationError("unknown precision '\(precision)'; known: fp32, bf16") }
+        if p == .bf16, let why = BF16Kernels.unavailableReason { throw ValidationError("--precision bf16: \(why)") }
         for s in shape where Self.shapes[s] == nil && s != "smollm2" {
             throw ValidationError("unknown shape '\(s)'; known: d256, d512, smollm2")
         }
@@ -47,7 +52,8 @@ struct Bench: ParsableCommand {
     func run() throws {
         Threads.set(threads)
         if !json {
-            print("OpenBLAS kernels: \(BLASCore.name); decode kernels: \(DecodeKernels.isa)")
+            print("OpenBLAS kernels: \(BLASCore.name); decode kernels: \(DecodeKernels.isa); products: \(precision)"
+                  + (precision == "bf16" ? " (\(BF16Kernels.kernel ?? "none") kernel)" : ""))
         }
         if !json && shape.contains(where: { Self.shapes[$0] != nil }) {
             print("shape  train tok/s  MFU    DPO tok/s  generate tok/s  sgemm peak GFLOP/s  peak RSS MiB  activations MiB")
@@ -58,9 +64,10 @@ struct Bench: ParsableCommand {
                 continue
             }
             guard let s = Self.shapes[name] else { continue }
-            let r = try EngineBenchmark.run(config: s.config, batch: s.batch, seq: s.seq, recompute: recompute)
+            let r = try EngineBenchmark.run(config: s.config, batch: s.batch, seq: s.seq, precision: Precision(rawValue: precision)!,
+                                            recompute: recompute)
             if json {
-                printJSON(["shape": name, "result": r] as [String: any Encodable])
+                printJSON(["shape": name, "precision": precision, "result": r] as [String: any Encodable])
                 continue
             }
             print(String(format: "%-5@  %11.0f  %4.0f%%  %9.0f  %14.0f  %18.1f  %12.0f  %15.0f", name as NSString,
@@ -82,6 +89,7 @@ struct Bench: ParsableCommand {
         }
         EngineBenchmark.resetPeakRSS()
         let model = try Pretrained.model(try GGUFFile(contentsOf: URL(fileURLWithPath: smollm2)), maxSeqLen: 256)
+        try model.usePrecision(Precision(rawValue: precision)!)
         if trainableReference { model.makeTrainable() }  // as every model was before frozen models
         let (train, dpo) = try smolLM2Training(reference: model)
         let trainRSS = EngineBenchmark.peakRSSBytes()
@@ -90,7 +98,7 @@ struct Bench: ParsableCommand {
         let generate = EngineBenchmark.generation(model, batch: 8, prompt: 32, new: 32, repeats: 2)
         let rss = EngineBenchmark.peakRSSBytes()
         if json {
-            printJSON(["shape": "smollm2", "forwardTokensPerSec": forward, "generateTokensPerSec": generate,
+            printJSON(["shape": "smollm2", "precision": precision, "forwardTokensPerSec": forward, "generateTokensPerSec": generate,
                        "peakRSSBytes": rss, "trainTokensPerSec": train, "dpoTokensPerSec": dpo, "trainingPeakRSSBytes": trainRSS,
                        "trainableReference": trainableReference, "recompute": recompute] as [String: any Encodable])
         } else {
