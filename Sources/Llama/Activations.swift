@@ -18,11 +18,23 @@ struct LayerActs {
     var h: UnsafeMutablePointer<Float>      // (B, T, Hd) silu(gate) * up
 }
 
+/// How much of a forward an `Activations` arena keeps.
+enum ActivationKeeping: Equatable {
+    /// One block's buffers, reused by every block: gradient-free passes.
+    case inference
+    /// Every block's buffers, for backward.
+    case full
+    /// Every block's input, one block's other buffers (reused), and backward scratch: backward recomputes
+    /// each block's forward from its kept input before differentiating it (activation recomputation).
+    case recompute
+}
+
 /// Activations of one forward, allocated once and grown only when a larger batch arrives (llm.c style).
-/// `full` keeps every block (for backward); otherwise one block's buffers are reused by all blocks.
 final class Activations {
     let config: LlamaConfig
-    let full: Bool
+    let keeping: ActivationKeeping
+    /// Whether backward may run on these activations.
+    var full: Bool { keeping != .inference }
     private var arena: UnsafeMutablePointer<Float>
     private var capacity: Int
 
@@ -48,15 +60,16 @@ final class Activations {
     var dup: UnsafeMutablePointer<Float>    // (B, T, Hd)
     var dh: UnsafeMutablePointer<Float>     // (B, T, Hd)
     var attScratch: UnsafeMutablePointer<Float>  // (workers, T, T) per-worker attention backward rows
+    var blockOut: UnsafeMutablePointer<Float>    // (B, T, C) a recomputed block's output (recompute only)
 
-    init(config: LlamaConfig, full: Bool) {
+    init(config: LlamaConfig, keeping: ActivationKeeping) {
         self.config = config
-        self.full = full
+        self.keeping = keeping
         capacity = 1
         arena = allocateAligned(1)
         xout = arena; rstdF = arena; xnF = arena; logits = arena
         dres = arena; dxn = arena; dq = arena; dk = arena; dv = arena; dy = arena
-        dgate = arena; dup = arena; dh = arena; attScratch = arena
+        dgate = arena; dup = arena; dh = arena; attScratch = arena; blockOut = arena
     }
 
     deinit { arena.deallocate() }
@@ -89,12 +102,14 @@ final class Activations {
             return (base ?? UnsafeMutablePointer(bitPattern: 64)!) + (base == nil ? 0 : off)
         }
         var ls: [LayerActs] = []
-        for _ in 0..<(full ? c.nLayers : 1) {
+        for _ in 0..<(keeping == .full ? c.nLayers : 1) {
             ls.append(LayerActs(xin: take(n * C), rstd1: take(n), xn1: take(n * C), q: take(n * C),
                                 k: take(n * KVD), v: take(n * KVD), att: take(b * c.nHeads * t * t),
                                 y: take(n * C), x2: take(n * C), rstd2: take(n), xn2: take(n * C),
                                 gate: take(n * Hd), up: take(n * Hd), h: take(n * Hd)))
         }
+        // Recompute: the shared block's buffers serve every block, each block's input has its own.
+        let inputs = keeping == .recompute ? (1..<c.nLayers).map { _ in take(n * C) } : []
         let xo = take(n * C), rf = take(n), xnf = take(n * C), lg = take(lmHead ? headRows * c.vocabSize : n)
         var scratch: [UnsafeMutablePointer<Float>] = []
         if full {
@@ -102,8 +117,15 @@ final class Activations {
                 scratch.append(take(size))
             }
         }
+        let out = keeping == .recompute ? take(n * C) : lg
         guard base != nil else { return off }
-        layers = full ? ls : Array(repeating: ls[0], count: c.nLayers)
+        switch keeping {
+        case .full: layers = ls
+        case .inference: layers = Array(repeating: ls[0], count: c.nLayers)
+        case .recompute:
+            layers = [ls[0]] + inputs.map { var a = ls[0]; a.xin = $0; return a }
+            blockOut = out
+        }
         xout = xo; rstdF = rf; xnF = xnf; logits = lg
         if full {
             dres = scratch[0]; dxn = scratch[1]; dq = scratch[2]; dk = scratch[3]; dv = scratch[4]

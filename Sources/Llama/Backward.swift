@@ -3,8 +3,10 @@ import Tensor
 extension LlamaModel {
     /// Accumulates parameter gradients of sum(dLogProbs * logProbs) from the last kept forward.
     /// dLogProbs is (B, T) like the forward's result; entries at t = 0 and at padding are ignored.
-    public func backwardTokenLogProbs(_ dLogProbs: [Float]) {
+    /// Throws `LlamaError.frozen` on a model without gradients.
+    public func backwardTokenLogProbs(_ dLogProbs: [Float]) throws {
         precondition(head == .lm, "backwardTokenLogProbs needs an LM head")
+        guard isTrainable else { throw LlamaError.frozen("backwardTokenLogProbs") }
         guard let acts = trainActs, acts.b > 0 || acts.t > 0 else {
             preconditionFailure("backwardTokenLogProbs: no forward with keepActivations: true before it")
         }
@@ -41,8 +43,10 @@ extension LlamaModel {
     }
 
     /// Accumulates parameter gradients of sum(dOutputs * outputs) from the last kept scalar forward.
-    public func backwardScalarOutputs(_ dOutputs: [Float]) {
+    /// Throws `LlamaError.frozen` on a model without gradients.
+    public func backwardScalarOutputs(_ dOutputs: [Float]) throws {
         precondition(head == .scalar, "backwardScalarOutputs needs a scalar head")
+        guard isTrainable else { throw LlamaError.frozen("backwardScalarOutputs") }
         guard let acts = trainActs, acts.b > 0 || acts.t > 0 else {
             preconditionFailure("backwardScalarOutputs: no forward with keepActivations: true before it")
         }
@@ -70,6 +74,12 @@ extension LlamaModel {
         rmsnormBackward(dinp: acts.dres, dweight: g(normF), dout: acts.dxn, inp: acts.xout, weight: w(normF),
                         rstd: acts.rstdF, n: n, c: C)
         for l in stride(from: c.nLayers - 1, through: 0, by: -1) {
+            // The shared block buffers still hold the last block's forward; earlier blocks are redone.
+            if acts.keeping == .recompute && l < c.nLayers - 1 {
+                Profile.time("recompute fwd") {
+                    blockForward(l, acts.layers[l], out: acts.blockOut, b: B, t: T, lengths: acts.lengths, cache: nil)
+                }
+            }
             blockBackward(l, acts.layers[l], acts: acts)
         }
         embeddingBackward(acts)

@@ -33,10 +33,12 @@ public struct EngineBenchmarkResult: Codable, Sendable {
     public var peakRSSBytes: Int
     /// Bytes of the activation arenas (training + gradient-free) after the runs.
     public var activationBytes: Int
-    /// Bytes of parameter values + gradients.
+    /// Bytes of parameter values + gradients of the policy and the (frozen) reference.
     public var parameterBytes: Int
     /// Seconds per phase over all timed and warm-up runs, with BENCH_PROFILE=1; else nil.
     public var profile: [String: Double]?
+    /// Whether the policy recomputed block activations in backward (`LlamaModel.recompute`).
+    public var recompute: Bool
 }
 
 /// Times the engine's training step, DPO step and generation on random weights and tokens.
@@ -44,12 +46,14 @@ public enum EngineBenchmark {
     /// Runs each measurement `repeats` times after one warm-up and keeps the fastest; the models' products
     /// in `precision` (bf16 only where `BF16Kernels.available`).
     public static func run(config: LlamaConfig, batch: Int, seq: Int, repeats: Int = 3,
-                           generatePrompt: Int = 32, generateNew: Int = 64, precision: Precision = .fp32) -> EngineBenchmarkResult {
+                           generatePrompt: Int = 32, generateNew: Int = 64, precision: Precision = .fp32,
+                           recompute: Bool = false) throws -> EngineBenchmarkResult {
         resetPeakRSS()
         let peakBefore = sgemmPeakGFLOPS()
         _ = Profile.takeReport()
         let policy = LlamaModel(config: config, head: .lm, seed: 1)
         do { try policy.usePrecision(precision) } catch { preconditionFailure("\(error)") }
+        policy.recompute = recompute
         let reference = policy.copy()
         var rng = SeededRandom(seed: 2)
         func sequences(_ n: Int, _ len: Int) -> [[Int32]] {
@@ -57,19 +61,8 @@ public enum EngineBenchmark {
         }
         let train = TokenBatch(sequences: sequences(batch, seq), pad: 0)
         let pairs = TokenBatch(sequences: sequences(2 * batch, seq), pad: 0)
-        let dTrain = [Float](repeating: -1 / Float(batch * seq), count: batch * seq)
-        let dPairs = [Float](repeating: 0.01, count: 2 * batch * seq)
-        let trainTime = fastest(repeats) {
-            policy.zeroGradients()
-            _ = policy.tokenLogProbs(train, keepActivations: true)
-            policy.backwardTokenLogProbs(dTrain)
-        }
-        let dpoTime = fastest(repeats) {
-            policy.zeroGradients()
-            _ = reference.tokenLogProbs(pairs, keepActivations: false)
-            _ = policy.tokenLogProbs(pairs, keepActivations: true)
-            policy.backwardTokenLogProbs(dPairs)
-        }
+        let trainTime = try trainStepTime(policy, batch: train, repeats: repeats)
+        let dpoTime = try dpoStepTime(policy: policy, reference: reference, pairs: pairs, repeats: repeats)
         let genRate = generation(policy, batch: batch, prompt: generatePrompt, new: generateNew, repeats: repeats)
         let profile = Profile.enabled ? Dictionary(Profile.takeReport(), uniquingKeysWith: +) : nil
         let rss = peakRSSBytes()
@@ -84,8 +77,38 @@ public enum EngineBenchmark {
                                      dpoTokensPerSec: Double(2 * batch * seq) / dpoTime,
                                      generateTokensPerSec: genRate, peakRSSBytes: rss,
                                      activationBytes: policy.activationBytes + reference.activationBytes,
-                                     parameterBytes: 2 * 4 * policy.parameters.reduce(0) { $0 + $1.count },
-                                     profile: profile)
+                                     parameterBytes: policy.parameterBytes + reference.parameterBytes,
+                                     profile: profile, recompute: recompute)
+    }
+
+    /// Seconds of the fastest training step on `batch`: a kept forward and the backward of the mean
+    /// token log-prob (the LM loss's gradient shape).
+    public static func trainStepTime(_ policy: LlamaModel, batch: TokenBatch, repeats: Int) throws -> Double {
+        let n = batch.batchSize * batch.seqLen
+        let d = [Float](repeating: -1 / Float(n), count: n)
+        return try fastest(repeats) {
+            policy.zeroGradients()
+            _ = policy.tokenLogProbs(batch, keepActivations: true)
+            try policy.backwardTokenLogProbs(d)
+        }
+    }
+
+    /// Seconds of the fastest DPO step on `pairs` (2B rows): the reference's gradient-free forward, the
+    /// policy's kept forward and its backward (the trainer's loss between them costs nothing here).
+    public static func dpoStepTime(policy: LlamaModel, reference: LlamaModel, pairs: TokenBatch, repeats: Int) throws -> Double {
+        let dPairs = [Float](repeating: 0.01, count: pairs.batchSize * pairs.seqLen)
+        return try fastest(repeats) {
+            policy.zeroGradients()
+            _ = reference.tokenLogProbs(pairs, keepActivations: false)
+            _ = policy.tokenLogProbs(pairs, keepActivations: true)
+            try policy.backwardTokenLogProbs(dPairs)
+        }
+    }
+
+    /// `rows` sequences of `seq` tokens drawn uniformly from the vocabulary with `seed`.
+    public static func randomBatch(vocab: Int, rows: Int, seq: Int, seed: UInt64) -> TokenBatch {
+        var rng = SeededRandom(seed: seed)
+        return TokenBatch(sequences: (0..<rows).map { _ in (0..<seq).map { _ in Int32(rng.nextInt(vocab)) } }, pad: 0)
     }
 
     /// New tokens per second of greedy batched generation: `batch` random prompts of `prompt` tokens.
@@ -158,12 +181,12 @@ public enum EngineBenchmark {
     nonisolated(unsafe) public static var useCPUClock = false
 
     /// Seconds of the fastest of `repeats` timed runs after one warm-up.
-    static func fastest(_ repeats: Int, _ body: () -> Void) -> Double {
-        body()
+    static func fastest(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+        try body()
         var best = Double.infinity
         for _ in 0..<max(1, repeats) {
             let start = now()
-            body()
+            try body()
             best = min(best, now() - start)
         }
         return best

@@ -69,10 +69,11 @@ extension LlamaModel {
         if !adapters.isEmpty { refreshLoRA() }
         let acts: Activations
         if keep {
-            acts = trainActs ?? Activations(config: c, full: true)
+            let keeping: ActivationKeeping = recompute ? .recompute : .full
+            acts = trainActs.flatMap { $0.keeping == keeping ? $0 : nil } ?? Activations(config: c, keeping: keeping)
             trainActs = acts
         } else {
-            acts = inferActs ?? Activations(config: c, full: false)
+            acts = inferActs ?? Activations(config: c, keeping: .inference)
             inferActs = acts
         }
         // Rows of logits per LM-head chunk: all of them when they fit the budget and backward may need

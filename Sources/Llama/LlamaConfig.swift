@@ -104,6 +104,8 @@ public enum LlamaError: Error, CustomStringConvertible, Equatable {
     case missingTensor(String)
     case unexpectedTensor(String)
     case shapeMismatch(name: String, expected: [Int], found: [Int])
+    /// A backward pass was asked of a model without gradients; names the call.
+    case frozen(String)
     case precisionUnavailable(String)
 
     public var description: String {
@@ -112,6 +114,7 @@ public enum LlamaError: Error, CustomStringConvertible, Equatable {
         case .missingTensor(let n): return "missing tensor '\(n)' when loading model weights"
         case .unexpectedTensor(let n): return "unexpected tensor '\(n)': the model has no parameter of that name"
         case let .shapeMismatch(n, e, f): return "tensor '\(n)': expected shape \(e), found \(f)"
+        case .frozen(let call): return "\(call): the model is frozen (inference only, no gradients); call makeTrainable() first"
         case .precisionUnavailable(let why): return "precision bf16 cannot run here: \(why)"
         }
     }

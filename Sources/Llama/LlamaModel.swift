@@ -18,7 +18,8 @@ struct LayerParams {
 public final class LlamaModel {
     public let config: LlamaConfig
     public let head: HeadKind
-    /// Every trainable tensor, Hugging Face LlamaForCausalLM names, one arena for values and one for grads.
+    /// Every weight tensor, Hugging Face LlamaForCausalLM names, one arena for values and, when the model
+    /// is trainable, one for gradients.
     public private(set) var parameters: [Parameter]
 
     let embed: Parameter          // model.embed_tokens.weight (V, C)
@@ -45,6 +46,12 @@ public final class LlamaModel {
     /// The adapters' trainable factors (give these, not `parameters`, to the optimiser); empty without LoRA.
     public internal(set) var loraParameters: [Parameter] = []
 
+    /// Activation recomputation: a kept forward keeps only each block's input, and backward recomputes a
+    /// block's forward before differentiating it (one more block forward per block but the last, ~30 %
+    /// more work for a training step). The recomputed activations are the forward's bit for bit, so the
+    /// gradients are too (LlamaTests.RecomputeTests); only memory changes.
+    public var recompute = false
+
     /// Number format of the block and LM-head matrix products (attention's small per-head products and
     /// everything else stay Float32, as do weights, gradients and optimiser state). Set by `usePrecision`.
     public private(set) var precision: Precision = .fp32
@@ -63,12 +70,13 @@ public final class LlamaModel {
     /// Builds a model with weights drawn from `seed`: matrices N(0, 0.02), norms 1, biases 0; with a nil
     /// seed every weight is zero, for a model whose weights are loaded or copied next (drawing SmolLM2's
     /// 135 M Gaussians only to overwrite them took ~4 s of each load).
-    /// The configuration must be valid (see `LlamaConfig.validate()`).
-    public init(config: LlamaConfig, head: HeadKind, seed: UInt64?) {
+    /// A model that is not `trainable` holds no gradients (forward passes and generation only) until
+    /// `makeTrainable()`. The configuration must be valid (see `LlamaConfig.validate()`).
+    public init(config: LlamaConfig, head: HeadKind, seed: UInt64?, trainable: Bool = true) {
         precondition(config.problems.isEmpty, "LlamaModel: " + config.problems.joined(separator: "; "))
         self.config = config
         self.head = head
-        let params = Parameter.allocate(LlamaModel.parameterSpecs(config: config, head: head))
+        let params = Parameter.allocate(LlamaModel.parameterSpecs(config: config, head: head), gradients: trainable)
         parameters = params
         var byName: [String: Parameter] = [:]
         for p in params { byName[p.name] = p }
@@ -92,9 +100,10 @@ public final class LlamaModel {
         for p in params { LlamaModel.initialise(p, rng: &rng) }
     }
 
-    /// Deep copy: same config, head, weights and precision; gradients zero; no activations.
-    public func copy() -> LlamaModel {
-        let m = LlamaModel(config: config, head: head, seed: nil)
+    /// Deep copy: same config, head and weights; no activations; gradients (zero) only when `trainable`
+    /// (the default copy is a frozen reference); same precision.
+    public func copy(trainable: Bool = false) -> LlamaModel {
+        let m = LlamaModel(config: config, head: head, seed: nil, trainable: trainable)
         for (dst, src) in zip(m.parameters, parameters) { _ = dst.value.update(fromContentsOf: src.value) }
         m.precision = precision
         return m
@@ -115,11 +124,23 @@ public final class LlamaModel {
     /// Bytes of the activation arenas this model holds (they grow to the largest batch seen).
     public var activationBytes: Int { (trainActs?.bytes ?? 0) + (inferActs?.bytes ?? 0) }
 
-    /// Sets every gradient to zero.
-    public func zeroGradients() {
-        if let first = parameters.first { first.arena.grads.update(repeating: 0) }
-        if let first = loraParameters.first { first.arena.grads.update(repeating: 0) }
+    /// Bytes of the parameter arenas: values, plus gradients when trainable.
+    public var parameterBytes: Int {
+        (parameters + loraParameters).reduce(0) { $0 + $1.count * ($1.hasGradient ? 8 : 4) }
     }
+
+    /// Sets every gradient to zero (a frozen model has none).
+    public func zeroGradients() {
+        parameters.first?.arena.grads?.update(repeating: 0)
+        loraParameters.first?.arena.grads?.update(repeating: 0)
+    }
+
+    /// True when the model holds gradients, so `backward…` may run.
+    public var isTrainable: Bool { parameters.first?.hasGradient ?? false }
+
+    /// Allocates the gradients (zero) of a frozen model, as a trainer does before its first step; a
+    /// trainable model is left as it is.
+    public func makeTrainable() { parameters.first?.arena.enableGradients() }
 
     /// Names and shapes of the parameters for `config` and `head`, in storage order.
     public static func parameterSpecs(config c: LlamaConfig, head: HeadKind) -> [(name: String, shape: [Int])] {

@@ -119,13 +119,17 @@ public func clipGradNorm(_ parameters: [Parameter], maxNorm: Float) -> Float {
     var sq: Double = 0
     for p in parameters {
         var s: Float = 0
-        for j in 0..<p.count { s += p.grad[j] * p.grad[j] }
+        let g = p.grad  // one view per tensor: `grad` is computed (it checks the model holds gradients)
+        for j in 0..<p.count { s += g[j] * g[j] }
         sq += Double(s)
     }
     let norm = Float(sq.squareRoot())
     if norm > maxNorm && norm > 0 {
         let k = maxNorm / (norm + 1e-6)
-        for p in parameters { for j in 0..<p.count { p.grad[j] *= k } }
+        for p in parameters {
+            let g = p.grad
+            for j in 0..<p.count { g[j] *= k }
+        }
     }
     return norm
 }

@@ -223,7 +223,8 @@ private struct CellBuilder {
             inputHashes[ref.name] = h
             inputs.append((ref.field, h))
         }
-        let config = substitute(stage.config.value, refFields: Set(refs.map(\.key)), hashes: inputHashes)
+        let unhashed = Set(schema.fields.filter { !$0.hashed }.map(\.name))
+        let config = substitute(stage.config.value, refFields: Set(refs.map(\.key)), hashes: inputHashes, dropping: unhashed)
         let inputJSON = "{" + inputs.sorted { $0.field < $1.field }
             .map { ConfigValue.string($0.field).canonicalJSON + ":" + ConfigValue.string($0.hash).canonicalJSON }
             .joined(separator: ",") + "}"
@@ -302,9 +303,12 @@ private struct CellBuilder {
     }
 
     /// The config with every reference field's stage names replaced by those stages' hashes.
-    func substitute(_ value: ConfigValue, refFields: Set<String>, hashes: [String: String]) -> ConfigValue {
+    /// The config with references replaced by their nodes' hashes and the `dropping` keys (fields that
+    /// do not enter the hash) left out.
+    func substitute(_ value: ConfigValue, refFields: Set<String>, hashes: [String: String],
+                    dropping: Set<String> = []) -> ConfigValue {
         guard case let .map(entries) = value else { return value }
-        return .map(entries.map { entry in
+        return .map(entries.filter { !dropping.contains($0.key) }.map { entry in
             guard refFields.contains(entry.key) else { return entry }
             switch entry.value.value {
             case let .string(name):

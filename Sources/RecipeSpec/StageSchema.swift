@@ -104,12 +104,17 @@ public struct FieldSchema: Sendable, Hashable {
     public var range: ValueRange?
     /// One line for `preflab stages` and error messages.
     public var doc: String
+    /// Whether the value enters the node hash. Only a field that provably cannot change the node's
+    /// outputs is left out (e.g. `recompute`, whose gradients are bit-identical either way): a run with
+    /// it set reuses, and makes, the same nodes as one without.
+    public var hashed: Bool
     /// For an optional field added after nodes were hashed: the value its absence means. A recipe that
     /// writes it resolves as if the key were absent, so the node hash changes only for other values.
     public var absentMeans: ConfigValue?
 
     public init(_ name: String, _ type: FieldType, default defaultValue: ConfigValue? = nil,
-                optional: Bool = false, absentMeans: ConfigValue? = nil, range: ValueRange? = nil, doc: String) {
+                optional: Bool = false, absentMeans: ConfigValue? = nil, range: ValueRange? = nil,
+                hashed: Bool = true, doc: String) {
         precondition(absentMeans == nil || (optional && defaultValue == nil), "absentMeans is for optional fields without a default")
         self.name = name
         self.type = type
@@ -117,6 +122,7 @@ public struct FieldSchema: Sendable, Hashable {
         self.optional = optional
         self.absentMeans = absentMeans
         self.range = range
+        self.hashed = hashed
         self.doc = doc
     }
 

@@ -79,7 +79,7 @@ extension StageSpecs {
             FieldSchema("hidden", .int, default: .int(176), doc: "SwiGLU inner width of a new model."),
             FieldSchema("max_seq_len", .int, default: .int(128), doc: "Longest sequence (prompt + response) of a new model."),
             FieldSchema("model_seed", .int, default: .int(0), doc: "Seed of a new model's initial weights."),
-        ] + SFTParameters.schemaFields + [PrecisionField.field]),
+        ] + SFTParameters.schemaFields + [PrecisionField.field, RecomputeField.field]),
         layout: .model, fingerprint: nil)
 
     /// `reward_model`: a Bradley–Terry reward model (Unpacking Eq. 1) initialised from a policy's body.
@@ -93,7 +93,7 @@ extension StageSpecs {
             FieldSchema("from_reward_model", .stageRef(accepts: [.rewardModel]), optional: true,
                         doc: "A reward model to continue training, head included (e.g. adapting to new pairs, D2PO Table 5)."),
             FieldSchema("head_seed", .int, default: .int(0), doc: "Seed of the new scalar head."),
-        ] + RewardModelParameters.schemaFields + [PrecisionField.field]),
+        ] + RewardModelParameters.schemaFields + [PrecisionField.field, RecomputeField.field]),
         layout: .model, fingerprint: nil)
 
     /// `dpo`: direct preference optimisation (Unpacking Eq. 3) of a policy on fixed pairs.
@@ -105,7 +105,7 @@ extension StageSpecs {
             FieldSchema("reference", .stageRef(accepts: [.policy]), optional: true,
                         doc: "The reference π_ref when it is not the starting policy (continuing DPO from a DPO model)."),
             FieldSchema("preferences", .stageRef(accepts: [.preferences]), doc: "Training pairs."),
-        ] + DPOParameters.schemaFields + [PrecisionField.field]),
+        ] + DPOParameters.schemaFields + [PrecisionField.field, RecomputeField.field]),
         layout: .model, fingerprint: nil)
 
     /// `ppo`: PPO as the Unpacking paper implements it (App. F.2, Tables 9–11), Table 10's variants as options.
@@ -120,7 +120,7 @@ extension StageSpecs {
             // means "the default" in a recipe), and a new parameter would change every PPO node's hash.
             FieldSchema("eos_trick", .bool, optional: true,
                         doc: "false: no EOS trick, truncated completions keep their RM score (Table 10); default on."),
-        ] + PPOParameters.schemaFields + [PrecisionField.field]),
+        ] + PPOParameters.schemaFields + [PrecisionField.field, RecomputeField.field]),
         layout: .model, fingerprint: nil)
 
     /// `opo`: online DPO (D2PO §3.1), pairs labelled by a static reward model or the gold annotator.
@@ -137,7 +137,7 @@ extension StageSpecs {
             FieldSchema("reward_model", .stageRef(accepts: [.rewardModel]), optional: true,
                         doc: "The static reward model, when labeler is reward_model."),
             FieldSchema("task", .string, optional: true, doc: "Gold task, when labeler is gold (or when probing)."),
-        ] + ScorerFields.fields + ProbeFields.fields + OPOParameters.schemaFields + [PrecisionField.field]),
+        ] + ScorerFields.fields + ProbeFields.fields + OPOParameters.schemaFields + [PrecisionField.field, RecomputeField.field]),
         layout: .model, fingerprint: nil)
 
     /// `d2po`: discriminator-guided DPO (D2PO Algorithm 1) with a gold budget.
@@ -158,6 +158,6 @@ extension StageSpecs {
                         doc: "Initial discriminator when discriminator is dpo."),
             FieldSchema("dpo_reference", .stageRef(accepts: [.policy]), optional: true,
                         doc: "π_ref of the dpo discriminator's implicit reward (e.g. the SFT policy it was trained from); default `policy`."),
-        ] + ScorerFields.fields + ProbeFields.fields + D2POParameters.schemaFields + [PrecisionField.field]),
+        ] + ScorerFields.fields + ProbeFields.fields + D2POParameters.schemaFields + [PrecisionField.field, RecomputeField.field]),
         layout: .model, fingerprint: nil)
 }

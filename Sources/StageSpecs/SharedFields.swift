@@ -49,6 +49,21 @@ let catalogField = FieldSchema("catalog", .string, default: .string("Recipes/dat
 let revisionField = FieldSchema("revision", .int, default: .int(0),
                                 doc: "Bump to recompute the node with unchanged files (the entry's and its data files' contents are already part of the node hash).")
 
+/// Activation recomputation for the embedded trainers (`LlamaModel.recompute`): keeps each block's input
+/// instead of all its activations and redoes the block's forward in backward. The gradients are bit-identical
+/// (LlamaTests.RecomputeTests), so the field stays out of the node hash: it trades time for memory only.
+public enum RecomputeField {
+    public static let field = FieldSchema("recompute", .bool, optional: true, hashed: false,
+                                          doc: "true: keep only each block's input and recompute the block in backward (less memory, ~30 % more time; same results, so not part of the node hash; embedded engine).")
+
+    /// `recompute: true` on a delegated stage: its bridge does not map it, and a memory setting silently
+    /// dropped would leave a run that does not fit where the recipe says it does.
+    static func refused(_ stage: ResolvedStage, engine: String) -> [StageProblem] {
+        guard stage.config[field.name]?.value.bool == true else { return [] }
+        return [StageProblem(key: field.name, "`recompute` is the embedded engine's activation recomputation; the \(engine) bridge does not map it — drop it or use engine: embedded")]
+    }
+}
+
 /// The embedded engine's number format for a model's matrix products (the engine's `Precision`): `bf16` runs
 /// them with bfloat16 operands and Float32 sums on CPUs with AVX-512 BF16 (AMX where present), weights,
 /// gradients and optimiser state staying Float32. Absent means fp32, and writing `fp32` resolves as absent, so

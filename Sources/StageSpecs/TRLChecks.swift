@@ -8,19 +8,19 @@ public enum TRLChecks {
     public typealias Check = @Sendable (ResolvedStage) -> [StageProblem]
 
     /// Every SFT option maps (AdamW, schedule, batch geometry, clipping, seeds, data order).
-    public static let sft: Check = { engineArgs($0) }
+    public static let sft: Check = { engineArgs($0) + RecomputeField.refused($0, engine: "TRL") }
     /// Every reward-model option maps (floor schedule, held-out accuracy computed by PrefLab on the imported model).
-    public static let rewardModel: Check = { engineArgs($0) }
+    public static let rewardModel: Check = { engineArgs($0) + RecomputeField.refused($0, engine: "TRL") }
     /// Offline DPO through TRL's DPOTrainer: the sigmoid loss only; LoRA through peft, from PrefLab's own initial
     /// adapters (the bridge writes them as a peft adapter folder; no dropout, scale alpha / rank as PrefLab's).
     public static let dpo: Check = { stage in
-        engineArgs(stage) + dpoLoss(stage, allowed: ["sigmoid"])
+        engineArgs(stage) + dpoLoss(stage, allowed: ["sigmoid"]) + RecomputeField.refused(stage, engine: "TRL")
     }
     /// Online DPO through the bridge's subclass of TRL's OnlineDPOTrainer (its loss is computed by the bridge, so
     /// sigmoid, conservative and summed IPO are exact; SimPO is not bridged), labelled by the static RM or by
     /// `preflab annotate` (gold); PrefLab's accuracy probe and Contrastive Distillation's scorers stay embedded.
     public static let opo: Check = { stage in
-        engineArgs(stage) + dpoLoss(stage, allowed: onlineLosses) + probe(stage)
+        engineArgs(stage) + dpoLoss(stage, allowed: onlineLosses) + probe(stage) + RecomputeField.refused(stage, engine: "TRL")
             + (stage.config["labeler"]?.string == "gold" ? goldTask(stage) : [])
     }
     /// D2PO (Algorithm 1) through the bridge's subclass of its online DPO trainer (trl_d2po.py): every discriminator
@@ -28,6 +28,7 @@ public enum TRLChecks {
     /// rounds through `preflab annotate`; the same losses, probe and gold-task limits as opo.
     public static let d2po: Check = { stage in
         engineArgs(stage) + dpoLoss(stage, allowed: onlineLosses) + probe(stage) + goldTask(stage)
+            + RecomputeField.refused(stage, engine: "TRL")
     }
 
     /// The DPO losses the online bridge computes itself.

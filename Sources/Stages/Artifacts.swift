@@ -43,7 +43,7 @@ enum ModelArtifact {
         static func load(from dir: URL) throws -> (model: LlamaModel, codec: TokenizerCodec) {
             let config = try ConfigJSON.read(LlamaConfig.self, from: dir.appendingPathComponent("config.json"))
             let head = try ConfigJSON.read(HeadFile.self, from: dir.appendingPathComponent(headFile)).head
-            let model = LlamaModel(config: config, head: head, seed: nil)
+            let model = LlamaModel(config: config, head: head, seed: nil, trainable: false)
             try model.load(Safetensors.read(dir.appendingPathComponent("model.safetensors")))
             return (model, try TokenizerArtifact.load(from: dir))
         }

@@ -72,6 +72,6 @@ extension NodeContext {
         let reporter = self.reporter
         return TrainingControl(reporter: { step, total, values in reporter.record(step: step, of: total, values: values) },
                                resumeDirectory: resumeDirectory, checkpointEvery: checkpointEvery,
-                               log: { reporter.log($0) })
+                               log: { reporter.log($0) }, recompute: stage.config["recompute"]?.bool ?? false)
     }
 }

@@ -24,6 +24,12 @@ struct Bench: ParsableCommand {
     @Option(help: "The SmolLM2 GGUF file (scripts/fetch-smollm2.sh puts it there).")
     var smollm2 = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
 
+    @Flag(help: "Give the SmolLM2 DPO step's reference a gradient arena, as every model had before frozen models (the memory figure's baseline).")
+    var trainableReference = false
+
+    @Flag(help: "Recompute block activations in backward (the trainers' `recompute: true`): less memory, more time.")
+    var recompute = false
+
     @Flag(help: "Print one JSON line per shape instead of the table.")
     var json = false
 
@@ -58,7 +64,8 @@ struct Bench: ParsableCommand {
                 continue
             }
             guard let s = Self.shapes[name] else { continue }
-            let r = EngineBenchmark.run(config: s.config, batch: s.batch, seq: s.seq, precision: Precision(rawValue: precision)!)
+            let r = try EngineBenchmark.run(config: s.config, batch: s.batch, seq: s.seq, precision: Precision(rawValue: precision)!,
+                                            recompute: recompute)
             if json {
                 printJSON(["shape": name, "precision": precision, "result": r] as [String: any Encodable])
                 continue
@@ -72,7 +79,9 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// SmolLM2-135M forward (batch 4 x 128 tokens) and batched generation (8 prompts of 32, 32 new).
+    /// SmolLM2-135M: first a training step (4 x 128 tokens) and a DPO step (2 pairs x 128; the frozen model
+    /// as reference) with a trainable copy as policy, and their peak RSS; then, the policy dropped and the
+    /// peak reset, forward (4 x 128) and batched generation (8 prompts of 32, 32 new) on the frozen model.
     func benchSmolLM2() throws {
         guard FileManager.default.fileExists(atPath: smollm2) else {
             if !json { print("smollm2: \(smollm2) absent (scripts/fetch-smollm2.sh fetches it); skipped") }
@@ -81,16 +90,35 @@ struct Bench: ParsableCommand {
         EngineBenchmark.resetPeakRSS()
         let model = try Pretrained.model(try GGUFFile(contentsOf: URL(fileURLWithPath: smollm2)), maxSeqLen: 256)
         try model.usePrecision(Precision(rawValue: precision)!)
+        if trainableReference { model.makeTrainable() }  // as every model was before frozen models
+        let (train, dpo) = try smolLM2Training(reference: model)
+        let trainRSS = EngineBenchmark.peakRSSBytes()
+        EngineBenchmark.resetPeakRSS()
         let forward = EngineBenchmark.forwardRate(model, batch: 4, seq: 128, repeats: 2)
         let generate = EngineBenchmark.generation(model, batch: 8, prompt: 32, new: 32, repeats: 2)
         let rss = EngineBenchmark.peakRSSBytes()
         if json {
             printJSON(["shape": "smollm2", "precision": precision, "forwardTokensPerSec": forward, "generateTokensPerSec": generate,
-                       "peakRSSBytes": rss] as [String: any Encodable])
+                       "peakRSSBytes": rss, "trainTokensPerSec": train, "dpoTokensPerSec": dpo, "trainingPeakRSSBytes": trainRSS,
+                       "trainableReference": trainableReference, "recompute": recompute] as [String: any Encodable])
         } else {
+            print(String(format: "smollm2: training %.0f tok/s (4 x 128), DPO step %.0f tok/s (2 pairs x 128, policy + %@ reference%@), peak RSS %.0f MiB",
+                         train, dpo, (trainableReference ? "trainable" : "frozen") as NSString,
+                         (recompute ? ", recompute" : "") as NSString, Double(trainRSS) / 1048576))
             print(String(format: "smollm2: forward %.0f tok/s (4 x 128), generation %.1f new tok/s (8 prompts, 32 new), peak RSS %.0f MiB",
                          forward, generate, Double(rss) / 1048576))
         }
+    }
+
+    /// Tokens per second of a training step and of a DPO step, with a trainable copy of `reference` as policy
+    /// (released when this returns).
+    func smolLM2Training(reference: LlamaModel) throws -> (train: Double, dpo: Double) {
+        let policy = reference.copy(trainable: true)
+        policy.recompute = recompute
+        let batch = EngineBenchmark.randomBatch(vocab: reference.config.vocabSize, rows: 4, seq: 128, seed: 6)
+        let trainTime = try EngineBenchmark.trainStepTime(policy, batch: batch, repeats: 2)
+        let dpoTime = try EngineBenchmark.dpoStepTime(policy: policy, reference: reference, pairs: batch, repeats: 2)
+        return (Double(4 * 128) / trainTime, Double(4 * 128) / dpoTime)
     }
 
     func printJSON(_ fields: [String: any Encodable]) {

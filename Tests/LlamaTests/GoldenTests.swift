@@ -54,7 +54,7 @@ final class GoldenTests: XCTestCase {
             assertClose(m.logits(batch), c.logits!, "logits tied=\(tied)")
             assertClose(m.tokenLogProbs(batch, keepActivations: true), c.logProbs!, "logProbs tied=\(tied)")
             m.zeroGradients()
-            m.backwardTokenLogProbs(g.lmObjective)
+            try m.backwardTokenLogProbs(g.lmObjective)
             for p in m.parameters { assertClose(Array(p.grad), c.grads[p.name]!, "grad \(p.name) tied=\(tied)") }
         }
     }
@@ -65,7 +65,7 @@ final class GoldenTests: XCTestCase {
         let m = try Self.model(g, g.scalar, head: .scalar, tied: false)
         assertClose(m.scalarOutputs(batch, keepActivations: true), g.scalar.scalarOutputs!, "scalar outputs")
         m.zeroGradients()
-        m.backwardScalarOutputs(g.scalarObjective)
+        try m.backwardScalarOutputs(g.scalarObjective)
         for p in m.parameters { assertClose(Array(p.grad), g.scalar.grads[p.name]!, "grad \(p.name)") }
     }
 }

@@ -16,7 +16,7 @@ final class LoRATests: XCTestCase {
         return model
     }
 
-    func testAttachingLeavesOutputsUnchangedAndNamesFollowPEFT() {
+    func testAttachingLeavesOutputsUnchangedAndNamesFollowPEFT() throws {
         let model = LlamaModel(config: tinyConfig(), head: .lm, seed: 1)
         amplify(model, seed: 2)
         let before = model.tokenLogProbs(tinyBatch(), keepActivations: false)
@@ -30,12 +30,12 @@ final class LoRATests: XCTestCase {
     }
 
     /// d/dA and d/dB of a log-probability objective against central finite differences, every target.
-    func testFactorGradientsMatchFiniteDifferences() {
+    func testFactorGradientsMatchFiniteDifferences() throws {
         let model = adapted(LoRAConfig.allTargets)
         let batch = tinyBatch(), r = objectiveWeights(batch, seed: 5, skipFirst: true)
         model.zeroGradients()
         _ = model.tokenLogProbs(batch, keepActivations: true)
-        model.backwardTokenLogProbs(r)
+        try model.backwardTokenLogProbs(r)
         let base = model.parameters.first { $0.name == "model.layers.0.self_attn.q_proj.weight" }!
         XCTAssertEqual(base.grad.map(abs).max(), 0, "the adapted base matrix gets no gradient")
         var rng = SeededRandom(seed: 6)
@@ -58,7 +58,7 @@ final class LoRATests: XCTestCase {
 
     /// Merging folds scale * B A into the base weights: same outputs, no adapters left, and
     /// gradient-free generation through adapters agrees with the merged model.
-    func testMergeKeepsOutputs() {
+    func testMergeKeepsOutputs() throws {
         let model = adapted(["q_proj", "o_proj", "down_proj"])
         let batch = tinyBatch()
         let withAdapters = model.tokenLogProbs(batch, keepActivations: false)

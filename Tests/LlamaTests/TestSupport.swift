@@ -36,10 +36,10 @@ func objectiveWeights(_ batch: TokenBatch, seed: UInt64, skipFirst: Bool) -> [Fl
 
 /// Checks, tensor by tensor, the analytic directional derivative against a central finite difference
 /// of `loss` along a random direction; returns the worst relative error.
-func checkGradients(_ model: LlamaModel, loss: () -> Double, analytic: () -> Void, seed: UInt64,
-                    file: StaticString = #filePath, line: UInt = #line) -> Double {
+func checkGradients(_ model: LlamaModel, loss: () -> Double, analytic: () throws -> Void, seed: UInt64,
+                    file: StaticString = #filePath, line: UInt = #line) rethrows -> Double {
     model.zeroGradients()
-    analytic()
+    try analytic()
     var rng = SeededRandom(seed: seed)
     var worst = 0.0
     let h = Float(1e-2)

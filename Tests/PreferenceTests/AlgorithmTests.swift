@@ -39,7 +39,7 @@ final class AlgorithmTests: XCTestCase {
         let enc = try policy.encode(pairs)
         policy.model.zeroGradients()
         _ = policy.tokenLogProbsForTraining(enc)
-        policy.backward(enc, dSequence: weights)
+        try policy.backward(enc, dSequence: weights)
         // The three largest gradient entries of the embedding table, checked against central differences.
         let p = policy.model.parameters[0]
         let top = (0..<p.count).sorted { abs(p.grad[$0]) > abs(p.grad[$1]) }.prefix(3)
@@ -140,6 +140,26 @@ final class AlgorithmTests: XCTestCase {
         XCTAssertEqual(out.totalSteps, 12)
         XCTAssertGreaterThan(try margin(), 2.0)
         XCTAssertGreaterThan(out.lastValues["accuracy"] ?? 0, 0.8)
+    }
+
+    /// A frozen policy (as loaded) trains to exactly the weights a trainable copy reaches: the trainer
+    /// makes it trainable; the reference stays frozen, and backward through it is an error.
+    func testDPOFromAFrozenPolicyMatchesATrainableOne() throws {
+        let frozen = Toy.sftPolicy.copy(), trainable = Toy.sftPolicy.copy(trainable: true)
+        let reference = Toy.sftPolicy.copy()
+        XCTAssertFalse(frozen.model.isTrainable)
+        let pairs = Toy.countPairs(count: 16, seed: 4)
+        var p = DPOTrainer.Parameters()
+        p.learningRate = 3e-3
+        p.batchSize = 8
+        let a = try DPOTrainer(p).train(policy: frozen, reference: reference, pairs: pairs)
+        let b = try DPOTrainer(p).train(policy: trainable, reference: reference, pairs: pairs)
+        XCTAssertEqual(a.lastValues.filter { $0.key != "tokens_per_s" }, b.lastValues.filter { $0.key != "tokens_per_s" })
+        for (x, y) in zip(frozen.model.parameters, trainable.model.parameters) { XCTAssertEqual(Array(x.value), Array(y.value), x.name) }
+        XCTAssertFalse(reference.model.isTrainable)
+        let enc = try reference.encode([reference.pair(Prompt("x"), "abc")])
+        _ = reference.tokenLogProbsForTraining(enc)
+        XCTAssertThrowsError(try reference.backward(enc, dSequence: [1]))
     }
 
     /// DPO with LoRA adapters on q_proj and v_proj: the margin rises, only those matrices change, and the

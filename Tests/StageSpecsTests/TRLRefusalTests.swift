@@ -61,6 +61,14 @@ final class TRLRefusalTests: XCTestCase {
         XCTAssertTrue(problem("dpo", "loss: { kind: ipo }")?.contains("use loss.kind sigmoid or engine: embedded") ?? false)
     }
 
+
+    /// The embedded engine's activation recomputation is not mapped: asking for it on TRL is refused, not dropped.
+    func testRecomputeIsRefusedOnTRL() {
+        assertRefused("dpo", "recompute: true", at: "true", key: "recompute", saying: "does not map it")
+        assertRefused("opo", "recompute: true", at: "true", key: "recompute", saying: "does not map it")
+        XCTAssertNil(problem("dpo", "recompute: false"))
+        XCTAssertNil(problem("dpo", "recompute: true", engine: "embedded"))
+    }
     func testLoRARunsOnTRL() {
         XCTAssertNil(problem("dpo", "lora: { rank: 4 }"), "the bridge carries PrefLab's initial adapters into peft")
         XCTAssertNil(problem("dpo", "lora: { rank: 4, alpha: 8, targets: [q_proj, k_proj, v_proj, o_proj] }"))

@@ -47,7 +47,7 @@ if ProcessInfo.processInfo.environment["BENCH_GENERATE_ONLY"] == "1" {
     for (phase, secs) in Profile.takeReport() { print(phase, secs) }
     exit(0)
 }
-let result = EngineBenchmark.run(config: config, batch: arg(1, 8), seq: arg(2, 256))
+let result = try EngineBenchmark.run(config: config, batch: arg(1, 8), seq: arg(2, 256))
 let enc = JSONEncoder()
 enc.outputFormatting = [.sortedKeys]
 print(String(decoding: try enc.encode(result), as: UTF8.self))

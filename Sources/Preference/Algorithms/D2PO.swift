@@ -47,14 +47,14 @@ public struct D2POTrainer {
         try validate(p, promptCount: prompts.count)
         let rounds = (p.goldBudget + p.goldPerRound - 1) / p.goldPerRound
         let total = try p.steps ?? TrainerKit.steps(rounds, times: stepsPerRound, "d2po")
-        let policyOpt = AdamW(parameters: policy.model.parameters, config: AdamWConfig(lr: Float(p.learningRate)))
+        let policyOpt = TrainerKit.optimiser(policy.model, lr: p.learningRate, control)
         var models = ["policy": policy.model]
         var optimisers = ["policy": policyOpt]
         let discOpt: AdamW?
         switch discriminator {
-        case .rewardModel(let rm): discOpt = AdamW(parameters: rm.model.parameters, config: AdamWConfig(lr: Float(p.discriminatorLearningRate)))
+        case .rewardModel(let rm): discOpt = TrainerKit.optimiser(rm.model, lr: p.discriminatorLearningRate, control)
             models["discriminator"] = rm.model
-        case .dpo(let d, _): discOpt = AdamW(parameters: d.model.parameters, config: AdamWConfig(lr: Float(p.discriminatorLearningRate)))
+        case .dpo(let d, _): discOpt = TrainerKit.optimiser(d.model, lr: p.discriminatorLearningRate, control)
             models["discriminator"] = d.model
         case .selfPolicy: discOpt = nil
         }

@@ -54,7 +54,7 @@ public struct DPOTrainer {
         if let l = p.lora {
             policy.model.attachLoRA(LoRAConfig(rank: l.rank, alpha: Float(l.effectiveAlpha), targets: l.targets.names), seed: p.seed)
         }  // B = 0: outputs unchanged
-        let optimiser = AdamW(parameters: TrainerKit.trainable(policy.model), config: AdamWConfig(lr: Float(p.learningRate)))
+        let optimiser = TrainerKit.optimiser(policy.model, lr: p.learningRate, control)
         let schedule = LRSchedule.linearWarmupDecay(warmupFraction: p.warmupFraction, floorFraction: 0)
         let ckpt = Checkpointer<Progress>(control)
         let restored = try ckpt.restore(models: ["policy": policy.model], optimisers: ["policy": optimiser])
@@ -146,7 +146,7 @@ enum DPOUpdate {
                                options: options)
             // Micro-batch means re-weighted into the batch mean.
             let w = Double(m) / n
-            policy.backward(enc, dSequence: (r.dChosen + r.dRejected).map { $0 * w })
+            try policy.backward(enc, dSequence: (r.dChosen + r.dRejected).map { $0 * w })
             out.loss += r.loss * w
             out.accuracy += r.accuracy * w
             out.margin += r.margin * w

@@ -43,7 +43,7 @@ public struct OPOTrainer {
         let stepsPerEpoch = prompts.count / p.promptsPerStep
         let budgetSteps = budget == Int.max ? Int.max : (budget + p.promptsPerStep - 1) / p.promptsPerStep
         let total = min(try TrainerKit.steps(stepsPerEpoch, times: p.epochs, "opo"), budgetSteps)
-        let optimiser = AdamW(parameters: policy.model.parameters, config: AdamWConfig(lr: Float(p.learningRate)))
+        let optimiser = TrainerKit.optimiser(policy.model, lr: p.learningRate, control)
         let schedule = LRSchedule.linearWarmupDecay(warmupFraction: p.warmupFraction, floorFraction: 1)
         let ckpt = Checkpointer<Progress>(control)
         let restored = try ckpt.restore(models: ["policy": policy.model], optimisers: ["policy": optimiser])

@@ -58,8 +58,8 @@ public struct PPOTrainer {
         let itersPerEpoch = prompts.count / p.promptBatch
         let total = try TrainerKit.steps(itersPerEpoch, times: p.epochs, "ppo")
         let updatesPerIter = p.innerEpochs * (p.promptBatch * p.rolloutsPerPrompt) / (p.miniBatch * p.gradientAccumulation)
-        let policyOpt = AdamW(parameters: policy.model.parameters, config: AdamWConfig(lr: Float(p.learningRate)))
-        let valueOpt = AdamW(parameters: value.model.parameters, config: AdamWConfig(lr: Float(p.learningRate)))
+        let policyOpt = TrainerKit.optimiser(policy.model, lr: p.learningRate, control)
+        let valueOpt = TrainerKit.optimiser(value.model, lr: p.learningRate, control)
         let ckpt = Checkpointer<Progress>(control)
         let models = ["policy": policy.model, "value": value.model]
         let optimisers = ["policy": policyOpt, "value": valueOpt]
@@ -206,8 +206,8 @@ public struct PPOTrainer {
                                          returns: t.flatMap(\.returns), clip: p.clip)
             // Chunk means → minibatch mean over tokens, then the 1/g of gradient accumulation.
             let share = Double(pl.dLogProbs.count) / max(totalTokens, 1)
-            policy.model.backwardTokenLogProbs(Self.scatter(enc, pl.dLogProbs.map { $0 * share / g }, shift: 0))
-            value.model.backwardScalarOutputs(Self.scatter(enc, vl.dValues.map { $0 * p.valueCoefficient * share / g }, shift: -1))
+            try policy.model.backwardTokenLogProbs(Self.scatter(enc, pl.dLogProbs.map { $0 * share / g }, shift: 0))
+            try value.model.backwardScalarOutputs(Self.scatter(enc, vl.dValues.map { $0 * p.valueCoefficient * share / g }, shift: -1))
             out["loss"]! += pl.loss * share
             out["value_loss"]! += vl.loss * share
             out["clip_frac"]! += pl.clipFraction * share

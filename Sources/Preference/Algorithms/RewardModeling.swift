@@ -33,7 +33,7 @@ public struct RewardModelTrainer {
         let batchSize = min(p.batchSize, preferences.count)
         let stepsPerEpoch = (preferences.count + batchSize - 1) / batchSize
         let total = try TrainerKit.steps(stepsPerEpoch, times: p.epochs, "reward_model")
-        let optimiser = AdamW(parameters: rewardModel.model.parameters, config: AdamWConfig(lr: Float(p.learningRate)))
+        let optimiser = TrainerKit.optimiser(rewardModel.model, lr: p.learningRate, control)
         let schedule = LRSchedule.linearWarmupDecay(warmupFraction: p.warmupFraction, floorFraction: p.floorFraction)
         let ckpt = Checkpointer<Progress>(control)
         let restored = try ckpt.restore(models: ["reward": rewardModel.model], optimisers: ["reward": optimiser])
@@ -93,7 +93,7 @@ enum RewardUpdate {
             let m = part.count
             let r = Losses.bradleyTerry(chosen: Array(s[0..<m]), rejected: Array(s[m...]))
             let w = Double(m) / n
-            rm.backward(enc, dScores: (r.dChosen + r.dRejected).map { $0 * w })
+            try rm.backward(enc, dScores: (r.dChosen + r.dRejected).map { $0 * w })
             loss += r.loss * w
             accuracy += r.accuracy * w
             tokens += enc.batch.lengths.reduce(0, +)

@@ -26,7 +26,7 @@ public struct SFTTrainer {
         try validate(p, count: pairs.count)
         let stepsPerEpoch = (pairs.count + p.batchSize - 1) / p.batchSize
         let total = try TrainerKit.steps(stepsPerEpoch, times: p.epochs, "sft")
-        let optimiser = AdamW(parameters: policy.model.parameters, config: AdamWConfig(lr: Float(p.learningRate)))
+        let optimiser = TrainerKit.optimiser(policy.model, lr: p.learningRate, control)
         let schedule = LRSchedule.linearWarmupDecay(warmupFraction: p.warmupFraction, floorFraction: 0)
         let ckpt = Checkpointer<Progress>(control)
         var start = 0
@@ -73,7 +73,7 @@ public struct SFTTrainer {
             // Re-weight the micro-batch mean into the mean over every response token of the batch.
             let share = Double(enc.responseLength.reduce(0, +)) / Double(max(totalTokens, 1))
             loss += microLoss * share
-            policy.model.backwardTokenLogProbs(dLogp.map { $0 * Float(share) })
+            try policy.model.backwardTokenLogProbs(dLogp.map { $0 * Float(share) })
         }
         return (loss, totalTokens)
     }

@@ -21,14 +21,18 @@ public struct TrainingControl {
     public var shouldStop: (Int) -> Bool
     /// Receives log lines (such as "resumed from step N").
     public var log: (String) -> Void
+    /// Activation recomputation in every model the trainer optimises (`LlamaModel.recompute`): less memory,
+    /// bit-identical gradients.
+    public var recompute: Bool
     /// Every point reported so far, saved with each checkpoint and replayed on resume, so a resumed
     /// run's curves are as complete as an uninterrupted one's.
     let history = MetricsHistory()
 
     public init(reporter: @escaping TrainingReporter = { _, _, _ in }, resumeDirectory: URL? = nil,
                 checkpointEvery: Int = 50, shouldStop: @escaping (Int) -> Bool = { _ in false },
-                log: @escaping (String) -> Void = { _ in }) {
+                log: @escaping (String) -> Void = { _ in }, recompute: Bool = false) {
         self.reporter = reporter
+        self.recompute = recompute
         self.resumeDirectory = resumeDirectory
         self.checkpointEvery = checkpointEvery
         self.shouldStop = shouldStop
@@ -174,6 +178,16 @@ enum TrainerKit {
         opt.step(lr: lr)
         model.zeroGradients()
         return norm
+    }
+
+    /// An AdamW over what `model` trains (see `trainable`), its gradients allocated first: models are
+    /// loaded frozen, and the trainer that optimises one is what makes it trainable (and sets its
+    /// activation recomputation from `control`).
+    static func optimiser(_ model: LlamaModel, lr: Double, _ control: TrainingControl) -> AdamW {
+        model.makeTrainable()
+        model.recompute = control.recompute
+        if control.recompute { control.log("recompute: block activations are recomputed in backward") }
+        return AdamW(parameters: trainable(model), config: AdamWConfig(lr: Float(lr)))
     }
 
     /// What an optimiser updates: the LoRA factors when adapters are attached (the base weights stay

@@ -8,12 +8,13 @@ extension HFModelFolder {
     /// config.json, single or sharded safetensors, tokenizer.json with its tokenizer_config.json, and the
     /// chat template — `chatFormat` (a name in `HFChatTemplate.formats`) when given, else PrefLab's
     /// template file, else the Jinja template recognised by its source. `maxSeqLen` caps the positions
-    /// (default: max_position_embeddings). Every error names the file concerned.
+    /// (default: max_position_embeddings). Every error names the file concerned. The model is frozen: no
+    /// gradients until a trainer makes it trainable.
     public static func read(from dir: URL, chatFormat: String? = nil, maxSeqLen: Int? = nil) throws -> (model: LlamaModel, codec: TokenizerCodec) {
         let (hf, config) = try engineConfig(dir, maxSeqLen: maxSeqLen)
         let codec = try readTokenizer(from: dir, chatFormat: chatFormat)
         try checkVocabulary(codec.tokenizer, fits: config, dir)
-        let model = LlamaModel(config: config, head: hf.architecture == .causalLM ? .lm : .scalar, seed: nil)
+        let model = LlamaModel(config: config, head: hf.architecture == .causalLM ? .lm : .scalar, seed: nil, trainable: false)
         let weights = try HFWeights.read(from: dir)
         do { try model.loadHF(weights) } catch {
             throw CheckpointError(file: weightsPath(dir), problem: "\(error) (config.json describes a \(hf.architecture.rawValue))")

@@ -93,10 +93,10 @@ public final class Policy {
         self.codec = codec
     }
 
-    /// A copy of this policy with its own weights (e.g. the frozen reference).
-    public func copy() -> Policy {
+    /// A copy of this policy with its own weights, frozen (a reference) unless `trainable`.
+    public func copy(trainable: Bool = false) -> Policy {
         // The head is checked at init, so the copy's cannot fail.
-        Policy(unchecked: model.copy(), codec: codec)
+        Policy(unchecked: model.copy(trainable: trainable), codec: codec)
     }
 
     private init(unchecked model: LlamaModel, codec: any TextCodec) {
@@ -130,8 +130,8 @@ public final class Policy {
     }
 
     /// Accumulates gradients of Σ_b dSequence[b] · log π(response_b | prompt_b) (after a training forward).
-    public func backward(_ enc: EncodedBatch, dSequence: [Double]) {
-        model.backwardTokenLogProbs(enc.spreadOverResponse(dSequence))
+    public func backward(_ enc: EncodedBatch, dSequence: [Double]) throws {
+        try model.backwardTokenLogProbs(enc.spreadOverResponse(dSequence))
     }
 
     /// Response tokens `sample` allows beside prompts of at most `longestPrompt` tokens; prompts longer
@@ -214,10 +214,10 @@ public final class RewardModel {
     }
 
     /// Accumulates gradients of Σ_b dScores[b] · R(x_b, y_b) (after a training forward).
-    public func backward(_ enc: EncodedBatch, dScores: [Double]) {
+    public func backward(_ enc: EncodedBatch, dScores: [Double]) throws {
         var d = [Float](repeating: 0, count: enc.batch.batchSize * enc.batch.seqLen)  // (B, T)
         for (b, i) in enc.lastIndex.enumerated() { d[i] = Float(dScores[b]) }
-        model.backwardScalarOutputs(d)
+        try model.backwardScalarOutputs(d)
     }
 
     /// Sets the head bias's gradient to zero, the exact Bradley–Terry gradient there: that loss sees only

@@ -15,11 +15,11 @@ public enum Pretrained {
                     normEps: Float(hf.rmsNormEps), tiedEmbeddings: hf.tieWordEmbeddings)
     }
 
-    /// The model in `file` with an LM head.
+    /// The model in `file` with an LM head, frozen (no gradients until a trainer makes it trainable).
     public static func model(_ file: GGUFFile, maxSeqLen: Int) throws -> LlamaModel {
         let config = engineConfig(try file.llamaConfig(), maxSeqLen: maxSeqLen)
         if let problem = config.problems.first { throw PretrainedError(problem: "the GGUF model does not fit the engine: \(problem)") }
-        let model = LlamaModel(config: config, head: .lm, seed: nil)
+        let model = LlamaModel(config: config, head: .lm, seed: nil, trainable: false)
         try model.load(try file.llamaTensors())
         return model
     }
