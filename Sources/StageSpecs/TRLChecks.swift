@@ -23,8 +23,8 @@ public enum TRLChecks {
         for key in ["probe_every", "probe_reward_model"] where isSet(stage, key) {
             out.append(StageProblem(key: key, "`\(key)` (PrefLab's accuracy probe of the judges, D2PO Figs 5-6) is measured by the embedded trainer only; the TRL bridge does not run it — drop it or use engine: embedded"))
         }
-        if stage.config["labeler"]?.string == "gold", stage.config["task"]?.string == "contrastive_distillation" {
-            out.append(StageProblem(key: "task", "`preflab annotate` cannot build contrastive_distillation's gold annotator (it needs the stage's scoring models); not delegated — use engine: embedded"))
+        if stage.config["labeler"]?.string == "gold", let task = stage.config["task"]?.string, ScorerFields.needs[task] != nil {
+            out.append(StageProblem(key: "task", "`preflab annotate` cannot build \(task)'s gold annotator (it needs the stage's scoring models); not delegated — use engine: embedded"))
         }
         return out
     }
