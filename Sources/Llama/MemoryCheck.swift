@@ -28,17 +28,32 @@ public struct ActivationMemoryError: Error, CustomStringConvertible, Equatable {
 }
 
 /// How much memory this process may still take: MemAvailable of /proc/meminfo, bounded by the cgroup's
-/// limit minus its usage where one is set (v2 `memory.max`, v1 `memory.limit_in_bytes`). nil where
-/// neither can be read (not Linux): the check is then skipped, not guessed.
+/// limit minus its usage where one is set (v2 `memory.max`, v1 `memory.limit_in_bytes`), and by
+/// `PREFLAB_MEMORY_LIMIT` (bytes, or with a K/M/G suffix: "8G") where set — a cap for one run on a shared
+/// machine. nil where none can be read (not Linux, no cap): the check is then skipped, not guessed.
 public enum SystemMemory {
+    public static let limitVariable = "PREFLAB_MEMORY_LIMIT"
+
+    /// A `PREFLAB_MEMORY_LIMIT` that is not a size.
+    public struct LimitError: Error, CustomStringConvertible { public var description: String }
+
     public static func availableBytes() -> Int? {
         var best: Int? = meminfoAvailable()
+        if let raw = ProcessInfo.processInfo.environment[limitVariable], let cap = parseBytes(raw) { best = min(best ?? .max, cap) }
         for (limit, usage) in [("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
                                ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes")] {
             guard let l = number(limit), let u = number(usage), l < 1 << 60 else { continue }
             best = min(best ?? .max, max(0, l - u))
         }
         return best
+    }
+
+    /// "123", "64K", "512M", "8G" (powers of 1024); nil for anything else.
+    static func parseBytes(_ raw: String) -> Int? {
+        let text = raw.trimmingCharacters(in: .whitespaces).uppercased()
+        let scale = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30][String(text.suffix(1))]
+        guard let n = Double(scale == nil ? text : String(text.dropLast())), n >= 0 else { return nil }
+        return Int(n * Double(scale ?? 1))
     }
 
     static func number(_ path: String) -> Int? {
@@ -68,6 +83,10 @@ extension LlamaModel {
     /// machine has now) plus the arena this model already holds for it, which the forward would reuse.
     public func checkActivationMemory(batch: Int, seqLen: Int, training: Bool,
                                       available: Int? = SystemMemory.availableBytes()) throws {
+        if let raw = ProcessInfo.processInfo.environment[SystemMemory.limitVariable], SystemMemory.parseBytes(raw) == nil {
+            throw SystemMemory.LimitError(description: "\(SystemMemory.limitVariable)='\(raw)': expected a number of bytes, "
+                + "optionally with a K, M or G suffix (e.g. 8G)")
+        }
         guard let available else { return }
         let need = activationBytes(batch: batch, seqLen: seqLen, training: training)
         let held = (training ? trainActs : inferActs)?.bytes ?? 0

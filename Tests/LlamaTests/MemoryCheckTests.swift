@@ -30,4 +30,17 @@ final class MemoryCheckTests: XCTestCase {
         XCTAssertNoThrow(try model.checkActivationMemory(batch: 3, seqLen: 7, training: true, available: 0))
         XCTAssertNotNil(SystemMemory.availableBytes(), "Linux reports MemAvailable")
     }
+
+    func testAMalformedLimitIsAClearError() {
+        setenv(SystemMemory.limitVariable, "eight gigs", 1)
+        defer { unsetenv(SystemMemory.limitVariable) }
+        let model = LlamaModel(config: LlamaConfig(vocabSize: 8, dModel: 8, nLayers: 1, nHeads: 2, nKVHeads: 2, hidden: 8, maxSeqLen: 8),
+                               head: .lm, seed: 1)
+        XCTAssertThrowsError(try model.checkActivationMemory(batch: 1, seqLen: 4, training: true)) { error in
+            XCTAssertTrue("\(error)".contains("PREFLAB_MEMORY_LIMIT='eight gigs'"), "\(error)")
+        }
+        XCTAssertEqual(SystemMemory.parseBytes("8G"), 8 << 30)
+        XCTAssertEqual(SystemMemory.parseBytes("512m"), 512 << 20)
+        XCTAssertNil(SystemMemory.parseBytes("-1"))
+    }
 }
