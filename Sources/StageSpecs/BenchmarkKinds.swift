@@ -55,7 +55,7 @@ extension StageSpecs {
 
     public static let humanEval = benchmark(
         "humaneval", "HumanEval pass@1 (greedy), each program run in a sandbox.",
-        codeVersion: 2,  // 2: evalplus's instruct prompt and code extraction (1 cut chat answers at their first `def`)
+        codeVersion: 3,  // 2: evalplus's instruct prompt and code extraction (1 cut chat answers at their first `def`); 3: a cut-off last statement is dropped
         fields: benchmarkFields(data: "../shared/data/humaneval/HumanEval.jsonl.gz", maxNewTokens: 256)
             + [FieldSchema("time_limit", .double, default: .double(10), range: ValueRange(min: 0, minExclusive: true),
                            doc: "Seconds each program may run.")])

@@ -13,7 +13,7 @@ completed function:" prompt, so most restate the function in a fence after some 
 answers in the evalplus format (starting inside the ```python fence the prompt opens), built from the
 canonical solutions with the clutter chat models add: example prints, failing top-level asserts, a
 `__main__` block, prose after the fence, a helper the function needs, an unused constant, a wrong body, an
-answer cut mid-function, a bare body without `def`.
+answer cut mid-function, one cut inside a later helper (the token limit), a bare body without `def`.
 
 Run (evalplus needs tree_sitter, tree_sitter_python; its package imports datasets):
   python -m venv /tmp/evp && /tmp/evp/bin/pip install evalplus==0.3.1 --no-deps tree_sitter tree_sitter_python \\
@@ -65,6 +65,7 @@ def made_up(problem):
         "constant_unused": f"OFFSET = 0\n\n" + full.rstrip("\n") + "\n```\n",
         "wrong_body": p + "    return None\n```\n",
         "cut_mid_function": full[: len(p) + max(1, len(body) // 2)],
+        "cut_in_a_later_helper": full + "\n\ndef _extra(values):\n    return sorted(values",
         "bare_body": body + "```\n",
         "second_block": "Here is a first try:\n```python\nx = 1\n```\nand the function:\n```python\n" + full + "```\n",
     }

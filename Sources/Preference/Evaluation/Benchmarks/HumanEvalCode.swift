@@ -54,8 +54,10 @@ public enum HumanEvalCode {
     static let assignment = Regex.compile(#"^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=]*)?=(?!=)"#)
 
     /// Imports, decorators, functions and classes, plus the top-level assignments whose name they use.
+    /// A last statement the token limit cut off is dropped, as evalplus keeps only code that parses.
     static func topLevelDefinitions(_ code: String) -> String {
-        let all = statements(code)
+        var all = statements(code)
+        if all.count > 1, let last = all.last, looksCut(last.joined(separator: "\n")) { all.removeLast() }
         let isDefinition = { (s: [Substring]) in definitionHeads.contains { s[0].hasPrefix($0) } }
         let definitions = all.filter(isDefinition).map { $0.joined(separator: "\n") }.joined(separator: "\n")
         let kept = all.filter { s in
@@ -65,5 +67,19 @@ public enum HumanEvalCode {
         }
         return kept.map { s in s.joined(separator: "\n").replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression) }
             .joined(separator: "\n\n") + "\n"
+    }
+
+    /// Whether a statement ends where no complete Python statement can: brackets or a triple-quoted
+    /// string left open, or a last line ending in `:`, `,`, a backslash, an operator or a keyword that
+    /// needs an operand. A cheap stand-in for evalplus's syntax check of the tail (brackets inside
+    /// one-line strings are not told apart).
+    static func looksCut(_ statement: String) -> Bool {
+        for quote in ["\"\"\"", "\'\'\'"] where statement.components(separatedBy: quote).count % 2 == 0 { return true }
+        let depth = statement.reduce(0) { d, ch in "([{".contains(ch) ? d + 1 : ")]}".contains(ch) ? d - 1 : d }
+        if depth > 0 { return true }
+        let lines = statement.split(separator: "\n").map { PythonText.strip(String($0)) }.filter { !$0.isEmpty }
+        guard let tail = lines.last, let lastChar = tail.last else { return false }
+        let lastWord = tail.split(separator: " ").last.map(String.init) ?? ""
+        return ":,\\+-*/%=<>&|^".contains(lastChar) || ["and", "or", "not", "in", "is", "if", "else", "lambda"].contains(lastWord)
     }
 }
