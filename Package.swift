@@ -74,6 +74,8 @@ let package = Package(
         .executableTarget(name: "EngineBench", dependencies: ["Llama", "Tensor"], path: "benchmarks/EngineBench",
                           swiftSettings: strict),
 
+        // What several test targets share (a child-process runner, the reference Python lookup); no XCTest.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "Randomness"], swiftSettings: strict),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "Tensor", "Randomness"], resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Tensor"], swiftSettings: strict),
@@ -82,15 +84,15 @@ let package = Package(
         .testTarget(name: "PretrainedTests", dependencies: ["Llama", "Checkpoint", "Tokenizer", "Tensor", "Randomness", "Preference"], resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "PreferenceTests", dependencies: ["Preference", "Columnar", "Hyperparameters", "RecipeSpec", "Llama", "Tokenizer", "Randomness"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RecipeSpecTests", dependencies: ["RecipeSpec"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec"], exclude: ["Golden"],
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineFakes", "RecipeSpec", "TestSupport"], exclude: ["Golden"],
                     swiftSettings: strict),
         // Validates and plans every checked-in recipe from the catalogue alone: proof that no engine is needed.
         .testTarget(name: "StageSpecsTests", dependencies: ["StageSpecs", "Hyperparameters", "DataSpecs", "Pipeline", "RecipeSpec"],
                     swiftSettings: strict),
         .testTarget(name: "EnginesTests", dependencies: ["Engines", "Pipeline", "RecipeSpec", "Stages", "StageSpecs", "Preference"],
                     exclude: ["Fixtures", "Golden"], swiftSettings: strict),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "StageSpecs", "Pipeline", "RecipeSpec", "Preference", "Randomness"], swiftSettings: strict),
-        .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "StageSpecs", "RecipeSpec", "Pipeline", "PipelineFakes"],
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "StageSpecs", "Pipeline", "RecipeSpec", "Preference", "Randomness", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "StageSpecs", "RecipeSpec", "Pipeline", "PipelineFakes", "TestSupport"],
                     resources: [.copy("Golden")],
                     swiftSettings: strict),
     ],

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Pipeline
 import PipelineFakes
@@ -50,7 +51,7 @@ final class TensorBoardTests: XCTestCase {
             out[run] = {t: [[e.step, e.value] for e in acc.Scalars(t)] for t in acc.Tags()["scalars"]}
         print(json.dumps(out))
         """
-        let text = try Self.runPython(python, ["-c", script, store.objectDirectory(for: "").path])
+        let text = try ChildProcess.checked(python, ["-c", script, store.objectDirectory(for: "").path])
         let runs = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: [String: [[Double]]]])
         XCTAssertEqual(runs.count, 3, text)
         let baseRun = try XCTUnwrap(runs[base.hash + "/tensorboard/default/base"], text)
@@ -80,40 +81,14 @@ final class TensorBoardTests: XCTestCase {
         }
     }
 
-    /// `PREFLAB_ENGINES_PYTHON`, else `.venv-engines/bin/python` (scripts/setup-reference.sh adds
-    /// TensorBoard to it); a skip that says why when it is absent or lacks TensorBoard.
+    /// The engines' Python with TensorBoard's reader (scripts/setup-reference.sh); a skip that says why without it.
     static func tensorboardPython() throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = ProcessInfo.processInfo.environment["PREFLAB_ENGINES_PYTHON"]
-            ?? root.appendingPathComponent(".venv-engines/bin/python").path
-        var reason: String?
-        if !FileManager.default.isExecutableFile(atPath: path) {
-            reason = "no engines Python at \(path) (set PREFLAB_ENGINES_PYTHON or run scripts/setup-reference.sh)"
-        } else if (try? runPython(path, ["-c", "import tensorboard.backend.event_processing.event_accumulator"])) == nil {
-            reason = "\(path) cannot import TensorBoard (run scripts/setup-reference.sh)"
+        switch ReferencePython.lookup(importing: "tensorboard.backend.event_processing.event_accumulator",
+                                      setup: "scripts/setup-reference.sh") {
+        case .success(let path): return path
+        case .failure(let missing):
+            print("skipping: \(missing.reason)")
+            throw XCTSkip(missing.reason)
         }
-        if let reason {
-            print("skipping: \(reason)")
-            throw XCTSkip(reason)
-        }
-        return path
-    }
-
-    @discardableResult
-    static func runPython(_ python: String, _ args: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = args
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw StoreError.io("python exited \(process.terminationStatus): \(String(decoding: errData.suffix(3000), as: UTF8.self))")
-        }
-        return String(decoding: outData, as: UTF8.self)
     }
 }

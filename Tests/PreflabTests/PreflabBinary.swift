@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// What a run of the `preflab` binary printed and how it exited.
@@ -18,19 +19,8 @@ func runPreflab(_ arguments: [String], in directory: URL, environment: [String: 
     }
     let binary = dir.appendingPathComponent("preflab")
     guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no preflab binary beside \(bundle.path)") }
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return PreflabOutput(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                         stderr: String(decoding: stderr, as: UTF8.self))
+    let result = try ChildProcess.run(binary.path, arguments, in: directory, environment: environment)
+    return PreflabOutput(status: result.status, stdout: result.stdout, stderr: result.stderr)
     #else
     throw XCTSkip("the binary is found through /proc/self/exe (Linux)")
     #endif

@@ -7,6 +7,7 @@ import RecipeSpec
 import StageSpecs
 import Tensor
 import Tokenizer
+import TestSupport
 import XCTest
 @testable import Stages
 
@@ -17,38 +18,12 @@ enum EnginesPython {
 
     /// The interpreter, or a skip that says why there is none.
     static func require() throws -> String {
-        let path = ProcessInfo.processInfo.environment["PREFLAB_ENGINES_PYTHON"]
-            ?? QuickstartTests.root.appendingPathComponent(".venv-engines/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            let reason = "no engines Python at \(path) (set PREFLAB_ENGINES_PYTHON or run scripts/setup-engines.sh)"
-            print("skipping: \(reason)")
-            throw XCTSkip(reason)
+        switch ReferencePython.lookup(importing: "transformers, tokenizers, torch", setup: "scripts/setup-engines.sh") {
+        case .success(let path): return path
+        case .failure(let missing):
+            print("skipping: \(missing.reason)")
+            throw XCTSkip(missing.reason)
         }
-        if (try? run(path, ["-c", "import transformers, tokenizers, torch"])) == nil {
-            let reason = "\(path) cannot import transformers, tokenizers and torch"
-            print("skipping: \(reason)")
-            throw XCTSkip(reason)
-        }
-        return path
-    }
-
-    /// Runs `python args`; throws with its error output when it fails.
-    @discardableResult
-    static func run(_ python: String, _ args: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = args
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw StageError("python", "\(args.prefix(2)) exited \(process.terminationStatus): \(String(decoding: errData.suffix(3000), as: UTF8.self))")
-        }
-        return String(decoding: outData, as: UTF8.self)
     }
 }
 
@@ -97,7 +72,7 @@ final class HFRoundTripTests: XCTestCase {
         }]
         let requestURL = work.appendingPathComponent("request.json"), outURL = work.appendingPathComponent("out.json")
         try JSONSerialization.data(withJSONObject: request).write(to: requestURL)
-        try EnginesPython.run(python, [EnginesPython.script, "check", requestURL.path, outURL.path])
+        try ChildProcess.checked(python, [EnginesPython.script, "check", requestURL.path, outURL.path])
         struct Out: Decodable { var folders: [Result] }
         return try JSONDecoder().decode(Out.self, from: Data(contentsOf: outURL)).folders
     }
