@@ -2,7 +2,8 @@
 """PyTorch peer of EngineBench: the same Llama shape, training step, DPO step and KV-cache generation.
 
 Usage: python3 benchmarks/torch_peer.py [threads] [batch] [seq] [vocab] [dModel] [layers] [heads] [kvHeads] [hidden]
-Env BENCH_CPU_CLOCK=1 times with process CPU time / threads, like EngineBench.
+Env BENCH_CPU_CLOCK=1 times with process CPU time / threads, like EngineBench; BENCH_AUTOCAST=bf16 runs every
+measured step under torch.autocast("cpu", dtype=torch.bfloat16) (the peer of the engine's precision bf16).
 Prints one JSON line with the same keys as EngineBenchmarkResult.
 """
 import json
@@ -20,6 +21,7 @@ THREADS, B, T = arg(0, 2), arg(1, 8), arg(2, 256)
 V, C, L, H, G, HD = arg(3, 8192), arg(4, 512), arg(5, 8), arg(6, 8), arg(7, 8), arg(8, 1408)
 torch.set_num_threads(THREADS)
 CPU_CLOCK = os.environ.get("BENCH_CPU_CLOCK") == "1"
+AUTOCAST = os.environ.get("BENCH_AUTOCAST") == "bf16"
 hd = C // H
 
 
@@ -28,6 +30,11 @@ def now():
 
 
 def fastest(repeats, fn):
+    if AUTOCAST:
+        plain = fn
+        def fn():
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                plain()
     fn()
     best = float("inf")
     for _ in range(repeats):
@@ -126,6 +133,7 @@ def main():
     t_dpo = fastest(3, dpo_step)
     t_gen = fastest(3, generate)
     print(json.dumps({"threads": THREADS, "batch": B, "seq": T, "torch": torch.__version__,
+                      "precision": "bf16 autocast" if AUTOCAST else "fp32",
                       "trainTokensPerSec": B * T / t_train, "dpoTokensPerSec": 2 * B * T / t_dpo,
                       "generateTokensPerSec": B * N / t_gen,
                       # ru_maxrss is KiB on Linux; the whole process, torch's own libraries included

@@ -63,7 +63,7 @@ def main():
     a = ap.parse_args()
     by_stage = {}
     for stage, kind, short in plan(a.recipe, a.set, a.store):
-        node = read_node(a.store, short) if kind in ("sft", "reward_model", "dpo", "opo") else None
+        node = read_node(a.store, short) if kind in ("sft", "reward_model", "dpo", "opo", "d2po") else None
         if node:
             by_stage.setdefault((stage, kind), {})[node["engine"]] = node
     lines = ["| stage | kind | steps | first-step loss: embedded | trl | \\|Δ\\| | final loss: embedded | trl | \\|Δ\\| | "

@@ -16,6 +16,12 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 if ! "$VENV/bin/python" -c "import tensorboard.backend.event_processing.event_accumulator" 2>/dev/null; then
-    "$VENV/bin/python" -m pip install --quiet "${PINS[@]}"
+    # uv when setup-engines.sh left one in the cache (seconds), else pip.
+    uv="$(ls "${PREFLAB_ENGINES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/preflab}"/uv-*/bin/uv 2>/dev/null | tail -1 || true)"
+    if [[ -n "$uv" ]]; then
+        "$uv" pip install --quiet --python "$VENV/bin/python" --compile-bytecode "${PINS[@]}"
+    else
+        "$VENV/bin/python" -m pip install --quiet "${PINS[@]}"
+    fi
 fi
 "$VENV/bin/python" -c "import tensorboard; print('reference venv: tensorboard', tensorboard.__version__)"

@@ -7,10 +7,16 @@ public protocol EngineInputs: Sendable {
     /// Writes the model the node starts from as a Hugging Face folder into `dir`: the `init`/`policy` input,
     /// a new SFT model, or a policy's body with PrefLab's freshly drawn scalar head (identical initial weights).
     func initialModel(_ context: NodeContext, into dir: URL) throws
+    /// Writes PrefLab's initial LoRA adapters of a `lora` stage (A drawn from the stage's seed, B = 0) into `dir` as
+    /// a peft adapter folder (`adapter_config.json`, `adapter_model.safetensors` under peft's names), so that the
+    /// engine trains from the very adapters the embedded trainer would.
+    func initialAdapter(_ context: NodeContext, into dir: URL) throws
     /// The training rows and held-out pairs, in TRL's standard format with PrefLab's token ids.
     func rows(_ context: NodeContext) throws -> EngineRows
     /// PrefLab's data order of `epoch`: the permutation its own trainer would use (online trainers: of the prompts).
     func epochOrder(count: Int, epoch: Int, seed: UInt64) -> [Int]
+    /// D2PO's random gold selection: PrefLab's permutation of the `count` candidates of the round ending at `step`.
+    func d2poSelectionOrder(count: Int, step: Int, seed: UInt64) -> [Int]
     /// Reads the engine's finished HF folder and writes the node's artifacts with PrefLab's own writer;
     /// returns summary values PrefLab computes on the imported model (e.g. held-out accuracy).
     func importModel(from engineOutput: URL, context: NodeContext) throws -> [String: Double]

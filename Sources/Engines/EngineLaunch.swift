@@ -81,18 +81,25 @@ public protocol PlannedLaunch: StageRunner {
 public enum LaunchPlan {
     /// One block per node, in graph order. A delegated node whose launch cannot be built (a refused option, no GPUs
     /// on the site, no runner) says why instead of a command.
+    /// `refusals`: node hash → why it cannot run as planned (`SiteModels.refusals`), printed in its block.
     public static func render(graph: PipelineGraph, store: ArtifactStore, site: SiteConfig,
-                              runners: [RunnerKey: any StageRunner]) -> String {
+                              runners: [RunnerKey: any StageRunner], refusals: [String: [String]] = [:]) -> String {
         var blocks: [String] = []
         for node in graph.nodes {
             var head = "# \(node.stage.name): \(node.kind) on \(node.engine), \(node.hash)"
             if store.isComplete(node.hash) { head += " [cached]" }
             head += "\n# resources: \(site.resources(kind: node.kind, engine: node.engine))\n"
+            head += (refusals[node.hash] ?? []).map { "# cannot run: " + relative($0) + "\n" }.joined()
             blocks.append(head + (node.engine == EngineDescriptor.embeddedName ? "# runs inside PrefLab\n" : launchText(node, store: store, runners: runners)))
         }
         let delegated = graph.nodes.filter { $0.engine != EngineDescriptor.embeddedName }.count
         let site = "# site: " + (site.file ?? "none (local launcher, no GPUs)") + "\n"
         return ([site + "# \(graph.nodes.count) nodes, \(delegated) delegated\n"] + blocks).joined(separator: "\n")
+    }
+
+    /// A refusal's `file:line:col` from the working folder, so a plan reads the same from any checkout.
+    static func relative(_ text: String) -> String {
+        text.replacingOccurrences(of: FileManager.default.currentDirectoryPath + "/", with: "")
     }
 
     static func launchText(_ node: GraphNode, store: ArtifactStore, runners: [RunnerKey: any StageRunner]) -> String {

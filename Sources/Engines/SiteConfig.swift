@@ -28,6 +28,9 @@ public struct SiteConfig: Codable, Equatable, Sendable {
     public var rayAddress: String? = nil
     /// Extra `sbatch` arguments, e.g. `--partition=gpu` (launcher `sbatch`).
     public var sbatchArgs: [String] = []
+    /// The folder of each model a recipe names (`hf_model` with `model: NAME`), as the nodes see it where they run
+    /// (docs/sites.md); `validate --site`, `plan --commands --site` and `run --site` check that every named model is here.
+    public var models: [String: String] = [:]
     /// The file it was read from (provenance).
     public var file: String? = nil
 
@@ -71,7 +74,7 @@ public struct SiteConfig: Codable, Equatable, Sendable {
         return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
     }
 
-    static let keys = ["launcher", "processes", "gpus", "cpus", "python", "container", "precision", "ray_address", "sbatch_args"]
+    static let keys = ["launcher", "processes", "gpus", "cpus", "python", "container", "precision", "ray_address", "sbatch_args", "models"]
 
     /// Reads a site file; unknown keys and wrong values are errors with file:line:column.
     public static func load(file: String) throws -> SiteConfig {
@@ -99,6 +102,7 @@ public struct SiteConfig: Codable, Equatable, Sendable {
             case "gpus": site.gpus = try counts(node, "site.gpus", minimum: 0)
             case "cpus": site.cpus = try counts(node, "site.cpus", minimum: 1)
             case "python": site.python = try strings(node, "site.python")
+            case "models": site.models = try strings(node, "site.models", of: "model name → folder")
             case "container":
                 guard let entries = node.entries else { throw SiteError(at: node, "site.container: expected a map of engine → list of words") }
                 for (engine, words) in entries {
@@ -138,8 +142,8 @@ public struct SiteConfig: Codable, Equatable, Sendable {
         return out
     }
 
-    private static func strings(_ node: ConfigNode, _ path: String) throws -> [String: String] {
-        guard let entries = node.entries else { throw SiteError(at: node, "\(path): expected a map of engine → value") }
+    private static func strings(_ node: ConfigNode, _ path: String, of what: String = "engine → value") throws -> [String: String] {
+        guard let entries = node.entries else { throw SiteError(at: node, "\(path): expected a map of \(what)") }
         var out: [String: String] = [:]
         for (k, v) in entries {
             guard let s = v.string else { throw SiteError(at: v, "\(path).\(k): expected a string") }

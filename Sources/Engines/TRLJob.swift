@@ -4,7 +4,8 @@ import Foundation
 /// mapped parameter, so the file alone says how a delegated node was trained.
 public struct TRLJob: Codable, Equatable, Sendable {
     /// PrefLab stage kind, which picks the TRL trainer: `sft` → SFTTrainer, `reward_model` → RewardTrainer,
-    /// `dpo` → DPOTrainer, `opo` → the bridge's subclass of OnlineDPOTrainer (trl_online.py).
+    /// `dpo` → DPOTrainer, `opo` → the bridge's subclass of OnlineDPOTrainer (trl_online.py), `d2po` → its subclass
+    /// in trl_d2po.py.
     public var method: String
     /// The TRL version the bridge was written and checked against (scripts/setup-engines.sh pins it).
     public var trlVersion: String
@@ -25,7 +26,8 @@ public struct TRLJob: Codable, Equatable, Sendable {
     public var seed: UInt64
     /// The DPO loss (dpo only).
     public var loss: Loss?
-    /// LoRA adapters through peft, merged into the weights at the end (dpo only).
+    /// LoRA adapters through peft, starting from PrefLab's own initial adapters (`paths.adapter`) and merged into the
+    /// weights at the end, as the embedded trainer stores its policy (dpo only).
     public var lora: LoRA?
     /// Engine checkpoint every this many optimiser steps (and at the end): what a killed run resumes from.
     public var checkpointEvery: Int
@@ -33,8 +35,10 @@ public struct TRLJob: Codable, Equatable, Sendable {
     public var maxLength: Int
     /// Numeric precision of the weights during training (`float32` on CPU, the site file may say `bfloat16`).
     public var precision: String
-    /// The online loop (opo only).
+    /// The online loop (opo, d2po).
     public var online: Online? = nil
+    /// D2PO's discriminator and gold rounds (d2po only).
+    public var d2po: D2PO? = nil
 
     public struct Paths: Codable, Equatable, Sendable {
         /// HF folder of the model training starts from.
@@ -56,6 +60,12 @@ public struct TRLJob: Codable, Equatable, Sendable {
         public var output: String
         /// The static reward model labelling online pairs (opo with `labeler: reward_model`): its node's HF folder.
         public var rewardModel: String?
+        /// D2PO's initial discriminator (its `reward_model` or `dpo_model` node's HF folder; none for `self`).
+        public var discriminator: String? = nil
+        /// π_ref of a DPO discriminator (its `dpo_reference`, else the starting policy).
+        public var discriminatorReference: String? = nil
+        /// PrefLab's initial LoRA adapters as a peft adapter folder (stages with `lora`).
+        public var adapter: String? = nil
 
         public init(model: String, reference: String?, train: String, eval: String?, order: String, checkpoints: String,
                     metrics: String, output: String, rewardModel: String? = nil) {
@@ -141,6 +151,30 @@ public struct TRLJob: Codable, Equatable, Sendable {
         public var labeler: String
         /// The command serving PrefLab's gold annotator as JSON lines (`preflab annotate --task T --seed S`).
         public var annotator: [String]?
+        /// The optimiser step count at the end of each generation step (its metrics line): opo `(g + 1) ×
+        /// updateEpochs`; d2po one silver update per step plus `goldUpdateEpochs` in each gold round.
+        public var lineEnds: [Int] = []
+    }
+
+    /// PrefLab's D2POTrainer (Algorithm 1): the discriminator and its gold rounds.
+    public struct D2PO: Codable, Equatable, Sendable {
+        /// `reward_model` (Bradley–Terry), `dpo` (a separate DPO model) or `self` (the policy's implicit reward).
+        public var discriminator: String
+        /// The discriminator's constant learning rate.
+        public var discriminatorLearningRate: Double
+        /// β_d of a DPO discriminator's loss and implicit reward.
+        public var discriminatorBeta: Double
+        /// Generation steps per gold round (N/T_P rollouts, rounded up to whole steps).
+        public var stepsPerRound: Int
+        /// Gold labels per round (P/T_P), never past the budget.
+        public var goldPerRound: Int
+        /// Discriminator-then-policy updates on each round's gold pairs.
+        public var goldUpdateEpochs: Int
+        /// `confidence` (smallest score gap first) or `random`.
+        public var selection: String
+        /// `random` selection: PrefLab's permutation of each round's candidates, keyed by the round's generation step
+        /// (0-based), so that the engine picks the same candidate positions.
+        public var selectionOrders: [String: [Int]]
     }
 
     public struct LoRA: Codable, Equatable, Sendable {

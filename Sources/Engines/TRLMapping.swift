@@ -8,7 +8,7 @@ public enum TRLMapping {
     /// The TRL version the generated scripts were checked against.
     public static let version = "1.16.0"
     /// Stage kinds the TRL runner trains.
-    public static let kinds: Set<String> = ["sft", "reward_model", "dpo", "opo"]
+    public static let kinds: Set<String> = ["sft", "reward_model", "dpo", "opo", "d2po"]
 
     /// Why this stage cannot run on TRL exactly as PrefLab defines it (empty: it can): the catalogue's own TRL check
     /// (`TRLChecks`, which `validate` reports), so that run time refuses exactly what validate does.
@@ -27,9 +27,12 @@ public enum TRLMapping {
         if let first = refusals(stage).first { throw first }
         let v = StageValues(stage)
         guard rows > 0 else { throw EngineError(stage, "the training set is empty") }
-        if stage.kind == "opo" {
-            return try onlineJob(stage, node: node, prompts: rows, processes: processes, precision: precision,
-                                 maxLength: maxLength, checkpointEvery: checkpointEvery, paths: paths)
+        if stage.kind == "opo" || stage.kind == "d2po" {
+            guard processes == 1 else {
+                throw EngineError(stage, "\(stage.kind) on TRL runs in one process (its sampling and labelling are per step, not sharded); set the site file's processes for \(stage.kind) to 1")
+            }
+            let online = stage.kind == "opo" ? onlineJob : d2poJob
+            return try online(stage, node, rows, precision, maxLength, checkpointEvery, paths)
         }
         let epochs = try v.int("epochs")
         // The reward-model trainer caps its batch at the data size; the others keep a short single step.
@@ -81,12 +84,9 @@ public enum TRLMapping {
 
     /// `opo`: PrefLab's online loop (OPOTrainer) over TRL's online DPO trainer. One HF optimiser step per update
     /// epoch; generation step g samples, labels and trains `update_epochs` times on its pairs (plus the replayed ones).
-    static func onlineJob(_ stage: ResolvedStage, node: String, prompts: Int, processes: Int, precision: String,
-                          maxLength: Int, checkpointEvery: Int, paths: TRLJob.Paths) throws -> TRLJob {
+    static func onlineJob(_ stage: ResolvedStage, _ node: String, _ prompts: Int, _ precision: String,
+                          _ maxLength: Int, _ checkpointEvery: Int, _ paths: TRLJob.Paths) throws -> TRLJob {
         let p = try parameters(OPOParameters.self, stage)
-        guard processes == 1 else {
-            throw EngineError(stage, "opo on TRL runs in one process (its sampling and labelling are per step, not sharded); set the site file's processes for opo to 1")
-        }
         let gold = stage.config["labeler"]?.string == "gold"
         guard prompts >= p.promptsPerStep else {
             throw EngineError(stage, key: "prompts_per_step", "\(prompts) prompts are fewer than one step's \(p.promptsPerStep)")
@@ -106,6 +106,60 @@ public enum TRLMapping {
             checkpointEvery: checkpointEvery, maxLength: maxLength, precision: precision,
             online: .init(steps: steps, stepsPerEpoch: stepsPerEpoch, promptsPerStep: p.promptsPerStep, updateEpochs: updateEpochs,
                           replayLast: gold ? p.replayLast : 0, goldBudget: budget, maxNewTokens: p.maxNewTokens,
-                          temperature: p.temperature, topP: p.topP, labeler: gold ? "gold" : "reward_model", annotator: nil))
+                          temperature: p.temperature, topP: p.topP, labeler: gold ? "gold" : "reward_model", annotator: nil,
+                          lineEnds: (0..<steps).map { ($0 + 1) * updateEpochs }))
+    }
+
+    /// `d2po`: PrefLab's D2POTrainer (Algorithm 1) over TRL's online DPO trainer (trl_d2po.py). One HF optimiser
+    /// step per policy update: each generation step's silver update, then `gold_update_epochs` more in a gold round.
+    /// The policy's and the discriminator's rates are constant, as PrefLab's.
+    static func d2poJob(_ stage: ResolvedStage, _ node: String, _ prompts: Int, _ precision: String,
+                        _ maxLength: Int, _ checkpointEvery: Int, _ paths: TRLJob.Paths) throws -> TRLJob {
+        let p = try parameters(D2POParameters.self, stage)
+        let stepsPerRound = (p.rolloutsPerGoldRound + p.promptsPerStep - 1) / p.promptsPerStep
+        let rounds = (p.goldBudget + p.goldPerRound - 1) / p.goldPerRound
+        let (planned, overflow) = rounds.multipliedReportingOverflow(by: stepsPerRound)
+        let steps = p.steps ?? planned
+        guard p.steps != nil || !overflow, steps <= 10_000_000 else {
+            throw EngineError(stage, key: "gold_budget", "\(rounds) gold rounds of \(stepsPerRound) steps is more than the bridge plans (10,000,000 steps)")
+        }
+        let lineEnds = d2poLineEnds(p, steps: steps, stepsPerRound: stepsPerRound)
+        let discriminator = stage.config["discriminator"]?.string ?? "reward_model"
+        return TRLJob(
+            method: "d2po", trlVersion: version, node: node, paths: paths,
+            optimizer: .init(learningRate: p.learningRate, beta1: 0.9, beta2: 0.95, eps: 1e-5, weightDecay: 0),
+            schedule: .init(totalSteps: lineEnds.last ?? 0, warmupSteps: 0, floorFraction: 1),
+            batch: .init(batchSize: p.promptsPerStep, microBatch: p.microBatch, processes: 1, gradientAccumulation: 1,
+                         epochs: 1, stepsPerEpoch: lineEnds.last ?? 0),
+            maxGradNorm: p.maxGradNorm, seed: p.seed, loss: loss(p.loss), lora: nil,
+            checkpointEvery: checkpointEvery, maxLength: maxLength, precision: precision,
+            online: .init(steps: steps, stepsPerEpoch: prompts / p.promptsPerStep, promptsPerStep: p.promptsPerStep,
+                          updateEpochs: 1, replayLast: 0, goldBudget: p.goldBudget, maxNewTokens: p.maxNewTokens,
+                          temperature: p.temperature, topP: p.topP, labeler: "gold", annotator: nil, lineEnds: lineEnds),
+            d2po: .init(discriminator: discriminator, discriminatorLearningRate: p.discriminatorLearningRate,
+                        discriminatorBeta: p.discriminatorBeta, stepsPerRound: stepsPerRound, goldPerRound: p.goldPerRound,
+                        goldUpdateEpochs: p.goldUpdateEpochs, selection: p.selection.rawValue, selectionOrders: [:]))
+    }
+
+    /// D2POTrainer's optimiser steps through each generation step: one silver update, plus `goldUpdateEpochs` when the
+    /// step ends a round (`stepsPerRound`) while budget remains; each round labels min(gold_per_round, what is left,
+    /// the round's candidates) pairs.
+    static func d2poLineEnds(_ p: D2POParameters, steps: Int, stepsPerRound: Int) -> [Int] {
+        var used = 0, optimiserSteps = 0, ends: [Int] = []
+        for step in 0..<steps {
+            optimiserSteps += 1
+            if (step + 1) % stepsPerRound == 0 && used < p.goldBudget {
+                used += min(p.goldPerRound, p.goldBudget - used, stepsPerRound * p.promptsPerStep)
+                optimiserSteps += p.goldUpdateEpochs
+            }
+            ends.append(optimiserSteps)
+        }
+        return ends
+    }
+
+    /// The generation steps (0-based) that end in a gold round.
+    static func goldRoundSteps(_ job: TRLJob) -> [Int] {
+        guard let ends = job.online?.lineEnds else { return [] }
+        return ends.indices.filter { ends[$0] - ($0 == 0 ? 0 : ends[$0 - 1]) > 1 }
     }
 }

@@ -3,7 +3,7 @@ import Pipeline
 import RecipeSpec
 import StageSpecs
 
-/// Runs `sft`, `reward_model` and `dpo` nodes on TRL: exports the inputs (HF folder, rows, PrefLab's data order)
+/// Runs `sft`, `reward_model`, `dpo`, `opo` and `d2po` nodes on TRL: exports the inputs (HF folder, rows, PrefLab's data order)
 /// and a job file into the node's resume folder, launches the bridge script there, forwards its step metrics,
 /// and imports the finished model. An interrupted node resumes from the engine's newest checkpoint.
 public struct TRLRunner: StageRunner {
@@ -16,15 +16,15 @@ public struct TRLRunner: StageRunner {
     }
 
     static let script = "trl_train.py"
-    /// Every script the job runs (the online loop is imported by trl_train.py).
-    static let scripts = [script, "trl_online.py"]
+    /// Every script the job runs (the online loops are imported by trl_train.py).
+    static let scripts = [script, "trl_online.py", "trl_d2po.py"]
 
     public func run(_ context: NodeContext) throws {
         let start = Date()
         let dir = context.resumeDirectory
         let job = try prepare(context, in: dir)
         try forgetUnsavedSteps(metrics: URL(fileURLWithPath: job.paths.metrics), checkpoints: URL(fileURLWithPath: job.paths.checkpoints),
-                               optimiserStepsPerLine: job.online?.updateEpochs ?? 1)
+                               lineEnds: job.online?.lineEnds)
         let command = Launcher.command(site: site, python: site.python(for: "trl"), script: dir.appendingPathComponent(Self.script).path,
                                        job: dir.appendingPathComponent("job.json").path,
                                        processes: job.batch.processes, gpus: site.gpus(for: context.stage.kind),
@@ -69,7 +69,7 @@ public struct TRLRunner: StageRunner {
             model: model.path, reference: context.inputs["reference"].map { _ in dir.appendingPathComponent("reference").path },
             train: train.path, eval: rows.heldOut.isEmpty ? nil : eval.path, order: dir.appendingPathComponent("order.json").path,
             checkpoints: dir.appendingPathComponent("checkpoints").path, metrics: dir.appendingPathComponent("engine-metrics.jsonl").path,
-            output: dir.appendingPathComponent("output").path, rewardModel: context.inputs["reward_model"]?.path)
+            output: dir.appendingPathComponent("output").path, rewardModel: stage.kind == "opo" ? context.inputs["reward_model"]?.path : nil)
         var job = try TRLMapping.job(stage, node: context.hash, rows: rows.train.count, processes: site.processes(for: stage.kind),
                                      precision: precision, maxLength: maxLength, checkpointEvery: 1, paths: paths)
         try Self.checkWindow(rows.train + rows.heldOut, maxLength: maxLength, newTokens: job.online?.maxNewTokens, stage: stage)
@@ -80,10 +80,18 @@ public struct TRLRunner: StageRunner {
                                                 reporter: context.reporter),
                                     into: URL(fileURLWithPath: paths.reference!))
         }
+        if job.lora != nil {
+            job.paths.adapter = dir.appendingPathComponent("adapter").path
+            try inputs.initialAdapter(context, into: URL(fileURLWithPath: job.paths.adapter!))
+        }
+        if job.d2po != nil {
+            try Self.prepareD2PO(&job, context, model: model, prompts: rows.train.count, seed: seed, inputs: inputs)
+        }
         if let online = job.online {
             if online.labeler == "gold" { job.online?.annotator = try Self.annotator(stage, seed: seed) }
-            try EngineFiles.write(Self.onlineOrder(online, prompts: rows.train.count, seed: seed, inputs: inputs),
-                                  to: URL(fileURLWithPath: paths.order))
+            let order = job.d2po == nil ? Self.onlineOrder(online, prompts: rows.train.count, seed: seed, inputs: inputs)
+                : Self.cyclicOrder(online, prompts: rows.train.count, seed: seed, inputs: inputs)
+            try EngineFiles.write(order, to: URL(fileURLWithPath: paths.order))
         } else {
             let orders = (0..<job.batch.epochs).map { inputs.epochOrder(count: rows.train.count, epoch: $0, seed: seed) }
             try EngineFiles.write(orders, to: URL(fileURLWithPath: paths.order))
@@ -105,6 +113,40 @@ public struct TRLRunner: StageRunner {
             let count = min(online.promptsPerStep, (online.goldBudget ?? Int.max) - step * online.promptsPerStep)
             return Array(order[lo..<(lo + count)])
         }
+    }
+
+    /// D2POTrainer's prompts of each step: `promptsPerStep` at a time in epoch order, running on into the next epoch's
+    /// permutation within a step (its `cyclicBatch`).
+    static func cyclicOrder(_ online: TRLJob.Online, prompts: Int, seed: UInt64, inputs: any EngineInputs) -> [[Int]] {
+        var orders: [Int: [Int]] = [:]
+        return (0..<online.steps).map { step in
+            (step * online.promptsPerStep..<(step + 1) * online.promptsPerStep).map { i in
+                if orders[i / prompts] == nil {
+                    orders = [i / prompts: inputs.epochOrder(count: prompts, epoch: i / prompts, seed: seed)]
+                }
+                return orders[i / prompts]![i % prompts]
+            }
+        }
+    }
+
+    /// D2PO's discriminator folders and, for random selection, PrefLab's permutation of each gold round's candidates.
+    static func prepareD2PO(_ job: inout TRLJob, _ context: NodeContext, model: URL, prompts: Int, seed: UInt64,
+                            inputs: any EngineInputs) throws {
+        guard var d2po = job.d2po, let online = job.online else { return }
+        if let field = ["reward_model": "reward_model", "dpo": "dpo_model"][d2po.discriminator] {
+            guard let folder = context.inputs[field] else {
+                throw EngineError(context.stage, key: field, "discriminator \(d2po.discriminator) needs '\(field)'")
+            }
+            job.paths.discriminator = folder.path
+        }
+        if d2po.discriminator == "dpo" { job.paths.discriminatorReference = context.inputs["dpo_reference"]?.path ?? model.path }
+        if d2po.selection == "random" {
+            for step in TRLMapping.goldRoundSteps(job) {
+                d2po.selectionOrders[String(step)] = inputs.d2poSelectionOrder(count: d2po.stepsPerRound * online.promptsPerStep,
+                                                                               step: step, seed: seed)
+            }
+        }
+        job.d2po = d2po
     }
 
     /// `preflab annotate` for the stage's task, seeded as the embedded OPOTrainer seeds its GoldAnnotator.
@@ -166,8 +208,8 @@ public struct TRLRunner: StageRunner {
     }
 
     /// Drops metric lines of steps after the newest complete checkpoint (HF writes `trainer_state.json` last):
-    /// the resumed job reports them again. An online job's line covers `optimiserStepsPerLine` optimiser steps.
-    func forgetUnsavedSteps(metrics: URL, checkpoints: URL, optimiserStepsPerLine: Int) throws {
+    /// the resumed job reports them again. An online job's line s ends at optimiser step `lineEnds[s - 1]`.
+    func forgetUnsavedSteps(metrics: URL, checkpoints: URL, lineEnds: [Int]?) throws {
         guard let text = try? String(contentsOf: metrics, encoding: .utf8) else { return }
         let fm = FileManager.default
         let saved = ((try? fm.contentsOfDirectory(atPath: checkpoints.path)) ?? [])
@@ -176,7 +218,7 @@ public struct TRLRunner: StageRunner {
         let kept = text.split(separator: "\n").filter { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let step = object["step"] as? Int else { return false }
-            return step * optimiserStepsPerLine <= saved
+            return step >= 1 && (lineEnds.map { step <= $0.count ? $0[step - 1] : Int.max } ?? step) <= saved
         }
         try (kept.map { $0 + "\n" }.joined()).write(to: metrics, atomically: true, encoding: .utf8)
     }

@@ -22,7 +22,7 @@ extension LlamaModel {
         for r0 in stride(from: 0, to: n, by: chunk) {
             let r1 = min(n, r0 + chunk)
             if !acts.headKept {
-                matmulForward(acts.logits, acts.xnF + r0 * C, W, n: r1 - r0, inC: C, outC: V)
+                matmulForward(acts.logits, acts.xnF + r0 * C, W, n: r1 - r0, inC: C, outC: V, precision: precision)
             }
             parallelRows(r1 - r0, cost: V) { i in
                 let r = r0 + i, row = acts.logits + i * V, t = r % T
@@ -36,7 +36,7 @@ extension LlamaModel {
                 row[Int(acts.tokens[r + 1])] += d
             }
             matmulBackward(dinp: acts.dxn + r0 * C, dweight: g(outputMatrix), dout: acts.logits, inp: acts.xnF + r0 * C,
-                           weight: W, n: r1 - r0, inC: C, outC: V, accumulateInput: false)
+                           weight: W, n: r1 - r0, inC: C, outC: V, accumulateInput: false, precision: precision)
         }
     }
 
@@ -90,17 +90,17 @@ extension LlamaModel {
         let C = c.dModel, KVD = c.kvDim, Hd = c.hidden
         // out = x2 + down(h): d(x2) = dres, d(down) = dres.
         matmulBackward(dinp: acts.dh, dweight: g(p.wd), dout: acts.dres, inp: a.h, weight: w(p.wd),
-                       n: n, inC: Hd, outC: C, accumulateInput: false)
+                       n: n, inC: Hd, outC: C, accumulateInput: false, precision: precision)
         swigluBackward(dgate: acts.dgate, dup: acts.dup, dh: acts.dh, gate: a.gate, up: a.up, n: n * Hd)
         matmulBackward(dinp: acts.dxn, dweight: g(p.wg), dout: acts.dgate, inp: a.xn2, weight: w(p.wg),
-                       n: n, inC: C, outC: Hd, accumulateInput: false)
+                       n: n, inC: C, outC: Hd, accumulateInput: false, precision: precision)
         matmulBackward(dinp: acts.dxn, dweight: g(p.wu), dout: acts.dup, inp: a.xn2, weight: w(p.wu),
-                       n: n, inC: C, outC: Hd)
+                       n: n, inC: C, outC: Hd, precision: precision)
         rmsnormBackward(dinp: acts.dres, dweight: g(p.ln2), dout: acts.dxn, inp: a.x2, weight: w(p.ln2),
                         rstd: a.rstd2, n: n, c: C)
         // x2 = xin + o_proj(y): d(xin) = dres, d(o) = dres.
         matmulBackward(dinp: acts.dy, dweight: g(p.wo), dout: acts.dres, inp: a.y, weight: w(p.wo),
-                       n: n, inC: C, outC: C, accumulateInput: false)
+                       n: n, inC: C, outC: C, accumulateInput: false, precision: precision)
         Profile.time("attention bwd") { attentionBackward(a, acts: acts, b: B, t: T, lengths: acts.lengths) }
         ropeCos.withUnsafeBufferPointer { cs in
             ropeSin.withUnsafeBufferPointer { sn in
@@ -113,11 +113,11 @@ extension LlamaModel {
             }
         }
         matmulBackward(dinp: acts.dxn, dweight: g(p.wq), dout: acts.dq, inp: a.xn1, weight: w(p.wq),
-                       n: n, inC: C, outC: C, accumulateInput: false)
+                       n: n, inC: C, outC: C, accumulateInput: false, precision: precision)
         matmulBackward(dinp: acts.dxn, dweight: g(p.wk), dout: acts.dk, inp: a.xn1, weight: w(p.wk),
-                       n: n, inC: C, outC: KVD)
+                       n: n, inC: C, outC: KVD, precision: precision)
         matmulBackward(dinp: acts.dxn, dweight: g(p.wv), dout: acts.dv, inp: a.xn1, weight: w(p.wv),
-                       n: n, inC: C, outC: KVD)
+                       n: n, inC: C, outC: KVD, precision: precision)
         rmsnormBackward(dinp: acts.dres, dweight: g(p.ln1), dout: acts.dxn, inp: a.xin, weight: w(p.ln1),
                         rstd: a.rstd1, n: n, c: C)
     }

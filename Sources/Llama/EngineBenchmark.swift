@@ -41,13 +41,15 @@ public struct EngineBenchmarkResult: Codable, Sendable {
 
 /// Times the engine's training step, DPO step and generation on random weights and tokens.
 public enum EngineBenchmark {
-    /// Runs each measurement `repeats` times after one warm-up and keeps the fastest.
+    /// Runs each measurement `repeats` times after one warm-up and keeps the fastest; the models' products
+    /// in `precision` (bf16 only where `BF16Kernels.available`).
     public static func run(config: LlamaConfig, batch: Int, seq: Int, repeats: Int = 3,
-                           generatePrompt: Int = 32, generateNew: Int = 64) -> EngineBenchmarkResult {
+                           generatePrompt: Int = 32, generateNew: Int = 64, precision: Precision = .fp32) -> EngineBenchmarkResult {
         resetPeakRSS()
         let peakBefore = sgemmPeakGFLOPS()
         _ = Profile.takeReport()
         let policy = LlamaModel(config: config, head: .lm, seed: 1)
+        do { try policy.usePrecision(precision) } catch { preconditionFailure("\(error)") }
         let reference = policy.copy()
         var rng = SeededRandom(seed: 2)
         func sequences(_ n: Int, _ len: Int) -> [[Int32]] {

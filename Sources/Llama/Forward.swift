@@ -15,7 +15,7 @@ extension LlamaModel {
             let r1 = min(B * T, r0 + chunk)
             Profile.time("head matmul") {
                 matmulForward(acts.logits, acts.xnF + r0 * config.dModel, w(outputMatrix), n: r1 - r0,
-                              inC: config.dModel, outC: V)
+                              inC: config.dModel, outC: V, precision: precision)
             }
             Profile.time("head softmax") { out.withUnsafeMutableBufferPointer { o in
                 parallelRows(r1 - r0, cost: V) { i in
@@ -36,7 +36,7 @@ extension LlamaModel {
         let acts = forwardBody(batch, keep: false, cache: nil)
         let B = batch.batchSize, T = batch.seqLen, V = config.vocabSize
         var out = [Float](repeating: 0, count: B * T * V)
-        matmulForward(&out, acts.xnF, w(outputMatrix), n: B * T, inC: config.dModel, outC: V)
+        matmulForward(&out, acts.xnF, w(outputMatrix), n: B * T, inC: config.dModel, outC: V, precision: precision)
         for r in 0..<(B * T) where r % T >= batch.lengths[r / T] {
             for j in 0..<V { out[r * V + j] = 0 }
         }
@@ -111,9 +111,9 @@ extension LlamaModel {
                       lengths: [Int], cache: KVCache?) {
         let c = config, p = layers[l], n = B * T, C = c.dModel, KVD = c.kvDim, Hd = c.hidden
         rmsnormForward(a.xn1, a.rstd1, a.xin, w(p.ln1), n: n, c: C, eps: c.normEps)
-        matmulForward(a.q, a.xn1, w(p.wq), n: n, inC: C, outC: C)
-        matmulForward(a.k, a.xn1, w(p.wk), n: n, inC: C, outC: KVD)
-        matmulForward(a.v, a.xn1, w(p.wv), n: n, inC: C, outC: KVD)
+        matmulForward(a.q, a.xn1, w(p.wq), n: n, inC: C, outC: C, precision: precision)
+        matmulForward(a.k, a.xn1, w(p.wk), n: n, inC: C, outC: KVD, precision: precision)
+        matmulForward(a.v, a.xn1, w(p.wv), n: n, inC: C, outC: KVD, precision: precision)
         ropeCos.withUnsafeBufferPointer { cs in
             ropeSin.withUnsafeBufferPointer { sn in
                 parallelRows(n, cost: C) { r in
@@ -127,12 +127,12 @@ extension LlamaModel {
         if let cache { cache.store(layer: l, k: a.k, v: a.v, b: B, t: T, lengths: lengths) }
         Profile.time("attention fwd") { attentionForward(a, b: B, t: T, lengths: lengths) }
         a.x2.update(from: a.xin, count: n * C)
-        matmulForward(a.x2, a.y, w(p.wo), n: n, inC: C, outC: C, accumulate: true)
+        matmulForward(a.x2, a.y, w(p.wo), n: n, inC: C, outC: C, accumulate: true, precision: precision)
         rmsnormForward(a.xn2, a.rstd2, a.x2, w(p.ln2), n: n, c: C, eps: c.normEps)
-        matmulForward(a.gate, a.xn2, w(p.wg), n: n, inC: C, outC: Hd)
-        matmulForward(a.up, a.xn2, w(p.wu), n: n, inC: C, outC: Hd)
+        matmulForward(a.gate, a.xn2, w(p.wg), n: n, inC: C, outC: Hd, precision: precision)
+        matmulForward(a.up, a.xn2, w(p.wu), n: n, inC: C, outC: Hd, precision: precision)
         swigluForward(a.h, a.gate, a.up, n: n * Hd)
         if out != a.x2 { out.update(from: a.x2, count: n * C) }
-        matmulForward(out, a.h, w(p.wd), n: n, inC: Hd, outC: C, accumulate: true)
+        matmulForward(out, a.h, w(p.wd), n: n, inC: Hd, outC: C, accumulate: true, precision: precision)
     }
 }

@@ -104,6 +104,7 @@ public enum LlamaError: Error, CustomStringConvertible, Equatable {
     case missingTensor(String)
     case unexpectedTensor(String)
     case shapeMismatch(name: String, expected: [Int], found: [Int])
+    case precisionUnavailable(String)
 
     public var description: String {
         switch self {
@@ -111,6 +112,7 @@ public enum LlamaError: Error, CustomStringConvertible, Equatable {
         case .missingTensor(let n): return "missing tensor '\(n)' when loading model weights"
         case .unexpectedTensor(let n): return "unexpected tensor '\(n)': the model has no parameter of that name"
         case let .shapeMismatch(n, e, f): return "tensor '\(n)': expected shape \(e), found \(f)"
+        case .precisionUnavailable(let why): return "precision bf16 cannot run here: \(why)"
         }
     }
 }

@@ -45,6 +45,17 @@ public final class LlamaModel {
     /// The adapters' trainable factors (give these, not `parameters`, to the optimiser); empty without LoRA.
     public internal(set) var loraParameters: [Parameter] = []
 
+    /// Number format of the block and LM-head matrix products (attention's small per-head products and
+    /// everything else stay Float32, as do weights, gradients and optimiser state). Set by `usePrecision`.
+    public private(set) var precision: Precision = .fp32
+
+    /// Runs this model's products in `precision` from now on. Throws `LlamaError.precisionUnavailable`
+    /// where the CPU cannot (bf16 without AVX-512 BF16): bf16 never silently falls back to fp32.
+    public func usePrecision(_ precision: Precision) throws {
+        if precision == .bf16, let reason = BF16Kernels.unavailableReason { throw LlamaError.precisionUnavailable(reason) }
+        self.precision = precision
+    }
+
     /// Largest LM-head logits buffer, bytes: longer batches compute logits in chunks of rows (and a
     /// training backward recomputes them), so (B*T, V) floats are never held at once.
     public var logitsBudgetBytes = 256 << 20
@@ -81,17 +92,19 @@ public final class LlamaModel {
         for p in params { LlamaModel.initialise(p, rng: &rng) }
     }
 
-    /// Deep copy: same config, head and weights; gradients zero; no activations.
+    /// Deep copy: same config, head, weights and precision; gradients zero; no activations.
     public func copy() -> LlamaModel {
         let m = LlamaModel(config: config, head: head, seed: nil)
         for (dst, src) in zip(m.parameters, parameters) { _ = dst.value.update(fromContentsOf: src.value) }
+        m.precision = precision
         return m
     }
 
     /// Copies the transformer body of `other` and draws a fresh head from `seed`;
-    /// with `head == other.head`, copies every weight (e.g. a value model from a reward model).
+    /// with `head == other.head`, copies every weight (e.g. a value model from a reward model). Keeps its precision.
     public convenience init(bodyOf other: LlamaModel, head: HeadKind, seed: UInt64) {
         self.init(config: other.config, head: head, seed: seed)
+        precision = other.precision
         var src: [String: Parameter] = [:]
         for p in other.parameters { src[p.name] = p }
         for p in parameters where head == other.head || p.name.hasPrefix("model.") {

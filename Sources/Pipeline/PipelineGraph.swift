@@ -250,7 +250,7 @@ private struct CellBuilder {
         }
         let args = stage.engineArgs?.value ?? .map([])
         let precision = args.entries?.first { $0.key == "precision" }?.value.value.string ?? e.precision
-        return ConfigValue.map([("args", ConfigNode(args)), ("bridge", ConfigNode(.int(e.bridgeVersion))),
+        return ConfigValue.map([("args", ConfigNode(args)), ("bridge", ConfigNode(.int(e.bridgeVersion(for: stage.kind)))),
                                 ("name", ConfigNode(.string(e.name))), ("precision", ConfigNode(.string(precision))),
                                 ("version", ConfigNode(.string(e.version)))]).canonicalJSON
     }

@@ -4,8 +4,10 @@ import Foundation
 
 /// Deep merge: maps merge key by key, recursively; scalars and lists are replaced whole by
 /// `over`; a `null` in `over` deletes the key. Returns nil when `over` is null (deletion).
-func deepMerge(_ base: ConfigNode?, _ over: ConfigNode) -> ConfigNode? {
-    if over.value.isNull { return nil }
+/// `keepNulls` keeps a null as a value instead (merging two `scales:` entries: their nulls delete keys only when the
+/// scale is applied).
+func deepMerge(_ base: ConfigNode?, _ over: ConfigNode, keepNulls: Bool = false) -> ConfigNode? {
+    if over.value.isNull { return keepNulls ? over : nil }
     guard let overEntries = over.entries else { return over }
     let baseEntries = base?.entries ?? []
     var merged: [(key: String, value: ConfigNode)] = []
@@ -14,10 +16,10 @@ func deepMerge(_ base: ConfigNode?, _ over: ConfigNode) -> ConfigNode? {
             merged.append((key, b))
             continue
         }
-        if let m = deepMerge(b, o) { merged.append((key, m)) }
+        if let m = deepMerge(b, o, keepNulls: keepNulls) { merged.append((key, m)) }
     }
     for (key, o) in overEntries where !baseEntries.contains(where: { $0.key == key }) {
-        if let m = deepMerge(nil, o) { merged.append((key, m)) }
+        if let m = deepMerge(nil, o, keepNulls: keepNulls) { merged.append((key, m)) }
     }
     var out = over
     out.value = .map(merged)
@@ -70,9 +72,17 @@ struct ExtendsLoader {
             }
             _ = try text(of: target, requestedAt: location, written: path)
             let parent = try load(target, chain: chain + [file])
-            base = deepMerge(base, parent)
+            base = Self.merge(base, parent)
         }
-        return deepMerge(base, root.removing("extends")) ?? .emptyMap(at: root.location)
+        return Self.merge(base, root.removing("extends")) ?? .emptyMap(at: root.location)
+    }
+
+    /// The merge rule, except that a `null` inside `scales:` stays: it deletes its key when the scale is applied
+    /// (`probe_every: null` in a scale), not while the files are merged, where it would vanish before use.
+    static func merge(_ base: ConfigNode?, _ over: ConfigNode) -> ConfigNode? {
+        guard let overScales = over["scales"] else { return deepMerge(base, over) }
+        let scales = deepMerge(base?["scales"], overScales, keepNulls: true) ?? overScales
+        return deepMerge(base, over.removing("scales"))?.setting("scales", to: scales)
     }
 
     /// The `extends:` entries of a file: one path or a list of paths.

@@ -77,7 +77,12 @@ public struct RecipeLoader: Sendable {
         let selected = doc["scale"] ?? ConfigNode(.string("default"))
         if let name = selected.string {
             if let entry = doc["scales"]?[name], entry.entries != nil {
-                out = deepMerge(doc, entry.removing("scale")) ?? doc
+                var merged = deepMerge(doc, entry.removing("scale").removing("per_cell")) ?? doc
+                // A null in a scale's per_cell patch deletes its key from the cell's stage, so it must outlive this merge.
+                if let patches = entry["per_cell"] {
+                    merged = merged.setting("per_cell", to: deepMerge(doc["per_cell"], patches, keepNulls: true) ?? patches)
+                }
+                out = ScaleStages.apply(entry, to: doc, merged: merged)
                 for o in overrides { out = o.apply(to: out) }
             } else if name != "default" {
                 let names = doc["scales"]?.keys ?? []
@@ -179,6 +184,40 @@ public struct RecipeLoader: Sendable {
         if !s.axes.isEmpty {
             out = out.setting("matrix", to: ConfigNode(.map(s.axes.map { ($0.axis, ConfigNode(.list($0.values))) })))
         }
+        return out
+    }
+}
+
+/// What a scale does to stages beyond the merge rule: a stage entry that says `drop` removes the stage (and the
+/// `per_cell` patches that name it), and one naming another `kind` replaces the stage whole instead of merging
+/// into it (the tiny `sft` becoming the paper's `hf_model`), in `stages:` and in `per_cell` entries alike.
+enum ScaleStages {
+    static func apply(_ scale: ConfigNode, to base: ConfigNode, merged: ConfigNode) -> ConfigNode {
+        var out = merged
+        let dropped = (scale["stages"]?.entries ?? []).filter { $0.value.string == "drop" }.map(\.key)
+        if let stages = out["stages"] {
+            out = out.setting("stages", to: replaced(stages, base: base["stages"], scale: scale["stages"], dropping: dropped))
+        }
+        if let perCell = out["per_cell"], let entries = perCell.entries {
+            var patched = perCell
+            for (name, entry) in entries {
+                guard let stages = entry["stages"] else { continue }
+                let fixed = replaced(stages, base: base["per_cell"]?[name]?["stages"], scale: scale["per_cell"]?[name]?["stages"], dropping: dropped)
+                patched = patched.setting(name, to: entry.setting("stages", to: fixed))
+            }
+            out = out.setting("per_cell", to: patched)
+        }
+        return out
+    }
+
+    /// `merged` (a stages map) with the scale's kind changes put in whole and the dropped stages removed.
+    private static func replaced(_ merged: ConfigNode, base: ConfigNode?, scale: ConfigNode?, dropping dropped: [String]) -> ConfigNode {
+        var out = merged
+        for (name, over) in scale?.entries ?? [] {
+            guard let kind = over["kind"]?.string, let old = base?[name]?["kind"]?.string, kind != old else { continue }
+            out = out.setting(name, to: over)
+        }
+        for name in dropped { out = out.removing(name) }
         return out
     }
 }

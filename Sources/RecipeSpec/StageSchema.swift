@@ -104,13 +104,18 @@ public struct FieldSchema: Sendable, Hashable {
     public var range: ValueRange?
     /// One line for `preflab stages` and error messages.
     public var doc: String
+    /// For an optional field added after nodes were hashed: the value its absence means. A recipe that
+    /// writes it resolves as if the key were absent, so the node hash changes only for other values.
+    public var absentMeans: ConfigValue?
 
     public init(_ name: String, _ type: FieldType, default defaultValue: ConfigValue? = nil,
-                optional: Bool = false, range: ValueRange? = nil, doc: String) {
+                optional: Bool = false, absentMeans: ConfigValue? = nil, range: ValueRange? = nil, doc: String) {
+        precondition(absentMeans == nil || (optional && defaultValue == nil), "absentMeans is for optional fields without a default")
         self.name = name
         self.type = type
         self.defaultValue = defaultValue
         self.optional = optional
+        self.absentMeans = absentMeans
         self.range = range
         self.doc = doc
     }
@@ -153,18 +158,26 @@ public struct EngineDescriptor: Sendable, Hashable {
     public var version: String
     /// Bumped when PrefLab's bridge to the engine (export, job file, import) changes results.
     public var bridgeVersion: Int
+    /// Kinds whose bridge changed results on its own (e.g. a new sampler for the online kinds): their nodes
+    /// hash with this version instead, so the other kinds' stored nodes stay valid.
+    public var kindBridgeVersions: [String: Int]
     /// The default numeric precision; `engine_args.precision` overrides it.
     public var precision: String
     /// One line for `preflab stages`.
     public var summary: String
 
-    public init(name: String, version: String, bridgeVersion: Int, precision: String, summary: String) {
+    public init(name: String, version: String, bridgeVersion: Int, kindBridgeVersions: [String: Int] = [:],
+                precision: String, summary: String) {
         self.name = name
         self.version = version
         self.bridgeVersion = bridgeVersion
+        self.kindBridgeVersions = kindBridgeVersions
         self.precision = precision
         self.summary = summary
     }
+
+    /// The bridge version a node of `kind` hashes with.
+    public func bridgeVersion(for kind: String) -> Int { kindBridgeVersions[kind] ?? bridgeVersion }
 
     /// The engine every kind has and no recipe needs to name; its nodes' hashes carry no engine.
     public static let embeddedName = "embedded"

@@ -62,6 +62,7 @@ struct StageValidator {
             // An optional field may be null: absent, as far as the stage is concerned.
             if case .null = r.value, field.optional { values[key] = r; continue }
             guard let checked = check(r, field.type, "\(base).\(key)", range: field.range, from: raw.string) else { ok = false; continue }
+            if let implied = field.absentMeans, checked.value == implied { continue }  // hashed as if absent
             values[key] = checked
         }
         var entries: [(key: String, value: ConfigNode)] = [("kind", ConfigNode(.string(kind), at: kindNode.location, keyAt: rawKind.keyLocation))]

@@ -52,6 +52,7 @@ extension StageSpecs {
     /// `best_of_n`: gold reward of the best of N samples by a reward model (Unpacking Table 3).
     public static let bestOfN = StageSpec(StageSchema(
         kind: "best_of_n", summary: "Best-of-N sampling with a reward model, scored by the gold reward.", codeVersion: 1, outputs: [.evaluation],
+        engines: [.embedded, EngineSupport(Engines.vllm.name, check: VLLMChecks.generation)],
         check: ScorerFields.check,
         fields: [
             FieldSchema("policy", .stageRef(accepts: [.policy]), doc: "Policy that proposes the N samples."),

@@ -95,6 +95,7 @@ public enum FileChecks {
     /// architecture, which transformers loads as one) a policy. Wired where the other is expected, `validate`
     /// refuses it at the consuming field's line. Nil when config.json cannot be read (`hfModel` reports that).
     static let hfModelOutputs: @Sendable (ResolvedStage) -> (types: [ArtifactType], reason: String)? = { stage in
+        if let name = SiteModels.name(stage) { return ([.policy], "'\(name)' is a site-named model, a causal LM") }
         guard let path = stage.config["path"]?.string,
               let data = try? Data(contentsOf: URL(fileURLWithPath: path).appendingPathComponent("config.json")),
               let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }

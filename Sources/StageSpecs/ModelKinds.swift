@@ -35,15 +35,21 @@ extension StageSpecs {
         layout: .model, fingerprint: Fingerprints.modelFile)
 
     /// `hf_model`: a local Hugging Face Llama folder (`LlamaForCausalLM`, or a one-label
-    /// `LlamaForSequenceClassification`) as a policy or reward model, as `preflab export` and
+    /// `LlamaForSequenceClassification`) as a policy or reward model, or a model the site names (`model:`, any
+    /// architecture; a causal LM), as `preflab export` and
     /// `save_pretrained` write them: single or sharded safetensors in F32/F16/BF16, tied or untied
     /// embeddings, a byte-level BPE tokenizer.json and a known chat template (or `chat_format:`).
     public static let hfModel = StageSpec(StageSchema(
         kind: "hf_model",
         summary: "A local Hugging Face Llama folder (LlamaForCausalLM or a one-label LlamaForSequenceClassification) as a policy or reward model.",
-        codeVersion: 1, outputs: [.policy, .rewardModel], outputsOf: FileChecks.hfModelOutputs, check: FileChecks.hfModel,
+        codeVersion: 1, outputs: [.policy, .rewardModel], outputsOf: FileChecks.hfModelOutputs, check: SiteModels.check,
         fields: [
-            FieldSchema("path", .string, doc: "The model folder, from the working directory (config.json, safetensors, tokenizer.json, ...)."),
+            FieldSchema("path", .string, optional: true,
+                        doc: "The model folder, from the working directory (config.json, safetensors, tokenizer.json, ...); or set `model`."),
+            FieldSchema("model", .string, optional: true,
+                        doc: "A model named by the site file (`models: { NAME: FOLDER }`) instead of a path: the papers' models on a cluster. The node is known by this name, not by the folder's files (docs/sites.md)."),
+            FieldSchema("architecture", .string, optional: true,
+                        doc: "With `model`: the folder's config.json model_type (llama, opt, ...), which decides the engines that can load it (the embedded one: llama only)."),
             FieldSchema("allow_outside", .bool, optional: true,
                         doc: "true lets `path` resolve (after symbolic links) outside the project and the data root (PREFLAB_DATA_ROOT, else ../shared/data)."),
             // The names of HFChatTemplate.formats (Preference), listed here because the catalogue is compute-free.
@@ -73,7 +79,7 @@ extension StageSpecs {
             FieldSchema("hidden", .int, default: .int(176), doc: "SwiGLU inner width of a new model."),
             FieldSchema("max_seq_len", .int, default: .int(128), doc: "Longest sequence (prompt + response) of a new model."),
             FieldSchema("model_seed", .int, default: .int(0), doc: "Seed of a new model's initial weights."),
-        ] + SFTParameters.schemaFields),
+        ] + SFTParameters.schemaFields + [PrecisionField.field]),
         layout: .model, fingerprint: nil)
 
     /// `reward_model`: a Bradley–Terry reward model (Unpacking Eq. 1) initialised from a policy's body.
@@ -87,7 +93,7 @@ extension StageSpecs {
             FieldSchema("from_reward_model", .stageRef(accepts: [.rewardModel]), optional: true,
                         doc: "A reward model to continue training, head included (e.g. adapting to new pairs, D2PO Table 5)."),
             FieldSchema("head_seed", .int, default: .int(0), doc: "Seed of the new scalar head."),
-        ] + RewardModelParameters.schemaFields),
+        ] + RewardModelParameters.schemaFields + [PrecisionField.field]),
         layout: .model, fingerprint: nil)
 
     /// `dpo`: direct preference optimisation (Unpacking Eq. 3) of a policy on fixed pairs.
@@ -99,7 +105,7 @@ extension StageSpecs {
             FieldSchema("reference", .stageRef(accepts: [.policy]), optional: true,
                         doc: "The reference π_ref when it is not the starting policy (continuing DPO from a DPO model)."),
             FieldSchema("preferences", .stageRef(accepts: [.preferences]), doc: "Training pairs."),
-        ] + DPOParameters.schemaFields),
+        ] + DPOParameters.schemaFields + [PrecisionField.field]),
         layout: .model, fingerprint: nil)
 
     /// `ppo`: PPO as the Unpacking paper implements it (App. F.2, Tables 9–11), Table 10's variants as options.
@@ -114,7 +120,7 @@ extension StageSpecs {
             // means "the default" in a recipe), and a new parameter would change every PPO node's hash.
             FieldSchema("eos_trick", .bool, optional: true,
                         doc: "false: no EOS trick, truncated completions keep their RM score (Table 10); default on."),
-        ] + PPOParameters.schemaFields),
+        ] + PPOParameters.schemaFields + [PrecisionField.field]),
         layout: .model, fingerprint: nil)
 
     /// `opo`: online DPO (D2PO §3.1), pairs labelled by a static reward model or the gold annotator.
@@ -131,7 +137,7 @@ extension StageSpecs {
             FieldSchema("reward_model", .stageRef(accepts: [.rewardModel]), optional: true,
                         doc: "The static reward model, when labeler is reward_model."),
             FieldSchema("task", .string, optional: true, doc: "Gold task, when labeler is gold (or when probing)."),
-        ] + ScorerFields.fields + ProbeFields.fields + OPOParameters.schemaFields),
+        ] + ScorerFields.fields + ProbeFields.fields + OPOParameters.schemaFields + [PrecisionField.field]),
         layout: .model, fingerprint: nil)
 
     /// `d2po`: discriminator-guided DPO (D2PO Algorithm 1) with a gold budget.
@@ -152,6 +158,6 @@ extension StageSpecs {
                         doc: "Initial discriminator when discriminator is dpo."),
             FieldSchema("dpo_reference", .stageRef(accepts: [.policy]), optional: true,
                         doc: "π_ref of the dpo discriminator's implicit reward (e.g. the SFT policy it was trained from); default `policy`."),
-        ] + ScorerFields.fields + ProbeFields.fields + D2POParameters.schemaFields),
+        ] + ScorerFields.fields + ProbeFields.fields + D2POParameters.schemaFields + [PrecisionField.field]),
         layout: .model, fingerprint: nil)
 }

@@ -30,7 +30,7 @@ public enum OpenRLHFChecks {
     /// `ppo` on OpenRLHF: each refusal at its key, with what differs and what to do instead.
     public static let ppo: @Sendable (ResolvedStage) -> [StageProblem] = { stage in
         let v = { (key: String) in stage.config[key].flatMap { $0.value.isNull ? nil : $0 } }
-        var out: [StageProblem] = []
+        var out = PrecisionField.refusal(stage, engine: "OpenRLHF")
         let no = "; use engine: embedded"
         if let p = precision(stage), !["bf16", "fp16"].contains(canonicalPrecision(p) ?? "") {
             out.append(StageProblem(key: "engine_args", "OpenRLHF trains in bf16 or fp16 only (DeepSpeed --ds.param_dtype), not \(p); set engine_args.precision: bf16 or fp16\(no)"))

@@ -49,6 +49,8 @@ public enum StageSpecs {
 
     /// Each stage's own kind fingerprints what it reads (nil for kinds that read nothing outside the graph).
     public static let externalInputs: ExternalInputs = { stage in
-        try byKind[stage.kind]?.fingerprint?(stage)
+        // A site-named model is known by its name (the site maps it to a folder where it runs): nothing read here.
+        if SiteModels.name(stage) != nil { return nil }
+        return try byKind[stage.kind]?.fingerprint?(stage)
     }
 }

@@ -11,26 +11,40 @@ public enum TRLChecks {
     public static let sft: Check = { engineArgs($0) }
     /// Every reward-model option maps (floor schedule, held-out accuracy computed by PrefLab on the imported model).
     public static let rewardModel: Check = { engineArgs($0) }
-    /// Offline DPO through TRL's DPOTrainer: the sigmoid loss only, full fine-tuning only.
+    /// Offline DPO through TRL's DPOTrainer: the sigmoid loss only; LoRA through peft, from PrefLab's own initial
+    /// adapters (the bridge writes them as a peft adapter folder; no dropout, scale alpha / rank as PrefLab's).
     public static let dpo: Check = { stage in
-        engineArgs(stage) + dpoLoss(stage, allowed: ["sigmoid"]) + lora(stage)
+        engineArgs(stage) + dpoLoss(stage, allowed: ["sigmoid"])
     }
     /// Online DPO through the bridge's subclass of TRL's OnlineDPOTrainer (its loss is computed by the bridge, so
     /// sigmoid, conservative and summed IPO are exact; SimPO is not bridged), labelled by the static RM or by
     /// `preflab annotate` (gold); PrefLab's accuracy probe and Contrastive Distillation's scorers stay embedded.
     public static let opo: Check = { stage in
-        var out = engineArgs(stage) + dpoLoss(stage, allowed: ["sigmoid", "conservative", "ipo"])
-        for key in ["probe_every", "probe_reward_model"] where isSet(stage, key) {
-            out.append(StageProblem(key: key, "`\(key)` (PrefLab's accuracy probe of the judges, D2PO Figs 5-6) is measured by the embedded trainer only; the TRL bridge does not run it — drop it or use engine: embedded"))
-        }
-        if stage.config["labeler"]?.string == "gold", let task = stage.config["task"]?.string, ScorerFields.needs[task] != nil {
-            out.append(StageProblem(key: "task", "`preflab annotate` cannot build \(task)'s gold annotator (it needs the stage's scoring models); not delegated — use engine: embedded"))
-        }
-        return out
+        engineArgs(stage) + dpoLoss(stage, allowed: onlineLosses) + probe(stage)
+            + (stage.config["labeler"]?.string == "gold" ? goldTask(stage) : [])
     }
-    /// D2PO's discriminator rounds have no TRL trainer and are not bridged.
-    public static let d2po: Check = { _ in
-        [StageProblem(key: "engine", "d2po is not bridged to TRL (its discriminator updates, confidence selection and gold rounds have no TRL trainer); use engine: embedded for this stage")]
+    /// D2PO (Algorithm 1) through the bridge's subclass of its online DPO trainer (trl_d2po.py): every discriminator
+    /// (reward model, DPO model, self), both selections (random: PrefLab's own permutation of each round), the gold
+    /// rounds through `preflab annotate`; the same losses, probe and gold-task limits as opo.
+    public static let d2po: Check = { stage in
+        engineArgs(stage) + dpoLoss(stage, allowed: onlineLosses) + probe(stage) + goldTask(stage)
+    }
+
+    /// The DPO losses the online bridge computes itself.
+    static let onlineLosses: Set<String> = ["sigmoid", "conservative", "ipo"]
+
+    /// PrefLab's accuracy probe of the judges (D2PO Figs 5-6) runs in the embedded trainers only.
+    static func probe(_ stage: ResolvedStage) -> [StageProblem] {
+        ["probe_every", "probe_reward_model"].filter { isSet(stage, $0) }.map { key in
+            StageProblem(key: key, "`\(key)` (PrefLab's accuracy probe of the judges, D2PO Figs 5-6) is measured by the embedded trainer only; the TRL bridge does not run it — drop it or use engine: embedded")
+        }
+    }
+
+    /// Gold labels come from `preflab annotate`, which builds every task's annotator but those whose R* is the
+    /// stage's own input nodes (Contrastive Distillation's scorers, reward_model_gold's reward model).
+    static func goldTask(_ stage: ResolvedStage) -> [StageProblem] {
+        guard let task = stage.config["task"]?.string, ScorerFields.needs[task] != nil else { return [] }
+        return [StageProblem(key: "task", "`preflab annotate` cannot build \(task)'s gold annotator (it needs the stage's scoring models); not delegated — use engine: embedded")]
     }
 
     /// The check of `kind` on TRL (nil: the kind does not run there).
@@ -43,10 +57,10 @@ public enum TRLChecks {
     public static let precisions = ["float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
                                     "float16": "float16", "fp16": "float16"]
 
-    /// `engine_args` holds only `precision`, one of `precisions`.
+    /// `engine_args` holds only `precision`, one of `precisions` (and the embedded engine's `precision` field is not set).
     static func engineArgs(_ stage: ResolvedStage) -> [StageProblem] {
-        guard let args = stage.engineArgs?.entries else { return [] }
-        var out: [StageProblem] = []
+        var out = PrecisionField.refusal(stage, engine: "TRL")
+        guard let args = stage.engineArgs?.entries else { return out }
         for (key, value) in args {
             if key != "precision" {
                 out.append(StageProblem(key: "engine_args", "unknown TRL engine option `\(key)`; the bridge reads only `precision`"))
@@ -71,13 +85,6 @@ public enum TRLChecks {
         default: why = "the loss `\(kind)` is not bridged"
         }
         return [StageProblem(key: "loss.kind", "\(why); not delegated — use loss.kind \(allowed.sorted().joined(separator: " or ")) or engine: embedded")]
-    }
-
-    /// LoRA: peft draws each adapter's A from kaiming-uniform with torch's generator, PrefLab from N(0, 1/in) with
-    /// the stage's seed; the bridge does not carry PrefLab's initial adapters, so the run would not be the same.
-    static func lora(_ stage: ResolvedStage) -> [StageProblem] {
-        guard isSet(stage, "lora") else { return [] }
-        return [StageProblem(key: "lora", "peft initialises LoRA's A from kaiming-uniform (torch's generator), PrefLab from N(0, 1/in) with the stage's seed, and the bridge does not carry PrefLab's initial adapters; not delegated — drop `lora` (full fine-tuning) or use engine: embedded")]
     }
 
     static func isSet(_ stage: ResolvedStage, _ key: String) -> Bool {

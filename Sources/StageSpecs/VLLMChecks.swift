@@ -1,7 +1,7 @@
 import RecipeSpec
 
 /// vLLM as the generator of stages that only sample and score (`engine: vllm`): the policy's samples come from
-/// vLLM's offline `LLM.generate`, PrefLab still labels, scores and measures them. Today: `gold_reward`. The
+/// vLLM's offline `LLM.generate`, PrefLab still labels, scores and measures them. Today: `gold_reward` and `best_of_n`. The
 /// one list of what the bridge refuses, read by `validate` and, at run time, by the runner.
 public enum VLLMChecks {
     /// The vLLM release whose offline API (token-id prompts, `SamplingParams`) the request files are written for.

@@ -12,6 +12,7 @@ struct DPOStage: StageRunner {
         let params = try context.parameters(DPOTrainer.Parameters.self)
         let start = Date()
         let reference = try context.inputs["reference"].map { try ModelArtifact.loadPolicy(from: $0) }
+        try context.usePrecision(policy.model, reference?.model)  // a nil reference is a copy of the policy, precision included
         let outcome = try DPOTrainer(params).train(policy: policy, reference: reference,
                                                    pairs: try PreferenceArtifact.pairs(context.requiredInput("preferences")),
                                                    control: context.trainingControl())

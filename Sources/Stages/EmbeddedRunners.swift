@@ -28,6 +28,11 @@ public enum EmbeddedRunners {
         StageSpecs.categoryScores.kind: CategoryScoresStage(),
     ].merging(BenchmarkStages.runners) { a, _ in a })
 
+    /// `all`, with site-named models (`hf_model` with `model:`) read from the folders the site's `models:` gives.
+    public static func all(siteModels: [String: String]) -> [RunnerKey: any StageRunner] {
+        all.merging(RunnerKey.embedded([StageSpecs.hfModel.kind: HFModelStage(siteModels: siteModels)])) { _, site in site }
+    }
+
     /// Sets the engine's thread count (BLAS and its parallel loops).
     public static func configureEngine(threads: Int) {
         Threads.set(threads)

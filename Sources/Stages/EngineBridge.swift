@@ -1,3 +1,4 @@
+import Checkpoint
 import Engines
 import Foundation
 import Llama
@@ -25,6 +26,25 @@ public struct EmbeddedEngineInputs: EngineInputs {
         }
     }
 
+    public func initialAdapter(_ context: NodeContext, into dir: URL) throws {
+        let p = try context.parameters(DPOTrainer.Parameters.self)
+        guard let l = p.lora else { throw StageError(context.stage.name, "no `lora` to export as a peft adapter") }
+        let (model, _) = try ModelArtifact.load(from: try context.requiredInput("policy"))
+        let config = LoRAConfig(rank: l.rank, alpha: Float(l.effectiveAlpha), targets: l.targets.names)
+        model.attachLoRA(config, seed: p.seed)  // as DPOTrainer attaches them
+        let named = model.namedTensors()
+        // peft saves the "default" adapter's factors under the wrapped model's names, adapter name left out.
+        let factors = Dictionary(uniqueKeysWithValues: model.loraParameters.map { ("base_model.model." + $0.name, named[$0.name]!) })
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Safetensors.write(factors, metadata: ["format": "pt"], to: dir.appendingPathComponent("adapter_model.safetensors"))
+        let peftConfig: [String: Any] = [
+            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": config.rank, "lora_alpha": Double(config.alpha),
+            "lora_dropout": 0.0, "target_modules": config.targets, "bias": "none", "fan_in_fan_out": false,
+            "use_rslora": false, "use_dora": false, "init_lora_weights": true, "inference_mode": false]
+        try JSONSerialization.data(withJSONObject: peftConfig, options: [.sortedKeys, .prettyPrinted])
+            .write(to: dir.appendingPathComponent("adapter_config.json"), options: .atomic)
+    }
+
     public func rows(_ context: NodeContext) throws -> EngineRows {
         switch context.stage.kind {
         case "sft":
@@ -37,7 +57,7 @@ public struct EmbeddedEngineInputs: EngineInputs {
                                  promptIds: pair.prompt.map(Int.init), completionIds: pair.response.map(Int.init),
                                  fittedPromptIds: fit.prompt.map(Int.init), fittedCompletionIds: fit.response.map(Int.init))
             })
-        case "opo":
+        case "opo", "d2po":
             let codec = try Self.codec(context)
             return EngineRows(train: try PreferenceArtifact.prompts(context.requiredInput("prompts")).map { p in
                 EngineRow(prompt: Self.render(p, codec), promptIds: codec.promptTokens(p).map(Int.init),
@@ -54,6 +74,10 @@ public struct EmbeddedEngineInputs: EngineInputs {
 
     public func epochOrder(count: Int, epoch: Int, seed: UInt64) -> [Int] {
         trainingOrder(count: count, epoch: epoch, seed: seed)
+    }
+
+    public func d2poSelectionOrder(count: Int, step: Int, seed: UInt64) -> [Int] {
+        D2POTrainer.randomSelectionOrder(count: count, step: step, seed: seed)
     }
 
     public func importModel(from engineOutput: URL, context: NodeContext) throws -> [String: Double] {
@@ -86,8 +110,8 @@ public struct EmbeddedEngineInputs: EngineInputs {
     }
 }
 
-/// The delegated engines' runners: TRL for `sft`, `reward_model`, `dpo` and `opo` (d2po on TRL is refused by
-/// `validate`, TRLChecks.d2po), OpenRLHF for `ppo`, vLLM for the generation of `gold_reward`.
+/// The delegated engines' runners: TRL for `sft`, `reward_model`, `dpo`, `opo` and `d2po`, OpenRLHF for `ppo`, vLLM
+/// for the generation of `gold_reward` and `best_of_n`.
 public enum DelegatedRunners {
     public static func all(site: SiteConfig) -> [RunnerKey: any StageRunner] {
         let trl = TRLRunner(inputs: EmbeddedEngineInputs(), site: site)
@@ -96,8 +120,9 @@ public enum DelegatedRunners {
         })
         runners[RunnerKey(kind: "ppo", engine: "openrlhf")] = OpenRLHFRunner(inputs: EmbeddedRolloutInputs(), importer: EmbeddedEngineInputs(),
                                                                              site: site)
-        runners[RunnerKey(kind: "gold_reward", engine: "vllm")] = VLLMRunner(inputs: GoldRewardGeneration(), models: EmbeddedRolloutInputs(),
-                                                                             site: site)
+        for (kind, generation) in [("gold_reward", SampledGeneration.goldReward), ("best_of_n", SampledGeneration.bestOfN)] {
+            runners[RunnerKey(kind: kind, engine: "vllm")] = VLLMRunner(inputs: generation, models: EmbeddedRolloutInputs(), site: site)
+        }
         return runners
     }
 }

@@ -5,7 +5,7 @@ import RecipeSpec
 import StageSpecs
 
 /// `gold_reward`: R* of a policy's samples on held-out prompts, and its KL to a reference policy. The samples come
-/// from PrefLab's sampler here, or from vLLM (`GoldRewardGeneration`); both are scored by `finish`.
+/// from PrefLab's sampler here, or from vLLM (`SampledGeneration.goldReward`); both are scored by `finish`.
 struct GoldRewardStage: StageRunner {
     /// What the node samples: its task, policy, prompts (each `perPrompt` times) and sampling settings.
     struct Plan {
@@ -108,17 +108,28 @@ struct RewardAccuracyStage: StageRunner {
 
 /// `best_of_n`: gold reward of the best of N samples by a reward model (Unpacking Table 3).
 struct BestOfNStage: StageRunner {
-    func run(_ context: NodeContext) throws {
+    /// The `n` samples per held-out prompt the node draws (here, or in vLLM: `SampledGeneration.bestOfN`).
+    static func plan(_ context: NodeContext) throws -> GoldRewardStage.Plan {
         let task = try context.goldTask()
-        let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
-        let rm = try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model"))
         let seed = UInt64(try context.int("seed"))
-        let prompts = task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed)
-        let options = SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),
-                                      temperature: try context.double("temperature"), topP: 1, seed: seed)
-        let picks = try Evaluation.bestOfN(policy: policy, rewardModel: rm, prompts: prompts, n: try context.int("n"),
-                                           options: options)
-        let best = Evaluation.goldReward(of: picks, task: task)
-        context.reporter.summary(["mean": best.mean, "std": best.std, "count": Double(best.count)])
+        return GoldRewardStage.Plan(task: task, policy: try ModelArtifact.loadPolicy(from: context.requiredInput("policy")),
+                                    prompts: task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed),
+                                    perPrompt: max(1, try context.int("n")),
+                                    options: SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),
+                                                             temperature: try context.double("temperature"), topP: 1, seed: seed))
+    }
+
+    func run(_ context: NodeContext) throws {
+        let plan = try Self.plan(context)
+        let samples = Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
+        context.reporter.summary(try Self.finish(context, plan, samples: samples))
+    }
+
+    /// The reward model's pick per prompt, scored by the gold reward.
+    static func finish(_ context: NodeContext, _ plan: GoldRewardStage.Plan, samples: [Sample]) throws -> [String: Double] {
+        let rm = try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model"))
+        let picks = try Evaluation.bestOfN(samples: samples, rewardModel: rm, prompts: plan.prompts, n: plan.perPrompt)
+        let best = Evaluation.goldReward(of: picks, task: plan.task)
+        return ["mean": best.mean, "std": best.std, "count": Double(best.count)]
     }
 }

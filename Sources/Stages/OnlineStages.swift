@@ -10,6 +10,7 @@ struct PPOStage: StageRunner {
     func run(_ context: NodeContext) throws {
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let rm = try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model"))
+        try context.usePrecision(policy.model, rm.model)
         var params = try context.parameters(PPOTrainer.Parameters.self)
         if context.stage.config["eos_trick"]?.bool == false { params.eosPenalty = nil }
         let prompts = try PreferenceArtifact.prompts(context.requiredInput("prompts"))
@@ -35,6 +36,9 @@ struct OPOStage: StageRunner {
             guard context.inputs["reward_model"] != nil else { throw StageError(name, "labeler reward_model needs 'reward_model'") }
             labeler = .staticRewardModel(try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model")))
         }
+        var labelerModel: LlamaModel?
+        if case .staticRewardModel(let rm) = labeler { labelerModel = rm.model }
+        try context.usePrecision(policy.model, labelerModel)
         let prompts = try PreferenceArtifact.prompts(context.requiredInput("prompts"))
         let start = Date()
         let outcome = try OPOTrainer(params).train(policy: policy, reference: policy.copy(), labeler: labeler,
@@ -62,6 +66,12 @@ struct D2POStage: StageRunner {
             discriminator = .dpo(try ModelArtifact.loadPolicy(from: context.requiredInput("dpo_model")), reference: reference)
         default:
             discriminator = .selfPolicy
+        }
+        try context.usePrecision(policy.model)
+        switch discriminator {
+        case .rewardModel(let rm): try context.usePrecision(rm.model)
+        case let .dpo(model, reference): try context.usePrecision(model.model, reference.model)
+        default: break
         }
         let annotator = GoldAnnotator(task: task, budget: params.goldBudget, seed: params.seed)
         let prompts = try PreferenceArtifact.prompts(context.requiredInput("prompts"))

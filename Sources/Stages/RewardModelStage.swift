@@ -27,14 +27,17 @@ struct RewardModelStage: StageRunner {
     /// The model training starts from: a policy's body with a new scalar head (drawn from `head_seed`), or a
     /// reward model to continue; delegated engines start from the same weights.
     static func initialModel(_ context: NodeContext) throws -> (LlamaModel, TokenizerCodec) {
+        let loaded: (LlamaModel, TokenizerCodec)
         switch (context.inputs["init"], context.inputs["from_reward_model"]) {
         case let (initDir?, nil):
             let (policyModel, policyCodec) = try ModelArtifact.load(from: initDir)
-            return (LlamaModel(bodyOf: policyModel, head: .scalar, seed: UInt64(try context.int("head_seed"))), policyCodec)
+            loaded = (LlamaModel(bodyOf: policyModel, head: .scalar, seed: UInt64(try context.int("head_seed"))), policyCodec)
         case let (nil, rmDir?):
-            return try ModelArtifact.load(from: rmDir)
+            loaded = try ModelArtifact.load(from: rmDir)
         default:
             throw StageError(context.stage.name, "set exactly one of 'init' (a policy) and 'from_reward_model'")
         }
+        try context.usePrecision(loaded.0)
+        return loaded
     }
 }

@@ -43,6 +43,7 @@ struct SFTStage: StageRunner {
             throw StageError(name, "set either 'tokenizer' (train from scratch) or 'init' (continue a policy)")
         }
         guard let codec = policy.codec as? TokenizerCodec else { throw StageError(name, "policy has no tokenizer") }
+        try context.usePrecision(policy.model)
         return (policy, codec)
     }
 }

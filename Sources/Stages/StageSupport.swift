@@ -1,8 +1,10 @@
 import Foundation
+import Llama
 import Pipeline
 import Preference
 import RecipeSpec
 import StageSpecs
+import Tensor
 
 /// A stage's config could not be used at run time.
 public struct StageError: Error, CustomStringConvertible {
@@ -48,6 +50,16 @@ extension NodeContext {
     func requiredInput(_ field: String) throws -> URL {
         guard let url = inputs[field] else { throw StageError(stage.name, "input '\(field)' is not connected") }
         return url
+    }
+
+    /// Runs `models`' products in the stage's `precision` (PrecisionField; absent: fp32). Fails the node with
+    /// the reason on a CPU that cannot run bf16: numbers under a bf16 hash are always bf16 numbers.
+    func usePrecision(_ models: LlamaModel?...) throws {
+        let name = stage.config[PrecisionField.field.name]?.string ?? "fp32"
+        guard let precision = Precision(rawValue: name) else { throw StageError(stage.name, "unknown precision '\(name)'") }
+        do {
+            for m in models { try m?.usePrecision(precision) }
+        } catch { throw StageError(stage.name, "\(error)") }
     }
 
     /// The trainer's settings from the stage config (its fields are declared once, in Hyperparameters).

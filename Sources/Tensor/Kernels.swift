@@ -41,25 +41,25 @@ public func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePo
 
 /// out (N, O) = inp (N, I) @ weight (O, I)^T; with `accumulate`, adds to out.
 public func matmulForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                          _ weight: UnsafePointer<Float>, n: Int, inC: Int, outC: Int, accumulate: Bool = false) {
-    guard n > 0 else { return }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(outC), Int32(inC),
-                1, inp, Int32(inC), weight, Int32(inC), accumulate ? 1 : 0, out, Int32(outC))
+                          _ weight: UnsafePointer<Float>, n: Int, inC: Int, outC: Int, accumulate: Bool = false,
+                          precision: Precision = .fp32) {
+    gemm(transA: false, transB: true, m: n, n: outC, k: inC, alpha: 1, inp, lda: inC, weight, ldb: inC,
+         beta: accumulate ? 1 : 0, out, ldc: outC, precision: precision)
 }
 
 /// dinp (N, I) += dout (N, O) @ weight (O, I) (skipped when nil; overwritten unless `accumulateInput`);
 /// dweight (O, I) += dout^T @ inp.
 public func matmulBackward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
                            dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                           n: Int, inC: Int, outC: Int, accumulateInput: Bool = true) {
+                           n: Int, inC: Int, outC: Int, accumulateInput: Bool = true, precision: Precision = .fp32) {
     guard n > 0 else { return }
     if let dinp {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(inC), Int32(outC),
-                    1, dout, Int32(outC), weight, Int32(inC), accumulateInput ? 1 : 0, dinp, Int32(inC))
+        gemm(transA: false, transB: false, m: n, n: inC, k: outC, alpha: 1, dout, lda: outC, weight, ldb: inC,
+             beta: accumulateInput ? 1 : 0, dinp, ldc: inC, precision: precision)
     }
     if let dweight {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outC), Int32(inC), Int32(n),
-                    1, dout, Int32(outC), inp, Int32(inC), 1, dweight, Int32(inC))
+        gemm(transA: true, transB: false, m: outC, n: inC, k: n, alpha: 1, dout, lda: outC, inp, ldb: inC,
+             beta: 1, dweight, ldc: inC, precision: precision)
     }
 }
 
@@ -297,16 +297,6 @@ public func parallelRows(_ n: Int, cost: Int, _ body: (Int) -> Void) {
 }
 
 // MARK: - General GEMM and BLAS threading
-
-/// C (m, n) = alpha * op(A) @ op(B) + beta * C, row-major with leading dimensions (cblas_sgemm).
-@inline(__always)
-public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                 _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
-                 beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
-    guard m > 0 && n > 0 else { return }
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-}
 
 /// Runs `body(worker, range)` over contiguous chunks of 0..<n, one chunk per worker, with OpenBLAS
 /// single-threaded inside (many small GEMMs side by side beat one multithreaded GEMM at a time).

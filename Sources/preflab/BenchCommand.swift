@@ -27,7 +27,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON line per shape instead of the table.")
     var json = false
 
+    @Option(help: "Number format of the matrix products: fp32 or bf16 (needs AVX-512 BF16).")
+    var precision = "fp32"
+
     func validate() throws {
+        guard let p = Precision(rawValue: precision) else { throw ValidationError("unknown precision '\(precision)'; known: fp32, bf16") }
+        if p == .bf16, let why = BF16Kernels.unavailableReason { throw ValidationError("--precision bf16: \(why)") }
         for s in shape where Self.shapes[s] == nil && s != "smollm2" {
             throw ValidationError("unknown shape '\(s)'; known: d256, d512, smollm2")
         }
@@ -41,7 +46,8 @@ struct Bench: ParsableCommand {
     func run() throws {
         Threads.set(threads)
         if !json {
-            print("OpenBLAS kernels: \(BLASCore.name); decode kernels: \(DecodeKernels.isa)")
+            print("OpenBLAS kernels: \(BLASCore.name); decode kernels: \(DecodeKernels.isa); products: \(precision)"
+                  + (precision == "bf16" ? " (\(BF16Kernels.kernel ?? "none") kernel)" : ""))
         }
         if !json && shape.contains(where: { Self.shapes[$0] != nil }) {
             print("shape  train tok/s  MFU    DPO tok/s  generate tok/s  sgemm peak GFLOP/s  peak RSS MiB  activations MiB")
@@ -52,9 +58,9 @@ struct Bench: ParsableCommand {
                 continue
             }
             guard let s = Self.shapes[name] else { continue }
-            let r = EngineBenchmark.run(config: s.config, batch: s.batch, seq: s.seq)
+            let r = EngineBenchmark.run(config: s.config, batch: s.batch, seq: s.seq, precision: Precision(rawValue: precision)!)
             if json {
-                printJSON(["shape": name, "result": r] as [String: any Encodable])
+                printJSON(["shape": name, "precision": precision, "result": r] as [String: any Encodable])
                 continue
             }
             print(String(format: "%-5@  %11.0f  %4.0f%%  %9.0f  %14.0f  %18.1f  %12.0f  %15.0f", name as NSString,
@@ -74,11 +80,12 @@ struct Bench: ParsableCommand {
         }
         EngineBenchmark.resetPeakRSS()
         let model = try Pretrained.model(try GGUFFile(contentsOf: URL(fileURLWithPath: smollm2)), maxSeqLen: 256)
+        try model.usePrecision(Precision(rawValue: precision)!)
         let forward = EngineBenchmark.forwardRate(model, batch: 4, seq: 128, repeats: 2)
         let generate = EngineBenchmark.generation(model, batch: 8, prompt: 32, new: 32, repeats: 2)
         let rss = EngineBenchmark.peakRSSBytes()
         if json {
-            printJSON(["shape": "smollm2", "forwardTokensPerSec": forward, "generateTokensPerSec": generate,
+            printJSON(["shape": "smollm2", "precision": precision, "forwardTokensPerSec": forward, "generateTokensPerSec": generate,
                        "peakRSSBytes": rss] as [String: any Encodable])
         } else {
             print(String(format: "smollm2: forward %.0f tok/s (4 x 128), generation %.1f new tok/s (8 prompts, 32 new), peak RSS %.0f MiB",

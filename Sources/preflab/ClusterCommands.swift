@@ -72,7 +72,7 @@ struct RunNode: ParsableCommand {
         let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store), locking: .lease(seconds: leaseSeconds))
         EmbeddedRunners.configureEngine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         Interrupts.install()
-        let runners = EmbeddedRunners.all.merging(DelegatedRunners.all(site: siteConfig)) { embedded, _ in embedded }
+        let runners = allRunners(site: siteConfig)
         let executor = Executor(store: artifacts, runners: runners, display: TerminalProgressDisplay(), site: siteConfig.provenanceJSON)
         let report = try executor.runNode(graph, hash: hash)
         if case .failed(let error, let log) = report.outcome {

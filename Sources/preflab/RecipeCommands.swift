@@ -18,6 +18,21 @@ func loadRecipe(_ options: RecipeOptions) throws -> ResolvedRecipe {
     }
 }
 
+/// Every runner a run on `site` uses: the embedded engine's (site-named models from the site's folders), then the
+/// delegated engines'.
+func allRunners(site: SiteConfig) -> [RunnerKey: any StageRunner] {
+    EmbeddedRunners.all(siteModels: site.models).merging(DelegatedRunners.all(site: site)) { embedded, _ in embedded }
+}
+
+/// Stops before any node starts when a node would load a model its engine cannot (an OPT model on the embedded
+/// engine) or names a model the site does not place: the same errors `validate --site` prints.
+func refuseUnrunnable(_ graph: PipelineGraph, site: SiteConfig) throws {
+    let errors = SiteModels.errors(graph, siteModels: site.models, siteFile: site.file)
+    guard !errors.isEmpty else { return }
+    printError(RecipeErrors(errors).description + "\n")
+    throw ExitCode(1)
+}
+
 /// Writes to stderr; a closed stderr must not trap (the old `FileHandle.write(_:)` raises on failure).
 func printError(_ text: String) {
     try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
@@ -54,10 +69,11 @@ struct Run: ParsableCommand {
         let siteConfig = try site.map { try SiteConfig.load(file: $0) } ?? SiteConfig()
         let resolved = try loadRecipe(recipe)
         let graph = try StageSpecs.graph(resolved)
+        try refuseUnrunnable(graph, site: siteConfig)
         let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store), locking: cluster.locking)
         EmbeddedRunners.configureEngine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         Interrupts.install()
-        let runners = EmbeddedRunners.all.merging(DelegatedRunners.all(site: siteConfig)) { embedded, _ in embedded }
+        let runners = allRunners(site: siteConfig)
         let dispatcher = try cluster.dispatcher(recipe: recipe, store: artifacts, site: site, siteConfig: siteConfig)
         defer { dispatcher?.close() }
         let executor = Executor(store: artifacts, runners: runners, jobs: jobs ?? (dispatcher == nil ? 1 : 64),
@@ -157,7 +173,10 @@ struct Plan: ParsableCommand {
         let graph = try StageSpecs.graph(try loadRecipe(recipe))
         let artifacts = try? ArtifactStore(root: URL(fileURLWithPath: store.store))
         if commands, let artifacts {
-            print(LaunchPlan.render(graph: graph, store: artifacts, site: siteConfig, runners: DelegatedRunners.all(site: siteConfig)),
+            // Names are checked against a site when one is given; a node that cannot run says why in its block.
+            let refusals = SiteModels.refusals(graph, siteModels: site == nil ? nil : siteConfig.models, siteFile: site)
+            print(LaunchPlan.render(graph: graph, store: artifacts, site: siteConfig, runners: DelegatedRunners.all(site: siteConfig),
+                                    refusals: Dictionary(grouping: refusals, by: \.hash).mapValues { $0.map(\.error.description) }),
                   terminator: "")
             return
         }

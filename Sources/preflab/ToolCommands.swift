@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engines
 import Foundation
 import Pipeline
 import Preference
@@ -15,11 +16,18 @@ struct Validate: ParsableCommand {
     @Argument(help: "Recipe files or folders.")
     var paths: [String] = ["Recipes"]
 
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override applied to every recipe (repeatable), e.g. scale=paper.", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(help: ArgumentHelp("Also check the recipes against this site: every site-named model (hf_model `model:`) must be in its `models:`.", valueName: "site.yaml"))
+    var site: String?
+
     func run() throws {
         var failures = 0, checked = 0
+        let siteConfig = try site.map { try SiteConfig.load(file: $0) }
         for file in try RecipeFiles.find(paths) {
             checked += 1
-            for problem in RecipeFiles.problems(file) {
+            for problem in RecipeFiles.problems(file, overrides: overrides, site: siteConfig) {
                 failures += 1
                 print(problem)
             }
@@ -50,11 +58,13 @@ enum RecipeFiles {
     }
 
     /// Problems of one recipe file: recipe errors (types, ranges, task inputs, engines) and graph errors.
-    static func problems(_ file: String, overrides: [String] = []) -> [String] {
+    /// Without a site, models named for a site are not looked up (the recipe is valid anywhere); a node that would
+    /// load a model its engine cannot (an OPT model on the embedded engine) is an error either way.
+    static func problems(_ file: String, overrides: [String] = [], site: SiteConfig? = nil) -> [String] {
         do {
             let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(file: file, overrides: overrides)
-            _ = try StageSpecs.graph(recipe)
-            return []
+            let graph = try StageSpecs.graph(recipe)
+            return SiteModels.errors(graph, siteModels: site?.models, siteFile: site?.file).map(\.description)
         } catch let e as RecipeErrors {
             return e.errors.map(\.description)
         } catch {

@@ -1,5 +1,7 @@
 @testable import Engines
 import Foundation
+import Pipeline
+import Preference
 import RecipeSpec
 import StageSpecs
 import Stages
@@ -33,15 +35,16 @@ final class MappingTests: XCTestCase {
         XCTAssertEqual([two.batch.batchSize, two.batch.microBatch, two.batch.gradientAccumulation], [32, 8, 2])
     }
 
-    /// The reward model's schedule decays to its floor; LoRA is refused (peft's initial adapters are not PrefLab's).
+    /// The reward model's schedule decays to its floor; LoRA maps to peft's rank, alpha (default: the rank) and targets.
     func testScheduleAndLoRA() throws {
         let recipe = try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.dpo.warmup_fraction=0.25"])
         let dpo = try TRLMapping.job(S.stage(recipe, "dpo"), node: "H", rows: 100, processes: 1, precision: "float32",
                                      maxLength: 128, checkpointEvery: 4, paths: Self.paths)
-        let lora = try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.dpo.lora={rank: 8}"])
-        XCTAssertThrowsError(try job(S.stage(lora, "dpo"), rows: 100)) {
-            XCTAssertTrue("\($0)".contains("stages.dpo.lora: peft initialises LoRA's A"), "\($0)")
-        }
+        let lora = try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.dpo.lora={rank: 8, targets: [q_proj, o_proj]}"])
+        let adapted = try TRLMapping.job(S.stage(lora, "dpo"), node: "H", rows: 100, processes: 1, precision: "float32",
+                                         maxLength: 128, checkpointEvery: 4, paths: Self.paths)
+        XCTAssertEqual(adapted.lora, TRLJob.LoRA(rank: 8, alpha: 8, targets: ["q_proj", "o_proj"]))
+        XCTAssertNil(dpo.lora)
         XCTAssertEqual(dpo.schedule, TRLJob.Schedule(totalSteps: 8, warmupSteps: 2, floorFraction: 0))  // ceil(0.25 × 8)
         let rm = try TRLMapping.job(S.stage(recipe, "reward_model"), node: "H", rows: 20, processes: 1, precision: "float32",
                                     maxLength: 128, checkpointEvery: 4, paths: Self.paths)
@@ -81,6 +84,7 @@ final class MappingTests: XCTestCase {
         XCTAssertEqual([online.steps, online.stepsPerEpoch, online.updateEpochs, online.replayLast], [3, 8, 4, 4])
         XCTAssertEqual(online.goldBudget, 20)
         XCTAssertEqual(job.schedule, TRLJob.Schedule(totalSteps: 12, warmupSteps: 6, floorFraction: 1))
+        XCTAssertEqual(online.lineEnds, [4, 8, 12])
         // A partial `loss:` map keeps DPOLossOptions' own defaults (β 0.1), exactly as the embedded OPOTrainer reads it.
         XCTAssertEqual(job.loss, TRLJob.Loss(type: "conservative", beta: 0.1, labelSmoothing: 0.1))
         // The last gold step labels what is left of the budget: 8 + 8 + 4 prompts.
@@ -93,6 +97,51 @@ final class MappingTests: XCTestCase {
         }
     }
 
+    /// D2PO: a gold round every ceil(rollouts / prompts_per_step) steps while budget remains, each adding
+    /// gold_update_epochs optimiser steps; the last round labels what is left; constant rates; `steps` overrides the
+    /// budget's count; random selection gets PrefLab's own permutation of each round's candidates.
+    func testD2POJob() throws {
+        let yaml = """
+            name: d
+            stages:
+              sft: { kind: sft, task: word_collector, tokenizer: tok }
+              tok: { kind: tokenizer, task: word_collector }
+              prompts: { kind: task_prompts, task: word_collector }
+              d2po: { kind: d2po, policy: sft, prompts: prompts, task: word_collector, discriminator: self, prompts_per_step: 8,
+                      rollouts_per_gold_round: 20, gold_per_round: 3, gold_budget: 7, gold_update_epochs: 2, selection: random,
+                      learning_rate: 1.0e-4, discriminator_learning_rate: 2.0e-4 }
+            """
+        let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: "d.yaml")
+        let stage = try S.stage(recipe, "d2po")
+        var job = try TRLMapping.job(stage, node: "H", rows: 5, processes: 1, precision: "float32",
+                                     maxLength: 128, checkpointEvery: 4, paths: Self.paths)
+        let online = try XCTUnwrap(job.online), d2po = try XCTUnwrap(job.d2po)
+        // 3 steps per round (24 rollouts >= 20), rounds of 3 + 3 + 1 gold labels: 9 steps, 3 rounds.
+        XCTAssertEqual(online.steps, 9)
+        XCTAssertEqual(online.lineEnds, [1, 2, 5, 6, 7, 10, 11, 12, 15])
+        XCTAssertEqual(TRLMapping.goldRoundSteps(job), [2, 5, 8])
+        XCTAssertEqual(job.schedule, TRLJob.Schedule(totalSteps: 15, warmupSteps: 0, floorFraction: 1))
+        XCTAssertEqual(job.optimizer.learningRate, 1e-4)
+        XCTAssertEqual([d2po.stepsPerRound, d2po.goldPerRound, d2po.goldUpdateEpochs], [3, 3, 2])
+        XCTAssertEqual([d2po.discriminator, d2po.selection], ["self", "random"])
+        XCTAssertEqual(d2po.discriminatorLearningRate, 2e-4)
+        XCTAssertEqual(online.goldBudget, 7)
+        // Prompts run on across epochs inside a step (5 prompts, 8 per step): the trainer's cyclic batches.
+        let order = TRLRunner.cyclicOrder(online, prompts: 5, seed: 0, inputs: EmbeddedEngineInputs())
+        XCTAssertEqual(order.map(\.count), Array(repeating: 8, count: 9))
+        XCTAssertEqual(Set(order[0].prefix(5)), Set(0..<5), "the first five are one epoch's permutation")
+        let context = NodeContext(hash: "H", stage: stage, inputs: [:], outputDirectory: S.repo, resumeDirectory: S.repo,
+                                  reporter: Recorder())
+        try TRLRunner.prepareD2PO(&job, context, model: S.repo, prompts: 5, seed: 0, inputs: EmbeddedEngineInputs())
+        XCTAssertEqual(job.d2po?.selectionOrders.keys.sorted(), ["2", "5", "8"])
+        XCTAssertEqual(job.d2po?.selectionOrders["5"], D2POTrainer.randomSelectionOrder(count: 24, step: 5, seed: 0))
+        // `steps` overrides the budget's plan; rounds stop once the budget is spent.
+        let capped = try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: "d.yaml", overrides: ["stages.d2po.steps=11"])
+        let longer = try TRLMapping.job(S.stage(capped, "d2po"), node: "H", rows: 5, processes: 1, precision: "float32",
+                                        maxLength: 128, checkpointEvery: 4, paths: Self.paths)
+        XCTAssertEqual(longer.online?.lineEnds, [1, 2, 5, 6, 7, 10, 11, 12, 15, 16, 17])
+    }
+
     /// What TRL has no equivalent for is refused with the reason.
     func testTRLRefusals() throws {
         var lines: [String] = []
@@ -103,7 +152,7 @@ final class MappingTests: XCTestCase {
         }
         let quick = try S.recipe("Recipes/quickstart.yaml")
         let engines = try S.recipe("Recipes/checks/engines.yaml")
-        for (recipe, name) in [(quick, "sft"), (quick, "reward_model"), (quick, "ppo"), (engines, "opo_rm"), (engines, "opo_gold")] {
+        for (recipe, name) in [(quick, "sft"), (quick, "reward_model"), (quick, "ppo"), (engines, "opo_rm"), (engines, "opo_gold"), (engines, "d2po")] {
             let refusals = TRLMapping.refusals(try S.stage(recipe, name))
             lines.append("\(name): " + (refusals.isEmpty ? "delegated" : refusals.map(\.message).joined(separator: "; ")))
         }

@@ -7,7 +7,7 @@ import Stages
 import XCTest
 
 /// PrefLab's own nodes through TRL: the quickstart (smoke scale) runs on the embedded engine, then its sft,
-/// reward_model and dpo nodes are trained again by TRL from the same inputs. Identical initial weights and
+/// reward_model and dpo nodes (and engines.yaml's opo and d2po) are trained again by TRL from the same inputs. Identical initial weights and
 /// identical batches in identical order give the same first-step loss (within 1e-4); the TRL model is read
 /// back by PrefLab. Skipped, saying why, without `.venv-engines`.
 final class ParityTests: XCTestCase {
@@ -38,17 +38,78 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    /// DPO with LoRA on every block matrix: TRL trains PrefLab's own initial adapters through peft (A from the stage's
+    /// seed, B = 0) and the merged model is imported, as the embedded trainer stores it. The first step is log 2 on
+    /// both whatever the adapters (B = 0), so every step's loss is compared: after the first update they depend on A.
+    func testDPOWithLoRAOnTRL() throws {
+        let lora = "stages.dpo.lora={rank: 4, alpha: 8, targets: [q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj]}"
+        for (node, embedded, trl) in try trainOnBoth("Recipes/quickstart.yaml", stages: ["dpo"], overrides: [lora, "stages.dpo.epochs=3"]) {
+            XCTAssertGreaterThan(trl.count, 1, "more than one step, so the adapters matter")
+            for (ours, theirs) in zip(embedded, trl) {
+                let a = try XCTUnwrap(ours.values["loss"]), b = try XCTUnwrap(theirs.values["loss"])
+                print("ParityTests: dpo+lora step \(theirs.step) loss embedded \(a) trl \(b) (|Δ| \(abs(a - b)))")
+                XCTAssertEqual(b, a, accuracy: 1e-4, "\(node.kind) with LoRA, step \(theirs.step)")
+            }
+        }
+    }
+
+    /// D2PO (discriminator: the shared RM, updated on gold pairs from `preflab annotate`) on TRL from the same policy, RM
+    /// and prompts: the same lines, gold rounds at the same steps with the same gold spend; the first silver step's
+    /// loss agrees within 1e-4 (log 2 on both: π = π_ref, whatever was sampled) and its KL is 0. Killed mid-run, the
+    /// TRL node resumes (discriminator weights and optimiser, kept candidates and the round's gold pairs included).
+    func testD2POOnTRL() throws {
+        for (node, embedded, trl) in try trainOnBoth("Recipes/checks/engines.yaml", stages: ["d2po"], interrupt: ["d2po"]) {
+            let name = node.stage.name
+            let ours = try XCTUnwrap(embedded.first?.values["loss"]), theirs = try XCTUnwrap(trl.first?.values["loss"])
+            XCTAssertEqual(theirs, ours, accuracy: 1e-4, "\(name): first-step loss")
+            XCTAssertEqual(theirs, log(2), accuracy: 1e-6, name)
+            XCTAssertEqual(trl.first?.values["kl"] ?? 1, 0, accuracy: 1e-6, "\(name): no update before the first step's pairs")
+            XCTAssertEqual(trl.map(\.total), embedded.map(\.total), name)
+            XCTAssertEqual(trl.map { $0.values["gold_used"] }, embedded.map { $0.values["gold_used"] }, "\(name): gold spent")
+            XCTAssertEqual(trl.map { $0.values["gold_round"] != nil }, embedded.map { $0.values["gold_round"] != nil },
+                           "\(name): gold rounds at the same steps")
+            XCTAssertTrue(trl.contains { $0.values["gold_round"] != nil }, "\(name): the smoke run has gold rounds")
+            for line in trl where line.values["gold_round"] != nil {
+                for key in ["disc_loss", "gold_loss", "silver_agreement"] {
+                    XCTAssertTrue(line.values[key].map(\.isFinite) ?? false, "\(name) step \(line.step): \(key)")
+                }
+            }
+            XCTAssertTrue(trl.allSatisfy { $0.values["loss"].map(\.isFinite) ?? false }, name)
+        }
+    }
+
+    /// D2PO's other discriminators on TRL: the policy itself with random selection (PrefLab's permutation of each
+    /// round), and a separate DPO model (the shared `base`) — the same first-step loss, lines, rounds and gold spend.
+    func testD2PODiscriminatorsOnTRL() throws {
+        let variants = [["stages.d2po.discriminator=self", "stages.d2po.selection=random"],
+                        ["stages.d2po.discriminator=dpo", "stages.d2po.dpo_model=base", "stages.d2po.reward_model=null"]]
+        for overrides in variants {
+            for (_, embedded, trl) in try trainOnBoth("Recipes/checks/engines.yaml", stages: ["d2po"], overrides: overrides) {
+                let name = overrides.joined(separator: " ")
+                XCTAssertEqual(try XCTUnwrap(trl.first?.values["loss"]), try XCTUnwrap(embedded.first?.values["loss"]),
+                               accuracy: 1e-4, "\(name): first-step loss")
+                XCTAssertEqual(trl.map { $0.values["gold_used"] }, embedded.map { $0.values["gold_used"] }, name)
+                XCTAssertEqual(trl.map { $0.values["gold_round"] != nil }, embedded.map { $0.values["gold_round"] != nil }, name)
+                XCTAssertEqual(trl.map { $0.values["disc_loss"] != nil }, embedded.map { $0.values["disc_loss"] != nil },
+                               "\(name): a discriminator update in each round (none for self)")
+                XCTAssertEqual(trl.contains { $0.values["disc_loss"] != nil }, overrides[0].hasSuffix("=dpo"),
+                               "\(name): only a separate discriminator has its own loss")
+                XCTAssertTrue(trl.allSatisfy { $0.values["loss"].map(\.isFinite) ?? false }, name)
+            }
+        }
+    }
+
     /// Runs `stages` of the recipe's first cell (smoke scale) on the embedded engine, then trains the same nodes again
     /// on TRL from the same inputs; returns each node's embedded and TRL step metrics (steps and lr checked equal).
     /// A node in `interrupt` is trained once more on TRL, killed while saving its second checkpoint, resumed from the first (mid generation step for
     /// OPO with several update epochs) and resumed: its metrics must equal the uninterrupted run's.
-    func trainOnBoth(_ recipePath: String, stages: Set<String>, interrupt: Set<String> = []) throws
+    func trainOnBoth(_ recipePath: String, stages: Set<String>, interrupt: Set<String> = [], overrides: [String] = []) throws
         -> [(node: GraphNode, embedded: [MetricPoint], trl: [(step: Int, total: Int, values: [String: Double])])] {
         guard let python = S.python else {
             print("ParityTests: skipped — .venv-engines is absent (bash scripts/setup-engines.sh makes it)")
             throw XCTSkip(".venv-engines is absent")
         }
-        let recipe = try S.recipe(recipePath, overrides: ["scale=smoke"])
+        let recipe = try S.recipe(recipePath, overrides: ["scale=smoke"] + overrides)
         let graph = try StageSpecs.graph(recipe)
         let dir = try S.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

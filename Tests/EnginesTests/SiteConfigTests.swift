@@ -19,7 +19,7 @@ final class SiteConfigTests: XCTestCase {
 
     func testErrorsNameLineAndSuggest() {
         XCTAssertThrowsError(try SiteConfig.parse("launcher: local\nprocesss: { dpo: 2 }\n", file: "s.yaml")) {
-            XCTAssertEqual("\($0)", "s.yaml:2:11: site: unknown key 'processs'; expected one of launcher, processes, gpus, cpus, python, container, precision, ray_address, sbatch_args (did you mean processes?)")
+            XCTAssertEqual("\($0)", "s.yaml:2:11: site: unknown key 'processs'; expected one of launcher, processes, gpus, cpus, python, container, precision, ray_address, sbatch_args, models (did you mean processes?)")
         }
         XCTAssertThrowsError(try SiteConfig.parse("launcher: torchrn\n", file: "s.yaml")) {
             XCTAssertTrue("\($0)".hasPrefix("s.yaml:1:11: site.launcher: expected one of local, torchrun, ray, sbatch (did you mean torchrun?)"), "\($0)")
@@ -27,6 +27,10 @@ final class SiteConfigTests: XCTestCase {
         XCTAssertThrowsError(try SiteConfig.parse("processes: { dpo: 0 }\n", file: "s.yaml")) {
             XCTAssertTrue("\($0)".contains("site.processes.dpo: expected an integer >= 1"), "\($0)")
         }
+        XCTAssertThrowsError(try SiteConfig.parse("models: [opt-125m]\n", file: "s.yaml")) {
+            XCTAssertEqual("\($0)", "s.yaml:1:9: site.models: expected a map of model name → folder")
+        }
+        XCTAssertEqual(try SiteConfig.parse("models: { opt-125m: /m/opt }\n", file: "s.yaml").models, ["opt-125m": "/m/opt"])
         XCTAssertThrowsError(try SiteConfig.parse("precision: { trl: fp8 }\n", file: "s.yaml"))
     }
 

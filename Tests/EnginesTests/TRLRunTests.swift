@@ -35,6 +35,12 @@ fileprivate struct FixtureInputs: EngineInputs {
         (0..<count).map { ($0 * 5 + epoch * 3 + Int(seed)) % count }
     }
 
+    func initialAdapter(_ context: NodeContext, into dir: URL) throws {
+        throw EngineLaunchError("the fixture stages have no LoRA")
+    }
+
+    func d2poSelectionOrder(count: Int, step: Int, seed: UInt64) -> [Int] { Array(0..<count) }
+
     func importModel(from engineOutput: URL, context: NodeContext) throws -> [String: Double] {
         for name in ["model.safetensors", "config.json", "tokenizer.json"] {
             try FileManager.default.copyItem(at: engineOutput.appendingPathComponent(name),

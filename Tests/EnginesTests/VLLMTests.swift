@@ -7,7 +7,7 @@ import StageSpecs
 @testable import Stages
 import XCTest
 
-/// `engine: vllm` on gold_reward without a GPU: the request file (golden) carries PrefLab's own prompt ids and the
+/// `engine: vllm` on gold_reward and best_of_n without a GPU: the request file (golden) carries PrefLab's own prompt ids and the
 /// embedded sampler's settings; PrefLab's scoring of completions gives the embedded node's numbers when the
 /// completions are the embedded sampler's own; without a GPU the node fails with the reason.
 final class VLLMTests: XCTestCase {
@@ -37,19 +37,9 @@ final class VLLMTests: XCTestCase {
         let embeddedEval = try XCTUnwrap(embeddedGraph.nodes.first { $0.kind == "gold_reward" && $0.inputs.contains { $0.field == "policy" && $0.hash == sft.hash } })
         XCTAssertNotEqual(eval.hash, embeddedEval.hash, "a delegated node is another node")
 
-        let store = try ArtifactStore(root: try S.temporaryDirectory())
-        defer { try? FileManager.default.removeItem(at: store.root) }
-        EmbeddedRunners.configureEngine(threads: 1)
-        let report = try Executor(store: store, runners: EmbeddedRunners.all).run(embeddedGraph, targets: [embeddedEval.hash])
-        XCTAssertTrue(report.succeeded)
-
-        var inputs: [String: URL] = [:]
-        for input in eval.inputs { inputs[input.field] = store.objectDirectory(for: input.hash) }
-        let out = try S.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: out) }
-        let context = NodeContext(hash: eval.hash, stage: eval.stage, inputs: inputs, outputDirectory: out,
-                                  resumeDirectory: out, reporter: SilentReporter())
-        let requests = try GoldRewardGeneration().requests(context)
+        let (store, out, context) = try Self.dryRun(eval, embedded: embeddedGraph, target: embeddedEval.hash)
+        defer { for dir in [store.root, out] { try? FileManager.default.removeItem(at: dir) } }
+        let requests = try SampledGeneration.goldReward.requests(context)
         let plan = try GoldRewardStage.plan(context)
         XCTAssertEqual(requests.count, plan.prompts.count * plan.perPrompt)
         for r in requests {
@@ -61,14 +51,56 @@ final class VLLMTests: XCTestCase {
 
         // PrefLab's own samples, as vLLM would return them, scored by the bridge: the embedded node's numbers.
         let samples = Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
-        let completions = samples.map { s in
-            VLLMCompletion(tokenIds: s.pair.response.dropLast(s.hitLengthLimit ? 0 : 1).map(Int.init), finishReason: s.hitLengthLimit ? "length" : "stop")
-        }
-        let summary = try GoldRewardGeneration().finish(context, completions: completions)
+        let summary = try SampledGeneration.goldReward.finish(context, completions: Self.completions(samples))
         let embedded = try XCTUnwrap(store.summary(for: embeddedEval.hash))
         XCTAssertEqual(summary, embedded)
         XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("samples.jsonl")),
                        try Data(contentsOf: store.objectDirectory(for: embeddedEval.hash).appendingPathComponent("samples.jsonl")))
+    }
+
+    /// best_of_n through vLLM (Unpacking Table 3 at smoke scale): its requests (golden: n samples per prompt at the
+    /// node's temperature, top-p 1), and PrefLab's own samples fed back as completions give the embedded node's pick
+    /// and numbers.
+    func testBestOfNRequestsAndScoring() throws {
+        let recipe = "Recipes/unpacking/table3.yaml"
+        let graph = try StageSpecs.graph(try S.recipe(recipe, overrides: ["scale=smoke", "stages.bon.engine=vllm"]))
+        let embeddedGraph = try StageSpecs.graph(try S.recipe(recipe, overrides: ["scale=smoke"]))
+        let bon = try XCTUnwrap(graph.nodes.first { $0.kind == "best_of_n" && $0.engine == "vllm" })
+        let embeddedBon = try XCTUnwrap(embeddedGraph.nodes.first { $0.kind == "best_of_n" && $0.inputs.map(\.hash) == bon.inputs.map(\.hash) })
+        let (store, out, context) = try Self.dryRun(bon, embedded: embeddedGraph, target: embeddedBon.hash)
+        defer { for dir in [store.root, out] { try? FileManager.default.removeItem(at: dir) } }
+        let requests = try SampledGeneration.bestOfN.requests(context)
+        let plan = try BestOfNStage.plan(context)
+        XCTAssertEqual(requests.count, plan.prompts.count * 4, "smoke: n = 4 per prompt")
+        XCTAssertEqual(Set(requests.map { [$0.temperature, $0.topP] }), [[0.7, 1]])
+        try S.checkGolden("vllm-requests-best-of-n-smoke.jsonl", String(decoding: try JSONLinesEncoding.encode(requests, snakeCaseKeys: true), as: UTF8.self))
+
+        let samples = Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
+        let summary = try SampledGeneration.bestOfN.finish(context, completions: Self.completions(samples))
+        let embedded = try XCTUnwrap(store.summary(for: embeddedBon.hash))
+        XCTAssertEqual(Set(summary.keys), Set(embedded.keys))
+        // summary.json's text round trip may move a value's last bit (std read 0.08660254037844387 for ...385).
+        for (key, value) in embedded { XCTAssertEqual(summary[key] ?? .nan, value, accuracy: 1e-15, key) }
+    }
+
+    /// Runs the embedded graph up to `target` (the node's embedded twin) and gives the vLLM node's context over the same
+    /// inputs, with a fresh output folder (the caller removes the store and that folder).
+    static func dryRun(_ node: GraphNode, embedded: PipelineGraph, target: String) throws -> (ArtifactStore, URL, NodeContext) {
+        let store = try ArtifactStore(root: try S.temporaryDirectory())
+        EmbeddedRunners.configureEngine(threads: 1)
+        XCTAssertTrue(try Executor(store: store, runners: EmbeddedRunners.all).run(embedded, targets: [target]).succeeded)
+        var inputs: [String: URL] = [:]
+        for input in node.inputs { inputs[input.field] = store.objectDirectory(for: input.hash) }
+        let out = try S.temporaryDirectory()
+        return (store, out, NodeContext(hash: node.hash, stage: node.stage, inputs: inputs, outputDirectory: out,
+                                        resumeDirectory: out, reporter: SilentReporter()))
+    }
+
+    /// PrefLab's own samples as vLLM would return them (the end-of-turn token is vLLM's stop, not part of the text).
+    static func completions(_ samples: [Sample]) -> [VLLMCompletion] {
+        samples.map { s in
+            VLLMCompletion(tokenIds: s.pair.response.dropLast(s.hitLengthLimit ? 0 : 1).map(Int.init), finishReason: s.hitLengthLimit ? "length" : "stop")
+        }
     }
 
     /// Without a GPU the vLLM node fails with the reason; its policy's node still finishes.

@@ -23,12 +23,12 @@ final class GoldenTests: XCTestCase {
         var scalar: Case
     }
 
-    func loadGolden() throws -> Golden {
+    static func loadGolden() throws -> Golden {
         let url = try XCTUnwrap(Bundle.module.url(forResource: "golden_tiny", withExtension: "json", subdirectory: "Golden"))
         return try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
     }
 
-    func model(_ g: Golden, _ c: Case, head: HeadKind, tied: Bool) throws -> LlamaModel {
+    static func model(_ g: Golden, _ c: Case, head: HeadKind, tied: Bool) throws -> LlamaModel {
         var config = g.config
         config.tiedEmbeddings = tied
         let m = LlamaModel(config: config, head: head, seed: 0)
@@ -47,10 +47,10 @@ final class GoldenTests: XCTestCase {
     }
 
     func testLMHeadsMatchReference() throws {
-        let g = try loadGolden()
+        let g = try Self.loadGolden()
         let batch = TokenBatch(sequences: g.sequences, pad: 0)
         for (c, tied) in [(g.untied, false), (g.tied, true)] {
-            let m = try model(g, c, head: .lm, tied: tied)
+            let m = try Self.model(g, c, head: .lm, tied: tied)
             assertClose(m.logits(batch), c.logits!, "logits tied=\(tied)")
             assertClose(m.tokenLogProbs(batch, keepActivations: true), c.logProbs!, "logProbs tied=\(tied)")
             m.zeroGradients()
@@ -60,9 +60,9 @@ final class GoldenTests: XCTestCase {
     }
 
     func testScalarHeadMatchesReference() throws {
-        let g = try loadGolden()
+        let g = try Self.loadGolden()
         let batch = TokenBatch(sequences: g.sequences, pad: 0)
-        let m = try model(g, g.scalar, head: .scalar, tied: false)
+        let m = try Self.model(g, g.scalar, head: .scalar, tied: false)
         assertClose(m.scalarOutputs(batch, keepActivations: true), g.scalar.scalarOutputs!, "scalar outputs")
         m.zeroGradients()
         m.backwardScalarOutputs(g.scalarObjective)

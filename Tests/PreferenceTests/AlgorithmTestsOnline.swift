@@ -124,14 +124,17 @@ final class AlgorithmTestsOnline: XCTestCase {
     }
 
     func testD2POConfidenceSelectionTakesTheSmallestGaps() {
-        var rng = SeededRandom(seed: 1)
         let scores = [(1.0, 0.0), (0.5, 0.375), (-3.0, 2.0), (0.75, 0.5), (2.0, 2.25)]
         // Gaps 1, 0.125, 5, 0.25, 0.25: the smallest, then the two 0.25s (earlier first).
-        XCTAssertEqual(D2POTrainer.select(3, from: scores, by: .confidence, rng: &rng), [1, 3, 4])
-        let random = D2POTrainer.select(3, from: scores, by: .random, rng: &rng)
+        XCTAssertEqual(D2POTrainer.select(3, from: scores, by: .confidence, step: 3, seed: 1), [1, 3, 4])
+        let random = D2POTrainer.select(3, from: scores, by: .random, step: 3, seed: 1)
         XCTAssertEqual(random.count, 3)
         XCTAssertEqual(Set(random).count, 3)
-        XCTAssertEqual(D2POTrainer.select(9, from: scores, by: .confidence, rng: &rng).count, 5)
+        // The random pick is the round's own permutation (what the TRL bridge is given), fixed by seed and step.
+        XCTAssertEqual(random, Array(D2POTrainer.randomSelectionOrder(count: 5, step: 3, seed: 1).prefix(3)))
+        XCTAssertEqual(Set((0..<8).map { D2POTrainer.randomSelectionOrder(count: 5, step: $0, seed: 1) }.map { "\($0)" }).count > 1, true,
+                       "each round draws its own permutation")
+        XCTAssertEqual(D2POTrainer.select(9, from: scores, by: .confidence, step: 3, seed: 1).count, 5)
     }
 
     func testPPOTable10VariantsRun() throws {

@@ -91,3 +91,44 @@ final class OverrideScaleTests: XCTestCase {
         XCTAssertEqual(r.cells[0].value("q", "size"), .int(200))
     }
 }
+
+/// What a scale does to stages beyond merging: `drop`, a replacing `kind`, and nulls that survive `extends`.
+final class ScaleStagesTests: XCTestCase {
+    func testAScaleReplacesAStageOfAnotherKindAndDropsOne() throws {
+        let files = try RecipeFiles([
+            "base.yaml": """
+                scales:
+                  paper:
+                    stages:
+                      pre: drop
+                      policy: { kind: task_preferences, task: t, policy: seedpol }
+                      seedpol: { kind: sft, task: t }
+                stages:
+                  pre: { kind: sft, task: t }
+                  policy: { kind: sft, task: t, steps: 7 }
+                """,
+            "r.yaml": """
+                name: r
+                extends: base.yaml
+                scales:
+                  paper: { stages: { policy: { size: 5 }, dpo: { beta: null } } }
+                per_cell:
+                  one: { when: { seed: 1 }, stages: { pre: { steps: 3 } } }
+                matrix: { seed: [1] }
+                stages:
+                  dpo: { kind: dpo, policy: seedpol, preferences: prefs, beta: 0.3 }
+                  prefs: { kind: task_preferences, task: t, policy: seedpol }
+                  seedpol: { kind: sft, task: t }
+                """,
+        ])
+        let plain = try files.load("r.yaml")
+        XCTAssertEqual(plain.cells[0].stages.map(\.name), ["pre", "policy", "dpo", "prefs", "seedpol"])
+        XCTAssertEqual(plain.cells[0].value("dpo", "beta"), .double(0.3))
+        let paper = try files.load("r.yaml", overrides: ["scale=paper"])
+        XCTAssertEqual(paper.cells[0].stages.map(\.name), ["policy", "dpo", "prefs", "seedpol"], "pre and its per_cell patch are gone")
+        XCTAssertEqual(paper.cells[0].stage("policy")?.kind, "task_preferences")
+        XCTAssertNil(paper.cells[0].value("policy", "steps"), "replaced whole, not merged")
+        XCTAssertEqual(paper.cells[0].value("policy", "size"), .int(5), "the child's scale merges into the replacement")
+        XCTAssertEqual(paper.cells[0].value("dpo", "beta"), .double(0.1), "a scale's null outlives extends and restores the default")
+    }
+}

@@ -60,6 +60,25 @@ final class EngineKeyTests: XCTestCase {
         XCTAssertNotEqual(bf16, try dpoHash(", engine: trl, engine_args: { precision: fp32 }"), "the precision is hashed")
     }
 
+    /// A kind with its own bridge version (TRL's opo after its sampler changed) hashes with it; the engine's
+    /// other kinds keep the engine's version, so their stored nodes stay valid.
+    func testAKindsOwnBridgeVersionEntersOnlyItsHashes() throws {
+        func hashes(_ engine: EngineDescriptor) throws -> (dpo: String, opo: String) {
+            let catalog = StageCatalog(Array(StageSpecs.catalog.schemas.values), engines: Engines.delegated + [engine])
+            let yaml = Self.chain + "\n  prompts: { kind: task_prompts, task: word_collector }\n"
+                + "  opo: { kind: opo, policy: sft, prompts: prompts, labeler: gold, task: word_collector }\nengine: trl\n"
+            let graph = try PipelineGraph(recipe: try Self.load(yaml, catalog: catalog), catalog: catalog,
+                                          external: StageSpecs.externalInputs)
+            return (try XCTUnwrap(graph.node(cellIndex: 0, stage: "dpo")?.hash), try XCTUnwrap(graph.node(cellIndex: 0, stage: "opo")?.hash))
+        }
+        var old = Engines.trl
+        old.kindBridgeVersions = [:]
+        let (a, b) = (try hashes(old), try hashes(Engines.trl))
+        XCTAssertEqual(Engines.trl.bridgeVersion(for: "opo"), 2)
+        XCTAssertEqual(a.dpo, b.dpo, "dpo's bridge did not change")
+        XCTAssertNotEqual(a.opo, b.opo, "opo's did")
+    }
+
     func testAKindOnAnEngineWithoutARunnerIsRefusedAtTheEngineKey() throws {
         let yaml = Self.chain.replacingOccurrences(of: "tok: { kind: tokenizer, task: word_collector }",
                                                    with: "tok: { kind: tokenizer, task: word_collector, engine: trl }")

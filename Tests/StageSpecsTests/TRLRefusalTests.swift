@@ -61,8 +61,9 @@ final class TRLRefusalTests: XCTestCase {
         XCTAssertTrue(problem("dpo", "loss: { kind: ipo }")?.contains("use loss.kind sigmoid or engine: embedded") ?? false)
     }
 
-    func testLoRAIsRefusedOnTRL() {
-        assertRefused("dpo", "lora: { rank: 4 }", at: "{ rank", key: "lora", saying: "kaiming-uniform")
+    func testLoRARunsOnTRL() {
+        XCTAssertNil(problem("dpo", "lora: { rank: 4 }"), "the bridge carries PrefLab's initial adapters into peft")
+        XCTAssertNil(problem("dpo", "lora: { rank: 4, alpha: 8, targets: [q_proj, k_proj, v_proj, o_proj] }"))
     }
 
     func testOnlineDPOMapsItsLossesButNotSimPOOrTheProbe() {
@@ -86,10 +87,14 @@ final class TRLRefusalTests: XCTestCase {
         }
     }
 
-    func testD2POOnTRLIsRefusedAtTheEngineKey() {
-        let text = problem("d2po", nil)
-        XCTAssertTrue(text?.contains("e.yaml:14:13: error: stages.s.engine: d2po is not bridged to TRL") ?? false, text ?? "accepted")
-        XCTAssertNil(problem("d2po", nil, engine: "embedded"))
+    func testD2POOnTRLMapsItsDiscriminatorsButNotSimPOOrTheProbe() {
+        XCTAssertNil(problem("d2po", nil))
+        XCTAssertNil(problem("d2po", "selection: random"), "PrefLab's own permutation of each round goes to the bridge")
+        XCTAssertNil(problem("d2po", "discriminator: self"))
+        XCTAssertNil(problem("d2po", "loss: { kind: ipo }"))
+        assertRefused("d2po", "loss: { kind: simpo }", at: "simpo", key: "loss.kind", saying: "use loss.kind conservative or ipo or sigmoid")
+        assertRefused("d2po", "probe_every: 2", at: "2", key: "probe_every", saying: "accuracy probe")
+        XCTAssertTrue(problem("d2po", "engine_args: { gradient_checkpointing: true }")?.contains("unknown TRL engine option") ?? false)
     }
 
     func testEngineArgsTheBridgeDoesNotReadAreRefused() {

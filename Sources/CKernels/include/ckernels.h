@@ -6,6 +6,8 @@
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -72,6 +74,51 @@ typedef struct {
 /// ck_attend_decode for every item (shared hd, rep, scale, ldAtt), split across `threads` threads.
 void ck_attend_decode_many(const ck_attend_item *items, int count, int hd, int rep, float scale, int ldAtt,
                            int threads);
+
+
+// ---------------------------------------------------------------------------------------------------
+// bfloat16 products (bf16.c): operands rounded to bf16 (round to nearest even) as they are packed,
+// products summed in fp32, fp32 results. Each output element sums its k terms in one fixed order on
+// one thread, so results do not depend on the thread count; they do depend on the kernel (AMX and
+// AVX-512 BF16 group the fp32 sums differently).
+
+/// The bf16 kernels.
+typedef enum {
+    CK_BF16_NONE = 0,    ///< the CPU has no bf16 dot-product instructions
+    CK_BF16_AVX512 = 1,  ///< AVX-512 BF16 (vdpbf16ps): Cooper Lake, Sapphire Rapids, Zen 4
+    CK_BF16_AMX = 2,     ///< AMX tiles (tdpbf16ps): Sapphire Rapids and later, with the OS's permission
+} ck_bf16_kernel;
+
+/// Whether this CPU (and, for AMX, the kernel: arch_prctl ARCH_REQ_XCOMP_PERM) can run `kernel`.
+int ck_bf16_supported(ck_bf16_kernel kernel);
+
+/// The kernel in use: AMX where supported, else AVX-512 BF16, else none; CKERNELS_BF16=avx512 skips AMX.
+ck_bf16_kernel ck_bf16_current(void);
+
+/// Forces a kernel (tests and benchmarks compare them); ignored when unsupported. Returns the kernel in use.
+ck_bf16_kernel ck_bf16_set(ck_bf16_kernel kernel);
+
+/// x rounded to bf16, to nearest with ties to even (NaN stays NaN): the bits of the packed operands.
+unsigned short ck_bf16_round(float x);
+
+/// bf16 values a packed operand of `rows` rows (M of A, N of B) and depth k takes.
+size_t ck_bf16_packed_size(int rows, int k);
+
+/// Packs op(A) (m, k): a is (m, k) with row stride lda, or (k, m) when transA.
+void ck_bf16_pack_a(int transA, int m, int k, const float *a, int lda, unsigned short *packed, int threads);
+
+/// Packs op(B) (k, n): b is (k, n) with row stride ldb, or (n, k) when transB (a weight in out = in W^T).
+void ck_bf16_pack_b(int transB, int k, int n, const float *b, int ldb, unsigned short *packed, int threads);
+
+/// c (m, n) = alpha pa . pb + beta c (row-major, row stride ldc; beta 0 never reads c), from operands packed
+/// by ck_bf16_pack_a and ck_bf16_pack_b, with the current kernel; does nothing where there is none.
+void ck_bf16_gemm_packed(int m, int n, int k, float alpha, const unsigned short *pa, const unsigned short *pb,
+                         float beta, float *c, int ldc, int threads);
+
+/// cblas_sgemm's row-major product in bf16: packs both operands (into per-thread buffers kept for the next
+/// call), then ck_bf16_gemm_packed.
+void ck_sbgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+               int ldb, float beta, float *c, int ldc, int threads);
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,8 @@
 # them with reward functions and takes one DPO step per batch; PrefLab's OPOTrainer differs in ways that change
 # results, so the subclass keeps TRL's model/reference/optimiser/checkpoint machinery and replaces the step:
 #   * each generation step g takes PrefLab's prompts of that step (order.json, computed by PrefLab), samples two
-#     responses per prompt from PrefLab's token ids (no left padding: HF Llama positions would shift with it),
+#     responses per prompt from PrefLab's token ids (the whole step in one left-padded `generate`: HF counts each
+#     row's positions from its attention mask, so a prompt's distribution is the one it has alone — checked to 1e-7),
 #     labels the pairs (the static RM on the same ids, ties to the first sample; or PrefLab's gold annotator through
 #     the `preflab annotate` JSON-lines process, one label per pair, never past the budget), then takes
 #     `update_epochs` optimiser steps on those pairs plus the replayed gold pairs of earlier steps;
@@ -32,14 +33,36 @@ def fail(message):
 class RewardModelLabeler:
     """The static reward model: the sample with the higher score is chosen (ties: the first), as PrefLab's."""
 
-    def __init__(self, path, dtype):
+    def __init__(self, path, dtype, pad):
         self.model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, dtype=dtype).eval()
+        self.pad = pad
 
     @torch.no_grad()
-    def first_wins(self, row, first, second):
-        def score(ids):
-            return self.model(input_ids=torch.tensor([row["prompt_ids_preflab"] + ids])).logits[0, 0].item()
-        return score(first) >= score(second)
+    def labels(self, rows, cands):
+        s = pair_scores(self.model, cands, self.pad)
+        return [s1 >= s2 for s1, s2 in s]
+
+
+def sequence_scores(model, pairs, pad_id):
+    """The scalar head's score of each (prompt, response) ids pair at its last token, right-padded in one pass (the
+    head reads each sequence's own last position, so pads after it change nothing)."""
+    ids, mask, lengths = right_padded([p + r for p, r in pairs], pad_id)
+    hidden = model.model(input_ids=ids, attention_mask=mask).last_hidden_state
+    return model.score(hidden)[torch.arange(len(pairs)), lengths - 1, 0].float()
+
+
+def pair_scores(model, cands, pad_id):
+    """(R(x, y1), R(x, y2)) of each candidate under a reward model."""
+    s = sequence_scores(model, [(c["prompt"], c[k]) for c in cands for k in ("first", "second")], pad_id).tolist()
+    return [(s[2 * i], s[2 * i + 1]) for i in range(len(cands))]
+
+
+def right_padded(seqs, pad_id):
+    """Ids, attention mask and lengths of `seqs` padded on the right to the longest."""
+    width = max(len(s) for s in seqs)
+    ids = torch.tensor([s + [pad_id] * (width - len(s)) for s in seqs])
+    mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs])
+    return ids, mask, torch.tensor([len(s) for s in seqs])
 
 
 class GoldLabeler:
@@ -61,6 +84,9 @@ class GoldLabeler:
         body = ids[:-1] if ids and ids[-1] == self.tokenizer.eos_token_id else ids
         return self.tokenizer.decode(body, skip_special_tokens=False, clean_up_tokenization_spaces=False)
 
+    def labels(self, rows, cands):
+        return [self.first_wins(rows[c["row"]], c["first"], c["second"]) for c in cands]
+
     def first_wins(self, row, first, second):
         request = {"prompt": json.loads(row["prompt_json"]), "a": self.text(first), "b": self.text(second)}
         self.process.stdin.write(json.dumps(request) + "\n")
@@ -76,10 +102,7 @@ class GoldLabeler:
 
 def sequence_logps(model, pairs, pad_id):
     """Σ log π(response | prompt) of each (prompt, response) ids pair, right-padded in one forward pass."""
-    seqs = [p + r for p, r in pairs]
-    width = max(len(s) for s in seqs)
-    ids = torch.tensor([s + [pad_id] * (width - len(s)) for s in seqs])
-    mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs])
+    ids, mask, _ = right_padded([p + r for p, r in pairs], pad_id)
     logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
     token = torch.gather(logits.log_softmax(-1), 2, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
     keep = torch.zeros_like(token)
@@ -102,6 +125,33 @@ def dpo_losses(loss, chosen, rejected, ref_chosen, ref_rejected):
     fail(f"loss {loss['type']} is not bridged")
 
 
+def ordered(candidate, first_wins):
+    """The candidate as a (chosen, rejected) pair: ties and first wins keep the sampled order."""
+    first, second = candidate["first"], candidate["second"]
+    chosen, rejected = (first, second) if first_wins else (second, first)
+    return {"prompt": candidate["prompt"], "chosen": chosen, "rejected": rejected}
+
+
+def dpo_accumulate(model, pairs, loss, micro, pad, backward):
+    """Gradient of the batch-mean DPO loss (PrefLab's DPOUpdate.accumulate), micro-batches weighted by size, against
+    the pairs' `ref_chosen`/`ref_rejected`; returns loss, accuracy, margin."""
+    n = len(pairs)
+    total = [0.0, 0.0, 0.0]
+    for lo in range(0, n, micro):
+        part = pairs[lo:lo + micro]
+        lp = sequence_logps(model, [(p["prompt"], p["chosen"]) for p in part]
+                            + [(p["prompt"], p["rejected"]) for p in part], pad)
+        m = len(part)
+        ref_c = torch.tensor([p["ref_chosen"] for p in part])
+        ref_r = torch.tensor([p["ref_rejected"] for p in part])
+        losses, margins = dpo_losses(loss, lp[:m], lp[m:], ref_c, ref_r)
+        backward(losses.sum() / n)
+        total[0] += losses.sum().item() / n
+        total[1] += (margins > 0).float().sum().item() / n
+        total[2] += margins.sum().item() / n
+    return total
+
+
 def trainer_class(base_module):
     """The OnlineDPOTrainer subclass (built lazily: trl.experimental warns on import)."""
     from trl.experimental.online_dpo import OnlineDPOTrainer
@@ -117,6 +167,13 @@ def trainer_class(base_module):
         def restore_preflab(self, checkpoint):
             with open(os.path.join(checkpoint, STATE)) as f:
                 self.state_extra = json.load(f)
+            self.restore_extra(checkpoint)
+
+        def save_extra(self, folder):
+            """Further state a subclass keeps with each checkpoint (D2PO: its discriminator)."""
+
+        def restore_extra(self, checkpoint):
+            """Reads what `save_extra` wrote."""
 
         def _save_checkpoint(self, model, trial):
             # Written before HF's files: a checkpoint counts as complete only once trainer_state.json exists.
@@ -124,27 +181,34 @@ def trainer_class(base_module):
             os.makedirs(folder, exist_ok=True)
             with open(os.path.join(folder, STATE), "w") as f:
                 json.dump(self.state_extra, f)
+            self.save_extra(folder)
             super()._save_checkpoint(model, trial)
+
+        @torch.no_grad()
+        def sample_candidates(self, model, g):
+            """Two responses per prompt of step g: (row, first, second) each, as PrefLab's OnlinePairs.sample. All of
+            the step's prompts in one `generate`, padded on the left: HF derives each row's positions from the
+            attention mask (first real token at 0), so every prompt is sampled from the same distribution as alone."""
+            o, tok = self.online, self.processing_class
+            torch.manual_seed(self.job["seed"] * 1_000_003 + g)
+            prompts = [self.rows[i]["prompt_ids_preflab"] for i in self.step_prompts[g]]
+            width = max(len(p) for p in prompts)
+            ids = torch.tensor([[tok.pad_token_id] * (width - len(p)) + p for p in prompts])
+            mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+            out = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, max_new_tokens=o["max_new_tokens"],
+                                 temperature=o["temperature"], top_p=o["top_p"], top_k=0, num_return_sequences=2,
+                                 eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)[:, width:].tolist()
+            return [{"row": index, "prompt": prompts[i], "first": self.response(out[2 * i]),
+                     "second": self.response(out[2 * i + 1])} for i, index in enumerate(self.step_prompts[g])]
 
         @torch.no_grad()
         def sample_pairs(self, model, g):
             """Two responses per prompt of step g, labelled; with reference log-probs (the reference is frozen)."""
-            o, tok = self.online, self.processing_class
-            torch.manual_seed(self.job["seed"] * 1_000_003 + g)
-            pairs = []
-            for index in self.step_prompts[g]:
-                row = self.rows[index]
-                prompt = torch.tensor([row["prompt_ids_preflab"]])
-                out = model.generate(input_ids=prompt, attention_mask=torch.ones_like(prompt), do_sample=True,
-                                     max_new_tokens=o["max_new_tokens"], temperature=o["temperature"], top_p=o["top_p"],
-                                     top_k=0, num_return_sequences=2, eos_token_id=tok.eos_token_id,
-                                     pad_token_id=tok.pad_token_id)
-                first, second = (self.response(out[i, prompt.size(1):].tolist()) for i in range(2))
-                wins = self.labeler.first_wins(row, first, second)
-                if self.online["labeler"] == "gold":
-                    self.state_extra["gold_used"] += 1
-                chosen, rejected = (first, second) if wins else (second, first)
-                pairs.append({"prompt": row["prompt_ids_preflab"], "chosen": chosen, "rejected": rejected})
+            cands = self.sample_candidates(model, g)
+            wins = self.labeler.labels(self.rows, cands)
+            if self.online["labeler"] == "gold":
+                self.state_extra["gold_used"] += len(cands)
+            pairs = [ordered(c, w) for c, w in zip(cands, wins)]
             self.reference_logps(pairs)
             return pairs
 
@@ -155,10 +219,14 @@ def trainer_class(base_module):
 
         @torch.no_grad()
         def reference_logps(self, pairs):
-            pad = self.processing_class.pad_token_id
-            for p in pairs:
-                lp = sequence_logps(self.ref_model, [(p["prompt"], p["chosen"]), (p["prompt"], p["rejected"])], pad)
-                p["ref_chosen"], p["ref_rejected"] = lp[0].item(), lp[1].item()
+            """The frozen reference's summed log-probs of every pair's responses, in micro-batches of pairs."""
+            pad, micro = self.processing_class.pad_token_id, self.job["batch"]["micro_batch"]
+            for lo in range(0, len(pairs), micro):
+                part = pairs[lo:lo + micro]
+                lp = sequence_logps(self.ref_model, [(p["prompt"], p[s]) for p in part for s in ("chosen", "rejected")],
+                                    pad).tolist()
+                for i, p in enumerate(part):
+                    p["ref_chosen"], p["ref_rejected"] = lp[2 * i], lp[2 * i + 1]
 
         def training_step(self, model, inputs, num_items_in_batch=None):
             model.train()
@@ -189,27 +257,15 @@ def trainer_class(base_module):
 
         def accumulate(self, model, pairs):
             """Gradient of the batch-mean loss, micro-batches weighted by size; returns loss, accuracy, margin."""
-            micro, pad, n = self.job["batch"]["micro_batch"], self.processing_class.pad_token_id, len(pairs)
-            total = [0.0, 0.0, 0.0]
-            for lo in range(0, n, micro):
-                part = pairs[lo:lo + micro]
-                lp = sequence_logps(model, [(p["prompt"], p["chosen"]) for p in part]
-                                    + [(p["prompt"], p["rejected"]) for p in part], pad)
-                m = len(part)
-                ref_c = torch.tensor([p["ref_chosen"] for p in part])
-                ref_r = torch.tensor([p["ref_rejected"] for p in part])
-                losses, margins = dpo_losses(self.job["loss"], lp[:m], lp[m:], ref_c, ref_r)
-                self.accelerator.backward(losses.sum() / n)
-                total[0] += losses.sum().item() / n
-                total[1] += (margins > 0).float().sum().item() / n
-                total[2] += margins.sum().item() / n
-            return total
+            return dpo_accumulate(model, pairs, self.job["loss"], self.job["batch"]["micro_batch"],
+                                  self.processing_class.pad_token_id, self.accelerator.backward)
 
     return PrefLabOnlineDPO
 
 
-def build(job, tokenizer, dtype, common):
-    """The trainer class, config, model and extra arguments for trl_train.py's `build`."""
+def online_setup(job, dtype, common):
+    """The OnlineDPOConfig, starting model and extra trainer arguments shared by opo and d2po: one dataset row per
+    optimiser step, one step per row."""
     from transformers import AutoModelForCausalLM
     from trl.experimental.online_dpo import OnlineDPOConfig
     o, p = job["online"], job["paths"]
@@ -218,13 +274,20 @@ def build(job, tokenizer, dtype, common):
                              **{**common, "per_device_train_batch_size": 1, "gradient_accumulation_steps": 1,
                                 "num_train_epochs": 1})
     model = AutoModelForCausalLM.from_pretrained(p["model"], dtype=dtype)
-    if o["labeler"] == "gold":
-        labeler = GoldLabeler(o["annotator"], tokenizer)
-    else:
-        labeler = RewardModelLabeler(p["reward_model"], dtype)
     # TRL requires a reward function; the subclass labels pairs itself (PrefLab's rules), so this one is never called.
     extra = {"reward_funcs": [lambda **kwargs: fail("TRL's reward path is not used")],
              "data_collator": lambda rows: {"step": [r["step"] for r in rows]}}
+    return config, model, extra
+
+
+def build(job, tokenizer, dtype, common):
+    """The trainer class, config, model and extra arguments for trl_train.py's `build`."""
+    o, p = job["online"], job["paths"]
+    config, model, extra = online_setup(job, dtype, common)
+    if o["labeler"] == "gold":
+        labeler = GoldLabeler(o["annotator"], tokenizer)
+    else:
+        labeler = RewardModelLabeler(p["reward_model"], dtype, tokenizer.pad_token_id)
     return trainer_class(None), config, model, extra, labeler
 
 

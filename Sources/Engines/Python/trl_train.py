@@ -1,5 +1,5 @@
-# PrefLab → TRL 1.16 bridge: trains one PrefLab node (sft, reward_model, dpo, or opo through trl_online.py) with
-# TRL's own trainer.
+# PrefLab → TRL 1.16 bridge: trains one PrefLab node (sft, reward_model, dpo, opo through trl_online.py, or d2po
+# through trl_d2po.py) with TRL's own trainer.
 #
 # Written by PrefLab's Engines target into the node's resume folder and run as
 #   python trl_train.py job.json            (or under torchrun for several processes, gloo on CPU)
@@ -88,14 +88,23 @@ class PrefLabOrder(Sampler):
         return iter(self.orders[epoch % len(self.orders)])
 
 
+def line_ends(job):
+    """The optimiser step count at the end of each metrics line: every step, or for an online run each generation
+    step's last update (job["online"]["line_ends"], computed by PrefLab)."""
+    if job.get("online"):
+        return job["online"]["line_ends"]
+    return list(range(1, job["schedule"]["total_steps"] + 1))
+
+
 class Metrics(TrainerCallback):
     """Appends {step,total,values} lines (PrefLab's names) to the job's metrics file; rank 0 only. An online run
-    writes one line per generation step (its last update's values), as PrefLab's OPOTrainer reports."""
+    writes one line per generation step (its last update's values; D2PO: the trainer's own values of the step), as
+    PrefLab's online trainers report."""
 
     def __init__(self, job, factor, holder):
-        self.per_line = job["online"]["update_epochs"] if job.get("online") else 1
+        self.line_of = {end: i + 1 for i, end in enumerate(line_ends(job))}
         self.path, self.factor = job["paths"]["metrics"], factor
-        self.total = job["schedule"]["total_steps"] // self.per_line
+        self.total = len(self.line_of)
         self.peak = job["optimizer"]["learning_rate"]
         self.holder = holder
         self.last = {}
@@ -104,7 +113,8 @@ class Metrics(TrainerCallback):
         if not state.is_world_process_zero or not logs or "loss" not in logs:
             return
         trainer = self.holder["trainer"]
-        if state.global_step % self.per_line:
+        line = self.line_of.get(state.global_step)
+        if line is None:
             trainer.preflab_step_loss = 0.0
             return
         values = {NAMES[k]: float(v) for k, v in logs.items() if k in NAMES}
@@ -115,11 +125,12 @@ class Metrics(TrainerCallback):
         if args.world_size == 1:
             values["loss"] = trainer.preflab_step_loss
         trainer.preflab_step_loss = 0.0
+        values.update(getattr(trainer, "preflab_values", {}))
         # HF logs the rate of the next step; PrefLab reports the one this step used.
         values["lr"] = self.peak * self.factor(state.global_step - 1)
         self.last = values
         with open(self.path, "a") as f:
-            f.write(json.dumps({"step": state.global_step // self.per_line, "total": self.total, "values": values},
+            f.write(json.dumps({"step": line, "total": self.total, "values": values},
                                sort_keys=True) + "\n")
 
 
@@ -178,8 +189,27 @@ def check_tokens(trainer, method):
         fail(f"TRL kept {len(data)} of {len(trainer.preflab_orders[0])} rows")
 
 
+def preflab_adapter(model, job):
+    """The model wrapped with PrefLab's initial LoRA adapters (paths.adapter, written by PrefLab: A from the stage's
+    seed, B = 0), trainable; peft's own initialisation is never used. Refuses an adapter that did not load as written
+    (peft leaves unknown keys at its own random values with only a warning) or whose settings differ from the job's."""
+    from peft import PeftModel
+    from safetensors.torch import load_file
+    lo, folder = job["lora"], job["paths"]["adapter"]
+    model = PeftModel.from_pretrained(model, folder, is_trainable=True)
+    c = model.peft_config["default"]
+    got = (c.r, float(c.lora_alpha), sorted(c.target_modules), c.lora_dropout, c.use_rslora)
+    if got != (lo["rank"], float(lo["alpha"]), sorted(lo["targets"]), 0.0, False):
+        fail(f"peft read the adapter config as {got}; the job says rank {lo['rank']}, alpha {lo['alpha']}, targets {lo['targets']}")
+    saved = load_file(os.path.join(folder, "adapter_model.safetensors"))
+    loaded = {k.replace(".default.", "."): v for k, v in model.state_dict().items() if ".lora_" in k}
+    if set(saved) != set(loaded) or any(not torch.equal(saved[k], loaded[k].float()) for k in saved):
+        fail(f"peft did not load PrefLab's adapters as written ({len(saved)} factors in the file, {len(loaded)} in the model)")
+    return model
+
+
 def build(job, tokenizer):
-    """The TRL trainer class, its config, model, extra trainer arguments and (opo) labeller for this method."""
+    """The TRL trainer class, its config, model, extra trainer arguments and (opo, d2po) labeller for this method."""
     import trl
     m, b, o, p = job["method"], job["batch"], job["optimizer"], job["paths"]
     dtype = DTYPES[job["precision"]]
@@ -195,6 +225,9 @@ def build(job, tokenizer):
     if m == "opo":
         import trl_online
         return trl_online.build(job, tokenizer, dtype, common)
+    if m == "d2po":
+        import trl_d2po
+        return trl_d2po.build(job, tokenizer, dtype, common)
     if m == "dpo":
         config = trl.DPOConfig(beta=job["loss"]["beta"], loss_type=[job["loss"]["type"]], **common)
         model = AutoModelForCausalLM.from_pretrained(p["model"], dtype=dtype)
@@ -202,10 +235,7 @@ def build(job, tokenizer):
         if p.get("reference"):
             extra["ref_model"] = AutoModelForCausalLM.from_pretrained(p["reference"], dtype=dtype)
         if job.get("lora"):
-            from peft import LoraConfig
-            lo = job["lora"]
-            extra["peft_config"] = LoraConfig(r=lo["rank"], lora_alpha=lo["alpha"], target_modules=lo["targets"],
-                                              lora_dropout=0.0, bias="none", task_type="CAUSAL_LM")
+            model = preflab_adapter(model, job)
         return trl.DPOTrainer, config, model, extra, None
     if m == "reward_model":
         config = trl.RewardConfig(**common)
@@ -244,7 +274,7 @@ def main():
     tokenizer = AutoTokenizer.from_pretrained(p["model"])
     with open(p["order"]) as f:
         orders = json.load(f)
-    online = job["method"] == "opo"
+    online = job["method"] in ("opo", "d2po")
     step_prompts = orders
     if online:
         # order.json holds each generation step's prompts; HF walks the optimiser steps in order.
@@ -314,7 +344,7 @@ def main():
     tokenizer.save_pretrained(p["output"])
     with open(os.path.join(p["output"], "engine-summary.json"), "w") as f:
         # PrefLab counts an online run's steps in generation steps.
-        steps = trainer.state.global_step // (job["online"]["update_epochs"] if online else 1)
+        steps = sum(end <= trainer.state.global_step for end in line_ends(job))
         json.dump({"values": values, "steps": steps, "text_token_mismatches": mismatched,
                    "resumed_from": os.path.basename(last) if last else None}, f, sort_keys=True)
 

@@ -122,8 +122,7 @@ public struct D2POTrainer {
         let cands = progress.candidates
         let n = min(p.goldPerRound, p.goldBudget - progress.goldUsed, cands.count)
         let scores = try score(cands, discriminator, policy: policy, reference: reference)
-        var rng = TrainerKit.stepRandom(seed: p.seed, step: step, "d2po-select")
-        let chosenIdx = Self.select(n, from: scores, by: p.selection, rng: &rng)
+        let chosenIdx = Self.select(n, from: scores, by: p.selection, step: step, seed: p.seed)
         var gold: [TokenPreference] = []
         var agree = 0
         for i in chosenIdx where progress.goldUsed < p.goldBudget {
@@ -148,15 +147,23 @@ public struct D2POTrainer {
         return out
     }
 
-    /// L11: indices of `n` candidates, by smallest |R(x, y1) − R(x, y2)| (ties: earlier first) or at random.
-    static func select(_ n: Int, from scores: [(Double, Double)], by selection: Selection, rng: inout SeededRandom) -> [Int] {
+    /// L11: indices of `n` candidates, by smallest |R(x, y1) − R(x, y2)| (ties: earlier first) or at random (the round
+    /// ending at `step`'s own permutation).
+    static func select(_ n: Int, from scores: [(Double, Double)], by selection: Selection, step: Int, seed: UInt64) -> [Int] {
         switch selection {
         case .confidence:
             let gap = scores.map { abs($0.0 - $0.1) }
             return Array(scores.indices.sorted { (gap[$0], $0) < (gap[$1], $1) }.prefix(n))
         case .random:
-            return Array(Array(scores.indices).shuffled(using: &rng).prefix(n))
+            return Array(randomSelectionOrder(count: scores.count, step: step, seed: seed).prefix(n))
         }
+    }
+
+    /// The random selection's permutation of a round's `count` candidates, seeded by `seed` and the round's last step
+    /// alone (an engine given it picks the same candidate positions).
+    public static func randomSelectionOrder(count: Int, step: Int, seed: UInt64) -> [Int] {
+        var rng = TrainerKit.stepRandom(seed: seed, step: step, "d2po-select")
+        return Array(0..<count).shuffled(using: &rng)
     }
 
     /// One gradient step of the discriminator on gold pairs (none for the self-discriminator); returns its loss.

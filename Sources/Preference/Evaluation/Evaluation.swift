@@ -194,7 +194,12 @@ public enum Evaluation {
     public static func bestOfN(policy: Policy, rewardModel: RewardModel, prompts: [Prompt], n: Int = 16,
                                options: SamplingOptions = SamplingOptions()) throws -> [BestOfNResult] {
         let k = max(1, n)
-        let samples = sample(policy: policy, prompts: prompts, samplesPerPrompt: k, options: options)
+        return try bestOfN(samples: sample(policy: policy, prompts: prompts, samplesPerPrompt: k, options: options),
+                           rewardModel: rewardModel, prompts: prompts, n: k)
+    }
+
+    /// The picks among samples drawn elsewhere (vLLM): `n` consecutive samples per prompt, in prompt order.
+    public static func bestOfN(samples: [Sample], rewardModel: RewardModel, prompts: [Prompt], n k: Int) throws -> [BestOfNResult] {
         let s = try rewardModel.scores(samples.map(\.pair))
         return prompts.indices.map { i in
             let block = Array(s[(i * k)..<((i + 1) * k)])

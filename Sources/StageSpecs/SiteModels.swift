@@ -1,0 +1,149 @@
+import Foundation
+import Pipeline
+import RecipeSpec
+
+/// Models a recipe names and the site file places (`hf_model` with `model: opt-125m`; the site's
+/// `models: { opt-125m: /models/opt-125m }`): the papers' models, whose folders live on a cluster, not here.
+///
+/// The node is known by its name and declared `architecture`, never by the folder's files, so a recipe
+/// validates and plans on a machine that has none of them. Which engines can load a model follows from its
+/// architecture, carried through the graph (a DPO of an OPT model is an OPT model): the embedded engine runs
+/// Llama models only, and `refusals` names every node that would have to load another one there.
+public enum SiteModels {
+    /// The name of a site-named `hf_model` stage, else nil.
+    public static func name(_ stage: ResolvedStage) -> String? {
+        stage.kind == "hf_model" ? stage.config["model"]?.string : nil
+    }
+
+    /// The architectures PrefLab's own model code loads (the embedded engine, and the inputs a bridge leaves to it).
+    public static let preflabLoads = ["llama"]
+
+    /// The model inputs each delegated engine loads itself, with its own Hugging Face code (any architecture); every
+    /// other model input of a delegated node is read by PrefLab (a CD scorer, gold_reward's reference on vLLM).
+    public static let engineLoads: [String: Set<String>] = [
+        Engines.trl.name: ["policy", "init", "reference", "from_reward_model", "reward_model"],
+        Engines.openrlhf.name: ["policy", "reward_model"],
+        Engines.vllm.name: ["policy"],
+    ]
+
+    /// `hf_model`: exactly one of `path` and `model`; `architecture` with `model` (a folder's own config.json
+    /// says it for `path`, which must be a Llama); then the folder's files for `path`.
+    static let check: @Sendable (ResolvedStage) -> [StageProblem] = { stage in
+        let path = stage.config["path"]?.string, model = stage.config["model"]?.string
+        let architecture = stage.config["architecture"]?.string
+        switch (path, model) {
+        case (nil, nil):
+            return [StageProblem(key: "path", "an hf_model needs `path` (a folder here) or `model` (a name the site file maps to a folder)")]
+        case (_?, _?):
+            return [StageProblem(key: "model", "`path` and `model` are both set; expected one: a folder here, or a name the site maps to a folder")]
+        case (nil, _?):
+            guard let architecture, !architecture.isEmpty else {
+                return [StageProblem(key: "model", "a site-named model needs `architecture:` (its config.json model_type, e.g. llama or opt): it decides which engines can load it")]
+            }
+            return []
+        case (_?, nil):
+            if let architecture, architecture != "llama" {
+                return [StageProblem(key: "architecture", "a folder given by `path` is read as a Llama (PrefLab reads Llama folders only); got '\(architecture)'")]
+            }
+            return FileChecks.hfModel(stage)
+        }
+    }
+
+    /// One node that cannot run as planned: the stage, the key at fault, where it is written and why.
+    public struct Refusal: Sendable {
+        public var hash: String
+        public var error: RecipeError
+    }
+
+    /// Every node of `graph` whose engine cannot load a model input's architecture, and (with a site's `models`
+    /// map) every site-named model the site does not place. Without `siteModels`, names are not checked: the
+    /// recipe is valid anywhere, and the site it runs on answers for its folders.
+    public static func refusals(_ graph: PipelineGraph, siteModels: [String: String]? = nil, siteFile: String? = nil) -> [Refusal] {
+        let byHash = Dictionary(graph.nodes.map { ($0.hash, $0) }, uniquingKeysWith: { a, _ in a })
+        var memo: [String: Origin] = [:]
+        func origin(_ hash: String) -> Origin? {
+            if let o = memo[hash] { return o }
+            guard let node = byHash[hash] else { return nil }
+            let o: Origin?
+            if let name = name(node.stage) {
+                o = Origin(architecture: node.stage.config["architecture"]?.string ?? "?", model: name, stage: node.stage.name)
+            } else if makesModel(node.kind), let source = node.inputs.first(where: { derivedFrom.contains($0.field) }) {
+                o = origin(source.hash)
+            } else {
+                o = nil  // a model PrefLab made or read itself (a Llama), or no model at all
+            }
+            memo[hash] = o
+            return o
+        }
+        var out: [Refusal] = []
+        for node in graph.nodes {
+            let base = "stages.\(node.stage.name)"
+            if let siteModels, let name = name(node.stage), siteModels[name] == nil {
+                let site = siteFile.map { "the site file \($0)" } ?? "the site file"
+                out.append(Refusal(hash: node.hash, error: RecipeError(
+                    location: node.stage.config["model"]?.location, keyPath: base + ".model",
+                    message: "\(site) names no folder for model '\(name)'",
+                    expected: "`models: { \(name): FOLDER }` in the site file", suggestion: didYouMean(name, among: siteModels.keys.sorted()))))
+            }
+            if let name = name(node.stage), let a = node.stage.config["architecture"]?.string, !preflabLoads.contains(a) {
+                // The bridges start every engine from a model PrefLab has read (its token ids, its export).
+                out.append(Refusal(hash: node.hash, error: RecipeError(
+                    location: node.stage.config["architecture"]?.location, keyPath: base + ".architecture",
+                    message: "'\(name)' is an \(a) model: PrefLab reads \(preflabLoads.joined(separator: ", ")) models only, and the TRL, OpenRLHF and vLLM bridges still prepare their inputs through PrefLab's own model code, so this node can be planned but not made yet",
+                    expected: "a Llama model, until a bridge hands the engine the site's folder (docs/sites.md, \"Paper scale\")")))
+            }
+            for input in node.inputs {
+                let field = String(input.field.prefix { $0 != "[" })
+                guard loadsModel(node.kind, field), !(engineLoads[node.engine]?.contains(field) ?? false),
+                      let o = origin(input.hash), !preflabLoads.contains(o.architecture) else { continue }
+                let reader = node.engine == EngineDescriptor.embeddedName
+                    ? "this stage would run on the embedded engine" : "the \(node.engine) bridge leaves `\(field)` to PrefLab's own model code"
+                out.append(Refusal(hash: node.hash, error: RecipeError(
+                    location: node.stage.config[field]?.location ?? node.stage.location, keyPath: "\(base).\(field)",
+                    message: "'\(byHash[input.hash]?.stage.name ?? input.hash)' is an \(o.architecture) model (site-named '\(o.model)', stage \(o.stage)); \(reader), which loads \(preflabLoads.joined(separator: ", ")) models only",
+                    expected: delegates(node.stage, field: field))))
+            }
+        }
+        return out
+    }
+
+    /// `refusals` as errors, one per written key (the cells sharing a template would repeat it).
+    public static func errors(_ graph: PipelineGraph, siteModels: [String: String]? = nil, siteFile: String? = nil) -> [RecipeError] {
+        var seen = Set<RecipeError>()
+        return refusals(graph, siteModels: siteModels, siteFile: siteFile).map(\.error).filter { seen.insert($0).inserted }
+    }
+
+    /// The fields whose model a trained model continues (its architecture is theirs).
+    static let derivedFrom: Set<String> = ["policy", "init", "from_reward_model"]
+
+    private static let modelTypes: [ArtifactType] = [.policy, .rewardModel]
+
+    /// A kind whose node is a model (a policy or a reward model).
+    private static func makesModel(_ kind: String) -> Bool {
+        StageSpecs.catalog.schema(kind)?.outputs.contains(where: modelTypes.contains) ?? false
+    }
+
+    /// A field whose input the stage loads as a model.
+    private static func loadsModel(_ kind: String, _ field: String) -> Bool {
+        let type = StageSpecs.catalog.schema(kind)?.field(field)?.type
+        switch type {
+        case .stageRef(let accepts)?, .list(.stageRef(let accepts))?: return accepts.contains(where: modelTypes.contains)
+        default: return false
+        }
+    }
+
+    private struct Origin { var architecture: String, model: String, stage: String }
+
+    /// What the refused stage could do instead: an engine that runs the kind and loads `field` itself.
+    private static func delegates(_ stage: ResolvedStage, field: String) -> String {
+        let kind = stage.kind
+        let others = StageSpecs.catalog.schema(kind)?.engines.filter { support in
+            guard engineLoads[support.engine]?.contains(field) ?? false else { return false }
+            var there = stage
+            there.engine = support.engine
+            return support.check(there).isEmpty   // an engine that refuses the stage (d2po on TRL) is no way out
+        }.map(\.engine) ?? []
+        return others.isEmpty ? "a Llama model here: no engine loads '\(kind)'s `\(field)` in another architecture yet"
+                              : "`engine:` " + others.joined(separator: " or ") + " on this stage (it loads `\(field)` with its own Hugging Face code)"
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Pipeline
+import RecipeSpec
+import StageSpecs
+import XCTest
+
+/// Site-named models (`hf_model` with `model:`): known by name, not by files that are not here; the architecture they
+/// declare follows them through the graph, and a node that would load a non-Llama on the embedded engine is refused.
+final class SiteModelsTests: XCTestCase {
+    static let chain = """
+        name: s
+        stages:
+          base: { kind: hf_model, model: opt-125m, architecture: opt }
+          prefs: { kind: task_preferences, policy: base, task: word_collector, size: 8 }
+          dpo: { kind: dpo, policy: base, preferences: prefs, engine: trl }
+          eval: { kind: gold_reward, policy: dpo, task: word_collector }
+        """
+
+    static func graph(_ yaml: String, overrides: [String] = []) throws -> PipelineGraph {
+        try StageSpecs.graph(try EngineKeyTests.load(yaml, overrides: overrides))
+    }
+
+    func testANamedModelValidatesWithoutItsFolderAndHashesByName() throws {
+        let g = try Self.graph(Self.chain)
+        let base = try XCTUnwrap(g.node(cellIndex: 0, stage: "base"))
+        XCTAssertNil(base.external, "nothing here is read: the name is the identity")
+        XCTAssertTrue(base.canonicalConfig.contains("opt-125m"))
+        let other = try Self.graph(Self.chain, overrides: ["stages.base.model=opt-350m"])
+        XCTAssertNotEqual(other.node(cellIndex: 0, stage: "base")?.hash, base.hash)
+    }
+
+    func testEmbeddedConsumersOfAnOPTModelAreRefusedAtTheirFieldTrainedOnesToo() throws {
+        var errors = SiteModels.errors(try Self.graph(Self.chain)).map(\.description)
+        XCTAssertEqual(errors.count, 3, "\(errors)")
+        XCTAssertTrue(errors.removeFirst().contains("stages.base.architecture: 'opt-125m' is an opt model: PrefLab reads llama models only"))
+        XCTAssertTrue(errors[0].hasPrefix("e.yaml:4:44: error: stages.prefs.policy: 'base' is an opt model (site-named 'opt-125m', stage base); this stage would run on the embedded engine, which loads llama models only"), errors[0])
+        XCTAssertTrue(errors[0].contains("no engine loads 'task_preferences's `policy` in another architecture yet"), errors[0])
+        // The DPO (on TRL) is an OPT model too, so the embedded evaluation of it is refused, pointing at TRL's peer.
+        XCTAssertTrue(errors[1].contains("stages.eval.policy: 'dpo' is an opt model (site-named 'opt-125m', stage base)"), errors[1])
+        XCTAssertTrue(errors[1].hasSuffix("expected `engine:` vllm on this stage (it loads `policy` with its own Hugging Face code)"), errors[1])
+        let vllm = SiteModels.errors(try Self.graph(Self.chain, overrides: ["stages.eval.engine=vllm"])).map(\.description)
+        XCTAssertEqual(vllm.count, 2, "vLLM loads the policy itself: \(vllm)")
+    }
+
+    func testALlamaNamedModelRunsAnywhereAndTheSiteMustPlaceIt() throws {
+        let g = try Self.graph(Self.chain, overrides: ["stages.base.architecture=llama"])
+        XCTAssertEqual(SiteModels.errors(g).count, 0)
+        let missing = SiteModels.errors(g, siteModels: ["opt-350m": "/m/opt-350m"], siteFile: "site.yaml").map(\.description)
+        XCTAssertEqual(missing, ["e.yaml:3:34: error: stages.base.model: the site file site.yaml names no folder for model 'opt-125m'; expected `models: { opt-125m: FOLDER }` in the site file"])
+        let typo = SiteModels.errors(g, siteModels: ["opt-12m": "/m/opt"]).map(\.description)
+        XCTAssertTrue(typo.first?.hasSuffix("did you mean 'opt-12m'?") ?? false, "\(typo)")
+        XCTAssertEqual(SiteModels.errors(g, siteModels: ["opt-125m": "/m/opt-125m"]).count, 0)
+    }
+
+    func testPathOrModelAndAnArchitecture() {
+        func errors(_ fields: String) -> [String] {
+            do { _ = try EngineKeyTests.load("name: h\nstages:\n  m: { kind: hf_model, \(fields) }\n"); return [] }
+            catch let e as RecipeErrors { return e.errors.map(\.description) } catch { return ["\(error)"] }
+        }
+        XCTAssertEqual(errors("model: opt-125m"), ["e.yaml:3:31: error: stages.m.model: a site-named model needs `architecture:` (its config.json model_type, e.g. llama or opt): it decides which engines can load it"])
+        XCTAssertTrue(errors("model: a, architecture: opt, path: x").first?.contains("`path` and `model` are both set") ?? false)
+        XCTAssertTrue(errors("max_seq_len: 8").first?.contains("an hf_model needs `path` (a folder here) or `model`") ?? false)
+    }
+}
