@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Writes Results/paper/unpacking-real-table{1,2,3}.csv: the Unpacking paper's transcribed numbers
+"""Writes Results/paper/unpacking-real-table{1,2,3}.csv and d2po-table3-real.csv: the papers' transcribed numbers
 (Results/paper/unpacking-table{1,2,3}.csv, unchanged) relabelled onto the real-model track's table
-cells (Recipes/unpacking/real), so that `table.paper` prints each paper number beside the cell that
+cells (Recipes/unpacking/real, Recipes/d2po/real), so that `table.paper` prints each paper number beside the cell that
 stands for it. The paper reports category averages, not benchmarks: a benchmark column gets the
 paper's number for its category (docs/recipes.md, "The real-model track"). Copying, never editing:
 every value is read from the transcription. Run from the repository root."""
@@ -42,6 +42,10 @@ TABLE3_COLUMNS = {  # Table 3 prints only these per-benchmark PPO columns
     "alpaca_eval.win_rate": "ppo_alpacaeval2_winrate",
 }
 
+# D2PO Table 3 -> Recipes/d2po/real/table3.yaml: the GPT-4-gold rows, since that recipe's R* is a reward
+# model trained on GPT-4's pairwise AlpacaEval judgements (the Eurus rows are the other R* of the paper).
+D2PO_TABLE3_ROWS = {"initial": "initial", "opo_static_rm": "opo_static_rm", "opo_gold": "opo_gold_gpt4", "d2po": "d2po_gpt4"}
+
 
 def read(name):
     with open(PAPER / name, newline="") as f:
@@ -69,6 +73,9 @@ def main():
     write("unpacking-real-table3.csv", [(ours, metric, t3[(theirs, column)])
                                         for ours, theirs in TABLE3_ROWS.items()
                                         for metric, column in TABLE3_COLUMNS.items()])
+    d3 = read("d2po-table3.csv")
+    write("d2po-table3-real.csv", [(ours, "alpaca_eval.win_rate", d3[(theirs, "lc_alpacaeval2")])
+                                   for ours, theirs in D2PO_TABLE3_ROWS.items()])
 
 
 if __name__ == "__main__":

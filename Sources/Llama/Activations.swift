@@ -77,24 +77,29 @@ final class Activations {
     /// Bytes held by the arena.
     var bytes: Int { capacity * MemoryLayout<Float>.stride }
 
+    /// Floats a (B, T) batch needs, without allocating them (the memory check's estimate is the layout itself).
+    func floatsNeeded(b: Int, t: Int, lmHead: Bool, headRows: Int) -> Int {
+        layout(b: b, t: t, lmHead: lmHead, base: nil, headRows: max(1, min(b * t, headRows)))
+    }
+
     /// Lays out buffers for a (B, T) batch, growing the arena if needed.
     func prepare(b: Int, t: Int, lmHead: Bool, headRows: Int = .max) {
         self.headRows = max(1, min(b * t, headRows))
         headKept = false
-        let need = layout(b: b, t: t, lmHead: lmHead, base: nil)
+        let need = layout(b: b, t: t, lmHead: lmHead, base: nil, headRows: self.headRows)
         if need > capacity {
             arena.deallocate()
             capacity = need
             arena = allocateAligned(need)
         }
-        _ = layout(b: b, t: t, lmHead: lmHead, base: arena)
+        _ = layout(b: b, t: t, lmHead: lmHead, base: arena, headRows: self.headRows)
         self.b = b
         self.t = t
         scratchWorkers = Threads.count
     }
 
     /// Computes offsets; with a base, also assigns the pointers. Returns the floats needed.
-    private func layout(b: Int, t: Int, lmHead: Bool, base: UnsafeMutablePointer<Float>?) -> Int {
+    private func layout(b: Int, t: Int, lmHead: Bool, base: UnsafeMutablePointer<Float>?, headRows: Int) -> Int {
         let c = config, n = b * t, C = c.dModel, KVD = c.kvDim, Hd = c.hidden
         var off = 0
         func take(_ count: Int) -> UnsafeMutablePointer<Float> {

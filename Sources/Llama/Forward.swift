@@ -56,6 +56,13 @@ extension LlamaModel {
         return out
     }
 
+    /// Rows of logits per LM-head chunk: all of them when they fit the budget and backward may need
+    /// them; 512 for gradient-free passes (a log-sum-exp needs no keeping; 512-row GEMMs run at full speed).
+    func headRows(b: Int, t: Int, keep: Bool) -> Int {
+        let budgetRows = max(1, logitsBudgetBytes / (4 * config.vocabSize))
+        return min(b * t, keep ? budgetRows : min(budgetRows, 512))
+    }
+
     /// Embedding, blocks and final norm; leaves xnF (B, T, C) in the returned activations.
     /// With a cache, also writes each block's rotated keys and values for positions < length.
     func forwardBody(_ batch: TokenBatch, keep: Bool, cache: KVCache?) -> Activations {
@@ -76,10 +83,7 @@ extension LlamaModel {
             acts = inferActs ?? Activations(config: c, keeping: .inference)
             inferActs = acts
         }
-        // Rows of logits per LM-head chunk: all of them when they fit the budget and backward may need
-        // them; 512 for gradient-free passes (a log-sum-exp needs no keeping; 512-row GEMMs run at full speed).
-        let budgetRows = max(1, logitsBudgetBytes / (4 * c.vocabSize))
-        acts.prepare(b: B, t: T, lmHead: head == .lm, headRows: min(B * T, keep ? budgetRows : min(budgetRows, 512)))
+        acts.prepare(b: B, t: T, lmHead: head == .lm, headRows: headRows(b: B, t: T, keep: keep))
         acts.tokens = batch.tokens
         acts.lengths = batch.lengths
         embeddingForward(acts.layers[0].xin, batch)

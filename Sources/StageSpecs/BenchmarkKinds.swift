@@ -24,9 +24,9 @@ extension StageSpecs {
         return fields
     }
 
-    static func benchmark(_ kind: String, _ summary: String, fields: [FieldSchema],
+    static func benchmark(_ kind: String, _ summary: String, codeVersion: Int = 1, fields: [FieldSchema],
                           check: @escaping @Sendable (ResolvedStage) -> [StageProblem] = { _ in [] }) -> StageSpec {
-        StageSpec(StageSchema(kind: kind, summary: summary, codeVersion: 1, outputs: [.evaluation], check: check, fields: fields),
+        StageSpec(StageSchema(kind: kind, summary: summary, codeVersion: codeVersion, outputs: [.evaluation], check: check, fields: fields),
                   layout: ArtifactLayout([benchmarkItemsFile]), fingerprint: benchmarkData)
     }
 
@@ -55,6 +55,7 @@ extension StageSpecs {
 
     public static let humanEval = benchmark(
         "humaneval", "HumanEval pass@1 (greedy), each program run in a sandbox.",
+        codeVersion: 3,  // 2: evalplus's instruct prompt and code extraction (1 cut chat answers at their first `def`); 3: a cut-off last statement is dropped
         fields: benchmarkFields(data: "../shared/data/humaneval/HumanEval.jsonl.gz", maxNewTokens: 256)
             + [FieldSchema("time_limit", .double, default: .double(10), range: ValueRange(min: 0, minExclusive: true),
                            doc: "Seconds each program may run.")])

@@ -33,6 +33,7 @@ extension StageSpecs {
     /// `task_prompts`: prompts of a task for policy training.
     public static let taskPrompts = StageSpec(StageSchema(
         kind: "task_prompts", summary: "Prompts drawn from a gold task, for online training.", codeVersion: 1, outputs: [.prompts],
+        check: ScorerFields.promptsCheck,
         fields: [
             FieldSchema("task", .string, doc: "Gold task."),
             FieldSchema("size", .int, default: .int(1024), doc: "Number of prompts."),
@@ -40,7 +41,7 @@ extension StageSpecs {
             FieldSchema("seed", .int, default: .int(0), doc: "Seed of the draw."),
             FieldSchema("categories", .list(.string), optional: true,
                         doc: "World task only: draw prompts of these categories (targeted prompts, Unpacking §3.4)."),
-        ]),
+        ] + ScorerFields.fields.filter { $0.name.hasPrefix("gold_") }),
         layout: .prompts, fingerprint: nil)
 
     /// `world_preferences`: a preference dataset of the simulated world (docs/world.md), one of the

@@ -11,18 +11,39 @@ public enum ScorerFields {
                     doc: "Contrastive Distillation only: the larger scoring model of R*."),
         FieldSchema("scorer_small", .stageRef(accepts: [.policy]), optional: true,
                     doc: "Contrastive Distillation only: the smaller scoring model of R*."),
+        FieldSchema("gold_reward_model", .stageRef(accepts: [.rewardModel]), optional: true,
+                    doc: "Task reward_model_gold only: the reward model that is R* (D2PO's realistic setting)."),
+        FieldSchema("gold_prompts", .stageRef(accepts: [.prompts]), optional: true,
+                    doc: "Task reward_model_gold only: the real prompts (one in ten held out by hash)."),
     ]
 
-    /// contrastive_distillation needs both scorers; other tasks take none (the kinds with these fields check it).
-    public static let check: @Sendable (ResolvedStage) -> [StageProblem] = { stage in
+    /// The tasks whose R* is built from the stage's inputs, and the fields each needs.
+    static let needs: [String: [String]] = [
+        "contrastive_distillation": ["scorer_large", "scorer_small"],
+        "reward_model_gold": ["gold_reward_model", "gold_prompts"],
+    ]
+
+    /// A task named here needs its fields; no task takes another's (the kinds with these fields check it).
+    public static let check: @Sendable (ResolvedStage) -> [StageProblem] = { problems($0, needs: needs) }
+
+    /// `task_prompts`: only the prompts of reward_model_gold come from inputs (Contrastive Distillation's
+    /// prompts are its corpus; its scorers are not needed to draw them).
+    public static let promptsCheck: @Sendable (ResolvedStage) -> [StageProblem] = {
+        problems($0, needs: needs.filter { $0.key == "reward_model_gold" })
+    }
+
+    static func problems(_ stage: ResolvedStage, needs: [String: [String]]) -> [StageProblem] {
         guard let task = stage.config["task"]?.string else { return [] }
         let set = fields.map(\.name).filter { stage.config[$0].map { !$0.value.isNull } ?? false }
-        if task == "contrastive_distillation", set.count < 2 {
-            return [StageProblem(key: "task", "task 'contrastive_distillation' needs 'scorer_large' and 'scorer_small' "
-                + "(two policies trained on the same corpus) to compute its reward")]
+        let wanted = needs[task] ?? []
+        if let missing = wanted.first(where: { !set.contains($0) }) {
+            return [StageProblem(key: "task", "task '\(task)' needs " + wanted.map { "'\($0)'" }.joined(separator: " and ")
+                + (task == "contrastive_distillation" ? " (two policies trained on the same corpus) to compute its reward"
+                    : " (a reward_model stage and a prompt set) to compute its reward") + "; '\(missing)' is not set")]
         }
-        if task != "contrastive_distillation", let field = set.first {
-            return [StageProblem(key: field, "'\(field)' is only used by task 'contrastive_distillation', not '\(task)'")]
+        if let field = set.first(where: { !wanted.contains($0) }) {
+            let owner = Self.needs.first { $0.value.contains(field) }?.key ?? "?"
+            return [StageProblem(key: field, "'\(field)' is only used by task '\(owner)', not '\(task)'")]
         }
         return []
     }

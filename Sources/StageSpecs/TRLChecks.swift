@@ -41,10 +41,11 @@ public enum TRLChecks {
         }
     }
 
-    /// Gold labels come from `preflab annotate`, which builds every task's annotator but Contrastive Distillation's.
+    /// Gold labels come from `preflab annotate`, which builds every task's annotator but those whose R* is the
+    /// stage's own input nodes (Contrastive Distillation's scorers, reward_model_gold's reward model).
     static func goldTask(_ stage: ResolvedStage) -> [StageProblem] {
-        guard stage.config["task"]?.string == "contrastive_distillation" else { return [] }
-        return [StageProblem(key: "task", "`preflab annotate` cannot build contrastive_distillation's gold annotator (it needs the stage's scoring models); not delegated — use engine: embedded")]
+        guard let task = stage.config["task"]?.string, ScorerFields.needs[task] != nil else { return [] }
+        return [StageProblem(key: "task", "`preflab annotate` cannot build \(task)'s gold annotator (it needs the stage's scoring models); not delegated — use engine: embedded")]
     }
 
     /// The check of `kind` on TRL (nil: the kind does not run there).

@@ -8,6 +8,7 @@ extension NodeContext {
     /// The gold task named `name` with its reward usable; Contrastive Distillation is built over
     /// the stage's `scorer_large` / `scorer_small` inputs.
     func goldTask(named name: String) throws -> any GoldTask {
+        if name == "reward_model_gold" { return try rewardModelGoldTask() }
         guard name == "contrastive_distillation" else { return try TaskRegistry.task(named: name) }
         guard let largeDir = inputs["scorer_large"], let smallDir = inputs["scorer_small"] else {
             throw StageError(stage.name, "task 'contrastive_distillation' needs 'scorer_large' and 'scorer_small'")
@@ -20,6 +21,15 @@ extension NodeContext {
         return ContrastiveDistillationTask(large: try LlamaSequenceScorer(model: large.model),
                                            small: try LlamaSequenceScorer(model: small.model),
                                            codec: large.codec, sentences: try Corpus.sentences())
+    }
+
+    /// A reward model as R* over real prompts: the stage's `gold_reward_model` and `gold_prompts` inputs.
+    func rewardModelGoldTask() throws -> any GoldTask {
+        guard let rmDir = inputs["gold_reward_model"], let promptsDir = inputs["gold_prompts"] else {
+            throw StageError(stage.name, "task 'reward_model_gold' needs 'gold_reward_model' and 'gold_prompts'")
+        }
+        return try RewardModelGoldTask(scorer: try ModelArtifact.loadRewardModel(from: rmDir),
+                                       pool: try PreferenceArtifact.prompts(promptsDir))
     }
 
     /// The gold task of the `task` field, reward usable.

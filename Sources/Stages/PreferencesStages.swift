@@ -55,7 +55,9 @@ struct TaskPromptsStage: StageRunner {
         if let list = context.stage.config["categories"]?.list {
             options["categories"] = list.compactMap(\.string).joined(separator: ",")
         }
-        let task = try TaskRegistry.task(named: context.string("task"), options: options)
+        let name = try context.string("task")
+        // Only reward_model_gold draws its prompts from inputs; the other tasks are built from their names.
+        let task = name == "reward_model_gold" ? try context.goldTask(named: name) : try TaskRegistry.task(named: name, options: options)
         let split = TaskSplit(rawValue: try context.string("split")) ?? .train
         let prompts = task.prompts(count: try context.int("size"), split: split, seed: UInt64(try context.int("seed")))
         try JSONLines.write(prompts, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.promptsFile))

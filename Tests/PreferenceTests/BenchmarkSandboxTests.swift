@@ -81,15 +81,39 @@ final class BenchmarkSandboxTests: XCTestCase {
         XCTAssertEqual(try guarded.run("while True:\n    pass\n"), .timedOut)
     }
 
-    func testHumanEvalCanonicalSolutionPassesAndTruncationFollowsTheCodexStops() throws {
-        let item = HumanEvalBenchmark.Item(taskID: "T/0", prompt: "def add(a, b):\n    \"\"\"Sum.\"\"\"\n", entryPoint: "add",
-                                  canonicalSolution: "    return a + b\n",
-                                  test: "def check(candidate):\n    assert candidate(2, 3) == 5\n")
-        XCTAssertEqual(HumanEvalBenchmark.truncate("    return a + b\n\ndef other():\n    pass"), "    return a + b\n")
-        XCTAssertEqual(HumanEvalBenchmark.truncate("    return a + b\nif __name__"), "    return a + b")
+    func testHumanEvalReadsTheFunctionOutOfAChatAnswer() throws {
+        let item = HumanEvalBenchmark.Item(taskID: "T/0", prompt: "from typing import List\n\n\ndef add(a, b):\n    \"\"\"Sum.\"\"\"\n",
+                                           entryPoint: "add", canonicalSolution: "    return a + b\n",
+                                           test: "def check(candidate):\n    assert candidate(2, 3) == 5\n")
+        // As the prompt opens a fence, the answer starts inside it; the example call and assert after the
+        // function are dropped, the prose after the fence too.
+        let answer = "def add(a, b):\n    return a + b\n\nprint(add(1, 2))\nassert add(1, 1) == 3\n```\nIt adds."
+        XCTAssertEqual(HumanEvalCode.sanitized(answer, entryPoint: "add"), "def add(a, b):\n    return a + b\n")
+        XCTAssertNil(HumanEvalCode.sanitized("It cannot be done.\n```python\nx = 1\n```", entryPoint: "add"))
+        XCTAssert(HumanEvalBenchmark.program(item, response: answer).hasPrefix("from typing import List\ndef add("))
         let bench = HumanEvalBenchmark(file: URL(fileURLWithPath: "/x"), sandbox: sandbox())
-        let r = try bench.score([item, item], responses: ["    return a + b\nprint('x')", "    return a - b\n"])
-        XCTAssertEqual(r.map(\.score), [1, 0])
-        XCTAssertEqual(bench.summarize(r)["pass@1"], 0.5)
+        let r = try bench.score([item, item, item], responses: [answer, "def add(a, b):\n    return a - b\n```", "    return a + b\n```"])
+        XCTAssertEqual(r.map(\.score), [1, 0, 0], "a bare body defines no function: it fails, as under evalplus")
+        XCTAssertEqual(bench.summarize(r)["pass@1"] ?? 0, 1.0 / 3, accuracy: 1e-12)
+    }
+
+    /// Every answer of the golden file (scripts/benchmarks/make_humaneval_golden.py: SmolLM2-135M-Instruct's
+    /// real answers and made-up chat answers) passes or fails as it does under evalplus's `sanitize`.
+    func testHumanEvalExtractionAgreesWithEvalplusSanitizeOnTheGoldenAnswers() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/benchmarks/humaneval_golden.jsonl")
+        let rows = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        XCTAssertEqual(rows.count, 183)
+        var disagreements: [String] = [], passed = 0
+        for r in rows {
+            let item = HumanEvalBenchmark.Item(taskID: r["task_id"] as! String, prompt: r["prompt"] as! String,
+                                               entryPoint: r["entry_point"] as! String, canonicalSolution: "", test: r["test"] as! String)
+            let ours = try sandbox(10).run(HumanEvalBenchmark.program(item, response: r["response"] as! String)) == .passed
+            passed += ours ? 1 : 0
+            if ours != (r["evalplus_passed"] as! Bool) { disagreements.append("\(item.taskID) \(r["source"]!): ours \(ours)") }
+        }
+        XCTAssertEqual(disagreements, [])
+        XCTAssertEqual(passed, 63)
     }
 }

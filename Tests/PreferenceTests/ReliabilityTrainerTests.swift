@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import Preference
 import Tensor
+import Llama
 
 /// Trainers under bad settings and interruptions (issue 16): absurd numbers fail cleanly, divergence
 /// is an error, and a resumed run's curves are complete.
@@ -97,5 +98,30 @@ final class ReliabilityTrainerTests: XCTestCase {
         try store.save(step: 4, groups: ["g": ["w": Tensor(shape: [2], data: [1, 2])]], progress: Data("{}".utf8))
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
         XCTAssertEqual(names, ["LATEST", "step-00000004"])
+    }
+}
+
+/// A micro-batch whose activations exceed the machine's memory is an error thrown before anything is
+/// allocated (it used to abort the whole process), naming the keys to lower.
+final class MemoryCheckTrainerTests: XCTestCase {
+    func testADPOMicroBatchBeyondTheMachinesMemoryFailsBeforeAllocating() throws {
+        // 65,536-token pairs: one forward of 8 rows needs hundreds of GB, more than any test machine has.
+        let config = LlamaConfig(vocabSize: ByteCodec.vocabSize, dModel: 16, nLayers: 4, nHeads: 2, nKVHeads: 2,
+                                 hidden: 32, maxSeqLen: 65_536)
+        let policy = try Policy(model: LlamaModel(config: config, head: .lm, seed: 1), codec: ByteCodec())
+        let long = String(repeating: "ab", count: 32_000)
+        let pairs = (0..<4).map { PreferencePair(prompt: Prompt("x\($0)"), chosen: long, rejected: long + "a") }
+        var p = DPOTrainer.Parameters()
+        p.batchSize = 4
+        p.microBatch = 4
+        let need = policy.model.activationBytes(batch: 8, seqLen: 64_003, training: true)
+        let available = try XCTUnwrap(SystemMemory.availableBytes())
+        XCTAssertGreaterThan(need, available, "the test needs a batch beyond this machine")
+        let t0 = Date()
+        XCTAssertThrowsError(try DPOTrainer(p).train(policy: policy, pairs: pairs)) { error in
+            XCTAssert(error is ActivationMemoryError, "\(type(of: error)): \(error)")
+            XCTAssert("\(error)".contains("micro_batch"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(t0), 30, "refused up front, not after allocating")
     }
 }

@@ -111,7 +111,11 @@ final class TasksTests: XCTestCase {
     }
 
     func testRegistry() throws {
-        XCTAssertEqual(TaskRegistry.names, ["contrastive_distillation", "math_expressions", "unique_nouns", "word_collector", "world"])
+        XCTAssertEqual(TaskRegistry.names, ["contrastive_distillation", "math_expressions", "reward_model_gold", "unique_nouns",
+                                            "word_collector", "world"])
+        XCTAssertThrowsError(try TaskRegistry.task(named: "reward_model_gold")) { error in
+            XCTAssertTrue("\(error)".contains("'gold_reward_model' and 'gold_prompts'"), "\(error)")
+        }
         XCTAssertEqual(try TaskRegistry.task(named: "word_collector").name, "word_collector")
         let m = try TaskRegistry.task(named: "math_expressions", options: ["max_depth": "1"])
         XCTAssertTrue(m.prompts(count: 50, split: .train, seed: 0).allSatisfy {

@@ -137,7 +137,7 @@ enum DPOUpdate {
             let hi = min(lo + max(1, microBatch), prefs.count)
             let part = Array(prefs[lo..<hi])
             // Chosen rows then rejected rows in one forward pass.
-            let enc = try policy.encode(part.map(\.chosenPair) + part.map(\.rejectedPair))
+            let enc = try policy.encode(part.map(\.chosenPair) + part.map(\.rejectedPair), training: true)
             let seq = enc.responseSums(policy.tokenLogProbsForTraining(enc))
             let m = part.count
             let r = Losses.dpo(policyChosen: Array(seq[0..<m]), policyRejected: Array(seq[m...]),

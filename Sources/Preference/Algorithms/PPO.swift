@@ -197,7 +197,11 @@ public struct PPOTrainer {
         for lo in stride(from: 0, to: pairs.count, by: p.microBatch) {
             let hi = min(lo + p.microBatch, pairs.count)
             let t = Array(targets[lo..<hi])
-            let enc = try policy.encode(Array(pairs[lo..<hi]))
+            let enc = try policy.encode(Array(pairs[lo..<hi]), training: true)
+            // The value model keeps its own activations beside the policy's.
+            let policyBytes = policy.model.activationBytes(batch: enc.batch.batchSize, seqLen: enc.batch.seqLen, training: true)
+            try value.model.checkActivationMemory(batch: enc.batch.batchSize, seqLen: enc.batch.seqLen, training: true,
+                                                  available: SystemMemory.availableBytes().map { $0 - policyBytes })
             let logp = Self.perToken(enc, policy.tokenLogProbsForTraining(enc), shift: 0)
             let vals = Self.perToken(enc, value.model.scalarOutputs(enc.batch, keepActivations: true), shift: -1)
             let pl = PPOLosses.policyLoss(logProbs: logp.flatMap { $0 }, oldLogProbs: t.flatMap(\.oldLogProbs),

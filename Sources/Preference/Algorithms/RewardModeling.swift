@@ -88,7 +88,7 @@ enum RewardUpdate {
         var loss = 0.0, accuracy = 0.0, tokens = 0
         for lo in stride(from: 0, to: prefs.count, by: max(1, microBatch)) {
             let part = Array(prefs[lo..<min(lo + max(1, microBatch), prefs.count)])
-            let enc = try rm.encode(part.map(\.chosenPair) + part.map(\.rejectedPair))
+            let enc = try rm.encode(part.map(\.chosenPair) + part.map(\.rejectedPair), training: true)
             let s = rm.scoresForTraining(enc)
             let m = part.count
             let r = Losses.bradleyTerry(chosen: Array(s[0..<m]), rejected: Array(s[m...]))

@@ -63,7 +63,7 @@ public struct SFTTrainer {
         let totalTokens = batch.reduce(0) { $0 + min($1.response.count, policy.model.config.maxSeqLen - 1) }
         var loss = 0.0
         for lo in stride(from: 0, to: batch.count, by: parameters.microBatch) {
-            let enc = try policy.encode(Array(batch[lo..<min(lo + parameters.microBatch, batch.count)]))
+            let enc = try policy.encode(Array(batch[lo..<min(lo + parameters.microBatch, batch.count)]), training: true)
             let logp = policy.tokenLogProbsForTraining(enc)  // (B, T)
             var mask = [Bool](repeating: false, count: logp.count)  // (B, T)
             for b in 0..<enc.batch.batchSize {

@@ -109,9 +109,12 @@ public final class Policy {
         SequencePair(prompt: codec.promptTokens(prompt), response: codec.encode(response) + [codec.eos])
     }
 
-    /// Pads `items` for this model's window.
-    public func encode(_ items: [SequencePair]) throws -> EncodedBatch {
-        try EncodedBatch(items, pad: codec.pad, maxSeqLen: model.config.maxSeqLen)
+    /// Pads `items` for this model's window, after checking that a forward of that batch fits in memory
+    /// (`training`: one that keeps activations for backward): an oversized batch fails its node, not the run.
+    public func encode(_ items: [SequencePair], training: Bool = false) throws -> EncodedBatch {
+        let enc = try EncodedBatch(items, pad: codec.pad, maxSeqLen: model.config.maxSeqLen)
+        try model.checkActivationMemory(batch: enc.batch.batchSize, seqLen: enc.batch.seqLen, training: training)
+        return enc
     }
 
     /// log π(response | prompt) summed over response tokens, without keeping activations.
@@ -192,8 +195,11 @@ public final class RewardModel {
         SequencePair(prompt: codec.promptTokens(prompt), response: codec.encode(response) + [codec.eos])
     }
 
-    public func encode(_ items: [SequencePair]) throws -> EncodedBatch {
-        try EncodedBatch(items, pad: codec.pad, maxSeqLen: model.config.maxSeqLen)
+    /// Pads `items`, after the memory check `Policy.encode` makes.
+    public func encode(_ items: [SequencePair], training: Bool = false) throws -> EncodedBatch {
+        let enc = try EncodedBatch(items, pad: codec.pad, maxSeqLen: model.config.maxSeqLen)
+        try model.checkActivationMemory(batch: enc.batch.batchSize, seqLen: enc.batch.seqLen, training: training)
+        return enc
     }
 
     /// R(x, y) for each pair, without keeping activations.

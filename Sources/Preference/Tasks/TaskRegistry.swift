@@ -11,7 +11,7 @@ public struct TaskError: Error, CustomStringConvertible, Equatable {
 public enum TaskRegistry {
     /// Every task name `task(named:)` knows.
     public static var names: [String] {
-        ["contrastive_distillation", "math_expressions", "unique_nouns", "word_collector", "world"]
+        ["contrastive_distillation", "math_expressions", "reward_model_gold", "unique_nouns", "word_collector", "world"]
     }
 
     /// The task called `name`, configured by string `options` (each task documents its keys).
@@ -46,6 +46,9 @@ public enum TaskRegistry {
             } catch {
                 throw TaskError("task 'contrastive_distillation': \(error)")
             }
+        case "reward_model_gold":
+            throw TaskError("task 'reward_model_gold' is built from a stage's 'gold_reward_model' and 'gold_prompts' inputs "
+                + "(RewardModelGoldTask), not from its name")
         default:
             throw TaskError("unknown task '\(name)'" + suggestion(for: name, among: names)
                 + "; known tasks: " + names.joined(separator: ", "))

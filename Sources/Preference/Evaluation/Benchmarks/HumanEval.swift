@@ -1,10 +1,16 @@
 import Foundation
 
-/// HumanEval pass@1 (Chen et al. 2021) with one greedy completion per problem, prompted as
-/// open-instruct's chat format does without HumanEvalPack ("Complete the following python
-/// function.", the assistant turn opened with "Here is the completed function:"). The completion is
-/// cut at the Codex stop sequences, and `prompt + completion + test + check(entry_point)` runs in
-/// `CodeSandbox`; it passes when the process exits 0 within the time limit.
+/// HumanEval pass@1 (Chen et al. 2021) with one greedy completion per problem, prompted as evalplus
+/// prompts instruction-tuned models (`codegen.py`): the problem in a fenced block, the assistant turn
+/// opened with evalplus's response prefix and an open ```` ```python ```` fence, so a chat model
+/// writes the whole function. The code is read back as evalplus's `sanitize` does (`HumanEvalCode`):
+/// the fenced block that defines the entry point, its top-level definitions and imports only. The
+/// program `prompt imports + code + test + check(entry_point)` runs in `CodeSandbox`; it passes when
+/// the process exits 0 within the time limit.
+///
+/// (Before code version 2 the prompt was open-instruct's "Here is the completed function:" and the
+/// Codex stops were applied to the raw answer: a chat model restating the function was cut at its first
+/// `\ndef`, so SmolLM2-135M-Instruct scored 0/30 on programs that had no body.)
 public struct HumanEvalBenchmark: GenerativeBenchmark {
     /// `HumanEval.jsonl.gz` (`{"task_id", "prompt", "entry_point", "canonical_solution", "test"}`).
     public var file: URL
@@ -42,28 +48,26 @@ public struct HumanEvalBenchmark: GenerativeBenchmark {
 
     public func id(_ item: Item) -> String { item.taskID }
 
+    /// evalplus's `instruction_prefix` and `response_prefix` (codegen.py), with the problem stripped as there.
     public func prompt(_ item: Item) -> BenchmarkPrompt {
-        BenchmarkPrompt("Complete the following python function.\n\n\n" + item.prompt,
-                        assistantPrefix: "Here is the completed function:\n\n\n")
+        BenchmarkPrompt("Please provide a self-contained Python script that solves the following problem in a markdown code block:\n```\n"
+                        + PythonText.strip(item.prompt) + "\n```\n",
+                        assistantPrefix: "Below is a Python script with a self-contained function that solves the problem and passes corresponding tests:\n```python\n")
     }
 
-    /// The Codex paper's stop sequences: the completion ends where the next top-level statement starts.
-    static let stops = ["\nclass", "\ndef", "\n#", "\nif", "\nprint"]
-
-    public static func truncate(_ completion: String) -> String {
-        let cut = stops.compactMap { completion.range(of: $0)?.lowerBound }.min()
-        return cut.map { String(completion[..<$0]) } ?? completion
-    }
-
-    /// The program human-eval runs for a completion.
-    public static func program(_ item: Item, completion: String) -> String {
-        item.prompt + completion + "\n" + item.test + "\n" + "check(\(item.entryPoint))\n"
+    /// The program run for a response: the sanitized code after the prompt's imports (the problem's
+    /// `from typing import List` belongs to the task, so an answer that uses `List` without importing it
+    /// is not failed for that), then the tests. A response that defines no entry point runs as the
+    /// imports alone and fails at `check`, as evalplus scores it.
+    public static func program(_ item: Item, response: String) -> String {
+        let code = HumanEvalCode.sanitized(response, entryPoint: item.entryPoint) ?? ""
+        let imports = HumanEvalCode.topLevelImports(item.prompt)
+        return (imports.isEmpty ? "" : imports + "\n") + code + "\n" + item.test + "\n" + "check(\(item.entryPoint))\n"
     }
 
     public func score(_ items: [Item], responses: [String]) throws -> [BenchmarkItem] {
         try zip(items, responses).map { item, response in
-            let completion = HumanEvalBenchmark.truncate(response)
-            let outcome = try sandbox.run(HumanEvalBenchmark.program(item, completion: completion))
+            let outcome = try sandbox.run(HumanEvalBenchmark.program(item, response: response))
             let label: String
             switch outcome {
             case .passed: label = "passed"

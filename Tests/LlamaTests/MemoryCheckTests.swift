@@ -1,0 +1,46 @@
+import XCTest
+import Tensor
+@testable import Llama
+
+/// The out-of-memory check estimates exactly what a forward allocates, and refuses before allocating.
+final class MemoryCheckTests: XCTestCase {
+    /// The estimate is the arena's own layout: after a forward, the arena holds exactly that many bytes.
+    func testTheEstimateIsWhatAForwardAllocates() {
+        for training in [true, false] {
+            let model = LlamaModel(config: tinyConfig(), head: .lm, seed: 3)
+            let batch = tinyBatch()
+            _ = model.tokenLogProbs(batch, keepActivations: training)
+            let held = (training ? model.trainActs : model.inferActs)?.bytes
+            XCTAssertEqual(held, model.activationBytes(batch: batch.batchSize, seqLen: batch.seqLen, training: training))
+        }
+    }
+
+    func testABatchBeyondWhatIsAvailableIsRefusedWithTheKeysToLower() throws {
+        let model = LlamaModel(config: tinyConfig(), head: .lm, seed: 3)
+        let need = model.activationBytes(batch: 3, seqLen: 7, training: true)
+        XCTAssertNoThrow(try model.checkActivationMemory(batch: 3, seqLen: 7, training: true, available: need))
+        XCTAssertThrowsError(try model.checkActivationMemory(batch: 3, seqLen: 7, training: true, available: need - 1)) { error in
+            let text = "\(error)"
+            for word in ["micro_batch", "max_seq_len", "3 sequences × 7 tokens", "2 layers", "(3, 4, 7, 7)"] {
+                XCTAssert(text.contains(word), "'\(word)' missing from: \(text)")
+            }
+        }
+        // The arena the model already holds is reused by the forward, so it counts as available.
+        _ = model.tokenLogProbs(tinyBatch(), keepActivations: true)
+        XCTAssertNoThrow(try model.checkActivationMemory(batch: 3, seqLen: 7, training: true, available: 0))
+        XCTAssertNotNil(SystemMemory.availableBytes(), "Linux reports MemAvailable")
+    }
+
+    func testAMalformedLimitIsAClearError() {
+        setenv(SystemMemory.limitVariable, "eight gigs", 1)
+        defer { unsetenv(SystemMemory.limitVariable) }
+        let model = LlamaModel(config: LlamaConfig(vocabSize: 8, dModel: 8, nLayers: 1, nHeads: 2, nKVHeads: 2, hidden: 8, maxSeqLen: 8),
+                               head: .lm, seed: 1)
+        XCTAssertThrowsError(try model.checkActivationMemory(batch: 1, seqLen: 4, training: true)) { error in
+            XCTAssertTrue("\(error)".contains("PREFLAB_MEMORY_LIMIT='eight gigs'"), "\(error)")
+        }
+        XCTAssertEqual(SystemMemory.parseBytes("8G"), 8 << 30)
+        XCTAssertEqual(SystemMemory.parseBytes("512m"), 512 << 20)
+        XCTAssertNil(SystemMemory.parseBytes("-1"))
+    }
+}
