@@ -72,9 +72,10 @@ public enum SystemMemory {
 
 extension LlamaModel {
     /// Bytes a forward of `batch` rows × `seqLen` tokens allocates for activations (all layers when
-    /// `training`), computed from the arena's layout before anything is allocated.
+    /// `training`, their inputs only under `recompute`), computed from the arena's layout before anything is allocated.
     public func activationBytes(batch: Int, seqLen: Int, training: Bool) -> Int {
-        let probe = Activations(config: config, full: training)
+        let keeping: ActivationKeeping = training ? (recompute ? .recompute : .full) : .inference
+        let probe = Activations(config: config, keeping: keeping)
         return probe.floatsNeeded(b: batch, t: seqLen, lmHead: head == .lm,
                                   headRows: headRows(b: batch, t: seqLen, keep: training)) * MemoryLayout<Float>.stride
     }

@@ -15,7 +15,6 @@ final class ResultsProvenanceTests: XCTestCase {
         "checks/upstream-seeds": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
         "checks/smollm2": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
         "d2po/table4": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
-        "d2po/figure7": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
     ]
 
     func testEveryResultNamesNodesOfItsRecipeAsHashedNow() throws {
