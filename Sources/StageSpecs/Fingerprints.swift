@@ -43,17 +43,24 @@ public enum Fingerprints {
         return fileFingerprint(catalog.inputFiles(of: try PromptSetSpec(config: stage.config)), root: catalog.root)
     }
 
-    /// SHA-256 over each file's path (relative to `root` when inside it) and content digest, in order;
-    /// a missing file counts as "missing" (the run reports it).
+    /// SHA-256 over each file's path relative to `root` (with `..` steps when outside it, so a checkout and the
+    /// data beside it hash alike wherever they are placed) and content digest, in order; a missing file counts
+    /// as "missing" (the run reports it).
     public static func fileFingerprint(_ files: [URL], root: URL) -> String {
-        let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
         let lines = files.map { url -> String in
-            let path = url.standardizedFileURL.path
-            let name = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+            let name = relativePath(url.standardizedFileURL.path, from: root.standardizedFileURL.path)
             guard let data = try? Data(contentsOf: url, options: .alwaysMapped) else { return name + " missing" }
             return name + " " + data.withUnsafeBytes { SHA256.hex(bytes: Array($0)) }
         }
         return SHA256.hex(lines.joined(separator: "\n"))
+    }
+
+    /// `path` relative to the folder `root`: "a/b" inside it, "../x/a" beside it.
+    static func relativePath(_ path: String, from root: String) -> String {
+        let p = path.split(separator: "/"), r = root.split(separator: "/")
+        var common = 0
+        while common < min(p.count, r.count), p[common] == r[common] { common += 1 }
+        return (Array(repeating: "..", count: r.count - common) + p[common...].map(String.init)).joined(separator: "/")
     }
 }
 

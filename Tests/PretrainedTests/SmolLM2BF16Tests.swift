@@ -17,7 +17,9 @@ final class SmolLM2BF16Tests: XCTestCase {
         let ids = try SmolLM2.tokenizer(file).encode(golden.prompt)
         let batch = TokenBatch(sequences: [ids, Array(ids.prefix(ids.count - 3))], pad: 0)
         let fp32 = try Pretrained.model(file, maxSeqLen: 64)
+        fp32.makeTrainable()  // loaded models are frozen (no gradient arena); this test differentiates them
         let bf16 = fp32.copy()
+        bf16.makeTrainable()
         try bf16.usePrecision(.bf16)
         let a = fp32.tokenLogProbs(batch, keepActivations: true), b = bf16.tokenLogProbs(batch, keepActivations: true)
         let gaps = zip(a, b).map { abs(Double($0) - Double($1)) }
@@ -25,7 +27,7 @@ final class SmolLM2BF16Tests: XCTestCase {
         let sumA = a.reduce(0.0) { $0 + Double($1) }, sumB = b.reduce(0.0) { $0 + Double($1) }
         XCTAssertLessThan(abs(sumA - sumB) / Double(a.count), 0.03, "mean log-prob gap")
         let ones = [Float](repeating: 1, count: a.count)
-        try fp32.backwardTokenLogProbs(ones)  // throws once frozen models refuse backward
+        try fp32.backwardTokenLogProbs(ones)
         try bf16.backwardTokenLogProbs(ones)
         var worst = (relative: 0.0, cosine: 1.0, name: "")
         for (p, q) in zip(fp32.parameters, bf16.parameters) {
