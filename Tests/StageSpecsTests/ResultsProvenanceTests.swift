@@ -16,7 +16,6 @@ final class ResultsProvenanceTests: XCTestCase {
         "unpacking/real/table1": "benchmark data fingerprints no longer include the data's absolute path (6 Dec): rerun",
         "checks/upstream-seeds": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
         "checks/smollm2": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
-        "d2po/table4": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
     ]
 
     func testEveryResultNamesNodesOfItsRecipeAsHashedNow() throws {
