@@ -76,7 +76,7 @@ extension LlamaModel {
         if !adapters.isEmpty { refreshLoRA() }
         let acts: Activations
         if keep {
-            let keeping: ActivationKeeping = recompute ? .recompute : .full
+            let keeping = activationKeeping(training: true)
             acts = trainActs.flatMap { $0.keeping == keeping ? $0 : nil } ?? Activations(config: c, keeping: keeping)
             trainActs = acts
         } else {

@@ -74,10 +74,14 @@ extension LlamaModel {
     /// Bytes a forward of `batch` rows × `seqLen` tokens allocates for activations (all layers when
     /// `training`, their inputs only under `recompute`), computed from the arena's layout before anything is allocated.
     public func activationBytes(batch: Int, seqLen: Int, training: Bool) -> Int {
-        let keeping: ActivationKeeping = training ? (recompute ? .recompute : .full) : .inference
-        let probe = Activations(config: config, keeping: keeping)
+        let probe = Activations(config: config, keeping: activationKeeping(training: training))
         return probe.floatsNeeded(b: batch, t: seqLen, lmHead: head == .lm,
                                   headRows: headRows(b: batch, t: seqLen, keep: training)) * MemoryLayout<Float>.stride
+    }
+
+    /// What a forward keeps: every block (or, under `recompute`, every block's input) when `training`.
+    func activationKeeping(training: Bool) -> ActivationKeeping {
+        training ? (recompute ? .recompute : .full) : .inference
     }
 
     /// Throws `ActivationMemoryError` when such a forward needs more than `available` (default: what the

@@ -30,6 +30,13 @@ public struct EncodedBatch {
     /// (B) number of response tokens kept in each row after fitting the model window.
     public var responseLength: [Int]
 
+    /// `items` padded for `model`'s window, after checking that a forward of the batch fits in memory
+    /// (`training`: one that keeps activations for backward) — the check `Policy` and `RewardModel` share.
+    init(_ items: [SequencePair], pad: Int32, for model: LlamaModel, training: Bool) throws {
+        try self.init(items, pad: pad, maxSeqLen: model.config.maxSeqLen)
+        try model.checkActivationMemory(batch: batch.batchSize, seqLen: batch.seqLen, training: training)
+    }
+
     /// Fits each pair into `maxSeqLen` tokens (response cut on the right, prompt on the left) and pads.
     public init(_ items: [SequencePair], pad: Int32, maxSeqLen: Int) throws {
         guard maxSeqLen >= 2 else { throw PolicyError.windowTooSmall(maxSeqLen: maxSeqLen, needed: 2) }
@@ -112,9 +119,7 @@ public final class Policy {
     /// Pads `items` for this model's window, after checking that a forward of that batch fits in memory
     /// (`training`: one that keeps activations for backward): an oversized batch fails its node, not the run.
     public func encode(_ items: [SequencePair], training: Bool = false) throws -> EncodedBatch {
-        let enc = try EncodedBatch(items, pad: codec.pad, maxSeqLen: model.config.maxSeqLen)
-        try model.checkActivationMemory(batch: enc.batch.batchSize, seqLen: enc.batch.seqLen, training: training)
-        return enc
+        try EncodedBatch(items, pad: codec.pad, for: model, training: training)
     }
 
     /// log π(response | prompt) summed over response tokens, without keeping activations.
@@ -195,11 +200,9 @@ public final class RewardModel {
         SequencePair(prompt: codec.promptTokens(prompt), response: codec.encode(response) + [codec.eos])
     }
 
-    /// Pads `items`, after the memory check `Policy.encode` makes.
+    /// Pads `items` for this model's window, after the memory check `Policy.encode` makes.
     public func encode(_ items: [SequencePair], training: Bool = false) throws -> EncodedBatch {
-        let enc = try EncodedBatch(items, pad: codec.pad, maxSeqLen: model.config.maxSeqLen)
-        try model.checkActivationMemory(batch: enc.batch.batchSize, seqLen: enc.batch.seqLen, training: training)
-        return enc
+        try EncodedBatch(items, pad: codec.pad, for: model, training: training)
     }
 
     /// R(x, y) for each pair, without keeping activations.
