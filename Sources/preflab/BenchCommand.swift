@@ -30,6 +30,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Recompute block activations in backward (the trainers' `recompute: true`): less memory, more time.")
     var recompute = false
 
+    @Option(help: ArgumentHelp("Write the loaded SmolLM2 (the same dequantised weights the bench measures) as a Hugging Face folder to this directory, for benchmarks/torch_smollm2_peer.py, and exit.", valueName: "dir"))
+    var exportSmollm2: String?
+
     @Flag(help: "Print one JSON line per shape instead of the table.")
     var json = false
 
@@ -51,6 +54,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         Threads.set(threads)
+        if let dir = exportSmollm2 { return try exportSmolLM2(to: dir) }
         if !json {
             print("OpenBLAS kernels: \(BLASCore.name); decode kernels: \(DecodeKernels.isa); products: \(precision)"
                   + (precision == "bf16" ? " (\(BF16Kernels.kernel ?? "none") kernel)" : ""))
@@ -91,23 +95,36 @@ struct Bench: ParsableCommand {
         let model = try Pretrained.model(try GGUFFile(contentsOf: URL(fileURLWithPath: smollm2)), maxSeqLen: 256)
         try model.usePrecision(Precision(rawValue: precision)!)
         if trainableReference { model.makeTrainable() }  // as every model was before frozen models
+        model.recompute = recompute  // a frozen model's only use of it: gradient-free LM-head tiles
         let (train, dpo) = try smolLM2Training(reference: model)
         let trainRSS = EngineBenchmark.peakRSSBytes()
         EngineBenchmark.resetPeakRSS()
         let forward = EngineBenchmark.forwardRate(model, batch: 4, seq: 128, repeats: 2)
         let generate = EngineBenchmark.generation(model, batch: 8, prompt: 32, new: 32, repeats: 2)
+        let generate1 = EngineBenchmark.generation(model, batch: 1, prompt: 32, new: 32, repeats: 2)
         let rss = EngineBenchmark.peakRSSBytes()
         if json {
             printJSON(["shape": "smollm2", "precision": precision, "forwardTokensPerSec": forward, "generateTokensPerSec": generate,
-                       "peakRSSBytes": rss, "trainTokensPerSec": train, "dpoTokensPerSec": dpo, "trainingPeakRSSBytes": trainRSS,
+                       "generate1TokensPerSec": generate1, "peakRSSBytes": rss, "trainTokensPerSec": train, "dpoTokensPerSec": dpo, "trainingPeakRSSBytes": trainRSS,
                        "trainableReference": trainableReference, "recompute": recompute] as [String: any Encodable])
         } else {
             print(String(format: "smollm2: training %.0f tok/s (4 x 128), DPO step %.0f tok/s (2 pairs x 128, policy + %@ reference%@), peak RSS %.0f MiB",
                          train, dpo, (trainableReference ? "trainable" : "frozen") as NSString,
                          (recompute ? ", recompute" : "") as NSString, Double(trainRSS) / 1048576))
-            print(String(format: "smollm2: forward %.0f tok/s (4 x 128), generation %.1f new tok/s (8 prompts, 32 new), peak RSS %.0f MiB",
-                         forward, generate, Double(rss) / 1048576))
+            print(String(format: "smollm2: forward %.0f tok/s (4 x 128), generation %.1f new tok/s (8 prompts, 32 new), %.1f (1 prompt), peak RSS %.0f MiB",
+                         forward, generate, generate1, Double(rss) / 1048576))
         }
+    }
+
+    /// The SmolLM2 GGUF as the bench loads it (Q4_1 dequantised to Float32), with its tokenizer and chat
+    /// template, as a Hugging Face folder: the PyTorch peer loads exactly the weights the engine measures.
+    func exportSmolLM2(to dir: String) throws {
+        let policy = try Pretrained.policy(gguf: URL(fileURLWithPath: smollm2), maxSeqLen: 256)
+        guard let codec = policy.codec as? TokenizerCodec else { throw ValidationError("the SmolLM2 policy has no tokenizer codec") }
+        let url = URL(fileURLWithPath: dir)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try HFModelFolder.write(model: policy.model, codec: codec, to: url)
+        print("wrote \(dir)")
     }
 
     /// Tokens per second of a training step and of a DPO step, with a trainable copy of `reference` as policy
