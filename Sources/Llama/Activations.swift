@@ -46,9 +46,12 @@ final class Activations {
     var xout: UnsafeMutablePointer<Float>   // (B, T, C) final residual stream
     var rstdF: UnsafeMutablePointer<Float>  // (B, T)
     var xnF: UnsafeMutablePointer<Float>    // (B, T, C) model.norm output
-    var logits: UnsafeMutablePointer<Float> // (headRows, V) LM head chunk: probabilities when headKept
-    private(set) var headRows = 1           // rows of logits per LM-head chunk
+    var logits: UnsafeMutablePointer<Float> // LM head chunk or tile (HeadPlan.bufferFloats): probabilities when headKept
+    private(set) var head = HeadPlan()      // how the LM head holds logits for this batch
+    var headRows: Int { head.chunkRows }    // rows of logits per LM-head chunk
     var headKept = false                    // logits hold every row's probabilities from the last forward
+    var rowMax: UnsafeMutablePointer<Float>     // (B, T) a streamed head's softmax max per row
+    var rowInvSum: UnsafeMutablePointer<Float>  // (B, T) and 1 / its sum of exponentials
     // Backward scratch (full only).
     var dres: UnsafeMutablePointer<Float>   // (B, T, C) gradient of the residual stream
     var dxn: UnsafeMutablePointer<Float>    // (B, T, C)
@@ -67,7 +70,7 @@ final class Activations {
         self.keeping = keeping
         capacity = 1
         arena = allocateAligned(1)
-        xout = arena; rstdF = arena; xnF = arena; logits = arena
+        xout = arena; rstdF = arena; xnF = arena; logits = arena; rowMax = arena; rowInvSum = arena
         dres = arena; dxn = arena; dq = arena; dk = arena; dv = arena; dy = arena
         dgate = arena; dup = arena; dh = arena; attScratch = arena; blockOut = arena
     }
@@ -78,28 +81,30 @@ final class Activations {
     var bytes: Int { capacity * MemoryLayout<Float>.stride }
 
     /// Floats a (B, T) batch needs, without allocating them (the memory check's estimate is the layout itself).
-    func floatsNeeded(b: Int, t: Int, lmHead: Bool, headRows: Int) -> Int {
-        layout(b: b, t: t, lmHead: lmHead, base: nil, headRows: max(1, min(b * t, headRows)))
+    func floatsNeeded(b: Int, t: Int, lmHead: Bool, head: HeadPlan) -> Int {
+        layout(b: b, t: t, lmHead: lmHead, base: nil, head: head)
     }
 
-    /// Lays out buffers for a (B, T) batch, growing the arena if needed.
-    func prepare(b: Int, t: Int, lmHead: Bool, headRows: Int = .max) {
-        self.headRows = max(1, min(b * t, headRows))
+    /// Lays out buffers for a (B, T) batch, growing the arena if needed; the head holds every row's logits
+    /// unless `head` says otherwise.
+    func prepare(b: Int, t: Int, lmHead: Bool, head: HeadPlan? = nil) {
+        let n = max(1, b * t), head = head ?? HeadPlan(rows: b * t, chunkRows: n, rowTile: n)
+        self.head = head
         headKept = false
-        let need = layout(b: b, t: t, lmHead: lmHead, base: nil, headRows: self.headRows)
+        let need = layout(b: b, t: t, lmHead: lmHead, base: nil, head: head)
         if need > capacity {
             arena.deallocate()
             capacity = need
             arena = allocateAligned(need)
         }
-        _ = layout(b: b, t: t, lmHead: lmHead, base: arena, headRows: self.headRows)
+        _ = layout(b: b, t: t, lmHead: lmHead, base: arena, head: head)
         self.b = b
         self.t = t
         scratchWorkers = Threads.count
     }
 
     /// Computes offsets; with a base, also assigns the pointers. Returns the floats needed.
-    private func layout(b: Int, t: Int, lmHead: Bool, base: UnsafeMutablePointer<Float>?, headRows: Int) -> Int {
+    private func layout(b: Int, t: Int, lmHead: Bool, base: UnsafeMutablePointer<Float>?, head: HeadPlan) -> Int {
         let c = config, n = b * t, C = c.dModel, KVD = c.kvDim, Hd = c.hidden
         var off = 0
         func take(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -115,7 +120,8 @@ final class Activations {
         }
         // Recompute: the shared block's buffers serve every block, each block's input has its own.
         let inputs = keeping == .recompute ? (1..<c.nLayers).map { _ in take(n * C) } : []
-        let xo = take(n * C), rf = take(n), xnf = take(n * C), lg = take(lmHead ? headRows * c.vocabSize : n)
+        let xo = take(n * C), rf = take(n), xnf = take(n * C), lg = take(lmHead ? head.bufferFloats(vocab: c.vocabSize) : n)
+        let stats = head.streamed ? [take(n), take(n)] : [lg, lg]
         var scratch: [UnsafeMutablePointer<Float>] = []
         if full {
             for size in [n * C, n * C, n * C, n * KVD, n * KVD, n * C, n * Hd, n * Hd, n * Hd, Threads.count * t * t] {
@@ -131,7 +137,7 @@ final class Activations {
             layers = [ls[0]] + inputs.map { var a = ls[0]; a.xin = $0; return a }
             blockOut = out
         }
-        xout = xo; rstdF = rf; xnF = xnf; logits = lg
+        xout = xo; rstdF = rf; xnF = xnf; logits = lg; rowMax = stats[0]; rowInvSum = stats[1]
         if full {
             dres = scratch[0]; dxn = scratch[1]; dq = scratch[2]; dk = scratch[3]; dv = scratch[4]
             dy = scratch[5]; dgate = scratch[6]; dup = scratch[7]; dh = scratch[8]

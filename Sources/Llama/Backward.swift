@@ -17,12 +17,16 @@ extension LlamaModel {
     }
 
     /// dlogits = d * (onehot - p) chunk by chunk (recomputing p when the forward could not keep it),
-    /// then d(xnF) into acts.dxn and the output matrix's gradient.
+    /// then d(xnF) into acts.dxn and the output matrix's gradient; a streamed head tiles each chunk.
     private func headBackward(_ acts: Activations, _ dLogProbs: [Float]) {
         let T = acts.t, V = config.vocabSize, C = config.dModel, n = acts.b * T
         let W = w(outputMatrix), chunk = acts.headKept ? n : acts.headRows
         for r0 in stride(from: 0, to: n, by: chunk) {
             let r1 = min(n, r0 + chunk)
+            if acts.head.streamed {
+                streamedHeadBackward(acts, dLogProbs, c0: r0, c1: r1)
+                continue
+            }
             if !acts.headKept {
                 matmulForward(acts.logits, acts.xnF + r0 * C, W, n: r1 - r0, inC: C, outC: V, precision: precision)
             }

@@ -3,29 +3,21 @@ import Tensor
 extension LlamaModel {
     /// LM head. Returns (B, T): [b, t] = log p(tokens[b,t] | tokens[b,<t]) for 1 <= t < lengths[b];
     /// 0 at t = 0 and at padding. With `keepActivations`, a later `backwardTokenLogProbs` may follow.
-    /// Logits are made `headRows` rows at a time, so the (B*T, V) buffer never exceeds logitsBudgetBytes.
+    /// Logits are made a tile of rows at a time (`HeadPlan`), so the (B*T, V) buffer never exceeds
+    /// logitsBudgetBytes (nor headTileBytes for gradient-free passes and under `recompute`).
     public func tokenLogProbs(_ batch: TokenBatch, keepActivations: Bool) -> [Float] {
         precondition(head == .lm, "tokenLogProbs needs an LM head; this model has a \(head) head")
         let acts = Profile.time("forward body") { forwardBody(batch, keep: keepActivations, cache: nil) }
-        let B = batch.batchSize, T = batch.seqLen, V = config.vocabSize
-        var out = [Float](repeating: 0, count: B * T)
-        let chunk = acts.headRows
-        acts.headKept = keepActivations && chunk >= B * T
-        for r0 in stride(from: 0, to: B * T, by: chunk) {
-            let r1 = min(B * T, r0 + chunk)
+        let n = batch.batchSize * batch.seqLen, V = config.vocabSize
+        var out = [Float](repeating: 0, count: n)
+        acts.headKept = acts.head.kept
+        for r0 in stride(from: 0, to: n, by: acts.head.rowTile) {
+            let r1 = min(n, r0 + acts.head.rowTile)
             Profile.time("head matmul") {
                 matmulForward(acts.logits, acts.xnF + r0 * config.dModel, w(outputMatrix), n: r1 - r0,
                               inC: config.dModel, outC: V, precision: precision)
             }
-            Profile.time("head softmax") { out.withUnsafeMutableBufferPointer { o in
-                parallelRows(r1 - r0, cost: V) { i in
-                    let r = r0 + i, b = r / T, t = r % T, row = acts.logits + i * V
-                    guard t + 1 < batch.lengths[b] else { return }
-                    let target = Int(batch.tokens[r + 1])
-                    // Probabilities are kept only when backward can use them (one chunk holds every row).
-                    o[r + 1] = acts.headKept ? softmaxInPlace(row, V, logProbAt: target) : row[target] - logSumExp(row, V)
-                }
-            } }
+            Profile.time("head softmax") { out.withUnsafeMutableBufferPointer { headLogProbs(acts, $0.baseAddress!, acts.logits, r0: r0, r1: r1) } }
         }
         return out
     }
@@ -56,13 +48,6 @@ extension LlamaModel {
         return out
     }
 
-    /// Rows of logits per LM-head chunk: all of them when they fit the budget and backward may need
-    /// them; 512 for gradient-free passes (a log-sum-exp needs no keeping; 512-row GEMMs run at full speed).
-    func headRows(b: Int, t: Int, keep: Bool) -> Int {
-        let budgetRows = max(1, logitsBudgetBytes / (4 * config.vocabSize))
-        return min(b * t, keep ? budgetRows : min(budgetRows, 512))
-    }
-
     /// Embedding, blocks and final norm; leaves xnF (B, T, C) in the returned activations.
     /// With a cache, also writes each block's rotated keys and values for positions < length.
     func forwardBody(_ batch: TokenBatch, keep: Bool, cache: KVCache?) -> Activations {
@@ -83,7 +68,7 @@ extension LlamaModel {
             acts = inferActs ?? Activations(config: c, keeping: .inference)
             inferActs = acts
         }
-        acts.prepare(b: B, t: T, lmHead: head == .lm, headRows: headRows(b: B, t: T, keep: keep))
+        acts.prepare(b: B, t: T, lmHead: head == .lm, head: headPlan(b: B, t: T, keep: keep))
         acts.tokens = batch.tokens
         acts.lengths = batch.lengths
         embeddingForward(acts.layers[0].xin, batch)

@@ -67,6 +67,11 @@ public final class LlamaModel {
     /// training backward recomputes them), so (B*T, V) floats are never held at once.
     public var logitsBudgetBytes = 256 << 20
 
+    /// Largest logits tile of a gradient-free forward, and of a training forward and backward under
+    /// `recompute` (which then keeps no logits at all; see `HeadPlan`), in tiles of multiples of 64 rows: 16 MiB
+    /// is 64 rows of SmolLM2's 49,152-token vocabulary, and 512 rows (the old chunk) up to a vocabulary of 8,192.
+    public var headTileBytes = 16 << 20
+
     /// Builds a model with weights drawn from `seed`: matrices N(0, 0.02), norms 1, biases 0; with a nil
     /// seed every weight is zero, for a model whose weights are loaded or copied next (drawing SmolLM2's
     /// 135 M Gaussians only to overwrite them took ~4 s of each load).

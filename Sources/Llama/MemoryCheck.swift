@@ -76,7 +76,7 @@ extension LlamaModel {
     public func activationBytes(batch: Int, seqLen: Int, training: Bool) -> Int {
         let probe = Activations(config: config, keeping: activationKeeping(training: training))
         return probe.floatsNeeded(b: batch, t: seqLen, lmHead: head == .lm,
-                                  headRows: headRows(b: batch, t: seqLen, keep: training)) * MemoryLayout<Float>.stride
+                                  head: headPlan(b: batch, t: seqLen, keep: training)) * MemoryLayout<Float>.stride
     }
 
     /// What a forward keeps: every block (or, under `recompute`, every block's input) when `training`.

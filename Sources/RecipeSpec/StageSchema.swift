@@ -105,8 +105,7 @@ public struct FieldSchema: Sendable, Hashable {
     /// One line for `preflab stages` and error messages.
     public var doc: String
     /// Whether the value enters the node hash. Only a field that provably cannot change the node's
-    /// outputs is left out (e.g. `recompute`, whose gradients are bit-identical either way): a run with
-    /// it set reuses, and makes, the same nodes as one without.
+    /// outputs is left out: a run with it set reuses, and makes, the same nodes as one without.
     public var hashed: Bool
     /// For an optional field added after nodes were hashed: the value its absence means. A recipe that
     /// writes it resolves as if the key were absent, so the node hash changes only for other values.

@@ -71,11 +71,13 @@ let revisionField = FieldSchema("revision", .int, default: .int(0),
                                 doc: "Bump to recompute the node with unchanged files (the entry's and its data files' contents are already part of the node hash).")
 
 /// Activation recomputation for the embedded trainers (`LlamaModel.recompute`): keeps each block's input
-/// instead of all its activations and redoes the block's forward in backward. The gradients are bit-identical
-/// (LlamaTests.RecomputeTests), so the field stays out of the node hash: it trades time for memory only.
+/// instead of all its activations and redoes the block's forward in backward (bit-identical gradients,
+/// LlamaTests.RecomputeTests), and streams the LM head in tiles instead of keeping its logits, which with some
+/// OpenBLAS cores' kernels (Haswell, Zen) changes last bits (`HeadPlan`). So `true` enters the node hash;
+/// absent means false and writing false resolves as absent: nodes hashed before keep their hashes.
 public enum RecomputeField {
-    public static let field = FieldSchema("recompute", .bool, optional: true, hashed: false,
-                                          doc: "true: keep only each block's input and recompute the block in backward (less memory, ~30 % more time; same results, so not part of the node hash; embedded engine).")
+    public static let field = FieldSchema("recompute", .bool, optional: true, absentMeans: .bool(false),
+                                          doc: "true: keep only each block's input and recompute the block in backward, and keep no LM-head logits (less memory, ~30 % more time; last-bit differences with some BLAS kernels, so true enters the node hash; embedded engine).")
 
     /// `recompute: true` on a delegated stage: its bridge does not map it, and a memory setting silently
     /// dropped would leave a run that does not fit where the recipe says it does.

@@ -5,8 +5,9 @@ import RecipeSpec
 import StageSpecs
 @testable import Stages
 
-/// `recompute: true` on trainer stages trades time for memory only: the same node hashes, and nodes whose
-/// weights and metrics are byte-identical to a run without it.
+/// `recompute: true` on trainer stages trades time for memory: its own node hashes (the streamed LM head may
+/// change last bits with some BLAS kernels), and here, where every LM-head tile is the whole product, weights
+/// and metrics byte-identical to a run without it; `recompute: false` resolves as absent.
 final class RecomputeStageTests: XCTestCase {
     static func yaml(recompute: Bool) -> String {
         let r = recompute ? ", recompute: true" : ""
@@ -22,7 +23,7 @@ final class RecomputeStageTests: XCTestCase {
             """
     }
 
-    func testRecomputeKeepsHashesAndOutputs() throws {
+    func testRecomputeHasItsOwnHashesAndTheSameOutputs() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("preflab-rc-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         var runs: [(graph: PipelineGraph, store: ArtifactStore)] = []
@@ -38,7 +39,7 @@ final class RecomputeStageTests: XCTestCase {
         }
         for stage in ["sft", "reward_model", "dpo"] {
             let off = try XCTUnwrap(runs[0].graph.node(cellIndex: 0, stage: stage)), on = try XCTUnwrap(runs[1].graph.node(cellIndex: 0, stage: stage))
-            XCTAssertEqual(on.hash, off.hash, "\(stage): recompute is not part of the node hash")
+            XCTAssertNotEqual(on.hash, off.hash, "\(stage): recompute: true is part of the node hash")
             XCTAssertTrue(on.stage.config["recompute"]?.bool == true, stage)
             let a = runs[0].store.objectDirectory(for: off.hash), b = runs[1].store.objectDirectory(for: on.hash)
             for file in ["model.safetensors", "metrics.jsonl"] {
@@ -50,6 +51,18 @@ final class RecomputeStageTests: XCTestCase {
             XCTAssertTrue(logOn.contains("recompute: block activations are recomputed"), "\(stage) ran with recompute: \(logOn)")
             XCTAssertFalse(logOff.contains("recompute:"), stage)
         }
+    }
+
+    /// Writing `recompute: false` changes no hash (nodes hashed before the field existed keep theirs).
+    func testRecomputeFalseResolvesAsAbsent() throws {
+        let off = Self.yaml(recompute: false)
+        let explicit = off.replacingOccurrences(of: "epochs: 1 }", with: "epochs: 1, recompute: false }")
+        XCTAssertNotEqual(off, explicit)
+        let hashes = try [off, explicit].map { yaml in
+            try StageSpecs.graph(try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: "/tmp/rc.yaml")).node(cellIndex: 0, stage: "dpo")?.hash
+        }
+        XCTAssertNotNil(hashes[0])
+        XCTAssertEqual(hashes[0], hashes[1])
     }
 
     /// metrics.jsonl lines carry timings (wall-clock time, tokens per second); everything else must match.
