@@ -365,3 +365,128 @@ void ck_sbgemm(int transA, int transB, int m, int n, int k, float alpha, const f
     ck_bf16_pack_b(transB, k, n, b, ldb, buf + sa, threads);
     ck_bf16_gemm_packed(m, n, k, alpha, buf, buf + sa, beta, c, ldc, threads);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// bf16 decode panels: a weight matrix (or several stacked) packed once per `generate` call for few-row
+// products out (m, n) = bf16(a) (m, k) . bf16(W)^T, the decoding step's products under precision bf16. Half
+// the bytes of the fp32 panels, and a decoding step is bound by streaming its weights. Panel p holds rows
+// 32 p .. 32 p + 31 as [pair kp][row j][e]: (W[j][2 kp], W[j][2 kp + 1]), two zmm per pair (rows 0-15, 16-31),
+// K padded with a zero to even; each output sums its pairs in order on one thread, whatever m is.
+
+#define PANEL 32
+
+size_t ck_bf16_panels_size(int rows, int k) { return (size_t)ceil_to(rows, PANEL) * ceil_to(k, 2); }
+
+#if defined(__x86_64__)
+/// Rows src[0..15] (NULL: zero rows), pairs kp0 .. kp0 + 15 of each, into `dst` ([kp][row], 64 bf16 apart).
+static BF16_TARGET void pack_panel_half(const float *const *src, int k, int kp0, uint16_t *dst) {
+    __m512i v[16];
+    int k0 = 2 * kp0, nk = k - k0 < 32 ? k - k0 : 32;
+    for (int j = 0; j < 16; j++) v[j] = src[j] ? pairs32(src[j] + k0, nk) : _mm512_setzero_si512();
+    transpose16(v);  // v[kp] = the 16 rows' pairs at kp0 + kp
+    int pairs = (nk + 1) / 2;
+    for (int kp = 0; kp < pairs; kp++) _mm512_storeu_si512(dst + (long)(kp0 + kp) * 2 * PANEL, v[kp]);
+}
+
+typedef struct {
+    const float *const *parts;
+    const int *rows;
+    int nparts, k;
+    uint16_t *packed;
+} panel_job;
+
+static void panel_task(void *p, int panel) {
+    const panel_job *j = p;
+    const float *src[PANEL];
+    int part = 0, first = 0;  // the part holding stacked row r starts at row `first`
+    for (int i = 0; i < PANEL; i++) {
+        int r = panel * PANEL + i;
+        while (part < j->nparts && r >= first + j->rows[part]) first += j->rows[part++];
+        src[i] = part < j->nparts ? j->parts[part] + (long)(r - first) * j->k : NULL;
+    }
+    int kpairs = (j->k + 1) / 2;
+    uint16_t *dst = j->packed + (long)panel * kpairs * 2 * PANEL;
+    for (int kp0 = 0; kp0 < kpairs; kp0 += 16) {
+        pack_panel_half(src, j->k, kp0, dst);
+        pack_panel_half(src + 16, j->k, kp0, dst + 32);
+    }
+}
+#endif
+
+void ck_bf16_pack_panels(const float *const *parts, const int *rows, int nparts, int k, unsigned short *packed,
+                         int threads) {
+#if defined(__x86_64__)
+    panel_job job = {parts, rows, nparts, k, packed};
+    int total = 0;
+    for (int i = 0; i < nparts; i++) total += rows[i];
+    ck_parallel((total + PANEL - 1) / PANEL, threads, panel_task, &job);
+#endif
+}
+
+#if defined(__x86_64__)
+/// MR rows of out against one panel: MR x 2 accumulators, one broadcast pair per row and pair index.
+static inline __attribute__((always_inline)) BF16_TARGET void panel_tile(const int32_t *a, int kpairs,
+                                                                         const uint16_t *panel, float *out, int ldo,
+                                                                         int ncols, const int MR) {
+    __m512 c[8][2];
+    for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
+    for (int kp = 0; kp < kpairs; kp++) {
+        __m512bh w0 = (__m512bh)_mm512_loadu_si512(panel + (long)kp * 2 * PANEL);
+        __m512bh w1 = (__m512bh)_mm512_loadu_si512(panel + (long)kp * 2 * PANEL + 32);
+        for (int i = 0; i < MR; i++) {
+            __m512bh x = (__m512bh)_mm512_set1_epi32(a[(long)i * kpairs + kp]);
+            c[i][0] = _mm512_dpbf16_ps(c[i][0], x, w0);
+            c[i][1] = _mm512_dpbf16_ps(c[i][1], x, w1);
+        }
+    }
+    __mmask16 m0 = ncols >= 16 ? 0xffff : (__mmask16)((1u << ncols) - 1);
+    __mmask16 m1 = ncols >= 32 ? 0xffff : ncols <= 16 ? 0 : (__mmask16)((1u << (ncols - 16)) - 1);
+    for (int i = 0; i < MR; i++) {
+        _mm512_mask_storeu_ps(out + (long)i * ldo, m0, c[i][0]);
+        _mm512_mask_storeu_ps(out + (long)i * ldo + 16, m1, c[i][1]);
+    }
+}
+
+typedef struct {
+    int m, kpairs, n, ldo;
+    const int32_t *a;  // (m, kpairs) bf16 pairs of the input rows
+    const uint16_t *packed;
+    float *out;
+} panels_job;
+
+static BF16_TARGET void panels_task(void *p, int t) {
+    const panels_job *j = p;
+    for (int panel = 2 * t; panel < 2 * t + 2 && panel * PANEL < j->n; panel++) {  // tasks of 64 columns
+        const uint16_t *w = j->packed + (long)panel * j->kpairs * 2 * PANEL;
+        int ncols = j->n - panel * PANEL < PANEL ? j->n - panel * PANEL : PANEL, i = 0;
+        float *o = j->out + panel * PANEL;
+        for (; i + 8 <= j->m; i += 8) panel_tile(j->a + (long)i * j->kpairs, j->kpairs, w, o + (long)i * j->ldo, j->ldo, ncols, 8);
+        for (; i + 4 <= j->m; i += 4) panel_tile(j->a + (long)i * j->kpairs, j->kpairs, w, o + (long)i * j->ldo, j->ldo, ncols, 4);
+        for (; i + 2 <= j->m; i += 2) panel_tile(j->a + (long)i * j->kpairs, j->kpairs, w, o + (long)i * j->ldo, j->ldo, ncols, 2);
+        for (; i < j->m; i++) panel_tile(j->a + (long)i * j->kpairs, j->kpairs, w, o + (long)i * j->ldo, j->ldo, ncols, 1);
+    }
+}
+
+/// Rows of a (m, k) rounded to bf16 pairs (k padded with a zero to even), as the panels' partner.
+static BF16_TARGET void input_pairs(int m, int k, const float *a, int lda, int32_t *dst) {
+    int kpairs = (k + 1) / 2;
+    for (int i = 0; i < m; i++)
+        for (int k0 = 0; k0 < k; k0 += 32) {
+            int nk = k - k0 < 32 ? k - k0 : 32;
+            __m512i v = pairs32(a + (long)i * lda + k0, nk);
+            _mm512_mask_storeu_epi32(dst + (long)i * kpairs + k0 / 2, (__mmask16)((1u << ((nk + 1) / 2)) - 1), v);
+        }
+}
+#endif
+
+void ck_bf16_gemm_panels(int m, int k, const float *a, int lda, const unsigned short *packed, int n, float *out,
+                         int ldo, int threads) {
+#if defined(__x86_64__)
+    if (m <= 0 || n <= 0 || ck_bf16_current() == CK_BF16_NONE) return;
+    int kpairs = (k + 1) / 2;
+    int32_t *pairs = (int32_t *)scratch((size_t)m * kpairs * 2);  // the caller's thread packs, the pool only reads
+    input_pairs(m, k, a, lda, pairs);
+    panels_job job = {m, kpairs, n, ldo, pairs, packed, out};
+    ck_parallel((n + 2 * PANEL - 1) / (2 * PANEL), threads, panels_task, &job);
+#endif
+}

@@ -75,19 +75,24 @@ final class DecodeScratch {
 
 /// Every matrix a decoding step multiplies, in CKernels' panels; q/k/v and gate/up are stacked into one
 /// product each. Packed by each `generate` call after its prefill (which also refreshes LoRA-adapted
-/// matrices), since weights change between calls.
+/// matrices), since weights change between calls. In the model's precision: a bf16 model decodes with
+/// bf16 panels (half the bytes a step streams), an fp32 one exactly as before.
 final class DecodeWeights {
     struct Block { let qkv, o, gateUp, down: PackedMatrix }
     let blocks: [Block]
     let head: PackedMatrix
+    let precision: Precision
 
-    init(config c: LlamaConfig) {
+    init(config c: LlamaConfig, precision: Precision) {
         let C = c.dModel, KVD = c.kvDim, Hd = c.hidden
+        self.precision = precision
         blocks = (0..<c.nLayers).map { _ in
-            Block(qkv: PackedMatrix(rows: C + 2 * KVD, inC: C), o: PackedMatrix(rows: C, inC: C),
-                  gateUp: PackedMatrix(rows: 2 * Hd, inC: C), down: PackedMatrix(rows: C, inC: Hd))
+            Block(qkv: PackedMatrix(rows: C + 2 * KVD, inC: C, precision: precision),
+                  o: PackedMatrix(rows: C, inC: C, precision: precision),
+                  gateUp: PackedMatrix(rows: 2 * Hd, inC: C, precision: precision),
+                  down: PackedMatrix(rows: C, inC: Hd, precision: precision))
         }
-        head = PackedMatrix(rows: c.vocabSize, inC: C)
+        head = PackedMatrix(rows: c.vocabSize, inC: C, precision: precision)
     }
 
     /// Packs `m`'s current weights.
@@ -132,7 +137,7 @@ extension LlamaModel {
         for b in 0..<B {  // final-norm rows at each prompt's last token
             (scratch.xn + b * C).update(from: acts.xnF + (b * batch.seqLen + prompts[b].count - 1) * C, count: C)
         }
-        let weights = decodePanels ?? DecodeWeights(config: c)
+        let weights = decodePanels.flatMap { $0.precision == precision ? $0 : nil } ?? DecodeWeights(config: c, precision: precision)
         decodePanels = weights
         Profile.time("pack") { weights.pack(self) }
         weights.head.multiply(scratch.logits, scratch.xn, n: B)

@@ -38,16 +38,22 @@ public final class PackedMatrix {
     public let rows: Int
     /// Input width (columns of every part).
     public let inC: Int
+    /// fp32 panels of the current kernel variant, or (bf16) CKernels' 32-row bf16 pair panels, half the bytes:
+    /// both operands rounded to bf16 and the products summed in fp32, as the model's bf16 GEMMs do.
+    public let precision: Precision
     let width: Int
-    let data: UnsafeMutablePointer<Float>  // (panels, inC, width)
+    let data: UnsafeMutableRawPointer  // fp32: (panels, inC, width) floats; bf16: ck_bf16_pack_panels' layout
 
-    /// Room for a (rows, inC) matrix in the current kernel variant's panels; `pack` fills it.
-    public init(rows: Int, inC: Int) {
+    /// Room for a (rows, inC) matrix in `precision`'s panels (bf16 needs `BF16Kernels.available`); `pack` fills it.
+    public init(rows: Int, inC: Int, precision: Precision = .fp32) {
         precondition(rows > 0 && inC > 0, "PackedMatrix: empty matrix")
-        width = Int(ck_panel_width())
+        precondition(precision == .fp32 || BF16Kernels.available, BF16Kernels.unavailableReason ?? "")
+        width = precision == .fp32 ? Int(ck_panel_width()) : 32
         self.rows = rows
         self.inC = inC
-        data = allocateAligned((rows + width - 1) / width * inC * width)
+        self.precision = precision
+        let floats = precision == .fp32 ? (rows + width - 1) / width * inC * width : (ck_bf16_panels_size(Int32(rows), Int32(inC)) + 1) / 2
+        data = UnsafeMutableRawPointer(allocateAligned(floats))
     }
 
     /// Packs the matrix stacked from `parts` (pointer to a row-major (r, inC) matrix, its r), which must
@@ -55,7 +61,14 @@ public final class PackedMatrix {
     public func pack(_ parts: [(UnsafePointer<Float>, Int)]) {
         precondition(parts.reduce(0) { $0 + $1.1 } == rows, "PackedMatrix: parts hold other than \(rows) rows")
         let pointers: [UnsafePointer<Float>?] = parts.map { $0.0 }, counts = parts.map { Int32($0.1) }
-        ck_pack_parallel(pointers, counts, Int32(parts.count), Int32(inC), data, Int32(width), Int32(Threads.count))
+        switch precision {
+        case .fp32:
+            ck_pack_parallel(pointers, counts, Int32(parts.count), Int32(inC), data.assumingMemoryBound(to: Float.self),
+                             Int32(width), Int32(Threads.count))
+        case .bf16:
+            ck_bf16_pack_panels(pointers, counts, Int32(parts.count), Int32(inC), data.assumingMemoryBound(to: UInt16.self),
+                                Int32(Threads.count))
+        }
     }
 
     deinit { data.deallocate() }
@@ -64,8 +77,14 @@ public final class PackedMatrix {
     public func multiply(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, n: Int) {
         guard n > 0 else { return }
         let threads = n * inC * rows < 1 << 17 ? 1 : Threads.count  // below ~0.1 ms of work one core is faster
-        ck_gemm_packed_parallel(Int32(n), Int32(inC), inp, Int32(inC), data, Int32(width), Int32(rows), out,
+        switch precision {
+        case .fp32:
+            ck_gemm_packed_parallel(Int32(n), Int32(inC), inp, Int32(inC), data.assumingMemoryBound(to: Float.self), Int32(width),
+                                    Int32(rows), out, Int32(rows), Int32(threads))
+        case .bf16:
+            ck_bf16_gemm_panels(Int32(n), Int32(inC), inp, Int32(inC), data.assumingMemoryBound(to: UInt16.self), Int32(rows), out,
                                 Int32(rows), Int32(threads))
+        }
     }
 }
 

@@ -108,7 +108,7 @@ final class ModelTests: XCTestCase {
             let cache = KVCache(config: config, batch: count, length: 7), scratch = DecodeScratch(config: config, n: seqs.count)
             _ = model.forwardBody(TokenBatch(sequences: prompts, pad: 0), keep: false, cache: cache)
             let next = seqs.map { Int32(($0 * 7) % 17) }, V = config.vocabSize
-            let weights = DecodeWeights(config: config)
+            let weights = DecodeWeights(config: config, precision: .fp32)
             weights.pack(model)
             model.decodeStep(tokens: next, seqs: seqs, positions: seqs.map { prompts[$0].count }, cache: cache,
                              weights: weights, s: scratch)

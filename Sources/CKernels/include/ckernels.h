@@ -120,6 +120,19 @@ void ck_bf16_gemm_packed(int m, int n, int k, float alpha, const unsigned short 
 void ck_sbgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
                int ldb, float beta, float *c, int ldc, int threads);
 
+/// bf16 values of a (rows, k) matrix packed by ck_bf16_pack_panels (rows padded to 32, k to even).
+size_t ck_bf16_panels_size(int rows, int k);
+
+/// The matrix stacked from `nparts` row-major parts (parts[i] (rows[i], k)) rounded to bf16 into 32-row decode
+/// panels for ck_bf16_gemm_panels, split across `threads` threads. Needs AVX-512 BF16 (callers check).
+void ck_bf16_pack_panels(const float *const *parts, const int *rows, int nparts, int k, unsigned short *packed,
+                         int threads);
+
+/// out (m, n) = bf16(a) (m, k) . W^T with W (n, k) packed by ck_bf16_pack_panels: products summed in fp32,
+/// each output's pairs in order on one thread (results do not depend on m or the thread count).
+void ck_bf16_gemm_panels(int m, int k, const float *a, int lda, const unsigned short *packed, int n, float *out,
+                         int ldo, int threads);
+
 #ifdef __cplusplus
 }
 #endif
