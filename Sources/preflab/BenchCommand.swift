@@ -33,6 +33,9 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Write the loaded SmolLM2 (the same dequantised weights the bench measures) as a Hugging Face folder to this directory, for benchmarks/torch_smollm2_peer.py, and exit.", valueName: "dir"))
     var exportSmollm2: String?
 
+    @Flag(help: "SmolLM2: measure forward and generation only (no training and DPO step).")
+    var inferenceOnly = false
+
     @Flag(help: "Print one JSON line per shape instead of the table.")
     var json = false
 
@@ -96,12 +99,15 @@ struct Bench: ParsableCommand {
         try model.usePrecision(Precision(rawValue: precision)!)
         if trainableReference { model.makeTrainable() }  // as every model was before frozen models
         model.recompute = recompute  // a frozen model's only use of it: gradient-free LM-head tiles
-        let (train, dpo) = try smolLM2Training(reference: model)
+        let (train, dpo) = inferenceOnly ? (0, 0) : try smolLM2Training(reference: model)
         let trainRSS = EngineBenchmark.peakRSSBytes()
         EngineBenchmark.resetPeakRSS()
         let forward = EngineBenchmark.forwardRate(model, batch: 4, seq: 128, repeats: 2)
+        _ = Profile.takeReport()
         let generate = EngineBenchmark.generation(model, batch: 8, prompt: 32, new: 32, repeats: 2)
+        let profile8 = Profile.takeReport()
         let generate1 = EngineBenchmark.generation(model, batch: 1, prompt: 32, new: 32, repeats: 2)
+        let profile1 = Profile.takeReport()
         let rss = EngineBenchmark.peakRSSBytes()
         if json {
             printJSON(["shape": "smollm2", "precision": precision, "forwardTokensPerSec": forward, "generateTokensPerSec": generate,
@@ -113,6 +119,12 @@ struct Bench: ParsableCommand {
                          (recompute ? ", recompute" : "") as NSString, Double(trainRSS) / 1048576))
             print(String(format: "smollm2: forward %.0f tok/s (4 x 128), generation %.1f new tok/s (8 prompts, 32 new), %.1f (1 prompt), peak RSS %.0f MiB",
                          forward, generate, generate1, Double(rss) / 1048576))
+            for (label, profile) in [("batch 8", profile8), ("batch 1", profile1)] where !profile.isEmpty {
+                print("generation \(label), seconds per phase over its 3 calls:")
+                for (phase, secs) in Dictionary(profile, uniquingKeysWith: +).sorted(by: { $0.value > $1.value }) {
+                    print("       " + phase.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: " %8.3f s", secs))
+                }
+            }
         }
     }
 
