@@ -24,9 +24,13 @@ extension StageSpecs {
         return fields
     }
 
-    static func benchmark(_ kind: String, _ summary: String, codeVersion: Int = 1, fields: [FieldSchema],
+    /// A benchmark kind; a generative one (`generative`, the default) also runs with its responses from vLLM.
+    static func benchmark(_ kind: String, _ summary: String, codeVersion: Int = 1, generative: Bool = true, fields: [FieldSchema],
                           check: @escaping @Sendable (ResolvedStage) -> [StageProblem] = { _ in [] }) -> StageSpec {
-        StageSpec(StageSchema(kind: kind, summary: summary, codeVersion: codeVersion, outputs: [.evaluation], check: check, fields: fields),
+        StageSpec(StageSchema(kind: kind, summary: summary, codeVersion: codeVersion, outputs: [.evaluation],
+                              engines: generative ? VLLMChecks.generating : [.embedded],
+                              engineRefusals: generative ? [:] : [Engines.vllm.name: VLLMChecks.logLikelihoodRefusal],
+                              check: check, fields: fields),
                   layout: ArtifactLayout([benchmarkItemsFile]), fingerprint: benchmarkData)
     }
 
@@ -46,7 +50,7 @@ extension StageSpecs {
             + [FieldSchema("tasks", .list(.string), optional: true, doc: "Tasks to run (file names in bbh/); absent: all 27.")])
 
     public static let truthfulQA = benchmark(
-        "truthfulqa", "TruthfulQA MC1 / MC2 by log-likelihood of the choices.",
+        "truthfulqa", "TruthfulQA MC1 / MC2 by log-likelihood of the choices.", generative: false,
         fields: benchmarkFields(data: "../shared/data/truthfulqa/data/mc_task.json.gz", maxNewTokens: nil))
 
     public static let xsTest = benchmark(

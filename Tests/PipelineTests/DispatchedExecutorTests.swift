@@ -15,14 +15,14 @@ final class DispatchedExecutorTests: XCTestCase {
         let ledger: FakeLedger
 
         func compute(_ node: GraphNode) throws {
-            let store = try ArtifactStore(root: root, locking: .lease(seconds: 5))
+            let store = try ArtifactStore(root: root, leaseSeconds: 5)
             let report = try Executor(store: store, runners: FakeStages.runners(ledger: ledger)).runNode(graph, hash: node.hash)
             if case .failed(let error, _) = report.outcome { throw StoreError.io(error) }
         }
     }
 
     private func executor(_ root: URL, _ graph: PipelineGraph, _ ledger: FakeLedger, jobs: Int = 4) throws -> Executor {
-        Executor(store: try ArtifactStore(root: root, locking: .lease(seconds: 5)), runners: FakeStages.runners(ledger: ledger), jobs: jobs,
+        Executor(store: try ArtifactStore(root: root, leaseSeconds: 5), runners: FakeStages.runners(ledger: ledger), jobs: jobs,
                  dispatcher: WorkerDispatcher(root: root, graph: graph, ledger: ledger))
     }
 
