@@ -1,4 +1,4 @@
-import Engines
+@testable import Engines
 import Foundation
 import Pipeline
 import Preference
@@ -115,6 +115,46 @@ final class VLLMTests: XCTestCase {
         guard case .failed(let error, _)? = report.node(eval.hash)?.outcome else { return XCTFail("\(report.nodes.map(\.outcome))") }
         XCTAssertTrue(error.contains("stages.eval.engine: vLLM needs a CUDA GPU and this machine has none"), error)
         XCTAssertEqual(report.failures.count, 1)
+    }
+
+    /// Without a GPU, preference sampling on vLLM fails with the reason and exactly its dependents are skipped (the
+    /// reward model, DPO, PPO and their evaluations); the SFT policy's own evaluation still runs.
+    func testWithoutAGPUThePreferencesFailAndOnlyTheirDependentsAreSkipped() throws {
+        try XCTSkipIf(GPUPlacement.machineHasGPU(), "this machine has a GPU; the refusal is for machines without one")
+        let graph = try StageSpecs.graph(try S.recipe("Recipes/quickstart.yaml", overrides: ["scale=smoke", "stages.preferences.engine=vllm"]))
+        let store = try ArtifactStore(root: try S.temporaryDirectory())
+        defer { try? FileManager.default.removeItem(at: store.root) }
+        EmbeddedRunners.configureEngine(threads: 1)
+        let runners = EmbeddedRunners.all.merging(DelegatedRunners.all(site: SiteConfig())) { embedded, _ in embedded }
+        let report = try Executor(store: store, runners: runners).run(graph)
+        XCTAssertEqual(report.failures.map(\.stage), ["preferences"])
+        guard case .failed(let error, _)? = report.failures.first?.outcome else { return XCTFail("not failed") }
+        XCTAssertTrue(error.contains("stages.preferences.engine: vLLM needs a CUDA GPU and this machine has none"), error)
+        XCTAssertEqual(Set(report.skipped.map(\.stage)), ["reward_model", "dpo", "ppo", "eval"])
+        XCTAssertTrue(report.nodes.contains { $0.stage == "eval" && $0.succeeded }, "the SFT policy's evaluation runs")
+    }
+
+    /// A batch whose completions an interrupted attempt left is read back, not relaunched; a short completions file is
+    /// an error naming the counts.
+    func testABatchWhoseCompletionsExistIsNotRelaunched() throws {
+        let graph = try StageSpecs.graph(try S.recipe("Recipes/quickstart.yaml", overrides: Self.overrides))
+        let eval = try XCTUnwrap(graph.nodes.first { $0.engine == "vllm" })
+        let dir = try S.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let context = NodeContext(hash: eval.hash, stage: eval.stage, inputs: [:], outputDirectory: dir, resumeDirectory: dir,
+                                  reporter: SilentReporter())
+        let runner = try XCTUnwrap(DelegatedRunners.all(site: SiteConfig())[RunnerKey(kind: "gold_reward", engine: "vllm")] as? VLLMRunner)
+        let job = VLLMRunner.Job(model: "", requests: "", output: "", dtype: "bfloat16", tensorParallelSize: 1)
+        let refused = EngineLaunch(directory: dir.path, environment: [:], command: ["/bin/false"])   // launched: an error
+        let request = VLLMRequest(promptTokenIds: [1], maxTokens: 2, temperature: 1, topP: 1, seed: 0, stopTokenIds: [5])
+        try "{\"token_ids\":[7,5],\"finish_reason\":\"stop\"}\n".write(to: dir.appendingPathComponent("batch-0.completions.jsonl"),
+                                                                      atomically: true, encoding: .utf8)
+        let kept = try runner.generate(GenerationBatch(name: "batch-0", requests: [request]), job: job, launch: refused, context: context)
+        XCTAssertEqual(kept, [VLLMCompletion(tokenIds: [7, 5], finishReason: "stop")])
+        XCTAssertThrowsError(try runner.generate(GenerationBatch(name: "batch-0", requests: [request, request]), job: job,
+                                                 launch: refused, context: context)) {
+            XCTAssertTrue("\($0)".contains("vLLM returned 1 completions for 2 requests"), "\($0)")
+        }
     }
 
     // MARK: - Support
