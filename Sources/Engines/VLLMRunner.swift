@@ -15,14 +15,19 @@ public struct VLLMRequest: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// The end-of-turn token, where PrefLab's sampler stops too.
     public var stopTokenIds: [Int]
+    /// With it, a scoring request: vLLM returns the summed log-probability of the prompt's last `scoreTokens` ids
+    /// (from its `prompt_logprobs`), and what it generates is not read. Absent (and left out of the file): a sample.
+    public var scoreTokens: Int?
 
-    public init(promptTokenIds: [Int], maxTokens: Int, temperature: Double, topP: Double, seed: UInt64, stopTokenIds: [Int]) {
+    public init(promptTokenIds: [Int], maxTokens: Int, temperature: Double, topP: Double, seed: UInt64, stopTokenIds: [Int],
+                scoreTokens: Int? = nil) {
         self.promptTokenIds = promptTokenIds
         self.maxTokens = maxTokens
         self.temperature = temperature
         self.topP = topP
         self.seed = seed
         self.stopTokenIds = stopTokenIds
+        self.scoreTokens = scoreTokens
     }
 }
 
@@ -31,10 +36,13 @@ public struct VLLMCompletion: Codable, Sendable, Equatable {
     public var tokenIds: [Int]
     /// `stop` (the stop token was produced) or `length` (cut at max_tokens).
     public var finishReason: String
+    /// A scoring request's summed log-probability of its scored ids (`VLLMRequest.scoreTokens`).
+    public var promptLogprob: Double?
 
-    public init(tokenIds: [Int], finishReason: String) {
+    public init(tokenIds: [Int], finishReason: String, promptLogprob: Double? = nil) {
         self.tokenIds = tokenIds
         self.finishReason = finishReason
+        self.promptLogprob = promptLogprob
     }
 }
 

@@ -207,14 +207,12 @@ public struct StageSchema: Sendable {
     public var outputsOf: (@Sendable (ResolvedStage) -> (types: [ArtifactType], reason: String)?)?
     /// The engines that run this kind; `embedded` first.
     public var engines: [EngineSupport]
-    /// Engines that cannot run this kind by design, each with why (`validate` says it beside the refusal).
-    public var engineRefusals: [String: String]
     /// Rules across fields the types cannot say (e.g. a task that needs two more inputs), run by `validate`.
     public var check: @Sendable (ResolvedStage) -> [StageProblem]
 
     public init(kind: String, summary: String, codeVersion: Int = 1, outputs: [ArtifactType] = [],
                 outputsOf: (@Sendable (ResolvedStage) -> (types: [ArtifactType], reason: String)?)? = nil,
-                engines: [EngineSupport] = [EngineSupport(EngineDescriptor.embeddedName)], engineRefusals: [String: String] = [:],
+                engines: [EngineSupport] = [EngineSupport(EngineDescriptor.embeddedName)],
                 check: @escaping @Sendable (ResolvedStage) -> [StageProblem] = { _ in [] }, fields: [FieldSchema]) {
         self.kind = kind
         self.summary = summary
@@ -223,7 +221,6 @@ public struct StageSchema: Sendable {
         self.outputs = outputs
         self.outputsOf = outputsOf
         self.engines = engines
-        self.engineRefusals = engineRefusals
         self.check = check
     }
 

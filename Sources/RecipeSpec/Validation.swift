@@ -98,8 +98,7 @@ struct StageValidator {
                 return false
             }
             guard schema.engine(name) != nil else {
-                diags.add(r.location, base + ".engine", "stage kind '\(schema.kind)' has no runner on engine '\(name)'"
-                          + (schema.engineRefusals[name].map { ": " + $0 } ?? ""),
+                diags.add(r.location, base + ".engine", "stage kind '\(schema.kind)' has no runner on engine '\(name)'",
                           expected: "an engine that runs '\(schema.kind)': " + schema.engines.map(\.engine).joined(separator: ", "))
                 return false
             }

@@ -24,13 +24,11 @@ extension StageSpecs {
         return fields
     }
 
-    /// A benchmark kind; a generative one (`generative`, the default) also runs with its responses from vLLM.
-    static func benchmark(_ kind: String, _ summary: String, codeVersion: Int = 1, generative: Bool = true, fields: [FieldSchema],
+    /// A benchmark kind: on the embedded engine, or with its responses (TruthfulQA: its log-likelihoods) from vLLM.
+    static func benchmark(_ kind: String, _ summary: String, codeVersion: Int = 1, fields: [FieldSchema],
                           check: @escaping @Sendable (ResolvedStage) -> [StageProblem] = { _ in [] }) -> StageSpec {
         StageSpec(StageSchema(kind: kind, summary: summary, codeVersion: codeVersion, outputs: [.evaluation],
-                              engines: generative ? VLLMChecks.generating : [.embedded],
-                              engineRefusals: generative ? [:] : [Engines.vllm.name: VLLMChecks.logLikelihoodRefusal],
-                              check: check, fields: fields),
+                              engines: VLLMChecks.generating, check: check, fields: fields),
                   layout: ArtifactLayout([benchmarkItemsFile]), fingerprint: benchmarkData)
     }
 
@@ -50,7 +48,7 @@ extension StageSpecs {
             + [FieldSchema("tasks", .list(.string), optional: true, doc: "Tasks to run (file names in bbh/); absent: all 27.")])
 
     public static let truthfulQA = benchmark(
-        "truthfulqa", "TruthfulQA MC1 / MC2 by log-likelihood of the choices.", generative: false,
+        "truthfulqa", "TruthfulQA MC1 / MC2 by log-likelihood of the choices.",
         fields: benchmarkFields(data: "../shared/data/truthfulqa/data/mc_task.json.gz", maxNewTokens: nil))
 
     public static let xsTest = benchmark(

@@ -2,18 +2,13 @@ import RecipeSpec
 
 /// vLLM as the generator of stages that only sample (`engine: vllm`): the policy's samples come from vLLM's offline
 /// `LLM.generate`, PrefLab still labels, extracts, scores and measures them. The kinds: `gold_reward`, `best_of_n`,
-/// `category_scores`, `task_preferences` (preference sampling) and the generative benchmarks (gsm8k, bbh, ifeval,
-/// xstest, humaneval, alpaca_eval). The one list of what the bridge refuses, read by `validate` and, at run time, by
-/// the runner.
+/// `category_scores`, `task_preferences` (preference sampling) and the benchmarks (gsm8k, bbh, ifeval, xstest,
+/// humaneval, alpaca_eval; truthfulqa's log-likelihoods from vLLM's `prompt_logprobs`, the log-softmax of the raw
+/// logits at each prompt position, which is what PrefLab sums, in the weights' dtype). The one list of what the
+/// bridge refuses, read by `validate` and, at run time, by the runner.
 public enum VLLMChecks {
     /// The engines of a kind that only samples: embedded, and vLLM under `generation`'s checks.
     public static let generating = [EngineSupport.embedded, EngineSupport(Engines.vllm.name, check: generation)]
-
-    /// Why TruthfulQA stays embedded: it scores log p(choice | question) from PrefLab's forward over the window-fitted
-    /// pair. vLLM's `prompt_logprobs` gives log-softmax of the raw logits per prompt token, so the numbers would
-    /// agree only to vLLM's kernels' rounding (bf16 by default) — a likelihood ranking of near-tied choices can flip
-    /// — and the bridge does not ask for them: it generates only.
-    public static let logLikelihoodRefusal = "truthfulqa scores log-likelihoods of its choices (no generation), and the vLLM bridge only generates; run it on the embedded engine"
 
     /// The vLLM release whose offline API (token-id prompts, `SamplingParams`) the request files are written for.
     public static let version = "0.34.0"

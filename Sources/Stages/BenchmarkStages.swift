@@ -24,26 +24,34 @@ enum BenchmarkStages {
         StageSpecs.alpacaEval.kind: { c, s in AlpacaEvalBenchmark(file: try c.dataURL(), selection: s, judge: try c.judge()) },
     ]
 
-    /// The embedded runners: the generative benchmarks with the policy's own responses, and TruthfulQA's log-likelihoods.
-    static let runners: [String: any StageRunner] = generative.mapValues { make in
-        Runner { c, s, source in try c.generate(try make(c, s), source: source) } as any StageRunner
-    }.merging([StageSpecs.truthfulQA.kind: Runner { c, s, _ in
+    /// Every benchmark's runner: the generative ones, and TruthfulQA by log-likelihood.
+    static let all: [String: Runner] = generative.mapValues { make in
+        Runner { c, s, source in try c.generate(try make(c, s), source: source) }
+    }.merging([StageSpecs.truthfulQA.kind: Runner { c, s, source in
         let b = TruthfulQABenchmark(file: try c.dataURL(), selection: s)
         let model = PolicyBenchmarkModel(policy: try c.policy(), maxNewTokens: 1)
-        let results = try b.run(model: model, ledger: try c.ledger(), block: try c.int("block")) { c.progress($0, $1) }
+        let results: [BenchmarkItem]
+        switch source {
+        case .embedded:
+            results = try b.run(model: model, ledger: try c.ledger(), block: try c.int("block")) { c.progress($0, $1) }
+        case .vllm(let generate):
+            let lls = try NodeContext.vllmLogLikelihoods(try b.items().flatMap(b.continuations), model: model, generate: generate)
+            results = try b.run(model: ReplayedBenchmarkModel(logLikelihoods: lls), ledger: nil, block: try c.int("block")) { c.progress($0, $1) }
+        }
         return (results, b.summarize(results))
     }]) { a, _ in a }
 
-    /// The vLLM bridge's side of each generative benchmark (`engine: vllm`).
-    static let vllm: [String: any GenerationInputs] = generative.mapValues { make in
-        Runner { c, s, source in try c.generate(try make(c, s), source: source) } as any GenerationInputs
-    }
+    /// The embedded runners.
+    static let runners: [String: any StageRunner] = all.mapValues { $0 as any StageRunner }
+
+    /// The vLLM bridge's side of each benchmark (`engine: vllm`).
+    static let vllm: [String: any GenerationInputs] = all.mapValues { $0 as any GenerationInputs }
 
     /// Where a benchmark's responses come from.
     enum ResponseSource {
         /// The policy, in PrefLab, block by block (resumable item by item through the ledger).
         case embedded
-        /// vLLM, every prompt in one batch (resumable as a whole: the batch's completions are kept).
+        /// vLLM, every prompt (or scored continuation) in one batch (resumable as a whole: the batch's completions are kept).
         case vllm((GenerationBatch) throws -> [VLLMCompletion])
     }
 
@@ -98,7 +106,7 @@ extension NodeContext {
             let prompts = try benchmark.items().map(benchmark.prompt)
             let (responses, vllmCut) = try Self.vllmResponses(prompts, model: model, block: block, generate: generate)
             // No ledger: the replayed responses follow evaluation order, which skipping ledger items would shift.
-            results = try BenchmarkRunner.run(benchmark, model: ReplayedBenchmarkModel(responses), ledger: nil, block: block) {
+            results = try BenchmarkRunner.run(benchmark, model: ReplayedBenchmarkModel(responses: responses), ledger: nil, block: block) {
                 self.progress($0, $1)
             }
             cut = vllmCut
@@ -126,6 +134,23 @@ extension NodeContext {
         }
         let completions = try generate(GenerationBatch(name: "batch-0", requests: requests))
         return (VLLMBatches.samples(policy: model.policy, prompts: ids, completions: completions).map(\.text), cut)
+    }
+
+    /// log p(continuation | prompt) of every item from vLLM in one batch: each pair fitted to the window as the policy
+    /// fits it (`SequencePair.fitted`: continuation cut on the right, prompt on the left), scored over the continuation.
+    static func vllmLogLikelihoods(_ items: [(prompt: BenchmarkPrompt, continuation: String)], model: PolicyBenchmarkModel,
+                                   generate: (GenerationBatch) throws -> [VLLMCompletion]) throws -> [Double] {
+        let policy = model.policy
+        let requests = items.enumerated().map { i, item in
+            let fit = SequencePair(prompt: model.tokens(item.prompt), response: policy.codec.encode(item.continuation))
+                .fitted(maxSeqLen: policy.model.config.maxSeqLen)
+            return VLLMRequest(promptTokenIds: (fit.prompt + fit.response).map(Int.init), maxTokens: 1, temperature: 0, topP: 1,
+                               seed: UInt64(i), stopTokenIds: [Int(policy.codec.eos)], scoreTokens: fit.response.count)
+        }
+        return try generate(GenerationBatch(name: "batch-0", requests: requests)).enumerated().map { i, c in
+            guard let logprob = c.promptLogprob else { throw BenchmarkError("vLLM returned no prompt_logprob for scoring request \(i + 1)") }
+            return logprob
+        }
     }
 
     /// The AlpacaEval judge the config names.

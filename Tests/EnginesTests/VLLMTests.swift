@@ -21,15 +21,15 @@ final class VLLMTests: XCTestCase {
     func testValidate() throws {
         XCTAssertNoThrow(try S.recipe("Recipes/quickstart.yaml", overrides: Self.overrides + ["stages.eval.engine_args={precision: fp16}"]))
         XCTAssertNoThrow(try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.preferences.engine=vllm"]))
-        XCTAssertNoThrow(try S.recipe(Self.benchmarks, overrides: ["engine=vllm"]), "a top-level vllm leaves truthfulqa embedded")
+        XCTAssertNoThrow(try S.recipe(Self.benchmarks, overrides: ["engine=vllm"]), "every benchmark runs on vLLM")
         XCTAssertThrowsError(try S.recipe("Recipes/quickstart.yaml", overrides: Self.overrides + ["stages.eval.engine_args={precision: fp8}"])) {
             XCTAssertTrue("\($0)".contains("stages.eval.engine_args: precision 'fp8' is not one vLLM loads weights in"), "\($0)")
         }
         XCTAssertThrowsError(try S.recipe("Recipes/quickstart.yaml", overrides: ["stages.dpo.engine=vllm"])) {
             XCTAssertTrue("\($0)".contains("stage kind 'dpo' has no runner on engine 'vllm'"), "\($0)")
         }
-        XCTAssertThrowsError(try S.recipe(Self.benchmarks, overrides: ["stages.truthfulqa.engine=vllm"])) {
-            XCTAssertTrue("\($0)".contains("stage kind 'truthfulqa' has no runner on engine 'vllm': truthfulqa scores log-likelihoods"), "\($0)")
+        XCTAssertThrowsError(try S.recipe(Self.benchmarks, overrides: ["stages.truthfulqa.engine=openrlhf"])) {
+            XCTAssertTrue("\($0)".contains("stage kind 'truthfulqa' has no runner on engine 'openrlhf'"), "\($0)")
         }
     }
 
@@ -86,15 +86,17 @@ final class VLLMTests: XCTestCase {
     }
 
     /// Two generative benchmarks through vLLM: greedy requests, each block of 2 fitted to the window as the embedded
-    /// model fits it; PrefLab extracts and scores the responses into the embedded node's items and summary.
+    /// model fits it; PrefLab extracts and scores the responses into the embedded node's items and summary. TruthfulQA:
+    /// one scoring request per choice (27 for its first 2 questions; the continuation's ids scored, fitted as the policy fits the pair).
     func testBenchmarks() throws {
-        for (kind, count) in [("gsm8k", 3), ("xstest", 4)] {
+        for (kind, count) in [("gsm8k", 3), ("xstest", 4), ("truthfulqa", 27)] {
             let (node, twin) = try Self.nodes(Self.benchmarks, stage: kind, kind: kind) { _, _ in true }
             let run = try Self.dryRun(node, twin: twin, block: 2)
             defer { run.remove() }
             let requests = try XCTUnwrap(run.engine.batches.first).requests
             XCTAssertEqual(run.engine.batches.count, 1, "every prompt in one launch")
             XCTAssertEqual(requests.count, count, kind)
+            XCTAssertEqual(requests.allSatisfy { $0.scoreTokens != nil }, kind == "truthfulqa", kind)
             XCTAssertEqual(Set(requests.map { [$0.temperature, $0.topP] }), [[0, 1]], "greedy, as the references decode")
             try S.checkGolden("vllm-requests-\(kind)-smoke.jsonl", try Self.jsonl(requests))
             run.assertSameSummary()
@@ -234,6 +236,7 @@ final class EmbeddedGenerations {
 
     func answer(_ batch: GenerationBatch) throws -> [VLLMCompletion] {
         batches.append(batch)
+        if batch.requests.first?.scoreTokens != nil { return try score(batch.requests) }
         let size = block ?? max(1, batch.requests.count)
         return stride(from: 0, to: batch.requests.count, by: size).flatMap { lo -> [VLLMCompletion] in
             let chunk = Array(batch.requests[lo..<min(batch.requests.count, lo + size)])
@@ -246,6 +249,15 @@ final class EmbeddedGenerations {
                                finishReason: s.hitLengthLimit ? "length" : "stop")
             }
         }
+    }
+
+    /// Scoring requests: PrefLab's own log p of each request's scored ids (`Policy.sequenceLogProbs`).
+    func score(_ requests: [VLLMRequest]) throws -> [VLLMCompletion] {
+        let pairs = requests.map { r -> SequencePair in
+            let ids = r.promptTokenIds.map(Int32.init), k = r.scoreTokens ?? 0
+            return SequencePair(prompt: Array(ids.dropLast(k)), response: Array(ids.suffix(k)))
+        }
+        return try policy.sequenceLogProbs(pairs).map { VLLMCompletion(tokenIds: [], finishReason: "length", promptLogprob: $0) }
     }
 }
 

@@ -55,24 +55,30 @@ public final class PolicyBenchmarkModel: BenchmarkModel {
     }
 }
 
-/// Responses generated elsewhere (vLLM) for a benchmark's prompts, handed out in evaluation order, so that
-/// `BenchmarkRunner` scores them exactly as it scores the policy's own (run it without a ledger: a ledger would
-/// skip items and shift the order).
+/// Responses generated (or log-likelihoods computed) elsewhere, by vLLM, for a benchmark's prompts, handed out in
+/// evaluation order, so that the benchmark scores them exactly as it scores the policy's own (run it without a
+/// ledger: a ledger would skip items and shift the order).
 public final class ReplayedBenchmarkModel: BenchmarkModel {
     private var responses: ArraySlice<String>
+    private var likelihoods: ArraySlice<Double>
 
-    public init(_ responses: [String]) { self.responses = responses[...] }
+    public init(responses: [String] = [], logLikelihoods: [Double] = []) {
+        self.responses = responses[...]
+        self.likelihoods = logLikelihoods[...]
+    }
 
     public func generate(_ prompts: [BenchmarkPrompt]) throws -> [String] {
-        guard responses.count >= prompts.count else {
-            throw BenchmarkError("\(prompts.count) prompts asked of \(responses.count) generated responses left")
-        }
-        defer { responses = responses.dropFirst(prompts.count) }
-        return Array(responses.prefix(prompts.count))
+        try Self.take(prompts.count, from: &responses, what: "responses")
     }
 
     public func logLikelihoods(_ items: [(prompt: BenchmarkPrompt, continuation: String)]) throws -> [Double] {
-        throw BenchmarkError("responses generated elsewhere carry no log-likelihoods")
+        try Self.take(items.count, from: &likelihoods, what: "log-likelihoods")
+    }
+
+    private static func take<T>(_ n: Int, from values: inout ArraySlice<T>, what: String) throws -> [T] {
+        guard values.count >= n else { throw BenchmarkError("\(n) \(what) asked of the \(values.count) computed ones left") }
+        defer { values = values.dropFirst(n) }
+        return Array(values.prefix(n))
     }
 }
 
