@@ -127,7 +127,8 @@ public struct VLLMRunner: PlannedLaunch {
         let completions = try String(contentsOfFile: job.output, encoding: .utf8).split(separator: "\n")
             .map { try decoder.decode(VLLMCompletion.self, from: Data($0.utf8)) }
         guard completions.count == batch.requests.count else {
-            throw EngineError(context.stage, "vLLM returned \(completions.count) completions for \(batch.requests.count) requests in \(job.output)")
+            throw EngineError(context.stage,
+                              "vLLM returned \(completions.count) completions for \(batch.requests.count) requests in \(job.output)")
         }
         return completions
     }

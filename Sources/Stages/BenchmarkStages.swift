@@ -36,7 +36,10 @@ enum BenchmarkStages {
             results = try b.run(model: model, ledger: try c.ledger(), block: try c.int("block")) { c.progress($0, $1) }
         case .vllm(let generate):
             let lls = try NodeContext.vllmLogLikelihoods(try b.items().flatMap(b.continuations), model: model, generate: generate)
-            results = try b.run(model: ReplayedBenchmarkModel(logLikelihoods: lls), ledger: nil, block: try c.int("block")) { c.progress($0, $1) }
+            // No ledger: the replayed log-likelihoods follow evaluation order, which skipping ledger items would shift.
+            results = try b.run(model: ReplayedBenchmarkModel(logLikelihoods: lls), ledger: nil, block: try c.int("block")) {
+                c.progress($0, $1)
+            }
         }
         return (results, b.summarize(results))
     }]) { a, _ in a }

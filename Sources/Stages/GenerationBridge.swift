@@ -21,7 +21,8 @@ public struct Sampler {
             let (ids, newTokens) = policy.fitted(Evaluation.promptIds(policy: policy, prompts: prompts, samplesPerPrompt: k),
                                                  maxNewTokens: options.maxNewTokens)
             let requests = VLLMBatches.requests(policy: policy, prompts: ids, maxTokens: newTokens, options: options)
-            return try VLLMBatches.samples(policy: policy, prompts: ids, completions: generate(GenerationBatch(name: counter.next(), requests: requests)))
+            let completions = try generate(GenerationBatch(name: counter.next(), requests: requests))
+            return VLLMBatches.samples(policy: policy, prompts: ids, completions: completions)
         }
     }
 

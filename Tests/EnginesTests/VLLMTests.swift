@@ -85,11 +85,12 @@ final class VLLMTests: XCTestCase {
         try run.assertSameFile(ArtifactLayout.heldOutFile)
     }
 
-    /// Two generative benchmarks through vLLM: greedy requests, each block of 2 fitted to the window as the embedded
-    /// model fits it; PrefLab extracts and scores the responses into the embedded node's items and summary. TruthfulQA:
-    /// one scoring request per choice (27 for its first 2 questions; the continuation's ids scored, fitted as the policy fits the pair).
+    /// The benchmarks through vLLM (HumanEval shares their path): greedy requests, each block of 2 fitted to the
+    /// window as the embedded model fits it; PrefLab extracts and scores the responses into the embedded node's items
+    /// and summary. TruthfulQA: one scoring request per choice (27 for its first 2 questions; the continuation's ids
+    /// scored, fitted as the policy fits the pair).
     func testBenchmarks() throws {
-        for (kind, count) in [("gsm8k", 3), ("xstest", 4), ("truthfulqa", 27)] {
+        for (kind, count) in [("gsm8k", 3), ("xstest", 4), ("bbh", 3), ("ifeval", 3), ("alpaca_eval", 3), ("truthfulqa", 27)] {
             let (node, twin) = try Self.nodes(Self.benchmarks, stage: kind, kind: kind) { _, _ in true }
             let run = try Self.dryRun(node, twin: twin, block: 2)
             defer { run.remove() }
@@ -167,7 +168,9 @@ final class VLLMTests: XCTestCase {
         let graph = try StageSpecs.graph(try S.recipe(recipe, overrides: ["scale=smoke", "stages.\(stage).engine=vllm"]))
         let embedded = try StageSpecs.graph(try S.recipe(recipe, overrides: ["scale=smoke"]))
         let node = try XCTUnwrap(graph.nodes.first { $0.kind == kind && $0.engine == "vllm" && extra($0, graph) })
-        let twin = try XCTUnwrap(embedded.nodes.first { $0.kind == kind && $0.inputs.map(\.hash) == node.inputs.map(\.hash) && $0.stage.name == node.stage.name })
+        let twin = try XCTUnwrap(embedded.nodes.first {
+            $0.kind == kind && $0.inputs.map(\.hash) == node.inputs.map(\.hash) && $0.stage.name == node.stage.name
+        })
         XCTAssertNotEqual(node.hash, twin.hash, "a delegated node is another node")
         return (node, (twin, embedded))
     }
