@@ -67,6 +67,19 @@ final class VLLMTests: XCTestCase {
         run.assertSameSummary()
     }
 
+    /// The world's per-category scores through vLLM (Unpacking's evaluation at smoke scale): one sample per held-out
+    /// prompt at the node's temperature, top-p 1; the embedded node's per-category means and spreads.
+    func testCategoryScores() throws {
+        let (node, twin) = try Self.nodes("Recipes/unpacking/table3.yaml", stage: "eval", kind: "category_scores") { _, _ in true }
+        let run = try Self.dryRun(node, twin: twin)
+        defer { run.remove() }
+        let requests = try XCTUnwrap(run.engine.batches.first).requests
+        XCTAssertEqual(run.engine.batches.count, 1)
+        XCTAssertEqual(requests.count, 16, "smoke: 16 prompts, one sample each")
+        XCTAssertEqual(Set(requests.map { [$0.temperature, $0.topP] }), [[0.7, 1]])
+        run.assertSameSummary()
+    }
+
     /// Preference sampling through vLLM: one batch per sampling round (train rounds, then held-out ones), two samples
     /// per prompt with the round's seed; PrefLab labels what comes back into the embedded node's pairs.
     func testTaskPreferences() throws {
