@@ -7,10 +7,11 @@ import StageSpecs
 
 /// The benchmark runners (kinds in `StageSpecs/BenchmarkKinds.swift`, science in
 /// `Preference/Evaluation/Benchmarks/`): each builds its benchmark from the config, generates with the
-/// policy (greedy), scores, and writes every item and the summary. Per-item results go to the node's
-/// resume folder as they are scored, so an interrupted evaluation resumes where it stopped.
+/// policy (greedy) or has vLLM generate (`engine: vllm`), scores, and writes every item and the summary. On the
+/// embedded engine per-item results go to the node's resume folder as they are scored, so an interrupted evaluation
+/// resumes where it stopped.
 enum BenchmarkStages {
-    /// The benchmarks answered by generation, as their configs build them (the ones vLLM can generate for).
+    /// The benchmarks answered by generation, as their configs build them.
     static let generative: [String: @Sendable (NodeContext, BenchmarkSelection) throws -> any GenerativeBenchmark] = [
         StageSpecs.gsm8k.kind: { c, s in GSM8KBenchmark(file: try c.dataURL(), selection: s, shots: try c.int("shots")) },
         StageSpecs.ifEval.kind: { c, s in IFEvalBenchmark(file: try c.dataURL(), selection: s) },
