@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "EnginesTests", dependencies: ["Engines", "Pipeline", "RecipeSpec", "Stages", "StageSpecs", "Preference", "Randomness"],
                     exclude: ["Fixtures", "Golden"], swiftSettings: strict),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "StageSpecs", "Pipeline", "RecipeSpec", "Preference", "Randomness", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "StageSpecs", "RecipeSpec", "Pipeline", "PipelineFakes", "TestSupport"],
+        .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "StageSpecs", "RecipeSpec", "Pipeline", "PipelineFakes", "TestSupport", "Tensor"],
                     resources: [.copy("Golden")],
                     swiftSettings: strict),
     ],

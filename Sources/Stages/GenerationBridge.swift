@@ -11,7 +11,7 @@ public struct Sampler {
     let draw: (_ policy: Policy, _ prompts: [Prompt], _ samplesPerPrompt: Int, _ options: SamplingOptions) throws -> [Sample]
 
     /// PrefLab's sampler (`Evaluation.sample`).
-    static let embedded = Sampler { Evaluation.sample(policy: $0, prompts: $1, samplesPerPrompt: $2, options: $3) }
+    static let embedded = Sampler { try Evaluation.sample(policy: $0, prompts: $1, samplesPerPrompt: $2, options: $3) }
 
     /// vLLM: each draw is one batch (`batch-0`, `batch-1`, … in draw order, so a rerun finds the batches an
     /// interrupted one finished) of `VLLMBatches.requests`.

@@ -254,10 +254,10 @@ final class EmbeddedGenerations {
         batches.append(batch)
         if batch.requests.first?.scoreTokens != nil { return try score(batch.requests) }
         let size = block ?? max(1, batch.requests.count)
-        return stride(from: 0, to: batch.requests.count, by: size).flatMap { lo -> [VLLMCompletion] in
+        return try stride(from: 0, to: batch.requests.count, by: size).flatMap { lo -> [VLLMCompletion] in
             let chunk = Array(batch.requests[lo..<min(batch.requests.count, lo + size)])
             var rng = SeededRandom(seed: chunk[0].seed).derived("evaluation-sample")
-            let samples = policy.sample(chunk.map { $0.promptTokenIds.map(Int32.init) }, maxNewTokens: chunk[0].maxTokens,
+            let samples = try policy.sample(chunk.map { $0.promptTokenIds.map(Int32.init) }, maxNewTokens: chunk[0].maxTokens,
                                         temperature: Float(chunk[0].temperature), topP: Float(chunk[0].topP), rng: &rng)
             // The end-of-turn token is vLLM's stop, not part of the completion it returns.
             return samples.map { s in

@@ -41,7 +41,7 @@ public enum PairSampling {
                                stats: inout Stats, progress: (Int) -> Void = { _ in }) throws -> [PreferencePair] {
         try collect(count: count, split: split, task: task, annotator: annotator, options: options, dropTies: dropTies,
                     stats: &stats, progress: progress) { prompts, opts in
-            Evaluation.sample(policy: policy, prompts: prompts, samplesPerPrompt: 2, options: opts)
+            try Evaluation.sample(policy: policy, prompts: prompts, samplesPerPrompt: 2, options: opts)
         }
     }
 
