@@ -34,7 +34,7 @@ final class SiteModelsTests: XCTestCase {
         XCTAssertEqual(errors.count, 3, "\(errors)")
         XCTAssertTrue(errors.removeFirst().contains("stages.base.architecture: 'opt-125m' is an opt model: PrefLab reads llama models only"))
         XCTAssertTrue(errors[0].hasPrefix("e.yaml:4:44: error: stages.prefs.policy: 'base' is an opt model (site-named 'opt-125m', stage base); this stage would run on the embedded engine, which loads llama models only"), errors[0])
-        XCTAssertTrue(errors[0].contains("no engine loads 'task_preferences's `policy` in another architecture yet"), errors[0])
+        XCTAssertTrue(errors[0].hasSuffix("expected `engine:` vllm on this stage (it loads `policy` with its own Hugging Face code)"), errors[0])
         // The DPO (on TRL) is an OPT model too, so the embedded evaluation of it is refused, pointing at TRL's peer.
         XCTAssertTrue(errors[1].contains("stages.eval.policy: 'dpo' is an opt model (site-named 'opt-125m', stage base)"), errors[1])
         XCTAssertTrue(errors[1].hasSuffix("expected `engine:` vllm on this stage (it loads `policy` with its own Hugging Face code)"), errors[1])
