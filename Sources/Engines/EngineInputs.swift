@@ -11,7 +11,8 @@ public protocol EngineInputs: Sendable {
     /// a peft adapter folder (`adapter_config.json`, `adapter_model.safetensors` under peft's names), so that the
     /// engine trains from the very adapters the embedded trainer would.
     func initialAdapter(_ context: NodeContext, into dir: URL) throws
-    /// The training rows and held-out pairs, in TRL's standard format with PrefLab's token ids.
+    /// The training rows and held-out pairs, in TRL's standard format with PrefLab's token ids; as text only when the
+    /// node's model is one PrefLab does not read (`EngineModels.start`).
     func rows(_ context: NodeContext) throws -> EngineRows
     /// PrefLab's data order of `epoch`: the permutation its own trainer would use (online trainers: of the prompts).
     func epochOrder(count: Int, epoch: Int, seed: UInt64) -> [Int]
@@ -34,13 +35,17 @@ public struct EngineRows: Sendable {
 }
 
 /// One training row: TRL's standard text format (prompt rendered with the chat template; raw responses, the
-/// engine appends EOS) and PrefLab's own token ids of the same row (responses with EOS) for the token check.
+/// engine appends EOS) and PrefLab's own token ids of the same row (responses with EOS) for the token check; or, for
+/// a model PrefLab does not read (`EngineModel`), the prompt's messages and the responses only, which the bridge
+/// script puts in TRL's format for the model's own tokenizer (trl_text.py).
 public struct EngineRow: Codable, Sendable, Equatable {
-    public var prompt: String
+    public var prompt: String?
+    /// The prompt's turns, for the model's own tokenizer (nil when PrefLab rendered and tokenised the row).
+    public var messages: [EngineMessage]?
     public var chosen: String?
     public var rejected: String?
     public var completion: String?
-    public var promptIdsPreflab: [Int]
+    public var promptIdsPreflab: [Int]?
     public var chosenIdsPreflab: [Int]?
     public var rejectedIdsPreflab: [Int]?
     public var completionIdsPreflab: [Int]?
@@ -68,6 +73,14 @@ public struct EngineRow: Codable, Sendable, Equatable {
         self.promptJson = promptJson
     }
 
+    /// A row for the model's own tokenizer: the prompt's turns and the responses as text (`chosen`/`rejected` of a
+    /// pair, `completion` of a demonstration; none for an online prompt, which carries `promptJson`).
+    public init(messages: [EngineMessage], chosen: String? = nil, rejected: String? = nil, completion: String? = nil,
+                promptJson: String? = nil) {
+        self.messages = messages
+        (self.chosen, self.rejected, self.completion, self.promptJson) = (chosen, rejected, completion, promptJson)
+    }
+
     /// A demonstration (SFT): the full ids (for the token check) and the window-fitted ones (trained on).
     public init(prompt: String, completion: String, promptIds: [Int], completionIds: [Int],
                 fittedPromptIds: [Int], fittedCompletionIds: [Int]) {
@@ -77,6 +90,17 @@ public struct EngineRow: Codable, Sendable, Equatable {
         self.completionIdsPreflab = completionIds
         self.fittedPromptIdsPreflab = fittedPromptIds
         self.fittedCompletionIdsPreflab = fittedCompletionIds
+    }
+}
+
+/// One turn of a prompt, as chat templates take it.
+public struct EngineMessage: Codable, Sendable, Equatable {
+    public var role: String
+    public var content: String
+
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
     }
 }
 

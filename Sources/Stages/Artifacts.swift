@@ -20,6 +20,9 @@ enum ModelArtifact {
 
     /// Loads the model in `dir`, in either layout.
     static func load(from dir: URL) throws -> (model: LlamaModel, codec: TokenizerCodec) {
+        if let kept = try EngineModel.read(dir) {
+            throw StageError("model", "\(dir.path) is an \(kept.architecture) model (from '\(kept.model)') kept for the delegated engines; PrefLab's own model code reads Llama models only (`preflab validate --site` names the stages that would need it)")
+        }
         if FileManager.default.fileExists(atPath: dir.appendingPathComponent(Legacy.headFile).path) { return try Legacy.load(from: dir) }
         return try HFModelFolder.read(from: dir)
     }
@@ -41,6 +44,9 @@ enum ModelArtifact {
         struct HeadFile: Codable { var head: HeadKind }
 
         static func load(from dir: URL) throws -> (model: LlamaModel, codec: TokenizerCodec) {
+        if let kept = try EngineModel.read(dir) {
+            throw StageError("model", "\(dir.path) is an \(kept.architecture) model (from '\(kept.model)') kept for the delegated engines; PrefLab's own model code reads Llama models only (`preflab validate --site` names the stages that would need it)")
+        }
             let config = try ConfigJSON.read(LlamaConfig.self, from: dir.appendingPathComponent("config.json"))
             let head = try ConfigJSON.read(HeadFile.self, from: dir.appendingPathComponent(headFile)).head
             let model = LlamaModel(config: config, head: head, seed: nil, trainable: false)
