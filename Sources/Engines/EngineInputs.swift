@@ -40,8 +40,9 @@ public struct EngineRows: Sendable {
 /// script puts in TRL's format for the model's own tokenizer (trl_text.py).
 public struct EngineRow: Codable, Sendable, Equatable {
     public var prompt: String?
-    /// The prompt's turns, for the model's own tokenizer (nil when PrefLab rendered and tokenised the row).
-    public var messages: [EngineMessage]?
+    /// The prompt's turns (`{role, content}` each, as chat templates take them), for the model's own tokenizer (nil
+    /// when PrefLab rendered and tokenised the row).
+    public var messages: [[String: String]]?
     public var chosen: String?
     public var rejected: String?
     public var completion: String?
@@ -75,7 +76,7 @@ public struct EngineRow: Codable, Sendable, Equatable {
 
     /// A row for the model's own tokenizer: the prompt's turns and the responses as text (`chosen`/`rejected` of a
     /// pair, `completion` of a demonstration; none for an online prompt, which carries `promptJson`).
-    public init(messages: [EngineMessage], chosen: String? = nil, rejected: String? = nil, completion: String? = nil,
+    public init(messages: [[String: String]], chosen: String? = nil, rejected: String? = nil, completion: String? = nil,
                 promptJson: String? = nil) {
         self.messages = messages
         (self.chosen, self.rejected, self.completion, self.promptJson) = (chosen, rejected, completion, promptJson)
@@ -90,17 +91,6 @@ public struct EngineRow: Codable, Sendable, Equatable {
         self.completionIdsPreflab = completionIds
         self.fittedPromptIdsPreflab = fittedPromptIds
         self.fittedCompletionIdsPreflab = fittedCompletionIds
-    }
-}
-
-/// One turn of a prompt, as chat templates take it.
-public struct EngineMessage: Codable, Sendable, Equatable {
-    public var role: String
-    public var content: String
-
-    public init(role: String, content: String) {
-        self.role = role
-        self.content = content
     }
 }
 

@@ -26,6 +26,14 @@ final class EngineModelTests: XCTestCase {
 
     """
 
+    /// Online DPO with gold labels and D2PO with the OPT reward model as discriminator, on the OPT policy.
+    static let online = """
+      prompts: { kind: task_prompts, task: word_collector, size: 8, seed: 1 }
+      opo_gold: { kind: opo, engine: trl, policy: opt, prompts: prompts, labeler: gold, task: word_collector, prompts_per_step: 4, update_epochs: 2, gold_budget: 8, max_new_tokens: 8, learning_rate: 1.0e-3, seed: 1 }
+      d2po: { kind: d2po, engine: trl, policy: opt, prompts: prompts, task: word_collector, discriminator: reward_model, reward_model: reward_model, prompts_per_step: 4, rollouts_per_gold_round: 8, gold_per_round: 2, gold_budget: 4, max_new_tokens: 8, learning_rate: 1.0e-3, seed: 1 }
+
+    """
+
     func graph(_ text: String, in dir: URL) throws -> PipelineGraph {
         let file = dir.appendingPathComponent("recipe.yaml")
         try text.write(to: file, atomically: true, encoding: .utf8)
@@ -62,13 +70,18 @@ final class EngineModelTests: XCTestCase {
         XCTAssertTrue(errors[2].contains("stages.mixed.reference: `reference` is a model PrefLab reads"), errors[2])
     }
 
-    /// DPO and a reward model of the OPT through TRL, in one run of the executor: both nodes are OPT folders (TRL's
-    /// own files, marked as engine models), the reward model starts from the DPO node's folder, and neither was read by
+    /// DPO and a reward model of the OPT through TRL, then OPO (gold labels from `preflab annotate` on the decoded
+    /// samples) and D2PO (that reward model as discriminator), in one run of the executor: every trained node is an OPT
+    /// folder (TRL's own files, marked as engine models), each starts from the node before it, and none was read by
     /// PrefLab's model code.
-    func testOPTTrainsOnTRLAndFeedsTheNextNode() throws {
+    func testOPTTrainsOnTRLAndFeedsTheNextNodes() throws {
         guard let python = S.python else {
             print("EngineModelTests: skipped — .venv-engines is absent (bash scripts/setup-engines.sh makes it)")
             throw XCTSkip(".venv-engines is absent")
+        }
+        guard (try? TRLRunner.preflabExecutable()) != nil else {
+            print("EngineModelTests: skipped — no preflab binary beside the tests for the gold annotator (swift build builds it)")
+            throw XCTSkip("no preflab binary")
         }
         let dir = try S.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -77,7 +90,7 @@ final class EngineModelTests: XCTestCase {
         var site = SiteConfig()
         site.python = ["trl": python]
         site.models = ["tiny-opt": opt.path]
-        let graph = try graph(Self.recipe, in: dir)
+        let graph = try graph(Self.recipe + Self.online, in: dir)
         let store = try ArtifactStore(root: dir.appendingPathComponent("store"))
         EmbeddedRunners.configureEngine(threads: 1)
         let runners = EmbeddedRunners.all(siteModels: site.models).merging(DelegatedRunners.all(site: site)) { _, delegated in delegated }
@@ -90,7 +103,8 @@ final class EngineModelTests: XCTestCase {
         }
         XCTAssertEqual(try Data(contentsOf: try node("opt").appendingPathComponent("model.safetensors")),
                        try Data(contentsOf: opt.appendingPathComponent("model.safetensors")), "the site's folder, as it is")
-        for (name, architecture) in [("opt", "OPTForCausalLM"), ("dpo", "OPTForCausalLM"), ("reward_model", "OPTForSequenceClassification")] {
+        for (name, architecture) in [("opt", "OPTForCausalLM"), ("dpo", "OPTForCausalLM"), ("reward_model", "OPTForSequenceClassification"),
+                                     ("opo_gold", "OPTForCausalLM"), ("d2po", "OPTForCausalLM")] {
             XCTAssertEqual(try EngineModel.read(try node(name)), EngineModel(model: "tiny-opt", architecture: "opt"), name)
             XCTAssertEqual(try config(name)["architectures"] as? [String], [architecture], name)
         }
@@ -110,6 +124,18 @@ final class EngineModelTests: XCTestCase {
         XCTAssertTrue(row.contains("\"messages\"") && !row.contains("_preflab"), "text only, no PrefLab ids: \(row)")
         let summary = try XCTUnwrap(store.summary(for: try XCTUnwrap(graph.nodes.first { $0.stage.name == "reward_model" }).hash))
         XCTAssertNotNil(summary["held_out_accuracy"], "TRL's held-out accuracy on the 4 held-out pairs")
+        // π = π_ref at the first step: DPO-family losses start at log 2 exactly, whatever the tokens.
+        for name in ["dpo", "opo_gold", "d2po"] {
+            let hash = try XCTUnwrap(graph.nodes.first { $0.stage.name == name }).hash
+            XCTAssertEqual(store.metrics(for: hash).first?.values["loss"] ?? 0, log(2), accuracy: 1e-5, "\(name): first-step loss")
+        }
+        for name in ["opo_gold", "d2po"] {
+            let hash = try XCTUnwrap(graph.nodes.first { $0.stage.name == name }).hash
+            // OPO: 2 steps of 4 prompts, all gold; D2PO: 2 rounds of 2 steps (8 rollouts), 2 gold labels each.
+            XCTAssertEqual(store.summary(for: hash)?["steps"], name == "opo_gold" ? 2 : 4, name)
+            let gold = store.metrics(for: hash).compactMap { $0.values["gold_used"] }
+            XCTAssertEqual(gold.last, name == "opo_gold" ? 8 : 4, "\(name): the gold budget, spent through preflab annotate")
+        }
     }
 
     /// Runs scripts/make-tiny-opt.py into `dir`.
