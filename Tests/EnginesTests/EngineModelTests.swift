@@ -26,10 +26,11 @@ final class EngineModelTests: XCTestCase {
 
     """
 
-    /// Online DPO with gold labels and D2PO with the OPT reward model as discriminator, on the OPT policy.
+    /// SFT of the OPT, online DPO with gold labels and D2PO with the OPT reward model as discriminator.
     static let online = """
+      sft_opt: { kind: sft, engine: trl, init: opt, task: word_collector, examples: 8, epochs: 1, batch_size: 4, micro_batch: 2, learning_rate: 1.0e-3, seed: 1 }
       prompts: { kind: task_prompts, task: word_collector, size: 8, seed: 1 }
-      opo_gold: { kind: opo, engine: trl, policy: opt, prompts: prompts, labeler: gold, task: word_collector, prompts_per_step: 4, update_epochs: 2, gold_budget: 8, max_new_tokens: 8, learning_rate: 1.0e-3, seed: 1 }
+      opo_gold: { kind: opo, engine: trl, policy: opt, prompts: prompts, labeler: gold, task: word_collector, prompts_per_step: 4, update_epochs: 1, gold_budget: 8, max_new_tokens: 8, learning_rate: 1.0e-3, seed: 1 }
       d2po: { kind: d2po, engine: trl, policy: opt, prompts: prompts, task: word_collector, discriminator: reward_model, reward_model: reward_model, prompts_per_step: 4, rollouts_per_gold_round: 8, gold_per_round: 2, gold_budget: 4, max_new_tokens: 8, learning_rate: 1.0e-3, seed: 1 }
 
     """
@@ -70,7 +71,7 @@ final class EngineModelTests: XCTestCase {
         XCTAssertTrue(errors[2].contains("stages.mixed.reference: `reference` is a model PrefLab reads"), errors[2])
     }
 
-    /// DPO and a reward model of the OPT through TRL, then OPO (gold labels from `preflab annotate` on the decoded
+    /// DPO and a reward model of the OPT through TRL, SFT from it, then OPO (gold labels from `preflab annotate` on the decoded
     /// samples) and D2PO (that reward model as discriminator), in one run of the executor: every trained node is an OPT
     /// folder (TRL's own files, marked as engine models), each starts from the node before it, and none was read by
     /// PrefLab's model code.
@@ -104,7 +105,7 @@ final class EngineModelTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: try node("opt").appendingPathComponent("model.safetensors")),
                        try Data(contentsOf: opt.appendingPathComponent("model.safetensors")), "the site's folder, as it is")
         for (name, architecture) in [("opt", "OPTForCausalLM"), ("dpo", "OPTForCausalLM"), ("reward_model", "OPTForSequenceClassification"),
-                                     ("opo_gold", "OPTForCausalLM"), ("d2po", "OPTForCausalLM")] {
+                                     ("sft_opt", "OPTForCausalLM"), ("opo_gold", "OPTForCausalLM"), ("d2po", "OPTForCausalLM")] {
             XCTAssertEqual(try EngineModel.read(try node(name)), EngineModel(model: "tiny-opt", architecture: "opt"), name)
             XCTAssertEqual(try config(name)["architectures"] as? [String], [architecture], name)
         }
@@ -124,7 +125,8 @@ final class EngineModelTests: XCTestCase {
         XCTAssertTrue(row.contains("\"messages\"") && !row.contains("_preflab"), "text only, no PrefLab ids: \(row)")
         let summary = try XCTUnwrap(store.summary(for: try XCTUnwrap(graph.nodes.first { $0.stage.name == "reward_model" }).hash))
         XCTAssertNotNil(summary["held_out_accuracy"], "TRL's held-out accuracy on the 4 held-out pairs")
-        // π = π_ref at the first step: DPO-family losses start at log 2 exactly, whatever the tokens.
+        // π = π_ref at the first step: DPO-family losses start at log 2 exactly, whatever the tokens (a metrics line of
+        // an online run holds its step's last update: OPO here makes one).
         for name in ["dpo", "opo_gold", "d2po"] {
             let hash = try XCTUnwrap(graph.nodes.first { $0.stage.name == name }).hash
             XCTAssertEqual(store.metrics(for: hash).first?.values["loss"] ?? 0, log(2), accuracy: 1e-5, "\(name): first-step loss")
