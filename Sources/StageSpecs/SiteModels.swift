@@ -66,58 +66,75 @@ public enum SiteModels {
     /// map) every site-named model the site does not place. Without `siteModels`, names are not checked: the
     /// recipe is valid anywhere, and the site it runs on answers for its folders.
     public static func refusals(_ graph: PipelineGraph, siteModels: [String: String]? = nil, siteFile: String? = nil) -> [Refusal] {
-        let byHash = Dictionary(graph.nodes.map { ($0.hash, $0) }, uniquingKeysWith: { a, _ in a })
-        var memo: [String: Origin] = [:]
-        func origin(_ hash: String) -> Origin? {
-            if let o = memo[hash] { return o }
-            guard let node = byHash[hash] else { return nil }
-            let o: Origin?
-            if let name = name(node.stage) {
-                o = Origin(architecture: node.stage.config["architecture"]?.string ?? "?", model: name, stage: node.stage.name)
-            } else if makesModel(node.kind), let source = node.inputs.first(where: { derivedFrom.contains($0.field) }) {
-                o = origin(source.hash)
-            } else {
-                o = nil  // a model PrefLab made or read itself (a Llama), or no model at all
-            }
-            memo[hash] = o
-            return o
-        }
+        let origins = Origins(graph)
         var out: [Refusal] = []
         for node in graph.nodes {
-            let base = "stages.\(node.stage.name)"
             if let siteModels, let name = name(node.stage), siteModels[name] == nil {
                 let site = siteFile.map { "the site file \($0)" } ?? "the site file"
                 out.append(Refusal(hash: node.hash, error: RecipeError(
-                    location: node.stage.config["model"]?.location, keyPath: base + ".model",
+                    location: node.stage.config["model"]?.location, keyPath: "stages.\(node.stage.name).model",
                     message: "\(site) names no folder for model '\(name)'",
                     expected: "`models: { \(name): FOLDER }` in the site file", suggestion: didYouMean(name, among: siteModels.keys.sorted()))))
             }
-            let models = node.inputs.map { (field: String($0.field.prefix { $0 != "[" }), hash: $0.hash) }
-                .filter { loadsModel(node.kind, $0.field) }
-            for input in models {
-                guard let o = origin(input.hash), !preflabLoads.contains(o.architecture),
-                      !(engineFolders[node.engine]?.contains(input.field) ?? false) else { continue }
-                let reader = node.engine == EngineDescriptor.embeddedName ? "this stage would run on the embedded engine"
-                    : preparedByPrefLab[node.engine] ?? "the \(node.engine) bridge leaves `\(input.field)` to PrefLab's own model code"
-                out.append(Refusal(hash: node.hash, error: RecipeError(
-                    location: node.stage.config[input.field]?.location ?? node.stage.location, keyPath: "\(base).\(input.field)",
-                    message: "'\(byHash[input.hash]?.stage.name ?? input.hash)' is an \(o.architecture) model (site-named '\(o.model)', stage \(o.stage)); \(reader), which loads \(preflabLoads.joined(separator: ", ")) models only",
-                    expected: delegates(node.stage, field: input.field))))
-            }
-            if let mixed = mixedTokenizers(models.map { ($0.field, origin($0.hash)) }, engine: node.engine) {
-                out.append(Refusal(hash: node.hash, error: RecipeError(
-                    location: node.stage.config[mixed.field]?.location ?? node.stage.location, keyPath: "\(base).\(mixed.field)",
-                    message: mixed.message, expected: "model inputs that share one tokenizer: all from '\(mixed.model)', or all PrefLab's")))
-            }
+            out += unreadable(node, origins).map { Refusal(hash: node.hash, error: $0) }
         }
         return out
+    }
+
+    /// The model inputs of `node` that its engine would have PrefLab read in an architecture it does not, and a TRL
+    /// node whose models would not share one tokenizer.
+    private static func unreadable(_ node: GraphNode, _ origins: Origins) -> [RecipeError] {
+        let base = "stages.\(node.stage.name)"
+        func at(_ field: String) -> SourceLocation? { node.stage.config[field]?.location ?? node.stage.location }
+        let models = node.inputs.map { (field: String($0.field.prefix { $0 != "[" }), hash: $0.hash) }.filter { loadsModel(node.kind, $0.field) }
+        var out: [RecipeError] = []
+        for input in models {
+            guard let o = origins[input.hash], !preflabLoads.contains(o.architecture),
+                  !(engineFolders[node.engine]?.contains(input.field) ?? false) else { continue }
+            let reader = node.engine == EngineDescriptor.embeddedName ? "this stage would run on the embedded engine"
+                : preparedByPrefLab[node.engine] ?? "the \(node.engine) bridge leaves `\(input.field)` to PrefLab's own model code"
+            out.append(RecipeError(
+                location: at(input.field), keyPath: "\(base).\(input.field)",
+                message: "'\(origins.stageName(input.hash))' is an \(o.architecture) model (site-named '\(o.model)', stage \(o.stage)); \(reader), which loads \(preflabLoads.joined(separator: ", ")) models only",
+                expected: delegates(node.stage, field: input.field)))
+        }
+        let folders = models.filter { engineFolders[node.engine]?.contains($0.field) ?? false }
+        if let mixed = mixedTokenizers(folders.map { ($0.field, origins[$0.hash]) }, engine: node.engine) {
+            out.append(RecipeError(location: at(mixed.field), keyPath: "\(base).\(mixed.field)", message: mixed.message,
+                                   expected: "model inputs that share one tokenizer: all from '\(mixed.model)', or all PrefLab's"))
+        }
+        return out
+    }
+
+    /// The site-named model each node's model descends from (its architecture travels with it), memoised.
+    private final class Origins {
+        let byHash: [String: GraphNode]
+        private var memo: [String: Origin?] = [:]
+
+        init(_ graph: PipelineGraph) { byHash = Dictionary(graph.nodes.map { ($0.hash, $0) }, uniquingKeysWith: { a, _ in a }) }
+
+        func stageName(_ hash: String) -> String { byHash[hash]?.stage.name ?? hash }
+
+        subscript(hash: String) -> Origin? {
+            if let known = memo[hash] { return known }
+            guard let node = byHash[hash] else { return nil }
+            let o: Origin?
+            if let name = SiteModels.name(node.stage) {
+                o = Origin(architecture: node.stage.config["architecture"]?.string ?? "?", model: name, stage: node.stage.name)
+            } else if makesModel(node.kind), let source = node.inputs.first(where: { derivedFrom.contains($0.field) }) {
+                o = self[source.hash]
+            } else {
+                o = nil  // a model PrefLab made or read itself (a Llama), or no model at all
+            }
+            memo[hash] = .some(o)
+            return o
+        }
     }
 
     /// A node whose engine takes model folders (TRL) and whose model inputs mix one PrefLab reads (its tokenizer) with
     /// an engine model (the model's own): the engine tokenises each row once, for all of them. Nil when they agree.
     private static func mixedTokenizers(_ models: [(field: String, origin: Origin?)], engine: String) -> (field: String, model: String, message: String)? {
-        guard engineFolders[engine] != nil,
-              let foreign = models.first(where: { $0.origin.map { !preflabLoads.contains($0.architecture) } ?? false }),
+        guard let foreign = models.first(where: { $0.origin.map { !preflabLoads.contains($0.architecture) } ?? false }),
               let own = models.first(where: { $0.origin.map { preflabLoads.contains($0.architecture) } ?? true }),
               let o = foreign.origin else { return nil }
         return (own.field, o.model, "`\(own.field)` is a model PrefLab reads (its own tokenizer) and `\(foreign.field)` an \(o.architecture) model with its own ('\(o.model)'); the \(engine) bridge tokenises each row once, for every model of the node")
