@@ -28,7 +28,7 @@ struct GoldRewardStage: StageRunner {
 
     func run(_ context: NodeContext) throws {
         let plan = try Self.plan(context)
-        let samples = Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
+        let samples = try Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
         context.reporter.summary(try Self.finish(context, plan, samples: samples))
     }
 
@@ -121,7 +121,7 @@ struct BestOfNStage: StageRunner {
 
     func run(_ context: NodeContext) throws {
         let plan = try Self.plan(context)
-        let samples = Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
+        let samples = try Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
         context.reporter.summary(try Self.finish(context, plan, samples: samples))
     }
 

@@ -29,6 +29,6 @@ struct CategoryScoresStage: StageRunner {
         let prompts = task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed)
         let options = SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),
                                       temperature: try context.double("temperature"), topP: 1, seed: seed)
-        context.reporter.summary(Evaluation.categoryScores(policy: policy, task: task, prompts: prompts, options: options))
+        context.reporter.summary(try Evaluation.categoryScores(policy: policy, task: task, prompts: prompts, options: options))
     }
 }

@@ -47,7 +47,13 @@ public final class PackedMatrix {
         width = Int(ck_panel_width())
         self.rows = rows
         self.inC = inC
-        data = allocateAligned((rows + width - 1) / width * inC * width)
+        data = allocateAligned(Self.floats(rows: rows, inC: inC))
+    }
+
+    /// Floats a (rows, inC) matrix takes in the current kernel variant's panels (rows padded to whole panels).
+    public static func floats(rows: Int, inC: Int) -> Int {
+        let width = Int(ck_panel_width())
+        return (rows + width - 1) / width * inC * width
     }
 
     /// Packs the matrix stacked from `parts` (pointer to a row-major (r, inC) matrix, its r), which must

@@ -50,7 +50,7 @@ final class VLLMTests: XCTestCase {
         try S.checkGolden("vllm-requests-quickstart-smoke.jsonl", String(decoding: try JSONLinesEncoding.encode(requests, snakeCaseKeys: true), as: UTF8.self))
 
         // PrefLab's own samples, as vLLM would return them, scored by the bridge: the embedded node's numbers.
-        let samples = Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
+        let samples = try Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
         let summary = try SampledGeneration.goldReward.finish(context, completions: Self.completions(samples))
         let embedded = try XCTUnwrap(store.summary(for: embeddedEval.hash))
         XCTAssertEqual(summary, embedded)
@@ -75,7 +75,7 @@ final class VLLMTests: XCTestCase {
         XCTAssertEqual(Set(requests.map { [$0.temperature, $0.topP] }), [[0.7, 1]])
         try S.checkGolden("vllm-requests-best-of-n-smoke.jsonl", String(decoding: try JSONLinesEncoding.encode(requests, snakeCaseKeys: true), as: UTF8.self))
 
-        let samples = Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
+        let samples = try Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
         let summary = try SampledGeneration.bestOfN.finish(context, completions: Self.completions(samples))
         let embedded = try XCTUnwrap(store.summary(for: embeddedBon.hash))
         XCTAssertEqual(Set(summary.keys), Set(embedded.keys))

@@ -46,7 +46,7 @@ public enum PairSampling {
             let prompts = task.prompts(count: count - pairs.count, split: split, seed: options.seed &+ round &* 7919)
             var opts = options
             opts.seed = options.seed &+ round
-            let samples = Evaluation.sample(policy: policy, prompts: prompts, samplesPerPrompt: 2, options: opts)
+            let samples = try Evaluation.sample(policy: policy, prompts: prompts, samplesPerPrompt: 2, options: opts)
             for (i, prompt) in prompts.enumerated() where pairs.count < count {
                 if let pair = try label(prompt: prompt, samples[2 * i].text, samples[2 * i + 1].text, task: task,
                                         annotator: annotator, dropTies: dropTies, stats: &stats) {

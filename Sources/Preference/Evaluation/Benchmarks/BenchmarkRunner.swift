@@ -40,7 +40,7 @@ public final class PolicyBenchmarkModel: BenchmarkModel {
         promptsCut += ids.filter { $0.count > policy.model.config.maxSeqLen - budget }.count
         // A fresh stream per call keyed by the first prompt, so a resumed run draws as an uninterrupted one.
         var rng = SeededRandom(seed: seed).derived("benchmark/" + (prompts.first?.prompt.lastUserText ?? ""))
-        return policy.sample(ids, maxNewTokens: maxNewTokens, temperature: Float(temperature),
+        return try policy.sample(ids, maxNewTokens: maxNewTokens, temperature: Float(temperature),
                              topP: 1, rng: &rng).map(\.text)
     }
 
