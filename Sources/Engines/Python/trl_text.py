@@ -23,7 +23,7 @@ def assistant(text):
     return [{"role": "assistant", "content": text}]
 
 
-def model_row(row, tokenizer, method):
+def model_row(row, tokenizer):
     """`row` (PrefLab's messages and responses) in TRL's standard format for this tokenizer."""
     messages = row["messages"]
     chat = conversational(tokenizer)

@@ -72,7 +72,7 @@ def read_rows(path, job, tokenizer, model_tokenizes):
     if not model_tokenizes:
         online = job["method"] in ("opo", "d2po")
         return [{**r, "prompt_ids": r["prompt_ids_preflab"]} if online else r for r in rows]
-    rows = [trl_text.model_row(r, tokenizer, job["method"]) for r in rows]
+    rows = [trl_text.model_row(r, tokenizer) for r in rows]
     trl_text.check_window(rows, tokenizer, job)
     return rows
 
