@@ -103,6 +103,13 @@ public enum SiteModels {
             out.append(RecipeError(location: at(mixed.field), keyPath: "\(base).\(mixed.field)", message: mixed.message,
                                    expected: "model inputs that share one tokenizer: all from '\(mixed.model)', or all PrefLab's"))
         }
+        let lora = node.stage.config["lora"].map { !$0.value.isNull } ?? false
+        if lora, let o = folders.lazy.compactMap({ origins[$0.hash] }).first(where: { !preflabLoads.contains($0.architecture) }) {
+            // The bridge trains PrefLab's own initial adapters, drawn on a model PrefLab has read.
+            out.append(RecipeError(location: at("lora"), keyPath: "\(base).lora",
+                                   message: "`lora` starts from PrefLab's own initial adapters, drawn on the models it reads; '\(o.model)' is an \(o.architecture) model it does not read",
+                                   expected: "full fine-tuning (no `lora`) of a model PrefLab does not read"))
+        }
         return out
     }
 

@@ -52,6 +52,8 @@ final class SiteModelsTests: XCTestCase {
         let mixed = Self.chain + "\n  llama: { kind: hf_model, model: tulu, architecture: llama }\n  dpo2: { kind: dpo, policy: base, reference: llama, preferences: prefs, engine: trl }\n"
         let errors = SiteModels.errors(try Self.graph(mixed)).map(\.description)
         XCTAssertTrue(errors.contains { $0.contains("stages.dpo2.reference: `reference` is a model PrefLab reads (its own tokenizer) and `policy` an opt model with its own ('opt-125m')") }, "\(errors)")
+        let lora = SiteModels.errors(try Self.graph(Self.chain, overrides: ["stages.dpo.lora={rank: 4}"])).map(\.description)
+        XCTAssertTrue(lora.contains { $0.contains("stages.dpo.lora: `lora` starts from PrefLab's own initial adapters") }, "\(lora)")
     }
 
     func testALlamaNamedModelRunsAnywhereAndTheSiteMustPlaceIt() throws {
