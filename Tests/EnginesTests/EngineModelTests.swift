@@ -140,6 +140,27 @@ final class EngineModelTests: XCTestCase {
         }
     }
 
+    /// A node PrefLab does not read: its model reader refuses it with the reason (an embedded stage reaching it), and
+    /// `preflab export` copies its files as they are.
+    func testPrefLabRefusesToReadAnEngineModelAndExportsItsFiles() throws {
+        let dir = try S.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let node = dir.appendingPathComponent("node")
+        try FileManager.default.createDirectory(at: node, withIntermediateDirectories: true)
+        try Data("{\"model_type\": \"opt\"}".utf8).write(to: node.appendingPathComponent("config.json"))
+        try Data("{}".utf8).write(to: node.appendingPathComponent("node.json"))
+        try EngineModel(model: "opt-125m", architecture: "opt").write(to: node)
+        let exported = dir.appendingPathComponent("exported")
+        let notes = try ModelExport.export(node: node, to: exported)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: exported.path), ["config.json"], "the model's files, not PrefLab's records")
+        XCTAssertEqual(notes, ["an opt model (from 'opt-125m') kept as its engine saved it: its files copied"])
+        XCTAssertThrowsError(try EmbeddedEngineInputs().importModel(from: node, context: NodeContext(
+            hash: "h", stage: try S.stage(try S.recipe("Recipes/quickstart.yaml"), "dpo"), inputs: [:], outputDirectory: dir,
+            resumeDirectory: dir, reporter: Recorder()))) {
+            XCTAssertTrue("\($0)".contains("is an opt model (from 'opt-125m') kept for the delegated engines; PrefLab's own model code reads Llama models only"), "\($0)")
+        }
+    }
+
     /// Runs scripts/make-tiny-opt.py into `dir`.
     static func makeTinyOPT(python: String, into dir: URL) throws {
         let p = Process()
