@@ -47,6 +47,9 @@ public enum SiteModels {
             guard let architecture, !architecture.isEmpty else {
                 return [StageProblem(key: "model", "a site-named model needs `architecture:` (its config.json model_type, e.g. llama or opt): it decides which engines can load it")]
             }
+            if !preflabLoads.contains(architecture), stage.config["chat_format"].map({ !$0.value.isNull }) ?? false {
+                return [StageProblem(key: "chat_format", "`chat_format` is how PrefLab reads a Llama folder's chat template; an \(architecture) model is tokenised by its engine with its own tokenizer and template — drop it")]
+            }
             return []
         case (_?, nil):
             if let architecture, architecture != "llama" {

@@ -74,5 +74,7 @@ final class SiteModelsTests: XCTestCase {
         XCTAssertEqual(errors("model: opt-125m"), ["e.yaml:3:31: error: stages.m.model: a site-named model needs `architecture:` (its config.json model_type, e.g. llama or opt): it decides which engines can load it"])
         XCTAssertTrue(errors("model: a, architecture: opt, path: x").first?.contains("`path` and `model` are both set") ?? false)
         XCTAssertTrue(errors("max_seq_len: 8").first?.contains("an hf_model needs `path` (a folder here) or `model`") ?? false)
+        XCTAssertTrue(errors("model: a, architecture: opt, chat_format: chatml").first?.contains("stages.m.chat_format: `chat_format` is how PrefLab reads a Llama folder's chat template") ?? false)
+        XCTAssertEqual(errors("model: a, architecture: llama, chat_format: chatml"), [])
     }
 }
