@@ -133,7 +133,7 @@ public struct EmbeddedEngineInputs: EngineInputs {
 }
 
 /// The delegated engines' runners: TRL for `sft`, `reward_model`, `dpo`, `opo` and `d2po`, OpenRLHF for `ppo`, vLLM
-/// for the generation of `gold_reward` and `best_of_n`.
+/// for the generation of the sampling kinds (`VLLMChecks.kinds`).
 public enum DelegatedRunners {
     public static func all(site: SiteConfig) -> [RunnerKey: any StageRunner] {
         let trl = TRLRunner(inputs: EmbeddedEngineInputs(), site: site)
@@ -142,8 +142,9 @@ public enum DelegatedRunners {
         })
         runners[RunnerKey(kind: "ppo", engine: "openrlhf")] = OpenRLHFRunner(inputs: EmbeddedRolloutInputs(), importer: EmbeddedEngineInputs(),
                                                                              site: site)
-        for (kind, generation) in [("gold_reward", SampledGeneration.goldReward), ("best_of_n", SampledGeneration.bestOfN)] {
-            runners[RunnerKey(kind: kind, engine: "vllm")] = VLLMRunner(inputs: generation, models: EmbeddedRolloutInputs(), site: site)
+        let generation = SampledGeneration.all.mapValues { $0 as any GenerationInputs }.merging(BenchmarkStages.vllm) { a, _ in a }
+        for (kind, inputs) in generation {
+            runners[RunnerKey(kind: kind, engine: "vllm")] = VLLMRunner(inputs: inputs, models: EmbeddedRolloutInputs(), site: site)
         }
         return runners
     }

@@ -18,7 +18,7 @@ final class PaperScaleTests: XCTestCase {
     }
 
     func testEveryPaperRecipePlansOnTheSlurmSite() throws {
-        XCTAssertEqual(Self.recipes.count, 21)
+        XCTAssertEqual(Self.recipes.count, 22)
         var site = try SiteConfig.load(file: S.repo.appendingPathComponent("examples/site-slurm.yaml").path)
         site.file = "examples/site-slurm.yaml"
         let store = try ArtifactStore(root: try S.temporaryDirectory())

@@ -34,7 +34,7 @@ final class SiteModelsTests: XCTestCase {
         // The OPT node itself (its folder, kept for the engines) and TRL's DPO from it are not refused.
         XCTAssertEqual(errors.count, 2, "\(errors)")
         XCTAssertTrue(errors[0].hasPrefix("e.yaml:4:44: error: stages.prefs.policy: 'base' is an opt model (site-named 'opt-125m', stage base); this stage would run on the embedded engine, which loads llama models only"), errors[0])
-        XCTAssertTrue(errors[0].contains("no delegated engine runs 'task_preferences' yet"), errors[0])
+        XCTAssertTrue(errors[0].hasSuffix("'task_preferences' runs on vllm, but not with `policy` in another architecture (or not with this stage's options) yet"), errors[0])
         // The DPO (on TRL) is an OPT model too, so the embedded evaluation of it is refused; vLLM runs the kind but its
         // bridge sends PrefLab's token ids, so it is no way out either.
         XCTAssertTrue(errors[1].contains("stages.eval.policy: 'dpo' is an opt model (site-named 'opt-125m', stage base)"), errors[1])

@@ -117,7 +117,11 @@ public enum Evaluation {
     /// (√(Σ std²/n) / categories, the categories' prompts being independent).
     public static func categoryScores(policy: Policy, task: any GoldTask, prompts: [Prompt],
                                       options: SamplingOptions) throws -> [String: Double] {
-        let samples = try sample(policy: policy, prompts: prompts, options: options)
+        categoryScores(of: try sample(policy: policy, prompts: prompts, options: options), prompts: prompts, task: task)
+    }
+
+    /// `categoryScores` of samples drawn elsewhere (vLLM): one per prompt, in prompt order.
+    public static func categoryScores(of samples: [Sample], prompts: [Prompt], task: any GoldTask) -> [String: Double] {
         var rewards: [String: [Double]] = [:]
         for (prompt, sample) in zip(prompts, samples) {
             let category = (prompt.source ?? "all").split(separator: "/").last.map(String.init) ?? "all"
