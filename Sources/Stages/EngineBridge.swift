@@ -46,6 +46,7 @@ public struct EmbeddedEngineInputs: EngineInputs {
     }
 
     public func rows(_ context: NodeContext) throws -> EngineRows {
+        if try EngineModels.start(context) != nil { return try Self.textRows(context) }
         switch context.stage.kind {
         case "sft":
             let (policy, codec) = try SFTStage.initialPolicy(context)
@@ -88,6 +89,27 @@ public struct EmbeddedEngineInputs: EngineInputs {
         let heldOut = try PreferenceArtifact.heldOut(try context.requiredInput("preferences"))
         if heldOut.isEmpty { return [:] }
         return ["held_out_accuracy": try Evaluation.rewardModelAccuracy(try RewardModel(model: model, codec: codec), pairs: heldOut)]
+    }
+
+    /// The rows of a node whose model PrefLab does not read: the same demonstrations, prompts and pairs as text, for
+    /// the model's own tokenizer (no PrefLab ids, no window fitting: the bridge script checks the window).
+    static func textRows(_ context: NodeContext) throws -> EngineRows {
+        func messages(_ p: Prompt) -> [[String: String]] { p.messages.map { ["role": $0.role, "content": $0.content] } }
+        switch context.stage.kind {
+        case "sft":
+            let task = try TaskRegistry.task(named: context.string("task"))
+            let demos = task.demonstrations(count: try context.int("examples"), seed: UInt64(try context.int("seed")))
+            return EngineRows(train: demos.map { EngineRow(messages: messages($0.prompt), completion: $0.response) })
+        case "opo", "d2po":
+            return EngineRows(train: try PreferenceArtifact.prompts(context.requiredInput("prompts")).map { p in
+                EngineRow(messages: messages(p), promptJson: String(decoding: try JSONEncoder().encode(p), as: UTF8.self))
+            })
+        default:
+            let prefs = try context.requiredInput("preferences")
+            let heldOut = context.stage.kind == "reward_model" ? try PreferenceArtifact.heldOut(prefs) : []
+            let row = { (p: PreferencePair) in EngineRow(messages: messages(p.prompt), chosen: p.chosen, rejected: p.rejected) }
+            return EngineRows(train: try PreferenceArtifact.pairs(prefs).map(row), heldOut: heldOut.map(row))
+        }
     }
 
     /// The prompt exactly as PrefLab renders it before tokenising (chat template, generation prompt).
