@@ -89,10 +89,10 @@ let package = Package(
         // Validates and plans every checked-in recipe from the catalogue alone: proof that no engine is needed.
         .testTarget(name: "StageSpecsTests", dependencies: ["StageSpecs", "Hyperparameters", "DataSpecs", "Pipeline", "RecipeSpec"],
                     swiftSettings: strict),
-        .testTarget(name: "EnginesTests", dependencies: ["Engines", "Pipeline", "RecipeSpec", "Stages", "StageSpecs", "Preference"],
+        .testTarget(name: "EnginesTests", dependencies: ["Engines", "Pipeline", "RecipeSpec", "Stages", "StageSpecs", "Preference", "Randomness"],
                     exclude: ["Fixtures", "Golden"], swiftSettings: strict),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "StageSpecs", "Pipeline", "RecipeSpec", "Preference", "Randomness", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "StageSpecs", "RecipeSpec", "Pipeline", "PipelineFakes", "TestSupport"],
+        .testTarget(name: "PreflabTests", dependencies: ["preflab", "Stages", "StageSpecs", "RecipeSpec", "Pipeline", "PipelineFakes", "TestSupport", "Tensor"],
                     resources: [.copy("Golden")],
                     swiftSettings: strict),
     ],

@@ -11,7 +11,8 @@ public protocol EngineInputs: Sendable {
     /// a peft adapter folder (`adapter_config.json`, `adapter_model.safetensors` under peft's names), so that the
     /// engine trains from the very adapters the embedded trainer would.
     func initialAdapter(_ context: NodeContext, into dir: URL) throws
-    /// The training rows and held-out pairs, in TRL's standard format with PrefLab's token ids.
+    /// The training rows and held-out pairs, in TRL's standard format with PrefLab's token ids; as text only when the
+    /// node's model is one PrefLab does not read (`EngineModels.start`).
     func rows(_ context: NodeContext) throws -> EngineRows
     /// PrefLab's data order of `epoch`: the permutation its own trainer would use (online trainers: of the prompts).
     func epochOrder(count: Int, epoch: Int, seed: UInt64) -> [Int]
@@ -34,13 +35,18 @@ public struct EngineRows: Sendable {
 }
 
 /// One training row: TRL's standard text format (prompt rendered with the chat template; raw responses, the
-/// engine appends EOS) and PrefLab's own token ids of the same row (responses with EOS) for the token check.
+/// engine appends EOS) and PrefLab's own token ids of the same row (responses with EOS) for the token check; or, for
+/// a model PrefLab does not read (`EngineModel`), the prompt's messages and the responses only, which the bridge
+/// script puts in TRL's format for the model's own tokenizer (trl_text.py).
 public struct EngineRow: Codable, Sendable, Equatable {
-    public var prompt: String
+    public var prompt: String?
+    /// The prompt's turns (`{role, content}` each, as chat templates take them), for the model's own tokenizer (nil
+    /// when PrefLab rendered and tokenised the row).
+    public var messages: [[String: String]]?
     public var chosen: String?
     public var rejected: String?
     public var completion: String?
-    public var promptIdsPreflab: [Int]
+    public var promptIdsPreflab: [Int]?
     public var chosenIdsPreflab: [Int]?
     public var rejectedIdsPreflab: [Int]?
     public var completionIdsPreflab: [Int]?
@@ -66,6 +72,14 @@ public struct EngineRow: Codable, Sendable, Equatable {
         self.prompt = prompt
         self.promptIdsPreflab = promptIds
         self.promptJson = promptJson
+    }
+
+    /// A row for the model's own tokenizer: the prompt's turns and the responses as text (`chosen`/`rejected` of a
+    /// pair, `completion` of a demonstration; none for an online prompt, which carries `promptJson`).
+    public init(messages: [[String: String]], chosen: String? = nil, rejected: String? = nil, completion: String? = nil,
+                promptJson: String? = nil) {
+        self.messages = messages
+        (self.chosen, self.rejected, self.completion, self.promptJson) = (chosen, rejected, completion, promptJson)
     }
 
     /// A demonstration (SFT): the full ids (for the token check) and the window-fitted ones (trained on).

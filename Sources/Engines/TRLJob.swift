@@ -39,6 +39,12 @@ public struct TRLJob: Codable, Equatable, Sendable {
     public var online: Online? = nil
     /// D2PO's discriminator and gold rounds (d2po only).
     public var d2po: D2PO? = nil
+    /// `model` when the node's model is one PrefLab does not read (`EngineModel`): the rows are text and TRL
+    /// tokenises them with the model's own tokenizer (trl_text.py). Absent: PrefLab's token ids.
+    public var tokenization: String? = nil
+    /// The seed of a new scalar head that transformers draws (`reward_model` from a causal LM PrefLab does not read,
+    /// the stage's `head_seed`); absent where PrefLab draws the head itself.
+    public var headSeed: UInt64? = nil
 
     public struct Paths: Codable, Equatable, Sendable {
         /// HF folder of the model training starts from.

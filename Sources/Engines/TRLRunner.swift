@@ -15,9 +15,11 @@ public struct TRLRunner: StageRunner {
         self.site = site
     }
 
+    /// The engine's name in recipes and node hashes.
+    public static let engine = "trl"
     static let script = "trl_train.py"
-    /// Every script the job runs (the online loops are imported by trl_train.py).
-    static let scripts = [script, "trl_online.py", "trl_d2po.py"]
+    /// Every script the job runs (the online loops and the rows for a model's own tokenizer are imported by trl_train.py).
+    static let scripts = [script, "trl_online.py", "trl_d2po.py", "trl_text.py"]
 
     public func run(_ context: NodeContext) throws {
         let start = Date()
@@ -35,12 +37,18 @@ public struct TRLRunner: StageRunner {
         let engineSummary = try JSONDecoder().decode(EngineSummary.self,
                                                      from: Data(contentsOf: output.appendingPathComponent("engine-summary.json")))
         var summary = engineSummary.values
-        summary.merge(try inputs.importModel(from: output, context: context)) { _, preflab in preflab }
+        if let start = try EngineModels.start(context, engine: Self.engine) {
+            // The engine's folder is the node: PrefLab does not read this architecture, so nothing is re-measured here.
+            try EngineModels.keep(output, as: start.model, into: context.outputDirectory)
+            summary["held_out_accuracy"] = engineSummary.values["heldout_accuracy"]
+        } else {
+            summary.merge(try inputs.importModel(from: output, context: context)) { _, preflab in preflab }
+        }
         summary["steps"] = Double(engineSummary.steps)
         summary["text_token_mismatches"] = Double(engineSummary.textTokenMismatches)
         summary["seconds"] = Date().timeIntervalSince(start)
         context.reporter.summary(summary)
-        try EngineProvenance(engine: "trl", version: TRLMapping.version, command: command, site: site,
+        try EngineProvenance(engine: Self.engine, version: TRLMapping.version, command: command, site: site,
                              resumedFrom: engineSummary.resumedFrom).write(to: context.outputDirectory)
     }
 
@@ -55,26 +63,35 @@ public struct TRLRunner: StageRunner {
             return try decoder.decode(TRLJob.self, from: Data(contentsOf: jobFile))
         }
         let stage = context.stage
-        let model = dir.appendingPathComponent("model")
-        try? fm.removeItem(at: model)
-        try inputs.initialModel(context, into: model)
+        let start = try EngineModels.start(context, engine: Self.engine)
+        // A model PrefLab does not read starts from its own folder; PrefLab's writes the start model it would train.
+        let model = start?.folder ?? dir.appendingPathComponent("model")
+        if start == nil {
+            try? fm.removeItem(at: model)
+            try inputs.initialModel(context, into: model)
+        }
         let rows = try inputs.rows(context)
         let train = dir.appendingPathComponent("train.jsonl"), eval = dir.appendingPathComponent("eval.jsonl")
         try EngineFiles.writeLines(rows.train, to: train)
         if !rows.heldOut.isEmpty { try EngineFiles.writeLines(rows.heldOut, to: eval) }
         let precision = try Self.precision(stage, site: site)
-        let maxLength = try Self.contextLength(model)
+        let maxLength = try EngineModels.contextLength(model)
         let seed = UInt64(try StageValues(stage).int("seed"))
         let paths = TRLJob.Paths(
-            model: model.path, reference: context.inputs["reference"].map { _ in dir.appendingPathComponent("reference").path },
+            model: model.path, reference: context.inputs["reference"].map { start == nil ? dir.appendingPathComponent("reference").path : $0.path },
             train: train.path, eval: rows.heldOut.isEmpty ? nil : eval.path, order: dir.appendingPathComponent("order.json").path,
             checkpoints: dir.appendingPathComponent("checkpoints").path, metrics: dir.appendingPathComponent("engine-metrics.jsonl").path,
             output: dir.appendingPathComponent("output").path, rewardModel: stage.kind == "opo" ? context.inputs["reward_model"]?.path : nil)
         var job = try TRLMapping.job(stage, node: context.hash, rows: rows.train.count, processes: site.processes(for: stage.kind),
                                      precision: precision, maxLength: maxLength, checkpointEvery: 1, paths: paths)
-        try Self.checkWindow(rows.train + rows.heldOut, maxLength: maxLength, newTokens: job.online?.maxNewTokens, stage: stage)
         job.checkpointEvery = min(50, max(1, job.schedule.totalSteps / 4))
-        if let reference = context.inputs["reference"] {
+        if start != nil {
+            try Self.modelTokenizes(&job, stage)
+        } else {
+            // The model's own tokenizer checks its rows in the script (trl_text.py); PrefLab's ids are checked here.
+            try Self.checkWindow(rows.train + rows.heldOut, maxLength: maxLength, newTokens: job.online?.maxNewTokens, stage: stage)
+        }
+        if start == nil, let reference = context.inputs["reference"] {
             try inputs.initialModel(NodeContext(hash: context.hash, stage: stage, inputs: ["policy": reference],
                                                 outputDirectory: context.outputDirectory, resumeDirectory: dir,
                                                 reporter: context.reporter),
@@ -102,6 +119,19 @@ public struct TRLRunner: StageRunner {
         try job.encoded().write(to: jobFile, options: .atomic)
         try Data().write(to: done)
         return job
+    }
+
+    /// The job of a node whose model PrefLab does not read: TRL tokenises with the model's own tokenizer, and a
+    /// reward model's new head is drawn by transformers from `head_seed`. LoRA is refused: its initial adapters are
+    /// PrefLab's own draw on the models it reads.
+    static func modelTokenizes(_ job: inout TRLJob, _ stage: ResolvedStage) throws {
+        if job.lora != nil {
+            throw EngineError(stage, key: "lora", "PrefLab draws the initial LoRA adapters on the models it reads; this node's model is one it does not read (its own tokenizer and architecture) — not delegated with `lora`; train all weights")
+        }
+        job.tokenization = "model"
+        if stage.kind == "reward_model", stage.config["init"] != nil {
+            job.headSeed = UInt64(try StageValues(stage).int("head_seed"))
+        }
     }
 
     /// The prompts of each generation step as PrefLab's OPOTrainer takes them: `promptsPerStep` at a time from the
@@ -186,25 +216,15 @@ public struct TRLRunner: StageRunner {
     /// the left, TRL's DPO and reward trainers share one prompt per pair and cut the end or drop the row; refused.
     /// (SFT rows go to TRL already fitted, as PrefLab trains them.)
     static func checkWindow(_ rows: [EngineRow], maxLength: Int, newTokens: Int?, stage: ResolvedStage) throws {
-        if let newTokens, let longest = rows.map(\.promptIdsPreflab.count).max(), longest + newTokens > maxLength {
+        if let newTokens, let longest = rows.compactMap(\.promptIdsPreflab?.count).max(), longest + newTokens > maxLength {
             throw EngineError(stage, key: "max_new_tokens", "a prompt of \(longest) tokens plus \(newTokens) sampled ones exceeds the model's window of \(maxLength); PrefLab and HF generate stop differently there — not delegated; lower max_new_tokens or use engine: embedded")
         }
         for (i, row) in rows.enumerated() {
-            let longest = row.promptIdsPreflab.count + max(row.chosenIdsPreflab?.count ?? 0, row.rejectedIdsPreflab?.count ?? 0)
+            let longest = (row.promptIdsPreflab?.count ?? 0) + max(row.chosenIdsPreflab?.count ?? 0, row.rejectedIdsPreflab?.count ?? 0)
             if row.completion == nil, row.chosen != nil, longest > maxLength {
                 throw EngineError(stage, "pair \(i + 1) has \(longest) tokens, more than the model's window of \(maxLength): PrefLab cuts each response on the right and its prompt on the left, TRL cuts the pair's end or drops it — not delegated; use a model with a longer window (max_seq_len) or engine: embedded")
             }
         }
-    }
-
-    /// The model's context length (`max_position_embeddings` of its HF config.json).
-    static func contextLength(_ model: URL) throws -> Int {
-        let data = try Data(contentsOf: model.appendingPathComponent("config.json"))
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let n = object["max_position_embeddings"] as? Int else {
-            throw EngineLaunchError("\(model.path)/config.json has no max_position_embeddings: not a Hugging Face Llama folder")
-        }
-        return n
     }
 
     /// Drops metric lines of steps after the newest complete checkpoint (HF writes `trainer_state.json` last):

@@ -16,12 +16,17 @@ final class KVCache {
         maxLen = min(length, config.maxSeqLen)
         kvHeads = config.nKVHeads
         headDim = config.headDim
-        let n = max(1, layers * batch * maxLen * config.kvDim)  // fresh pages: touched only as positions fill
+        let n = Self.floats(config: config, batch: batch, length: length)  // fresh pages: touched only as positions fill
         k = allocateAligned(n)
         v = allocateAligned(n)
     }
 
     deinit { k.deallocate(); v.deallocate() }
+
+    /// Floats of each of k and v for `batch` sequences of up to `length` positions.
+    static func floats(config: LlamaConfig, batch: Int, length: Int) -> Int {
+        max(1, config.nLayers * batch * min(length, config.maxSeqLen) * config.kvDim)
+    }
 
     /// Offset of head g's (S, hd) block of (layer l, sequence b).
     @inline(__always) func block(_ l: Int, _ b: Int, _ g: Int) -> Int {
@@ -57,11 +62,16 @@ final class DecodeScratch {
     // x, xn, q, y, x2 (n, C); k, v (n, KVD); h (n, Hd); logits (n, V); rstd (n); att (n, H, S);
     // qkv (n, C + 2 KVD) and gu (n, 2 Hd) the stacked products' outputs
 
-    init(config c: LlamaConfig, n: Int) {
+    /// Each buffer's floats, padded so every buffer starts on a 64-byte boundary.
+    static func bufferSizes(config c: LlamaConfig, n: Int) -> [Int] {
         let sizes = [n * c.dModel, n * c.dModel, n * c.dModel, n * c.kvDim, n * c.kvDim, n * c.dModel,
                      n * c.dModel, n * c.hidden, n * c.vocabSize, n, n * c.nHeads * c.maxSeqLen,
                      n * (c.dModel + 2 * c.kvDim), n * 2 * c.hidden]
-        let padded = sizes.map { ($0 + 15) / 16 * 16 }  // every buffer on a 64-byte boundary
+        return sizes.map { ($0 + 15) / 16 * 16 }
+    }
+
+    init(config c: LlamaConfig, n: Int) {
+        let padded = Self.bufferSizes(config: c, n: n)
         mem = allocateAligned(padded.reduce(0, +))
         var ptrs: [UnsafeMutablePointer<Float>] = []
         var off = 0
@@ -83,16 +93,27 @@ final class DecodeWeights {
     let head: PackedMatrix
     let precision: Precision
 
-    init(config c: LlamaConfig, precision: Precision) {
+    /// Shapes (rows, inC) of one block's qkv, o, gateUp, down and of the head.
+    static func shapes(_ c: LlamaConfig) -> (block: [(Int, Int)], head: (Int, Int)) {
         let C = c.dModel, KVD = c.kvDim, Hd = c.hidden
+        return ([(C + 2 * KVD, C), (C, C), (2 * Hd, C), (C, Hd)], (c.vocabSize, C))
+    }
+
+    /// Floats all panels take in `precision`.
+    static func floats(config c: LlamaConfig, precision: Precision) -> Int {
+        let (block, head) = shapes(c)
+        return c.nLayers * block.map { PackedMatrix.floats(rows: $0.0, inC: $0.1, precision: precision) }.reduce(0, +)
+            + PackedMatrix.floats(rows: head.0, inC: head.1, precision: precision)
+    }
+
+    init(config c: LlamaConfig, precision: Precision) {
+        let (shape, headShape) = Self.shapes(c)
         self.precision = precision
         blocks = (0..<c.nLayers).map { _ in
-            Block(qkv: PackedMatrix(rows: C + 2 * KVD, inC: C, precision: precision),
-                  o: PackedMatrix(rows: C, inC: C, precision: precision),
-                  gateUp: PackedMatrix(rows: 2 * Hd, inC: C, precision: precision),
-                  down: PackedMatrix(rows: C, inC: Hd, precision: precision))
+            let m = shape.map { PackedMatrix(rows: $0.0, inC: $0.1, precision: precision) }
+            return Block(qkv: m[0], o: m[1], gateUp: m[2], down: m[3])
         }
-        head = PackedMatrix(rows: c.vocabSize, inC: C, precision: precision)
+        head = PackedMatrix(rows: headShape.0, inC: headShape.1, precision: precision)
     }
 
     /// Packs `m`'s current weights.

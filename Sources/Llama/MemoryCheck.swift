@@ -37,6 +37,14 @@ public enum SystemMemory {
     /// A `PREFLAB_MEMORY_LIMIT` that is not a size.
     public struct LimitError: Error, CustomStringConvertible { public var description: String }
 
+    /// Throws when `PREFLAB_MEMORY_LIMIT` is set to something that is not a size (rather than ignoring it).
+    public static func checkLimitVariable() throws {
+        if let raw = ProcessInfo.processInfo.environment[limitVariable], parseBytes(raw) == nil {
+            throw LimitError(description: "\(limitVariable)='\(raw)': expected a number of bytes, optionally with a K, M or G "
+                + "suffix (e.g. 8G)")
+        }
+    }
+
     public static func availableBytes() -> Int? {
         var best: Int? = meminfoAvailable()
         if let raw = ProcessInfo.processInfo.environment[limitVariable], let cap = parseBytes(raw) { best = min(best ?? .max, cap) }
@@ -88,15 +96,60 @@ extension LlamaModel {
     /// machine has now) plus the arena this model already holds for it, which the forward would reuse.
     public func checkActivationMemory(batch: Int, seqLen: Int, training: Bool,
                                       available: Int? = SystemMemory.availableBytes()) throws {
-        if let raw = ProcessInfo.processInfo.environment[SystemMemory.limitVariable], SystemMemory.parseBytes(raw) == nil {
-            throw SystemMemory.LimitError(description: "\(SystemMemory.limitVariable)='\(raw)': expected a number of bytes, "
-                + "optionally with a K, M or G suffix (e.g. 8G)")
-        }
+        try SystemMemory.checkLimitVariable()
         guard let available else { return }
         let need = activationBytes(batch: batch, seqLen: seqLen, training: training)
         let held = (training ? trainActs : inferActs)?.bytes ?? 0
         guard need > available + held else { return }
         throw ActivationMemoryError(batch: batch, seqLen: seqLen, training: training, neededBytes: need,
                                     availableBytes: available + held, layers: config.nLayers, heads: config.nHeads)
+    }
+}
+
+/// A sampling call whose KV cache, prefill and decode buffers would need more memory than the machine has.
+///
+/// The KV cache's pages are only touched as positions fill, so an oversized cache was not refused when
+/// allocated but killed the process part-way through decoding (SmolLM2: 30 layers × 64 sequences × 2,048
+/// positions × 192 floats × 2 is 6 GB); thrown before the call, it fails the node only.
+public struct GenerationMemoryError: Error, CustomStringConvertible, Equatable {
+    public var batch: Int
+    public var positions: Int
+    public var neededBytes: Int
+    public var availableBytes: Int
+
+    public var description: String {
+        let gb = { (b: Int) in String(format: "%.1f GB", Double(b) / 1e9) }
+        return "out of memory before sampling: \(batch) sequences of up to \(positions) positions (prompt + new tokens) need "
+            + "\(gb(neededBytes)) (the KV cache of every layer, the prompts' forward and the decode buffers) but the machine "
+            + "has \(gb(availableBytes)) available. Lower the stage's `max_new_tokens`, the prompts' length, or the number "
+            + "of sequences sampled at once"
+    }
+}
+
+extension LlamaModel {
+    /// Bytes a `generate` call over `batch` prompts of at most `promptLength` tokens, decoding to `length`
+    /// positions, allocates: the KV cache, the prefill's inference activations, one step's buffers, and the
+    /// weights' decode panels when not yet packed.
+    public func generationBytes(batch: Int, promptLength: Int, length: Int) -> Int {
+        let cache = 2 * KVCache.floats(config: config, batch: batch, length: length)
+        let scratch = DecodeScratch.bufferSizes(config: config, n: batch).reduce(0, +)
+        let panels = decodePanels?.precision == precision ? 0 : DecodeWeights.floats(config: config, precision: precision)
+        return (cache + scratch + panels) * MemoryLayout<Float>.stride
+            + activationBytes(batch: batch, seqLen: promptLength, training: false)
+    }
+
+    /// Throws `GenerationMemoryError` when `generate(prompts:maxNewTokens:…)` would need more than
+    /// `available` plus the KV cache it would reuse.
+    public func checkGenerationMemory(prompts: [[Int32]], maxNewTokens: Int,
+                                      available: Int? = SystemMemory.availableBytes()) throws {
+        try SystemMemory.checkLimitVariable()
+        guard let available, let longest = prompts.map(\.count).max(), maxNewTokens > 0 else { return }
+        let length = min(longest + maxNewTokens, config.maxSeqLen)
+        let need = generationBytes(batch: prompts.count, promptLength: longest, length: length)
+        let reused = keptCache.map { $0.batch >= prompts.count && $0.maxLen >= length ? 2 * KVCache.floats(
+            config: config, batch: $0.batch, length: $0.maxLen) * MemoryLayout<Float>.stride : 0 } ?? 0
+        let held = reused + (inferActs?.bytes ?? 0)
+        guard need > available + held else { return }
+        throw GenerationMemoryError(batch: prompts.count, positions: length, neededBytes: need, availableBytes: available + held)
     }
 }

@@ -60,15 +60,15 @@ public struct GCReport: Sendable, Equatable {
 ///
 /// Layout under `root`: `objects/<hash>/` finished artifacts (trusted only with the completion
 /// marker), `tmp/` in-progress outputs renamed into `objects/` when a node finishes, `resume/<hash>/`
-/// checkpoints that survive an interrupted run, `locks/<hash>.lock` one `flock` per node (or `locks/<hash>.lease`, see `Locking`), and
+/// checkpoints that survive an interrupted run, `locks/<hash>.lease` the lease of the process computing a node, and
 /// `logs/<hash>.log` the log of the latest failed attempt, `quarantine/<hash>.<ms>` nodes that failed
 /// verification against their `manifest.json` (kept for inspection, never read; `StoreIntegrity.swift`).
 ///
 /// The atomic rename of a node's folder is the commit point. Before it every file and folder of the
 /// node is flushed to disk and after it `objects/` itself, so that a power loss leaves either no node
 /// or the whole node (files are written unsynced until then: one sync per file at the commit).
-/// Lock files are tiny and never removed (removing a lock file another process may be waiting on
-/// would break mutual exclusion).
+/// A lease marker exists only while its node is being computed: its holder removes it, and a dead holder's is broken
+/// (`LeaseLock`).
 public final class ArtifactStore: Sendable {
     /// The store folder.
     public let root: URL
@@ -80,24 +80,17 @@ public final class ArtifactStore: Sendable {
         directory.appendingPathComponent(".preflab").appendingPathComponent("store")
     }
 
-    /// How nodes are locked against a second computation.
-    public enum Locking: Sendable, Equatable {
-        /// `flock(2)` on `locks/<hash>.lock`: released by the kernel when its holder dies; for stores on a local
-        /// file system (the default).
-        case flock
-        /// An exclusively created `locks/<hash>.lease` renewed by its holder (`LeaseLock`): for a store shared over
-        /// a network file system by several machines (`--executor ray`). A dead holder's lease is broken after
-        /// `seconds` without renewal.
-        case lease(seconds: TimeInterval)
-    }
+    /// Seconds a node's lease (`LeaseLock`) lasts without renewal before another process may take the node over. One
+    /// scheme for every run, local or Ray: a lease works on a network file system, where `flock` does not, so a local
+    /// `preflab run` and a Ray run on one store see each other's locks.
+    public let leaseSeconds: TimeInterval
 
-    /// This process's way of locking nodes. Processes that share a store at the same time should use the same
-    /// one (a flock and a lease do not see each other; the atomic commit still keeps the store whole).
-    public let locking: Locking
+    /// The default lease: a minute, renewed every 20 s.
+    public static let defaultLeaseSeconds: TimeInterval = 60
 
     /// Opens (creating if needed) the store at `root`.
-    public init(root: URL, locking: Locking = .flock) throws {
-        self.locking = locking
+    public init(root: URL, leaseSeconds: TimeInterval = defaultLeaseSeconds) throws {
+        self.leaseSeconds = leaseSeconds
         self.root = root.standardizedFileURL
         for sub in ["objects", "tmp", "resume", "locks", "logs"] {
             try Self.makeDirectory(self.root.appendingPathComponent(sub))
@@ -163,23 +156,17 @@ public final class ArtifactStore: Sendable {
         }
     }
 
-    /// Waits for and takes the node's lock.
-    public func lock(_ hash: String) throws -> any StoreLock {
-        switch locking {
-        case .flock: return try NodeLock.acquire(locks.appendingPathComponent(hash + ".lock"))
-        case .lease(let seconds): return try LeaseLock.acquire(leasePath(for: hash), lease: seconds)
-        }
+    /// Waits for and takes the node's lease.
+    public func lock(_ hash: String) throws -> LeaseLock {
+        try LeaseLock.acquire(leasePath(for: hash), lease: leaseSeconds)
     }
 
-    /// Takes the node's lock if free now.
-    public func tryLock(_ hash: String) throws -> (any StoreLock)? {
-        switch locking {
-        case .flock: return try NodeLock.tryAcquire(locks.appendingPathComponent(hash + ".lock"))
-        case .lease(let seconds): return try LeaseLock.tryAcquire(leasePath(for: hash), lease: seconds)
-        }
+    /// Takes the node's lease if free now (or its holder is gone).
+    public func tryLock(_ hash: String) throws -> LeaseLock? {
+        try LeaseLock.tryAcquire(leasePath(for: hash), lease: leaseSeconds)
     }
 
-    /// The lease marker of a node (`Locking.lease`).
+    /// The lease marker of a node.
     public func leasePath(for hash: String) -> URL { locks.appendingPathComponent(hash + ".lease") }
 
     /// The node's resume folder, created if missing; survives failed runs until the node finishes.

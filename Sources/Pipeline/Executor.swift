@@ -156,7 +156,7 @@ public final class Executor: Sendable {
     }
 
     /// Runs the node's runner into a fresh temporary folder and commits it. Holds the node lock.
-    private func compute(_ node: GraphNode, ticket: NodeTicket, report: NodeReport, lock: any StoreLock) throws -> NodeReport {
+    private func compute(_ node: GraphNode, ticket: NodeTicket, report: NodeReport, lock: LeaseLock) throws -> NodeReport {
         guard let runner = runners[node.runnerKey] else {
             throw PipelineError.noRunner(kind: node.kind, engine: node.engine, stage: node.stage.name)
         }

@@ -5,25 +5,15 @@ import Glibc
 import Darwin
 #endif
 
-/// A held node lock: released once, by its holder.
-public protocol StoreLock: AnyObject, Sendable {
-    /// False once the holder knows another process took the lock over (a lease that expired while its holder
-    /// was stalled); the holder must not commit then.
-    var isHeld: Bool { get }
-    func release()
-}
-
-extension NodeLock: StoreLock {
-    public var isHeld: Bool { true }
-}
-
-/// A node lock for a store on a network file system, where `flock` is not reliable: an exclusively created
-/// marker file (`O_CREAT | O_EXCL`, atomic on NFSv3+) whose modification time its holder renews every third of
-/// the lease. A marker not renewed for a whole lease belongs to a dead holder and is broken; breaking is itself
-/// serialised by a second exclusive marker (`.break`), inside which the lease's age is checked again, so two
-/// waiters never both break a lease and take it. Clocks of the machines sharing the store must agree to well
-/// within the lease (NTP does).
-public final class LeaseLock: StoreLock, @unchecked Sendable {
+/// The one node lock of every run, local (`--jobs` threads, concurrent `preflab run`s) or Ray (`run-node` on many
+/// machines): an exclusively created marker file (`O_CREAT | O_EXCL`, atomic on NFSv3+, where `flock` is not reliable)
+/// whose modification time its holder renews every third of the lease. A marker is stale, and is broken, when it was
+/// not renewed for a whole lease, or at once when its holder ran on this machine and its process is gone (a killed
+/// local run loses nothing to the lease; host names must tell machines apart, as they do in a Ray cluster). Breaking is
+/// itself serialised by a second exclusive marker (`.break`), inside which staleness is checked again, so two waiters
+/// never both break a lease and take it. Clocks of the machines sharing the store must agree to well within the lease
+/// (NTP does).
+public final class LeaseLock: @unchecked Sendable {
     /// The marker file.
     public let path: URL
     /// Who holds it: `host pid parent-pid token`, one line.
@@ -55,11 +45,13 @@ public final class LeaseLock: StoreLock, @unchecked Sendable {
     public static func tryAcquire(_ path: URL, lease: TimeInterval) throws -> LeaseLock? {
         let owner = "\(ProcessInfo.processInfo.hostName) \(getpid()) \(getppid()) \(UUID().uuidString)\n"
         if try createExclusively(path, contents: owner) { return LeaseLock(path: path, owner: owner, lease: lease) }
-        guard let age = age(of: path), age > lease else { return nil }
+        guard isStale(path, lease: lease) else { return nil }
         try breakStale(path, lease: lease)
         return try createExclusively(path, contents: owner) ? LeaseLock(path: path, owner: owner, lease: lease) : nil
     }
 
+    /// False once the holder knows another process took the lease over (it expired while its holder was stalled);
+    /// the holder must not commit then.
     public var isHeld: Bool {
         state.lock()
         defer { state.unlock() }
@@ -99,7 +91,22 @@ public final class LeaseLock: StoreLock, @unchecked Sendable {
             return
         }
         defer { unlink(breaker.path) }
-        if let age = age(of: path), age > lease { unlink(path.path) }
+        if isStale(path, lease: lease) { unlink(path.path) }
+    }
+
+    /// The marker exists and was not renewed for a whole lease, or names a process of this machine that is gone.
+    static func isStale(_ path: URL, lease: TimeInterval) -> Bool {
+        guard let age = age(of: path) else { return false }
+        return age > lease || holderIsGone(contents(path) ?? "")
+    }
+
+    /// True when `owner` (`host pid parent-pid token`) names a process on this host that no longer exists. Another
+    /// host's process, this process (another thread holds the lease) or an unreadable line: false, the lease decides.
+    static func holderIsGone(_ owner: String) -> Bool {
+        let words = owner.split(separator: " ")
+        guard words.count == 4, words[0] == ProcessInfo.processInfo.hostName, let pid = pid_t(words[1]), pid > 0,
+              pid != getpid() else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 
     /// Seconds since the file was last modified; nil when it does not exist.

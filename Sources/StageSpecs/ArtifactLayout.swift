@@ -15,6 +15,8 @@ public struct ArtifactLayout: Sendable, Equatable {
     public static let tokenizerConfigFile = "tokenizer_config.json"
     /// PrefLab's own chat-template description (HFModelFolder.templateFile).
     public static let chatTemplateFile = "preflab_chat_template.json"
+    /// Marks a model node only the delegated engines read (`EngineModel`): its site name and architecture.
+    public static let engineModelFile = "engine_model.json"
     /// Training preference pairs, one JSON object a line.
     public static let pairsFile = "pairs.jsonl"
     /// Held-out pairs (may be empty).

@@ -24,9 +24,11 @@ extension StageSpecs {
         return fields
     }
 
+    /// A benchmark kind: on the embedded engine, or with its responses (TruthfulQA: its log-likelihoods) from vLLM.
     static func benchmark(_ kind: String, _ summary: String, codeVersion: Int = 1, fields: [FieldSchema],
                           check: @escaping @Sendable (ResolvedStage) -> [StageProblem] = { _ in [] }) -> StageSpec {
-        StageSpec(StageSchema(kind: kind, summary: summary, codeVersion: codeVersion, outputs: [.evaluation], check: check, fields: fields),
+        StageSpec(StageSchema(kind: kind, summary: summary, codeVersion: codeVersion, outputs: [.evaluation],
+                              engines: VLLMChecks.generating, check: check, fields: fields),
                   layout: ArtifactLayout([benchmarkItemsFile]), fingerprint: benchmarkData)
     }
 

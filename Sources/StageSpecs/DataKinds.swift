@@ -10,7 +10,7 @@ extension StageSpecs {
     /// policy); pairs whose gold rewards tie are dropped when `drop_ties` is set, since they carry no label.
     public static let taskPreferences = StageSpec(StageSchema(
         kind: "task_preferences", summary: "Preference pairs sampled from a policy and labelled by an annotator.",
-        codeVersion: 1, outputs: [.preferences],
+        codeVersion: 1, outputs: [.preferences], engines: VLLMChecks.generating,
         check: ScorerFields.check,
         fields: [
             FieldSchema("policy", .stageRef(accepts: [.policy]), doc: "Policy whose samples are compared."),

@@ -14,10 +14,10 @@ public enum Engines {
                                                   precision: OpenRLHFChecks.defaultPrecision,
                                                   summary: "OpenRLHF (ppo), through train_ppo_ray.")
 
-    /// vLLM: the generation of stages that only sample and score (gold_reward); needs a GPU.
+    /// vLLM: the generation of stages that only sample (`VLLMChecks`); needs a GPU.
     public static let vllm = EngineDescriptor(name: "vllm", version: VLLMChecks.majorMinor, bridgeVersion: 1,
                                               precision: VLLMChecks.defaultPrecision,
-                                              summary: "vLLM (generation of gold_reward; PrefLab scores), offline LLM.generate.")
+                                              summary: "vLLM (generation of sampling and benchmark stages; PrefLab labels and scores), offline LLM.generate.")
 
     /// Every delegated engine (the embedded one is always there).
     public static let delegated = [trl, openrlhf, vllm]

@@ -8,7 +8,7 @@ extension StageSpecs {
         kind: "gold_reward", summary: "Mean gold reward of a policy on held-out prompts (and KL to a reference).",
         // 2: `std` divides by n (Evaluation.goldReward), as every std PrefLab reports; 1 divided by n − 1.
         codeVersion: 2, outputs: [.evaluation],
-        engines: [.embedded, EngineSupport(Engines.vllm.name, check: VLLMChecks.generation)],
+        engines: VLLMChecks.generating,
         check: ScorerFields.check,
         fields: [
             FieldSchema("policy", .stageRef(accepts: [.policy]), doc: "Policy to evaluate."),
@@ -52,7 +52,7 @@ extension StageSpecs {
     /// `best_of_n`: gold reward of the best of N samples by a reward model (Unpacking Table 3).
     public static let bestOfN = StageSpec(StageSchema(
         kind: "best_of_n", summary: "Best-of-N sampling with a reward model, scored by the gold reward.", codeVersion: 1, outputs: [.evaluation],
-        engines: [.embedded, EngineSupport(Engines.vllm.name, check: VLLMChecks.generation)],
+        engines: VLLMChecks.generating,
         check: ScorerFields.check,
         fields: [
             FieldSchema("policy", .stageRef(accepts: [.policy]), doc: "Policy that proposes the N samples."),
@@ -71,7 +71,7 @@ extension StageSpecs {
     public static let categoryScores = StageSpec(StageSchema(
         kind: "category_scores", summary: "Per-category gold scores of a policy on the simulated world's held-out prompts.",
         // 2: records the measured per-prompt spread (`<category>_std`, `<category>_n`, `mean_se`).
-        codeVersion: 2, outputs: [.evaluation],
+        codeVersion: 2, outputs: [.evaluation], engines: VLLMChecks.generating,
         fields: [
             FieldSchema("policy", .stageRef(accepts: [.policy]), doc: "Policy to evaluate."),
             FieldSchema("task", .string, default: .string("world"), doc: "An aspect-scored task whose prompts carry a category."),

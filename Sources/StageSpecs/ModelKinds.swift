@@ -36,7 +36,7 @@ extension StageSpecs {
 
     /// `hf_model`: a local Hugging Face Llama folder (`LlamaForCausalLM`, or a one-label
     /// `LlamaForSequenceClassification`) as a policy or reward model, or a model the site names (`model:`, any
-    /// architecture; a causal LM), as `preflab export` and
+    /// architecture; a causal LM; one PrefLab does not read is kept as its folder for the engines, `EngineModel`), as `preflab export` and
     /// `save_pretrained` write them: single or sharded safetensors in F32/F16/BF16, tied or untied
     /// embeddings, a byte-level BPE tokenizer.json and a known chat template (or `chat_format:`).
     public static let hfModel = StageSpec(StageSchema(

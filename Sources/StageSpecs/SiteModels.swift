@@ -8,7 +8,9 @@ import RecipeSpec
 /// The node is known by its name and declared `architecture`, never by the folder's files, so a recipe
 /// validates and plans on a machine that has none of them. Which engines can load a model follows from its
 /// architecture, carried through the graph (a DPO of an OPT model is an OPT model): the embedded engine runs
-/// Llama models only, and `refusals` names every node that would have to load another one there.
+/// Llama models only, and `refusals` names every node that would have to load another one there. A site-named model
+/// of another architecture is kept as its folder (`EngineModel`) for the bridges that hand engines folders
+/// (`engineFolders`).
 public enum SiteModels {
     /// The name of a site-named `hf_model` stage, else nil.
     public static func name(_ stage: ResolvedStage) -> String? {
@@ -18,12 +20,17 @@ public enum SiteModels {
     /// The architectures PrefLab's own model code loads (the embedded engine, and the inputs a bridge leaves to it).
     public static let preflabLoads = ["llama"]
 
-    /// The model inputs each delegated engine loads itself, with its own Hugging Face code (any architecture); every
-    /// other model input of a delegated node is read by PrefLab (a CD scorer, gold_reward's reference on vLLM).
-    public static let engineLoads: [String: Set<String>] = [
-        Engines.trl.name: ["policy", "init", "reference", "from_reward_model", "reward_model"],
-        Engines.openrlhf.name: ["policy", "reward_model"],
-        Engines.vllm.name: ["policy"],
+    /// The model inputs each delegated bridge hands its engine as the model's own folder, the engine tokenising the
+    /// node's text with the model's own tokenizer, when the model is one PrefLab does not read (`EngineModel`): any
+    /// architecture transformers loads. TRL's bridge only, today.
+    public static let engineFolders: [String: Set<String>] = [
+        Engines.trl.name: ["policy", "init", "reference", "from_reward_model", "reward_model", "dpo_model", "dpo_reference"],
+    ]
+
+    /// What the other bridges still do through PrefLab's own model code, so that they cannot take such a model yet.
+    static let preparedByPrefLab: [String: String] = [
+        Engines.openrlhf.name: "the OpenRLHF bridge exports the policy and reward model and renders the prompts through PrefLab's own model code",
+        Engines.vllm.name: "the vLLM bridge sends PrefLab's token ids of each prompt and reads the samples back through PrefLab's tokenizer and model",
     ]
 
     /// `hf_model`: exactly one of `path` and `model`; `architecture` with `model` (a folder's own config.json
@@ -39,6 +46,9 @@ public enum SiteModels {
         case (nil, _?):
             guard let architecture, !architecture.isEmpty else {
                 return [StageProblem(key: "model", "a site-named model needs `architecture:` (its config.json model_type, e.g. llama or opt): it decides which engines can load it")]
+            }
+            if !preflabLoads.contains(architecture), stage.config["chat_format"].map({ !$0.value.isNull }) ?? false {
+                return [StageProblem(key: "chat_format", "`chat_format` is how PrefLab reads a Llama folder's chat template; an \(architecture) model is tokenised by its engine with its own tokenizer and template — drop it")]
             }
             return []
         case (_?, nil):
@@ -59,52 +69,85 @@ public enum SiteModels {
     /// map) every site-named model the site does not place. Without `siteModels`, names are not checked: the
     /// recipe is valid anywhere, and the site it runs on answers for its folders.
     public static func refusals(_ graph: PipelineGraph, siteModels: [String: String]? = nil, siteFile: String? = nil) -> [Refusal] {
-        let byHash = Dictionary(graph.nodes.map { ($0.hash, $0) }, uniquingKeysWith: { a, _ in a })
-        var memo: [String: Origin] = [:]
-        func origin(_ hash: String) -> Origin? {
-            if let o = memo[hash] { return o }
-            guard let node = byHash[hash] else { return nil }
-            let o: Origin?
-            if let name = name(node.stage) {
-                o = Origin(architecture: node.stage.config["architecture"]?.string ?? "?", model: name, stage: node.stage.name)
-            } else if makesModel(node.kind), let source = node.inputs.first(where: { derivedFrom.contains($0.field) }) {
-                o = origin(source.hash)
-            } else {
-                o = nil  // a model PrefLab made or read itself (a Llama), or no model at all
-            }
-            memo[hash] = o
-            return o
-        }
+        let origins = Origins(graph)
         var out: [Refusal] = []
         for node in graph.nodes {
-            let base = "stages.\(node.stage.name)"
             if let siteModels, let name = name(node.stage), siteModels[name] == nil {
                 let site = siteFile.map { "the site file \($0)" } ?? "the site file"
                 out.append(Refusal(hash: node.hash, error: RecipeError(
-                    location: node.stage.config["model"]?.location, keyPath: base + ".model",
+                    location: node.stage.config["model"]?.location, keyPath: "stages.\(node.stage.name).model",
                     message: "\(site) names no folder for model '\(name)'",
                     expected: "`models: { \(name): FOLDER }` in the site file", suggestion: didYouMean(name, among: siteModels.keys.sorted()))))
             }
-            if let name = name(node.stage), let a = node.stage.config["architecture"]?.string, !preflabLoads.contains(a) {
-                // The bridges start every engine from a model PrefLab has read (its token ids, its export).
-                out.append(Refusal(hash: node.hash, error: RecipeError(
-                    location: node.stage.config["architecture"]?.location, keyPath: base + ".architecture",
-                    message: "'\(name)' is an \(a) model: PrefLab reads \(preflabLoads.joined(separator: ", ")) models only, and the TRL, OpenRLHF and vLLM bridges still prepare their inputs through PrefLab's own model code, so this node can be planned but not made yet",
-                    expected: "a Llama model, until a bridge hands the engine the site's folder (docs/sites.md, \"Paper scale\")")))
-            }
-            for input in node.inputs {
-                let field = String(input.field.prefix { $0 != "[" })
-                guard loadsModel(node.kind, field), !(engineLoads[node.engine]?.contains(field) ?? false),
-                      let o = origin(input.hash), !preflabLoads.contains(o.architecture) else { continue }
-                let reader = node.engine == EngineDescriptor.embeddedName
-                    ? "this stage would run on the embedded engine" : "the \(node.engine) bridge leaves `\(field)` to PrefLab's own model code"
-                out.append(Refusal(hash: node.hash, error: RecipeError(
-                    location: node.stage.config[field]?.location ?? node.stage.location, keyPath: "\(base).\(field)",
-                    message: "'\(byHash[input.hash]?.stage.name ?? input.hash)' is an \(o.architecture) model (site-named '\(o.model)', stage \(o.stage)); \(reader), which loads \(preflabLoads.joined(separator: ", ")) models only",
-                    expected: delegates(node.stage, field: field))))
-            }
+            out += unreadable(node, origins).map { Refusal(hash: node.hash, error: $0) }
         }
         return out
+    }
+
+    /// The model inputs of `node` that its engine would have PrefLab read in an architecture it does not, and a TRL
+    /// node whose models would not share one tokenizer.
+    private static func unreadable(_ node: GraphNode, _ origins: Origins) -> [RecipeError] {
+        let base = "stages.\(node.stage.name)"
+        func at(_ field: String) -> SourceLocation? { node.stage.config[field]?.location ?? node.stage.location }
+        let models = node.inputs.map { (field: String($0.field.prefix { $0 != "[" }), hash: $0.hash) }.filter { loadsModel(node.kind, $0.field) }
+        var out: [RecipeError] = []
+        for input in models {
+            guard let o = origins[input.hash], !preflabLoads.contains(o.architecture),
+                  !(engineFolders[node.engine]?.contains(input.field) ?? false) else { continue }
+            let reader = node.engine == EngineDescriptor.embeddedName ? "this stage would run on the embedded engine"
+                : preparedByPrefLab[node.engine] ?? "the \(node.engine) bridge leaves `\(input.field)` to PrefLab's own model code"
+            out.append(RecipeError(
+                location: at(input.field), keyPath: "\(base).\(input.field)",
+                message: "'\(origins.stageName(input.hash))' is an \(o.architecture) model (site-named '\(o.model)', stage \(o.stage)); \(reader), which loads \(preflabLoads.joined(separator: ", ")) models only",
+                expected: delegates(node.stage, field: input.field)))
+        }
+        let folders = models.filter { engineFolders[node.engine]?.contains($0.field) ?? false }
+        if let mixed = mixedTokenizers(folders.map { ($0.field, origins[$0.hash]) }, engine: node.engine) {
+            out.append(RecipeError(location: at(mixed.field), keyPath: "\(base).\(mixed.field)", message: mixed.message,
+                                   expected: "model inputs that share one tokenizer: all from '\(mixed.model)', or all PrefLab's"))
+        }
+        let lora = node.stage.config["lora"].map { !$0.value.isNull } ?? false
+        if lora, let o = folders.lazy.compactMap({ origins[$0.hash] }).first(where: { !preflabLoads.contains($0.architecture) }) {
+            // The bridge trains PrefLab's own initial adapters, drawn on a model PrefLab has read.
+            out.append(RecipeError(location: at("lora"), keyPath: "\(base).lora",
+                                   message: "`lora` starts from PrefLab's own initial adapters, drawn on the models it reads; '\(o.model)' is an \(o.architecture) model it does not read",
+                                   expected: "full fine-tuning (no `lora`) of a model PrefLab does not read"))
+        }
+        return out
+    }
+
+    /// The site-named model each node's model descends from (its architecture travels with it), memoised.
+    private final class Origins {
+        let byHash: [String: GraphNode]
+        private var memo: [String: Origin?] = [:]
+
+        init(_ graph: PipelineGraph) { byHash = Dictionary(graph.nodes.map { ($0.hash, $0) }, uniquingKeysWith: { a, _ in a }) }
+
+        func stageName(_ hash: String) -> String { byHash[hash]?.stage.name ?? hash }
+
+        subscript(hash: String) -> Origin? {
+            if let known = memo[hash] { return known }
+            guard let node = byHash[hash] else { return nil }
+            let o: Origin?
+            if let name = SiteModels.name(node.stage) {
+                o = Origin(architecture: node.stage.config["architecture"]?.string ?? "?", model: name, stage: node.stage.name)
+            } else if makesModel(node.kind), let source = node.inputs.first(where: { derivedFrom.contains($0.field) }) {
+                o = self[source.hash]
+            } else {
+                o = nil  // a model PrefLab made or read itself (a Llama), or no model at all
+            }
+            memo[hash] = .some(o)
+            return o
+        }
+    }
+
+    /// A node whose engine takes model folders (TRL) and whose model inputs mix one PrefLab reads (its tokenizer) with
+    /// an engine model (the model's own): the engine tokenises each row once, for all of them. Nil when they agree.
+    private static func mixedTokenizers(_ models: [(field: String, origin: Origin?)], engine: String) -> (field: String, model: String, message: String)? {
+        guard let foreign = models.first(where: { $0.origin.map { !preflabLoads.contains($0.architecture) } ?? false }),
+              let own = models.first(where: { $0.origin.map { preflabLoads.contains($0.architecture) } ?? true }),
+              let o = foreign.origin else { return nil }
+        return (own.field, o.model, "`\(own.field)` is a model PrefLab reads (its own tokenizer) and `\(foreign.field)` an \(o.architecture) model with its own ('\(o.model)'); the \(engine) bridge tokenises each row once, for every model of the node")
     }
 
     /// `refusals` as errors, one per written key (the cells sharing a template would repeat it).
@@ -134,16 +177,22 @@ public enum SiteModels {
 
     private struct Origin { var architecture: String, model: String, stage: String }
 
-    /// What the refused stage could do instead: an engine that runs the kind and loads `field` itself.
+    /// What the refused stage could do instead: an engine that runs the kind and takes `field` as the model's folder;
+    /// else which engines run the kind but not on such a model, so that the message says what is missing.
     private static func delegates(_ stage: ResolvedStage, field: String) -> String {
         let kind = stage.kind
+        let engines = StageSpecs.catalog.schema(kind)?.engines.map(\.engine).filter { $0 != EngineDescriptor.embeddedName } ?? []
         let others = StageSpecs.catalog.schema(kind)?.engines.filter { support in
-            guard engineLoads[support.engine]?.contains(field) ?? false else { return false }
+            guard engineFolders[support.engine]?.contains(field) ?? false else { return false }
             var there = stage
             there.engine = support.engine
-            return support.check(there).isEmpty   // an engine that refuses the stage (d2po on TRL) is no way out
+            return support.check(there).isEmpty   // an engine that refuses the stage (d2po on TRL for CD) is no way out
         }.map(\.engine) ?? []
-        return others.isEmpty ? "a Llama model here: no engine loads '\(kind)'s `\(field)` in another architecture yet"
-                              : "`engine:` " + others.joined(separator: " or ") + " on this stage (it loads `\(field)` with its own Hugging Face code)"
+        if !others.isEmpty {
+            return "`engine:` " + others.joined(separator: " or ") + " on this stage (it hands the engine `\(field)`'s folder, tokenised by the model's own tokenizer)"
+        }
+        let why = engines.isEmpty ? "no delegated engine runs '\(kind)'"
+            : "'\(kind)' runs on " + engines.joined(separator: ", ") + ", but not with `\(field)` in another architecture (or not with this stage's options)"
+        return "a Llama model here: \(why) yet"
     }
 }

@@ -1,9 +1,15 @@
 import RecipeSpec
 
-/// vLLM as the generator of stages that only sample and score (`engine: vllm`): the policy's samples come from
-/// vLLM's offline `LLM.generate`, PrefLab still labels, scores and measures them. Today: `gold_reward` and `best_of_n`. The
-/// one list of what the bridge refuses, read by `validate` and, at run time, by the runner.
+/// vLLM as the generator of stages that only sample (`engine: vllm`): the policy's samples come from vLLM's offline
+/// `LLM.generate`, PrefLab still labels, extracts, scores and measures them. The kinds: `gold_reward`, `best_of_n`,
+/// `category_scores`, `task_preferences` (preference sampling) and the benchmarks (gsm8k, bbh, ifeval, xstest,
+/// humaneval, alpaca_eval; truthfulqa's log-likelihoods from vLLM's `prompt_logprobs`, the log-softmax of the raw
+/// logits at each prompt position, which is what PrefLab sums, in the weights' dtype). The one list of what the
+/// bridge refuses, read by `validate` and, at run time, by the runner.
 public enum VLLMChecks {
+    /// The engines of a kind that only samples: embedded, and vLLM under `generation`'s checks.
+    public static let generating = [EngineSupport.embedded, EngineSupport(Engines.vllm.name, check: generation)]
+
     /// The vLLM release whose offline API (token-id prompts, `SamplingParams`) the request files are written for.
     public static let version = "0.34.0"
     /// The major.minor version delegated nodes' hashes carry (`Engines.vllm`).

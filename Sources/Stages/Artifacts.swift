@@ -20,6 +20,9 @@ enum ModelArtifact {
 
     /// Loads the model in `dir`, in either layout.
     static func load(from dir: URL) throws -> (model: LlamaModel, codec: TokenizerCodec) {
+        if let kept = try EngineModel.read(dir) {
+            throw StageError("model", "\(dir.path) is an \(kept.architecture) model (from '\(kept.model)') kept for the delegated engines; PrefLab's own model code reads Llama models only (`preflab validate --site` names the stages that would need it)")
+        }
         if FileManager.default.fileExists(atPath: dir.appendingPathComponent(Legacy.headFile).path) { return try Legacy.load(from: dir) }
         return try HFModelFolder.read(from: dir)
     }
@@ -41,6 +44,9 @@ enum ModelArtifact {
         struct HeadFile: Codable { var head: HeadKind }
 
         static func load(from dir: URL) throws -> (model: LlamaModel, codec: TokenizerCodec) {
+        if let kept = try EngineModel.read(dir) {
+            throw StageError("model", "\(dir.path) is an \(kept.architecture) model (from '\(kept.model)') kept for the delegated engines; PrefLab's own model code reads Llama models only (`preflab validate --site` names the stages that would need it)")
+        }
             let config = try ConfigJSON.read(LlamaConfig.self, from: dir.appendingPathComponent("config.json"))
             let head = try ConfigJSON.read(HeadFile.self, from: dir.appendingPathComponent(headFile)).head
             let model = LlamaModel(config: config, head: head, seed: nil, trainable: false)
@@ -52,8 +58,8 @@ enum ModelArtifact {
 
 /// A model node as a shareable Hugging Face folder (`preflab export`).
 public enum ModelExport {
-    /// Writes the model in `node` (either layout) to `destination`, which must not exist or be an empty
-    /// folder; it appears whole or not at all (written beside it, then renamed). Returns notes for the
+    /// Writes the model in `node` (either layout; a model PrefLab does not read is copied as it is) to `destination`,
+    /// which must not exist or be an empty folder; it appears whole or not at all (written beside it, then renamed). Returns notes for the
     /// user: a nonzero reward-model bias, which only nodes from before the bias was held at zero can
     /// have, is left out (transformers' score layer has none), shifting every score by that constant.
     public static func export(node: URL, to destination: URL) throws -> [String] {
@@ -63,6 +69,13 @@ public enum ModelExport {
                 throw StageError("export", "\(destination.path) exists and is not an empty folder")
             }
         }
+        if let kept = try EngineModel.read(node) {
+            // A model PrefLab does not read is already the folder its engine saved: copied as it is.
+            try writeWhole(destination) { dir in
+                for file in try EngineModel.folderFiles(node) { try fm.copyItem(at: file, to: dir.appendingPathComponent(file.lastPathComponent)) }
+            }
+            return ["an \(kept.architecture) model (from '\(kept.model)') kept as its engine saved it: its files copied"]
+        }
         let (model, codec) = try ModelArtifact.load(from: node)
         var notes: [String] = []
         if let bias = model.scoreBias, bias != 0 {
@@ -71,17 +84,23 @@ public enum ModelExport {
             try model.load(tensors)
             notes.append("score.bias \(bias) left out (LlamaForSequenceClassification has no bias): every score shifts by \(-bias); preferences between responses are unchanged")
         }
+        try writeWhole(destination) { try HFModelFolder.write(model: model, codec: codec, to: $0) }
+        return notes
+    }
+
+    /// Runs `write` into a folder beside `destination`, then renames it there: the export appears whole or not at all.
+    private static func writeWhole(_ destination: URL, _ write: (URL) throws -> Void) throws {
+        let fm = FileManager.default
         let temporary = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).tmp-\(UUID().uuidString)")
         try fm.createDirectory(at: temporary, withIntermediateDirectories: true)
         do {
-            try HFModelFolder.write(model: model, codec: codec, to: temporary)
+            try write(temporary)
             if fm.fileExists(atPath: destination.path) { try fm.removeItem(at: destination) }
             try fm.moveItem(at: temporary, to: destination)
         } catch {
             try? fm.removeItem(at: temporary)
             throw error
         }
-        return notes
     }
 }
 

@@ -46,6 +46,7 @@ public struct EmbeddedEngineInputs: EngineInputs {
     }
 
     public func rows(_ context: NodeContext) throws -> EngineRows {
+        if try EngineModels.start(context) != nil { return try Self.textRows(context) }
         switch context.stage.kind {
         case "sft":
             let (policy, codec) = try SFTStage.initialPolicy(context)
@@ -90,6 +91,27 @@ public struct EmbeddedEngineInputs: EngineInputs {
         return ["held_out_accuracy": try Evaluation.rewardModelAccuracy(try RewardModel(model: model, codec: codec), pairs: heldOut)]
     }
 
+    /// The rows of a node whose model PrefLab does not read: the same demonstrations, prompts and pairs as text, for
+    /// the model's own tokenizer (no PrefLab ids, no window fitting: the bridge script checks the window).
+    static func textRows(_ context: NodeContext) throws -> EngineRows {
+        func messages(_ p: Prompt) -> [[String: String]] { p.messages.map { ["role": $0.role, "content": $0.content] } }
+        switch context.stage.kind {
+        case "sft":
+            let task = try TaskRegistry.task(named: context.string("task"))
+            let demos = task.demonstrations(count: try context.int("examples"), seed: UInt64(try context.int("seed")))
+            return EngineRows(train: demos.map { EngineRow(messages: messages($0.prompt), completion: $0.response) })
+        case "opo", "d2po":
+            return EngineRows(train: try PreferenceArtifact.prompts(context.requiredInput("prompts")).map { p in
+                EngineRow(messages: messages(p), promptJson: String(decoding: try JSONEncoder().encode(p), as: UTF8.self))
+            })
+        default:
+            let prefs = try context.requiredInput("preferences")
+            let heldOut = context.stage.kind == "reward_model" ? try PreferenceArtifact.heldOut(prefs) : []
+            let row = { (p: PreferencePair) in EngineRow(messages: messages(p.prompt), chosen: p.chosen, rejected: p.rejected) }
+            return EngineRows(train: try PreferenceArtifact.pairs(prefs).map(row), heldOut: heldOut.map(row))
+        }
+    }
+
     /// The prompt exactly as PrefLab renders it before tokenising (chat template, generation prompt).
     static func render(_ prompt: Prompt, _ codec: TokenizerCodec) -> String {
         codec.template.render(prompt.messages.map { (role: $0.role, content: $0.content) }, addGenerationPrompt: true)
@@ -111,7 +133,7 @@ public struct EmbeddedEngineInputs: EngineInputs {
 }
 
 /// The delegated engines' runners: TRL for `sft`, `reward_model`, `dpo`, `opo` and `d2po`, OpenRLHF for `ppo`, vLLM
-/// for the generation of `gold_reward` and `best_of_n`.
+/// for the generation of the sampling kinds (`VLLMChecks.kinds`).
 public enum DelegatedRunners {
     public static func all(site: SiteConfig) -> [RunnerKey: any StageRunner] {
         let trl = TRLRunner(inputs: EmbeddedEngineInputs(), site: site)
@@ -120,8 +142,9 @@ public enum DelegatedRunners {
         })
         runners[RunnerKey(kind: "ppo", engine: "openrlhf")] = OpenRLHFRunner(inputs: EmbeddedRolloutInputs(), importer: EmbeddedEngineInputs(),
                                                                              site: site)
-        for (kind, generation) in [("gold_reward", SampledGeneration.goldReward), ("best_of_n", SampledGeneration.bestOfN)] {
-            runners[RunnerKey(kind: kind, engine: "vllm")] = VLLMRunner(inputs: generation, models: EmbeddedRolloutInputs(), site: site)
+        let generation = SampledGeneration.all.mapValues { $0 as any GenerationInputs }.merging(BenchmarkStages.vllm) { a, _ in a }
+        for (kind, inputs) in generation {
+            runners[RunnerKey(kind: kind, engine: "vllm")] = VLLMRunner(inputs: inputs, models: EmbeddedRolloutInputs(), site: site)
         }
         return runners
     }

@@ -27,9 +27,13 @@ struct GoldRewardStage: StageRunner {
     }
 
     func run(_ context: NodeContext) throws {
-        let plan = try Self.plan(context)
-        let samples = Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
-        context.reporter.summary(try Self.finish(context, plan, samples: samples))
+        context.reporter.summary(try Self.evaluate(context, sampler: .embedded))
+    }
+
+    /// The node with its samples drawn by `sampler` (PrefLab's, or vLLM's); returns the summary.
+    static func evaluate(_ context: NodeContext, sampler: Sampler) throws -> [String: Double] {
+        let plan = try plan(context)
+        return try finish(context, plan, samples: try sampler(plan))
     }
 
     /// Scores the samples, writes them beside the metrics and returns the node's summary.
@@ -120,9 +124,13 @@ struct BestOfNStage: StageRunner {
     }
 
     func run(_ context: NodeContext) throws {
-        let plan = try Self.plan(context)
-        let samples = Evaluation.sample(policy: plan.policy, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, options: plan.options)
-        context.reporter.summary(try Self.finish(context, plan, samples: samples))
+        context.reporter.summary(try Self.evaluate(context, sampler: .embedded))
+    }
+
+    /// The node with its samples drawn by `sampler` (PrefLab's, or vLLM's); returns the summary.
+    static func evaluate(_ context: NodeContext, sampler: Sampler) throws -> [String: Double] {
+        let plan = try plan(context)
+        return try finish(context, plan, samples: try sampler(plan))
     }
 
     /// The reward model's pick per prompt, scored by the gold reward.

@@ -6,7 +6,8 @@ import RecipeSpec
 import StageSpecs
 
 /// `hf_model`: a local Hugging Face model folder as a recipe's base policy (`LlamaForCausalLM`) or
-/// reward model (one-label `LlamaForSequenceClassification`), as `preflab export` and
+/// reward model (one-label `LlamaForSequenceClassification`), or a site-named model of another architecture kept as
+/// its folder for the engines (`EngineModel`); a Llama folder as `preflab export` and
 /// `save_pretrained` write them: single or sharded safetensors in F32/F16/BF16, tied or untied
 /// embeddings, a byte-level BPE tokenizer.json and a known chat template (or `chat_format:`).
 ///
@@ -16,6 +17,10 @@ struct HFModelStage: StageRunner {
     var siteModels: [String: String] = [:]
 
     func run(_ context: NodeContext) throws {
+        if let name = SiteModels.name(context.stage), let architecture = context.stage.config["architecture"]?.string,
+           !SiteModels.preflabLoads.contains(architecture) {
+            return try keepFolder(context, model: EngineModel(model: name, architecture: architecture))
+        }
         let (model, codec) = try HFModelFolder.read(from: try folder(context),
                                                    chatFormat: Self.chatFormat(context.stage),
                                                    maxSeqLen: try context.int("max_seq_len"))
@@ -26,15 +31,27 @@ struct HFModelStage: StageRunner {
                                   "reward_model": model.head == .scalar ? 1 : 0])
     }
 
-    /// `path`, or the folder the site gives a named model. PrefLab reads Llama folders only; a named model of
-    /// another architecture is for the delegated engines, whose bridges today still start from a model PrefLab
-    /// has read (its token ids, its export), so such a node cannot be made yet and says so.
+    /// A site-named model PrefLab does not read (OPT): the site's folder copied as it is, marked as an engine model,
+    /// for the bridges that hand engines their model's folder (`SiteModels.engineFolders`). Nothing is loaded here.
+    private func keepFolder(_ context: NodeContext, model: EngineModel) throws {
+        let source = try folder(context)
+        guard FileManager.default.fileExists(atPath: source.appendingPathComponent("config.json").path) else {
+            throw StageError(context.stage.name, "the site's folder \(source.path) for model '\(model.model)' has no config.json; expected a Hugging Face snapshot (config.json, weights, tokenizer)")
+        }
+        var bytes = 0
+        let files = try EngineModel.folderFiles(source)
+        for file in files {
+            let target = context.outputDirectory.appendingPathComponent(file.lastPathComponent)
+            try FileManager.default.copyItem(at: file, to: target)
+            bytes += (try? target.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
+        }
+        try model.write(to: context.outputDirectory)
+        context.reporter.summary(["files": Double(files.count), "bytes": Double(bytes)])
+    }
+
+    /// `path`, or the folder the site gives a named model.
     private func folder(_ context: NodeContext) throws -> URL {
         guard let name = SiteModels.name(context.stage) else { return URL(fileURLWithPath: try context.string("path")) }
-        let architecture = context.stage.config["architecture"]?.string ?? "?"
-        guard architecture == "llama" else {
-            throw StageError(context.stage.name, "'\(name)' is an \(architecture) model: PrefLab reads Llama folders only, and the TRL, OpenRLHF and vLLM bridges still prepare their inputs through PrefLab's own model code, so a site-named \(architecture) model can be planned (preflab plan --commands) but not run yet")
-        }
         guard let path = siteModels[name] else {
             throw StageError(context.stage.name, "the site names no folder for model '\(name)'; expected `models: { \(name): FOLDER }` in the site file (run --site)")
         }

@@ -10,6 +10,12 @@ import StageSpecs
 /// policy); pairs whose gold rewards tie are dropped when `drop_ties` is set, since they carry no label.
 struct TaskPreferencesStage: StageRunner {
     func run(_ context: NodeContext) throws {
+        context.reporter.summary(try Self.evaluate(context, sampler: .embedded))
+    }
+
+    /// Samples (round by round, two per prompt, through `sampler`: PrefLab's or vLLM's), labels, writes the pairs and
+    /// returns the summary.
+    static func evaluate(_ context: NodeContext, sampler: Sampler) throws -> [String: Double] {
         let task = try context.goldTask()
         let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let seed = UInt64(try context.int("seed"))
@@ -21,10 +27,10 @@ struct TaskPreferencesStage: StageRunner {
         var stats = PairSampling.Stats()
         func collect(_ count: Int, _ split: TaskSplit) throws -> [PreferencePair] {
             do {
-                return try PairSampling.collect(count: count, split: split, task: task, policy: policy, annotator: annotator,
-                                                options: options, dropTies: dropTies, stats: &stats) { done in
+                return try PairSampling.collect(count: count, split: split, task: task, annotator: annotator, options: options,
+                                                dropTies: dropTies, stats: &stats, progress: { done in
                     context.reporter.record(step: done, of: count, values: ["pairs": Double(done)])
-                }
+                }, sample: { prompts, opts in try sampler.draw(policy, prompts, 2, opts) })
             } catch let failure as PairSampling.Failure {
                 throw StageError(context.stage.name, failure.description)
             }
@@ -33,12 +39,11 @@ struct TaskPreferencesStage: StageRunner {
         let heldOut = try collect(try context.int("held_out"), .heldOut)
         try JSONLines.write(train, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.pairsFile))
         try JSONLines.write(heldOut, to: context.outputDirectory.appendingPathComponent(ArtifactLayout.heldOutFile))
-        context.reporter.summary(["pairs": Double(train.count), "held_out": Double(heldOut.count),
-                                  "ties_dropped": Double(stats.ties), "gold_agreement": stats.agreement,
-                                  "mean_gold_gap": stats.meanGap])
+        return ["pairs": Double(train.count), "held_out": Double(heldOut.count), "ties_dropped": Double(stats.ties),
+                "gold_agreement": stats.agreement, "mean_gold_gap": stats.meanGap]
     }
 
-    private func makeAnnotator(_ context: NodeContext, task: any GoldTask, seed: UInt64) throws -> any Annotator {
+    private static func makeAnnotator(_ context: NodeContext, task: any GoldTask, seed: UInt64) throws -> any Annotator {
         switch try context.string("annotator") {
         case "gold": return GoldAnnotator(task: task, budget: nil, seed: seed)
         default:

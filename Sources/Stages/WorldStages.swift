@@ -23,12 +23,17 @@ struct WorldPreferencesStage: StageRunner {
 /// (the simulated world's reasoning, instruction following, safety and style), plus the mean.
 struct CategoryScoresStage: StageRunner {
     func run(_ context: NodeContext) throws {
+        context.reporter.summary(try Self.evaluate(context, sampler: .embedded))
+    }
+
+    /// One sample per held-out prompt drawn by `sampler` (PrefLab's, or vLLM's), scored per category.
+    static func evaluate(_ context: NodeContext, sampler: Sampler) throws -> [String: Double] {
         let task = try TaskRegistry.task(named: context.string("task"))
-        let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
         let seed = UInt64(try context.int("seed"))
-        let prompts = task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed)
-        let options = SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),
-                                      temperature: try context.double("temperature"), topP: 1, seed: seed)
-        context.reporter.summary(Evaluation.categoryScores(policy: policy, task: task, prompts: prompts, options: options))
+        let plan = GoldRewardStage.Plan(task: task, policy: try ModelArtifact.loadPolicy(from: context.requiredInput("policy")),
+                                        prompts: task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed), perPrompt: 1,
+                                        options: SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),
+                                                                 temperature: try context.double("temperature"), topP: 1, seed: seed))
+        return Evaluation.categoryScores(of: try sampler(plan), prompts: plan.prompts, task: task)
     }
 }

@@ -1,40 +1,48 @@
 import COpenBLAS
 import Foundation
 
-/// OpenBLAS's kernel choice. Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) does not know the CPU models of
-/// newer virtual Xeons and falls back to its generic SSE3 "Prescott" kernels: 1024^3 sgemm at 2 threads
-/// ran at ~45 GFLOP/s there against ~210 with the AVX-512 SkylakeX kernels the CPU supports. The core
-/// is chosen when the library loads, from OPENBLAS_CORETYPE, so an executable fixes it by re-executing
-/// itself with that variable set before doing any work.
+/// OpenBLAS's kernel choice, pinned so that a node computes the same numbers on every CPU with the same
+/// instruction set. Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) picks its kernels per CPU model: generic
+/// SSE3 "Prescott" kernels on the virtual Xeons it does not know (1024^3 sgemm at 2 threads ~45 GFLOP/s
+/// against ~210 with the AVX-512 SkylakeX kernels), and "Cooperlake" on an AMD EPYC with avx512_bf16,
+/// whose sgemm blocks differently: the quickstart's DPO came out 2.500 there and 2.420 with SkylakeX, the
+/// kernels every Result in Results/ was computed with. The core is chosen when the library loads, from
+/// OPENBLAS_CORETYPE, so an executable pins it by re-executing itself with that variable set before doing
+/// any work: SkylakeX wherever AVX-512 F/BW/VL/DQ/CD are present, Haswell wherever AVX2 + FMA are.
 public enum BLASCore {
     /// The kernel set OpenBLAS chose (e.g. "Haswell", "SkylakeX", "Prescott").
     public static var name: String { String(cString: openblas_get_corename()) }
 
-    /// Whether OpenBLAS runs generic (pre-AVX) kernels (then `betterCore()` may name a better set).
-    public static let isGeneric = fallbacks.contains(name.lowercased())
-
-    /// Generic fallbacks OpenBLAS picks for CPUs it does not recognise.
-    static let fallbacks: Set<String> = ["prescott", "core2", "nehalem", "katmai", "coppermine", "northwood", "banias", "atom"]
-
-    /// The better kernel set for this CPU when OpenBLAS fell back to a generic one, from /proc/cpuinfo
-    /// flags; nil when OpenBLAS's own choice stands (or OPENBLAS_CORETYPE is already set).
-    public static func betterCore() -> String? {
-        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil, isGeneric,
-              let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-        let flags = Set(line.split(separator: " ").map(String.init))
+    /// The kernel set PrefLab pins for this CPU's instruction set, from /proc/cpuinfo flags; nil where
+    /// neither AVX2 + FMA nor AVX-512 is present (OpenBLAS's own choice then stands).
+    public static func pinnedCore(cpuFlags: Set<String>? = cpuFlags()) -> String? {
+        guard let flags = cpuFlags else { return nil }
         if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"]) { return "SkylakeX" }
         if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
         return nil
     }
 
-    /// Re-executes this process with OPENBLAS_CORETYPE set when `betterCore()` names one (same arguments,
+    /// The flags line of /proc/cpuinfo; nil where there is none.
+    public static func cpuFlags() -> Set<String>? {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        return Set(line.split(separator: " ").map(String.init))
+    }
+
+    /// The core to re-execute with: the pinned one when OpenBLAS chose another and OPENBLAS_CORETYPE is unset.
+    public static func coreToPin() -> String? {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil, let core = pinnedCore(),
+              core.lowercased() != name.lowercased() else { return nil }
+        return core
+    }
+
+    /// Re-executes this process with OPENBLAS_CORETYPE set when `coreToPin()` names a core (same arguments,
     /// environment otherwise unchanged). Call first thing in `main`; returns if there is nothing to do or
-    /// the exec fails. BLASCORE_KEEP=1 keeps OpenBLAS's own choice (to compare).
-    public static func reexecWithBetterCoreIfNeeded() {
-        guard ProcessInfo.processInfo.environment["BLASCORE_KEEP"] != "1", let core = betterCore() else { return }
+    /// the exec fails. BLASCORE_KEEP=1 keeps OpenBLAS's own choice (to compare; numbers may then differ).
+    public static func reexecWithPinnedCoreIfNeeded() {
+        guard ProcessInfo.processInfo.environment["BLASCORE_KEEP"] != "1", let core = coreToPin() else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
-        unsetenv("OPENBLAS_CORETYPE")  // exec failed: carry on with the generic kernels
+        unsetenv("OPENBLAS_CORETYPE")  // exec failed: carry on with OpenBLAS's own choice
     }
 }

@@ -52,8 +52,15 @@ public final class PackedMatrix {
         self.rows = rows
         self.inC = inC
         self.precision = precision
-        let floats = precision == .fp32 ? (rows + width - 1) / width * inC * width : (ck_bf16_panels_size(Int32(rows), Int32(inC)) + 1) / 2
-        data = UnsafeMutableRawPointer(allocateAligned(floats))
+        data = UnsafeMutableRawPointer(allocateAligned(Self.floats(rows: rows, inC: inC, precision: precision)))
+    }
+
+    /// Floats a (rows, inC) matrix takes in `precision`'s panels (rows padded to whole panels; bf16 values
+    /// two to a float).
+    public static func floats(rows: Int, inC: Int, precision: Precision = .fp32) -> Int {
+        guard precision == .fp32 else { return (ck_bf16_panels_size(Int32(rows), Int32(inC)) + 1) / 2 }
+        let width = Int(ck_panel_width())
+        return (rows + width - 1) / width * inC * width
     }
 
     /// Packs the matrix stacked from `parts` (pointer to a row-major (r, inC) matrix, its r), which must

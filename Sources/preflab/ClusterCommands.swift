@@ -15,16 +15,13 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "--executor ray: the cluster, as ray.init takes it ('auto', 'ray://head:10001'); default: start one on this machine.")
     var address: String?
 
-    @Option(help: "--executor ray: seconds a node's lease lasts without renewal before another worker may take the node over.")
-    var leaseSeconds: Double = 60
+    @Option(help: "Seconds a node's lease lasts without renewal before another run or worker may take the node over (a dead holder on this machine loses it at once).")
+    var leaseSeconds: Double = ArtifactStore.defaultLeaseSeconds
 
     func validate() throws {
         guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1") }
         if address != nil && executor != .ray { throw ValidationError("--address needs --executor ray") }
     }
-
-    /// Ray workers share the store over a network file system, where flock is unreliable: leases there.
-    var locking: ArtifactStore.Locking { executor == .ray ? .lease(seconds: leaseSeconds) : .flock }
 
     /// The Ray driver for `--executor ray`, nil for the local executor.
     func dispatcher(recipe: RecipeOptions, store: ArtifactStore, site: String?, siteConfig: SiteConfig) throws -> RayDispatcher? {
@@ -45,7 +42,7 @@ struct ClusterOptions: ParsableArguments {
 }
 
 /// `preflab run-node HASH RECIPE`: computes one node whose inputs are finished, with the same lock, cache check,
-/// commit and failure log as `run` (a lease lock: this is what each Ray task of `--executor ray` runs).
+/// commit and failure log as `run` (the same lease lock: this is what each Ray task of `--executor ray` runs).
 struct RunNode: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run-node", abstract: "Compute one node of a recipe whose inputs are finished (what --executor ray runs on each worker).",
@@ -64,12 +61,12 @@ struct RunNode: ParsableCommand {
     var threads: Int?
 
     @Option(help: "Seconds the node's lease lasts without renewal before another worker may take it over.")
-    var leaseSeconds: Double = 60
+    var leaseSeconds: Double = ArtifactStore.defaultLeaseSeconds
 
     func run() throws {
         let siteConfig = try site.map { try SiteConfig.load(file: $0) } ?? SiteConfig()
         let graph = try StageSpecs.graph(try loadRecipe(recipe))
-        let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store), locking: .lease(seconds: leaseSeconds))
+        let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store), leaseSeconds: leaseSeconds)
         EmbeddedRunners.configureEngine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         Interrupts.install()
         let runners = allRunners(site: siteConfig)

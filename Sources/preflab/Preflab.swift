@@ -14,9 +14,9 @@ struct Preflab: ParsableCommand {
                       TokenizeCommand.self, Bench.self, Verdicts.self]
     )
 
-    /// Re-executes with faster OpenBLAS kernels where the library mis-detects the CPU (BLASCore), then parses.
+    /// Re-executes with OpenBLAS's kernels pinned for this CPU's instruction set (BLASCore), then parses.
     static func main() {
-        BLASCore.reexecWithBetterCoreIfNeeded()
+        BLASCore.reexecWithPinnedCoreIfNeeded()
         main(nil)
     }
 }

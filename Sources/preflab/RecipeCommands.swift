@@ -70,7 +70,7 @@ struct Run: ParsableCommand {
         let resolved = try loadRecipe(recipe)
         let graph = try StageSpecs.graph(resolved)
         try refuseUnrunnable(graph, site: siteConfig)
-        let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store), locking: cluster.locking)
+        let artifacts = try ArtifactStore(root: URL(fileURLWithPath: store.store), leaseSeconds: cluster.leaseSeconds)
         EmbeddedRunners.configureEngine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         Interrupts.install()
         let runners = allRunners(site: siteConfig)

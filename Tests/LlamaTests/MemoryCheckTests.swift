@@ -1,5 +1,6 @@
 import XCTest
 import Tensor
+import Randomness
 @testable import Llama
 
 /// The out-of-memory check estimates exactly what a forward allocates, and refuses before allocating.
@@ -42,5 +43,41 @@ final class MemoryCheckTests: XCTestCase {
         XCTAssertEqual(SystemMemory.parseBytes("8G"), 8 << 30)
         XCTAssertEqual(SystemMemory.parseBytes("512m"), 512 << 20)
         XCTAssertNil(SystemMemory.parseBytes("-1"))
+    }
+}
+
+/// The sampling check counts what `generate` allocates (KV cache, prefill, step buffers, panels) and refuses before it.
+final class GenerationMemoryCheckTests: XCTestCase {
+    func testTheEstimateIsWhatGenerateAllocates() throws {
+        let model = LlamaModel(config: tinyConfig(), head: .lm, seed: 3)
+        let prompts: [[Int32]] = [[1, 2, 3], [4, 5], [6]]
+        let c = model.config, length = min(3 + 4, c.maxSeqLen)
+        let need = model.generationBytes(batch: 3, promptLength: 3, length: length)
+        var rng = SeededRandom(seed: 1)
+        _ = model.generate(prompts: prompts, maxNewTokens: 4, temperature: 1, topP: 1, eos: -1, rng: &rng)
+        let cache = try XCTUnwrap(model.keptCache)
+        XCTAssertEqual(cache.maxLen, length)
+        let held = 2 * cache.layers * cache.batch * cache.maxLen * c.kvDim + DecodeWeights.floats(config: c, precision: .fp32)
+            + DecodeScratch.bufferSizes(config: c, n: 3).reduce(0, +)
+        XCTAssertEqual(need, held * 4 + (model.inferActs?.bytes ?? -1), "cache + panels + step buffers + prefill arena")
+        // Once packed, the panels are not counted again, and a cache with room is reused.
+        XCTAssertLessThan(model.generationBytes(batch: 3, promptLength: 3, length: length), need)
+        // Only the step buffers are new on a second call.
+        let step = DecodeScratch.bufferSizes(config: c, n: 3).reduce(0, +) * 4
+        XCTAssertNoThrow(try model.checkGenerationMemory(prompts: prompts, maxNewTokens: 4, available: step))
+        XCTAssertThrowsError(try model.checkGenerationMemory(prompts: prompts, maxNewTokens: 4, available: step - 1))
+    }
+
+    func testASamplingCallBeyondWhatIsAvailableIsRefusedWithTheKeysToLower() {
+        let model = LlamaModel(config: tinyConfig(), head: .lm, seed: 3)
+        let prompts: [[Int32]] = Array(repeating: [1, 2, 3, 4], count: 5)
+        let need = model.generationBytes(batch: 5, promptLength: 4, length: min(4 + 6, model.config.maxSeqLen))
+        XCTAssertNoThrow(try model.checkGenerationMemory(prompts: prompts, maxNewTokens: 6, available: need))
+        XCTAssertThrowsError(try model.checkGenerationMemory(prompts: prompts, maxNewTokens: 6, available: need - 1)) { error in
+            XCTAssertEqual((error as? GenerationMemoryError)?.neededBytes, need)
+            for word in ["max_new_tokens", "5 sequences", "KV cache"] {
+                XCTAssert("\(error)".contains(word), "'\(word)' missing from: \(error)")
+            }
+        }
     }
 }

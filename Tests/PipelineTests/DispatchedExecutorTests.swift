@@ -15,14 +15,14 @@ final class DispatchedExecutorTests: XCTestCase {
         let ledger: FakeLedger
 
         func compute(_ node: GraphNode) throws {
-            let store = try ArtifactStore(root: root, locking: .lease(seconds: 5))
+            let store = try ArtifactStore(root: root, leaseSeconds: 5)
             let report = try Executor(store: store, runners: FakeStages.runners(ledger: ledger)).runNode(graph, hash: node.hash)
             if case .failed(let error, _) = report.outcome { throw StoreError.io(error) }
         }
     }
 
     private func executor(_ root: URL, _ graph: PipelineGraph, _ ledger: FakeLedger, jobs: Int = 4) throws -> Executor {
-        Executor(store: try ArtifactStore(root: root, locking: .lease(seconds: 5)), runners: FakeStages.runners(ledger: ledger), jobs: jobs,
+        Executor(store: try ArtifactStore(root: root, leaseSeconds: 5), runners: FakeStages.runners(ledger: ledger), jobs: jobs,
                  dispatcher: WorkerDispatcher(root: root, graph: graph, ledger: ledger))
     }
 
@@ -65,6 +65,16 @@ final class DispatchedExecutorTests: XCTestCase {
     }
 
     func testTwoRunsOnOneStoreComputeEachNodeOnce() throws {
+        try concurrentRuns(local: false)
+    }
+
+    /// A local `preflab run` (`--jobs` threads) and a Ray run on one store at once: one lock scheme, so each node once.
+    func testALocalRunAndARayRunOnOneStoreComputeEachNodeOnce() throws {
+        try concurrentRuns(local: true)
+    }
+
+    /// Two runs of one graph at once on one store, both dispatched or the second local; every node computed once.
+    private func concurrentRuns(local: Bool) throws {
         let root = try temporaryFolder(self).appendingPathComponent("store")
         let ledger = FakeLedger()
         let g = try graph([RecipeCell(matrix: [], stages: [
@@ -76,7 +86,10 @@ final class DispatchedExecutorTests: XCTestCase {
         var reports: [RunReport?] = [nil, nil]
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: 2) { i in
-            let report = try? executor(root, g, ledger).run(g)
+            let run = local && i == 1
+                ? { try Executor(store: try ArtifactStore(root: root), runners: FakeStages.runners(ledger: ledger), jobs: 4).run(g) }
+                : { try self.executor(root, g, ledger).run(g) }
+            let report = try? run()
             lock.lock(); reports[i] = report; lock.unlock()
         }
         for node in g.nodes { XCTAssertEqual(ledger.calls(hash: node.hash), 1, node.stage.name) }

@@ -5,8 +5,9 @@ import XCTest
 import Glibc
 #endif
 
-/// The lease lock of stores shared over a network file system: exclusive, renewed while held, broken only after
-/// a whole lease without renewal, and a holder that lost it knows.
+/// The node lock of every run (stores shared over a network file system included): exclusive, renewed while held,
+/// broken after a whole lease without renewal or at once when its holder was a process of this machine that is gone,
+/// and a holder that lost it knows.
 final class LeaseLockTests: XCTestCase {
     private var dir: URL!
 
@@ -47,6 +48,25 @@ final class LeaseLockTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path.path + ".break"), "the breaker marker is gone")
     }
 
+    /// A fresh marker whose holder was a process of this machine that is gone is broken at once (a killed local run
+    /// costs no lease); one naming another host, or a live process here, waits for the lease.
+    func testADeadLocalHolderLosesTheLeaseAtOnce() throws {
+        let path = dir.appendingPathComponent("n.lease")
+        let host = ProcessInfo.processInfo.hostName
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        try "\(host) \(child.processIdentifier) 1 dead\n".write(to: path, atomically: true, encoding: .utf8)
+        let taker = try XCTUnwrap(try LeaseLock.tryAcquire(path, lease: 60), "the holder's process is gone")
+        taker.release()
+
+        try "\(host)-elsewhere \(child.processIdentifier) 1 far\n".write(to: path, atomically: true, encoding: .utf8)
+        XCTAssertNil(try LeaseLock.tryAcquire(path, lease: 60), "another host's holder keeps its lease until it expires")
+        try "\(host) \(getppid()) 1 alive\n".write(to: path, atomically: true, encoding: .utf8)
+        XCTAssertNil(try LeaseLock.tryAcquire(path, lease: 60), "a live process here keeps its lease")
+    }
+
     /// A holder whose marker was taken over (it stalled past its lease) stops renewing, reports the loss and
     /// leaves the new holder's marker alone on release.
     func testAHolderKnowsItLostTheLease() throws {
@@ -77,9 +97,9 @@ final class LeaseLockTests: XCTestCase {
         XCTAssertEqual(turns, 40)
     }
 
-    /// A store in lease mode locks nodes with leases (what `--executor ray` workers use).
+    /// A store locks nodes with leases, local runs and `--executor ray` workers alike.
     func testStoreLocksWithLeases() throws {
-        let store = try ArtifactStore(root: dir.appendingPathComponent("store"), locking: .lease(seconds: 5))
+        let store = try ArtifactStore(root: dir.appendingPathComponent("store"), leaseSeconds: 5)
         let lock = try store.lock("abc")
         XCTAssertTrue(FileManager.default.fileExists(atPath: store.leasePath(for: "abc").path))
         XCTAssertNil(try store.tryLock("abc"))

@@ -63,7 +63,7 @@ final class ProcessTests: XCTestCase {
         return condition()
     }
 
-    /// A child killed mid-node leaves a temporary folder and its lock released by the kernel;
+    /// A child killed mid-node leaves a temporary folder and a lease naming a dead process of this machine (broken at once);
     /// the next run discards the leftover and computes the node.
     func testKilledChildLeavesNothingTrustedAndNoLock() throws {
         let root = try temporaryFolder(self).appendingPathComponent("store")
@@ -80,7 +80,7 @@ final class ProcessTests: XCTestCase {
         kill(child.processIdentifier, SIGKILL)
         child.waitUntilExit()
         XCTAssertFalse(store.isComplete(nap))
-        let lock = try XCTUnwrap(try store.tryLock(nap), "the kernel released the dead child's lock")
+        let lock = try XCTUnwrap(try store.tryLock(nap), "the dead child's lease is broken at once (its process is gone)")
         lock.release()
         let ledger = FakeLedger()
         let quick = try Self.sleepGraph(seconds: 30)

@@ -55,12 +55,12 @@ final class AlgorithmTests: XCTestCase {
         }
     }
 
-    func testSamplingSharesTheWindowBetweenPromptAndResponse() {
+    func testSamplingSharesTheWindowBetweenPromptAndResponse() throws {
         let policy = Toy.policy()
         var rng = SeededRandom(seed: 3)
         let long = [Int32](repeating: 120, count: 20) + [258]
         // Window 24, prompt 21: the response keeps half the window (12), the prompt its last 12 tokens.
-        let s = policy.sample([long, [7, 258]], maxNewTokens: 1024, temperature: 1, topP: 1, rng: &rng)
+        let s = try policy.sample([long, [7, 258]], maxNewTokens: 1024, temperature: 1, topP: 1, rng: &rng)
         XCTAssertEqual(s[0].pair.prompt, Array(long.suffix(12)))
         XCTAssertEqual(s[1].pair.prompt, [7, 258])
         for x in s {
@@ -95,7 +95,7 @@ final class AlgorithmTests: XCTestCase {
         // Untrained: ~ −5.56 nats per token; after SFT each of ~6 tokens is one of 4 letters or EOS.
         XCTAssertLessThan(TrainerKit.mean(before), -25)
         XCTAssertGreaterThan(TrainerKit.mean(after), -14)
-        let samples = Evaluation.sample(policy: sft, prompts: Toy.task.prompts(count: 16, split: .heldOut, seed: 3),
+        let samples = try Evaluation.sample(policy: sft, prompts: Toy.task.prompts(count: 16, split: .heldOut, seed: 3),
                                         options: SamplingOptions(maxNewTokens: 12, temperature: 1))
         let ended = samples.filter { !$0.hitLengthLimit }.count
         XCTAssertGreaterThanOrEqual(ended, 12, "the SFT policy should learn to emit EOS")

@@ -21,8 +21,8 @@ final class AlgorithmTestsOnline: XCTestCase {
         return rm
     }()
 
-    private func goldReward(_ policy: Policy) -> Double {
-        Evaluation.goldReward(policy: policy, task: Toy.task, prompts: Self.heldOut, samplesPerPrompt: 2,
+    private func goldReward(_ policy: Policy) throws -> Double {
+        try Evaluation.goldReward(policy: policy, task: Toy.task, prompts: Self.heldOut, samplesPerPrompt: 2,
                               options: Self.sampling).summary.mean
     }
 
@@ -39,12 +39,12 @@ final class AlgorithmTestsOnline: XCTestCase {
 
     func testPPORaisesGoldReward() throws {
         let policy = Toy.sftPolicy.copy()
-        let before = goldReward(policy)
+        let before = try goldReward(policy)
         let out = try PPOTrainer(ppoParameters()).train(policy: policy, reference: Toy.sftPolicy.copy(),
                                                         rewardModel: Self.countRM, prompts: Self.train)
         XCTAssertEqual(out.totalSteps, 16)
         XCTAssertNotNil(out.lastValues["value_loss"])
-        XCTAssertGreaterThan(goldReward(policy), before + 0.5, "before \(before)")
+        XCTAssertGreaterThan(try goldReward(policy), before + 0.5, "before \(before)")
     }
 
     func testPPOEOSTrickPenalisesTruncatedRollouts() throws {
@@ -62,7 +62,7 @@ final class AlgorithmTestsOnline: XCTestCase {
 
     func testOPOWithStaticRewardModelRaisesGoldReward() throws {
         let policy = Toy.sftPolicy.copy()
-        let before = goldReward(policy)
+        let before = try goldReward(policy)
         var p = OPOTrainer.Parameters()
         p.learningRate = 3e-3
         p.maxNewTokens = 10
@@ -71,12 +71,12 @@ final class AlgorithmTestsOnline: XCTestCase {
                                           labeler: .staticRewardModel(Self.countRM), prompts: Self.train)
         XCTAssertEqual(out.totalSteps, 32)
         XCTAssertEqual(out.goldUsed, 0)
-        XCTAssertGreaterThan(goldReward(policy), before + 0.5, "before \(before)")
+        XCTAssertGreaterThan(try goldReward(policy), before + 0.5, "before \(before)")
     }
 
     func testOPOWithGoldLabelsRaisesRewardAndStopsAtTheBudget() throws {
         let policy = Toy.sftPolicy.copy()
-        let before = goldReward(policy)
+        let before = try goldReward(policy)
         let annotator = CountingAnnotator(task: Toy.task)
         var p = OPOTrainer.Parameters()
         p.learningRate = 1e-3
@@ -89,7 +89,7 @@ final class AlgorithmTestsOnline: XCTestCase {
         XCTAssertEqual(out.totalSteps, 13)  // ⌈100 / 8⌉: the last step labels only the 4 left
         XCTAssertEqual(annotator.calls, 100)
         XCTAssertEqual(out.goldUsed, 100)
-        XCTAssertGreaterThan(goldReward(policy), before + 0.5, "before \(before)")
+        XCTAssertGreaterThan(try goldReward(policy), before + 0.5, "before \(before)")
     }
 
     private func d2poParameters(budget: Int) -> D2POTrainer.Parameters {
@@ -168,14 +168,14 @@ final class AlgorithmTestsOnline: XCTestCase {
 
     func testD2PORaisesGoldReward() throws {
         let policy = Toy.sftPolicy.copy()
-        let before = goldReward(policy)
+        let before = try goldReward(policy)
         let annotator = CountingAnnotator(task: Toy.task)
         let out = try D2POTrainer(d2poParameters(budget: 40)).train(
             policy: policy, reference: Toy.sftPolicy.copy(), discriminator: .rewardModel(Self.countRM.copyForTest()),
             annotator: annotator, prompts: Self.train)
         XCTAssertEqual(out.totalSteps, 20)
         XCTAssertEqual(annotator.calls, 40)
-        XCTAssertGreaterThan(goldReward(policy), before + 0.5, "before \(before)")
+        XCTAssertGreaterThan(try goldReward(policy), before + 0.5, "before \(before)")
     }
 
     // MARK: resume

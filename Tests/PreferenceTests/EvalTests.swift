@@ -9,8 +9,8 @@ final class EvalTests: XCTestCase {
     let prompts = Toy.task.prompts(count: 8, split: .heldOut, seed: 21)
     let options = SamplingOptions(maxNewTokens: 8, temperature: 1, seed: 4)
 
-    func testGoldRewardMatchesTheTaskOnTheSamples() {
-        let (summary, samples) = Evaluation.goldReward(policy: Toy.sftPolicy, task: Toy.task, prompts: prompts,
+    func testGoldRewardMatchesTheTaskOnTheSamples() throws {
+        let (summary, samples) = try Evaluation.goldReward(policy: Toy.sftPolicy, task: Toy.task, prompts: prompts,
                                                        samplesPerPrompt: 3, options: options)
         XCTAssertEqual(samples.count, 24)
         let rewards = samples.enumerated().map { Toy.task.reward(prompt: prompts[$0.offset / 3], response: $0.element.text) }
@@ -23,20 +23,20 @@ final class EvalTests: XCTestCase {
         XCTAssertEqual(Evaluation.meanResponseLength(samples),
                        Double(samples.map(\.pair.response.count).reduce(0, +)) / 24, accuracy: 1e-12)
         // Same seed, same samples.
-        XCTAssertEqual(Evaluation.goldReward(policy: Toy.sftPolicy, task: Toy.task, prompts: prompts, samplesPerPrompt: 3,
+        XCTAssertEqual(try Evaluation.goldReward(policy: Toy.sftPolicy, task: Toy.task, prompts: prompts, samplesPerPrompt: 3,
                                              options: options).summary.mean, summary.mean)
     }
 
     /// Category scores record the measured per-prompt spread: each category's std and count, and the
     /// standard error of the mean of category means, all recomputed here from the same samples.
-    func testCategoryScoresRecordTheMeasuredSpread() {
+    func testCategoryScoresRecordTheMeasuredSpread() throws {
         let tagged = prompts.enumerated().map { i, p -> Prompt in
             var p = p
             p.source = i < 3 ? "world/a" : "world/b"
             return p
         }
-        let scores = Evaluation.categoryScores(policy: Toy.sftPolicy, task: Toy.task, prompts: tagged, options: options)
-        let samples = Evaluation.sample(policy: Toy.sftPolicy, prompts: tagged, options: options)
+        let scores = try Evaluation.categoryScores(policy: Toy.sftPolicy, task: Toy.task, prompts: tagged, options: options)
+        let samples = try Evaluation.sample(policy: Toy.sftPolicy, prompts: tagged, options: options)
         let r = zip(tagged, samples).map { Toy.task.reward(prompt: $0, response: $1.text) }
         func stats(_ x: [Double]) -> (mean: Double, std: Double) {
             let m = TrainerKit.mean(x)
@@ -53,7 +53,7 @@ final class EvalTests: XCTestCase {
     }
 
     func testKLToItselfIsZeroAndToAnotherModelIsPositive() throws {
-        let samples = Evaluation.sample(policy: Toy.sftPolicy, prompts: prompts, samplesPerPrompt: 4, options: options)
+        let samples = try Evaluation.sample(policy: Toy.sftPolicy, prompts: prompts, samplesPerPrompt: 4, options: options)
         XCTAssertEqual(try Evaluation.klToReference(policy: Toy.sftPolicy, reference: Toy.sftPolicy.copy(), samples: samples),
                        0, accuracy: 1e-9)
         // KL(π ‖ untrained) on π's samples is large: the untrained model spreads mass over 259 ids.
@@ -97,7 +97,7 @@ final class EvalTests: XCTestCase {
             XCTAssertEqual(try rm.scores([pick.best.pair])[0], pick.scores.max()!, accuracy: 1e-4)
         }
         let best = Evaluation.goldReward(of: picks, task: Toy.task).mean
-        let single = Evaluation.goldReward(policy: Toy.sftPolicy, task: Toy.task, prompts: prompts, samplesPerPrompt: 16,
+        let single = try Evaluation.goldReward(policy: Toy.sftPolicy, task: Toy.task, prompts: prompts, samplesPerPrompt: 16,
                                            options: options).summary.mean
         XCTAssertGreaterThan(best, single + 0.5)
     }

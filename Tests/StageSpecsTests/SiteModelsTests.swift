@@ -30,16 +30,30 @@ final class SiteModelsTests: XCTestCase {
     }
 
     func testEmbeddedConsumersOfAnOPTModelAreRefusedAtTheirFieldTrainedOnesToo() throws {
-        var errors = SiteModels.errors(try Self.graph(Self.chain)).map(\.description)
-        XCTAssertEqual(errors.count, 3, "\(errors)")
-        XCTAssertTrue(errors.removeFirst().contains("stages.base.architecture: 'opt-125m' is an opt model: PrefLab reads llama models only"))
+        let errors = SiteModels.errors(try Self.graph(Self.chain)).map(\.description)
+        // The OPT node itself (its folder, kept for the engines) and TRL's DPO from it are not refused.
+        XCTAssertEqual(errors.count, 2, "\(errors)")
         XCTAssertTrue(errors[0].hasPrefix("e.yaml:4:44: error: stages.prefs.policy: 'base' is an opt model (site-named 'opt-125m', stage base); this stage would run on the embedded engine, which loads llama models only"), errors[0])
-        XCTAssertTrue(errors[0].contains("no engine loads 'task_preferences's `policy` in another architecture yet"), errors[0])
-        // The DPO (on TRL) is an OPT model too, so the embedded evaluation of it is refused, pointing at TRL's peer.
+        XCTAssertTrue(errors[0].hasSuffix("'task_preferences' runs on vllm, but not with `policy` in another architecture (or not with this stage's options) yet"), errors[0])
+        // The DPO (on TRL) is an OPT model too, so the embedded evaluation of it is refused; vLLM runs the kind but its
+        // bridge sends PrefLab's token ids, so it is no way out either.
         XCTAssertTrue(errors[1].contains("stages.eval.policy: 'dpo' is an opt model (site-named 'opt-125m', stage base)"), errors[1])
-        XCTAssertTrue(errors[1].hasSuffix("expected `engine:` vllm on this stage (it loads `policy` with its own Hugging Face code)"), errors[1])
+        XCTAssertTrue(errors[1].hasSuffix("'gold_reward' runs on vllm, but not with `policy` in another architecture (or not with this stage's options) yet"), errors[1])
         let vllm = SiteModels.errors(try Self.graph(Self.chain, overrides: ["stages.eval.engine=vllm"])).map(\.description)
-        XCTAssertEqual(vllm.count, 2, "vLLM loads the policy itself: \(vllm)")
+        XCTAssertEqual(vllm.count, 2, "\(vllm)")
+        XCTAssertTrue(vllm[1].contains("the vLLM bridge sends PrefLab's token ids of each prompt"), vllm[1])
+    }
+
+    /// TRL takes the OPT's folders, an embedded DPO does not; and a TRL node mixing the OPT with a model PrefLab
+    /// reads is refused (one tokenizer per node's rows).
+    func testTRLTakesTheFolderAndOneTokenizerPerNode() throws {
+        let embedded = SiteModels.errors(try Self.graph(Self.chain, overrides: ["stages.dpo.engine=embedded"])).map(\.description)
+        XCTAssertTrue(embedded.contains { $0.contains("stages.dpo.policy") && $0.hasSuffix("expected `engine:` trl on this stage (it hands the engine `policy`'s folder, tokenised by the model's own tokenizer)") }, "\(embedded)")
+        let mixed = Self.chain + "\n  llama: { kind: hf_model, model: tulu, architecture: llama }\n  dpo2: { kind: dpo, policy: base, reference: llama, preferences: prefs, engine: trl }\n"
+        let errors = SiteModels.errors(try Self.graph(mixed)).map(\.description)
+        XCTAssertTrue(errors.contains { $0.contains("stages.dpo2.reference: `reference` is a model PrefLab reads (its own tokenizer) and `policy` an opt model with its own ('opt-125m')") }, "\(errors)")
+        let lora = SiteModels.errors(try Self.graph(Self.chain, overrides: ["stages.dpo.lora={rank: 4}"])).map(\.description)
+        XCTAssertTrue(lora.contains { $0.contains("stages.dpo.lora: `lora` starts from PrefLab's own initial adapters") }, "\(lora)")
     }
 
     func testALlamaNamedModelRunsAnywhereAndTheSiteMustPlaceIt() throws {
@@ -60,5 +74,7 @@ final class SiteModelsTests: XCTestCase {
         XCTAssertEqual(errors("model: opt-125m"), ["e.yaml:3:31: error: stages.m.model: a site-named model needs `architecture:` (its config.json model_type, e.g. llama or opt): it decides which engines can load it"])
         XCTAssertTrue(errors("model: a, architecture: opt, path: x").first?.contains("`path` and `model` are both set") ?? false)
         XCTAssertTrue(errors("max_seq_len: 8").first?.contains("an hf_model needs `path` (a folder here) or `model`") ?? false)
+        XCTAssertTrue(errors("model: a, architecture: opt, chat_format: chatml").first?.contains("stages.m.chat_format: `chat_format` is how PrefLab reads a Llama folder's chat template") ?? false)
+        XCTAssertEqual(errors("model: a, architecture: llama, chat_format: chatml"), [])
     }
 }

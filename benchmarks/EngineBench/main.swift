@@ -4,7 +4,7 @@ import Foundation
 import Llama
 import Tensor
 
-BLASCore.reexecWithBetterCoreIfNeeded()
+BLASCore.reexecWithPinnedCoreIfNeeded()
 let a = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 func arg(_ i: Int, _ d: Int) -> Int { i < a.count ? a[i] : d }
 Threads.set(arg(0, 2))

@@ -4,8 +4,9 @@
 # them with reward functions and takes one DPO step per batch; PrefLab's OPOTrainer differs in ways that change
 # results, so the subclass keeps TRL's model/reference/optimiser/checkpoint machinery and replaces the step:
 #   * each generation step g takes PrefLab's prompts of that step (order.json, computed by PrefLab), samples two
-#     responses per prompt from PrefLab's token ids (the whole step in one left-padded `generate`: HF counts each
-#     row's positions from its attention mask, so a prompt's distribution is the one it has alone — checked to 1e-7),
+#     responses per prompt from the prompt's token ids (PrefLab's, or the model's own tokenizer's: trl_train.py)
+#     (the whole step in one left-padded `generate`: HF counts each row's positions from its attention mask, so a
+#     prompt's distribution is the one it has alone — checked to 1e-7),
 #     labels the pairs (the static RM on the same ids, ties to the first sample; or PrefLab's gold annotator through
 #     the `preflab annotate` JSON-lines process, one label per pair, never past the budget), then takes
 #     `update_epochs` optimiser steps on those pairs plus the replayed gold pairs of earlier steps;
@@ -47,7 +48,8 @@ def sequence_scores(model, pairs, pad_id):
     """The scalar head's score of each (prompt, response) ids pair at its last token, right-padded in one pass (the
     head reads each sequence's own last position, so pads after it change nothing)."""
     ids, mask, lengths = right_padded([p + r for p, r in pairs], pad_id)
-    hidden = model.model(input_ids=ids, attention_mask=mask).last_hidden_state
+    # The body under its own name (`model` in Llama and OPT, `transformer` in GPT-2): any architecture's scalar head.
+    hidden = model.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
     return model.score(hidden)[torch.arange(len(pairs)), lengths - 1, 0].float()
 
 
@@ -191,7 +193,7 @@ def trainer_class(base_module):
             attention mask (first real token at 0), so every prompt is sampled from the same distribution as alone."""
             o, tok = self.online, self.processing_class
             torch.manual_seed(self.job["seed"] * 1_000_003 + g)
-            prompts = [self.rows[i]["prompt_ids_preflab"] for i in self.step_prompts[g]]
+            prompts = [self.rows[i]["prompt_ids"] for i in self.step_prompts[g]]
             width = max(len(p) for p in prompts)
             ids = torch.tensor([[tok.pad_token_id] * (width - len(p)) + p for p in prompts])
             mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])

@@ -13,6 +13,9 @@
 #     HF tokenizers split out; the count is reported), SFT rows already fitted to the window as PrefLab fits them;
 #   * step metrics as JSON lines {step,total,values} in PrefLab's names, read by the runner;
 #   * resume from the newest engine checkpoint-N when the node was interrupted.
+# A model PrefLab does not read (job["tokenization"] == "model", e.g. OPT) has no PrefLab ids: its rows are text in
+# TRL's own formats, tokenised by TRL with the model's tokenizer (trl_text.py); the data order, optimiser, schedule
+# and metrics stay PrefLab's.
 import json
 import math
 import os
@@ -20,6 +23,7 @@ import shutil
 import sys
 
 import torch
+import trl_text
 from torch.utils.data import Sampler
 from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer, TrainerCallback, set_seed
 from datasets import Dataset
@@ -59,6 +63,18 @@ def last_complete_checkpoint(folder, remove):
 def read_jsonl(path):
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def read_rows(path, job, tokenizer, model_tokenizes):
+    """The job's rows, each with its `prompt_ids` (what the online loops sample from): PrefLab's, or with the model's
+    own tokenizer the row in TRL's format (trl_text.py), checked against the window."""
+    rows = read_jsonl(path)
+    if not model_tokenizes:
+        online = job["method"] in ("opo", "d2po")
+        return [{**r, "prompt_ids": r["prompt_ids_preflab"]} if online else r for r in rows]
+    rows = [trl_text.model_row(r, tokenizer) for r in rows]
+    trl_text.check_window(rows, tokenizer, job)
+    return rows
 
 
 def lr_factor(job):
@@ -134,10 +150,13 @@ class Metrics(TrainerCallback):
                                sort_keys=True) + "\n")
 
 
-def rows_dataset(rows, method):
+def rows_dataset(rows, method, model_tokenizes):
     """TRL's standard format (text) plus the ids TRL trains on: PrefLab's own token stream. SFT rows are the
     window-fitted stream (`input_ids`, `completion_mask`); reward pairs `chosen_ids`/`rejected_ids` (prompt +
-    response + EOS); DPO pairs `prompt_ids`/`chosen_ids`/`rejected_ids` (set in `Ordered._prepare_dataset`)."""
+    response + EOS); DPO pairs `prompt_ids`/`chosen_ids`/`rejected_ids` (set in `Ordered._prepare_dataset`).
+    With the model's own tokenizer, the standard format alone: TRL tokenises it."""
+    if model_tokenizes:
+        return Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected", "completion") if k in r} for r in rows])
     out = []
     for r in rows:
         row = {k: v for k, v in r.items() if not k.startswith("fitted_")}
@@ -168,10 +187,10 @@ def text_check(rows, method, tokenizer):
     return bad, example
 
 
-def check_tokens(trainer, method):
-    """TRL's prepared dataset holds exactly PrefLab's ids, in PrefLab's row count."""
+def check_tokens(trainer, method, model_tokenizes):
+    """TRL's prepared dataset holds exactly PrefLab's ids (PrefLab's tokenizer), in PrefLab's row count."""
     data = trainer.train_dataset
-    for i in range(len(data)):
+    for i in range(0 if model_tokenizes else len(data)):
         row = data[i]
         if method == "dpo":
             pairs = [("prompt", row["prompt_ids"], row["prompt_ids_preflab"]),
@@ -239,6 +258,10 @@ def build(job, tokenizer):
         return trl.DPOTrainer, config, model, extra, None
     if m == "reward_model":
         config = trl.RewardConfig(**common)
+        if job.get("head_seed") is not None:
+            # A causal LM's new scalar head, drawn by transformers from the stage's head_seed (PrefLab draws its own
+            # only for the models it reads).
+            torch.manual_seed(job["head_seed"])
         model = AutoModelForSequenceClassification.from_pretrained(p["model"], num_labels=1, dtype=dtype)
         if tokenizer.pad_token_id is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
             fail("the reward model's tokenizer needs a pad token distinct from EOS: the score is read at the last "
@@ -252,13 +275,14 @@ def build(job, tokenizer):
     fail(f"unknown method {m}")
 
 
-def heldout_accuracy(model, tokenizer, rows):
+def heldout_accuracy(model, tokenizer, rows, model_tokenizes):
     """Fraction of held-out pairs the reward model ranks right (PrefLab's `heldout_accuracy`)."""
     model.eval()
     right = 0
     with torch.no_grad():
         for r in rows:
-            ids = [r["prompt_ids_preflab"] + r["chosen_ids_preflab"], r["prompt_ids_preflab"] + r["rejected_ids_preflab"]]
+            ids = [trl_text.pair_ids(r, s, tokenizer) for s in ("chosen", "rejected")] if model_tokenizes else \
+                [r["prompt_ids_preflab"] + r["chosen_ids_preflab"], r["prompt_ids_preflab"] + r["rejected_ids_preflab"]]
             scores = [model(input_ids=torch.tensor([x], device=model.device)).logits[0, 0].item() for x in ids]
             right += scores[0] > scores[1]
     return right / max(1, len(rows))
@@ -271,6 +295,7 @@ def main():
         job = json.load(f)
     set_seed(job["seed"])
     p = job["paths"]
+    model_tokenizes = job.get("tokenization") == "model"
     tokenizer = AutoTokenizer.from_pretrained(p["model"])
     with open(p["order"]) as f:
         orders = json.load(f)
@@ -293,7 +318,7 @@ def main():
             return loss
 
         def _prepare_dataset(self, dataset, *args, **kwargs):
-            if job["method"] != "dpo":
+            if job["method"] != "dpo" or model_tokenizes:
                 return super()._prepare_dataset(dataset, *args, **kwargs)
             return dataset.map(lambda r: {"prompt_ids": r["prompt_ids_preflab"], "chosen_ids": r["chosen_ids_preflab"],
                                           "rejected_ids": r["rejected_ids_preflab"]})
@@ -309,8 +334,8 @@ def main():
             return self.lr_scheduler
 
     metrics = Metrics(job, factor, holder)
-    rows = read_jsonl(p["train"])
-    mismatched, example = (0, None) if online else text_check(rows, job["method"], tokenizer)
+    rows = read_rows(p["train"], job, tokenizer, model_tokenizes)
+    mismatched, example = (0, None) if online or model_tokenizes else text_check(rows, job["method"], tokenizer)
     if mismatched:
         print(f"trl_train.py: {mismatched} of {len(rows)} rows' text re-tokenises differently from PrefLab's ids "
               f"(special-token text inside a response, e.g. {example}); training uses PrefLab's ids", flush=True)
@@ -318,14 +343,14 @@ def main():
         import trl_online
         train = trl_online.dataset(job)
     else:
-        train = rows_dataset(rows, job["method"])
+        train = rows_dataset(rows, job["method"], model_tokenizes)
     trainer = Ordered(model=model, args=config, train_dataset=train, processing_class=tokenizer, callbacks=[metrics],
                       **extra)
     holder["trainer"] = trainer
     if online:
         trainer.setup_preflab(job, rows, step_prompts, labeler)
     else:
-        check_tokens(trainer, job["method"])
+        check_tokens(trainer, job["method"], model_tokenizes)
     last = last_complete_checkpoint(p["checkpoints"], remove=trainer.is_world_process_zero())
     if last and trainer.is_world_process_zero():
         print(f"trl_train.py: resuming from {os.path.basename(last)}", flush=True)
@@ -339,7 +364,8 @@ def main():
     if job.get("lora"):
         final = final.merge_and_unload()
     if job["method"] == "reward_model" and p.get("eval"):
-        values["heldout_accuracy"] = heldout_accuracy(final, tokenizer, read_jsonl(p["eval"]))
+        values["heldout_accuracy"] = heldout_accuracy(final, tokenizer, read_rows(p["eval"], job, tokenizer, model_tokenizes),
+                                                      model_tokenizes)
     final.save_pretrained(p["output"], safe_serialization=True)
     tokenizer.save_pretrained(p["output"])
     with open(os.path.join(p["output"], "engine-summary.json"), "w") as f:

@@ -69,7 +69,7 @@ public struct D2POTrainer {
             let batchPrompts = TrainerKit.cyclicBatch(step: step, size: p.promptsPerStep, count: prompts.count, seed: p.seed)
                 .map { prompts[$0] }
             var rng = TrainerKit.stepRandom(seed: p.seed, step: step, "d2po-sample")
-            let candidates = OnlinePairs.sample(policy: policy, prompts: batchPrompts, maxNewTokens: p.maxNewTokens,
+            let candidates = try OnlinePairs.sample(policy: policy, prompts: batchPrompts, maxNewTokens: p.maxNewTokens,
                                                 temperature: p.temperature, topP: p.topP, rng: &rng)
             let scores = try score(candidates, discriminator, policy: policy, reference: reference)
             if let probe { try record(probe, candidates, discriminatorScores: scores, policy: policy, reference: reference) }

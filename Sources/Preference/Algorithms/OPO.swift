@@ -57,7 +57,7 @@ public struct OPOTrainer {
             let count = min(p.promptsPerStep, budget - progress.goldUsed)
             let batchPrompts = order[lo..<(lo + count)].map { prompts[$0] }
             var rng = TrainerKit.stepRandom(seed: p.seed, step: step, "opo-sample")
-            let candidates = OnlinePairs.sample(policy: policy, prompts: batchPrompts, maxNewTokens: p.maxNewTokens,
+            let candidates = try OnlinePairs.sample(policy: policy, prompts: batchPrompts, maxNewTokens: p.maxNewTokens,
                                                 temperature: p.temperature, topP: p.topP, rng: &rng)
             if let probe { try record(probe, candidates, labeler: labeler, policy: policy, reference: reference) }
             let prefs = try label(candidates, labeler: labeler, progress: &progress)
@@ -181,10 +181,10 @@ enum OnlinePairs {
     }
 
     static func sample(policy: Policy, prompts: [Prompt], maxNewTokens: Int, temperature: Double, topP: Double,
-                       rng: inout SeededRandom) -> [Candidate] {
+                       rng: inout SeededRandom) throws -> [Candidate] {
         let ids = prompts.map { policy.codec.promptTokens($0) }
         // Both samples of every prompt in one generate call: [x1, x1, x2, x2, ...].
-        let s = policy.sample(ids.flatMap { [$0, $0] }, maxNewTokens: maxNewTokens, temperature: Float(temperature),
+        let s = try policy.sample(ids.flatMap { [$0, $0] }, maxNewTokens: maxNewTokens, temperature: Float(temperature),
                               topP: Float(topP), rng: &rng)
         return prompts.indices.map { i in
             Candidate(prompt: prompts[i], promptIds: s[2 * i].pair.prompt, firstIds: s[2 * i].pair.response,

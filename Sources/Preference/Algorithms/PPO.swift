@@ -105,7 +105,7 @@ public struct PPOTrainer {
             Array(repeating: Array(policy.codec.promptTokens(prompt).suffix(p.maxPromptTokens)), count: p.rolloutsPerPrompt)
         }
         var rng = TrainerKit.stepRandom(seed: p.seed, step: step, "rollout")
-        let samples = policy.sample(promptIds, maxNewTokens: p.maxNewTokens, temperature: Float(p.temperature),
+        let samples = try policy.sample(promptIds, maxNewTokens: p.maxNewTokens, temperature: Float(p.temperature),
                                     topP: Float(p.topP), rng: &rng)
         var scores = try rewardModel.scores(samples.map(\.pair))
         if p.rewardNormalization {

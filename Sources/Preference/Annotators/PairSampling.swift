@@ -39,6 +39,17 @@ public enum PairSampling {
     public static func collect(count: Int, split: TaskSplit, task: any GoldTask, policy: Policy,
                                annotator: any Annotator, options: SamplingOptions, dropTies: Bool,
                                stats: inout Stats, progress: (Int) -> Void = { _ in }) throws -> [PreferencePair] {
+        try collect(count: count, split: split, task: task, annotator: annotator, options: options, dropTies: dropTies,
+                    stats: &stats, progress: progress) { prompts, opts in
+            try Evaluation.sample(policy: policy, prompts: prompts, samplesPerPrompt: 2, options: opts)
+        }
+    }
+
+    /// `collect` with the round's two samples per prompt drawn by `sample` (PrefLab's sampler, or an outside
+    /// generator such as vLLM given the same prompts and settings): one call per round, in round order.
+    public static func collect(count: Int, split: TaskSplit, task: any GoldTask, annotator: any Annotator,
+                               options: SamplingOptions, dropTies: Bool, stats: inout Stats, progress: (Int) -> Void = { _ in },
+                               sample: ([Prompt], SamplingOptions) throws -> [Sample]) throws -> [PreferencePair] {
         var pairs: [PreferencePair] = []
         var round: UInt64 = 0
         while pairs.count < count {
@@ -46,7 +57,7 @@ public enum PairSampling {
             let prompts = task.prompts(count: count - pairs.count, split: split, seed: options.seed &+ round &* 7919)
             var opts = options
             opts.seed = options.seed &+ round
-            let samples = Evaluation.sample(policy: policy, prompts: prompts, samplesPerPrompt: 2, options: opts)
+            let samples = try sample(prompts, opts)
             for (i, prompt) in prompts.enumerated() where pairs.count < count {
                 if let pair = try label(prompt: prompt, samples[2 * i].text, samples[2 * i + 1].text, task: task,
                                         annotator: annotator, dropTies: dropTies, stats: &stats) {

@@ -78,9 +78,9 @@ public struct BestOfNResult: Sendable {
 public enum Evaluation {
     /// Samples `samplesPerPrompt` responses per prompt (one generate call per prompt block, deterministic).
     public static func sample(policy: Policy, prompts: [Prompt], samplesPerPrompt: Int = 1,
-                              options: SamplingOptions = SamplingOptions()) -> [Sample] {
+                              options: SamplingOptions = SamplingOptions()) throws -> [Sample] {
         var rng = SeededRandom(seed: options.seed).derived("evaluation-sample")
-        return policy.sample(promptIds(policy: policy, prompts: prompts, samplesPerPrompt: samplesPerPrompt),
+        return try policy.sample(promptIds(policy: policy, prompts: prompts, samplesPerPrompt: samplesPerPrompt),
                              maxNewTokens: options.maxNewTokens, temperature: Float(options.temperature),
                              topP: Float(options.topP), rng: &rng)
     }
@@ -92,8 +92,8 @@ public enum Evaluation {
 
     /// Gold reward R* of the policy's samples on held-out prompts: mean and std over samples.
     public static func goldReward(policy: Policy, task: any GoldTask, prompts: [Prompt], samplesPerPrompt: Int = 1,
-                                  options: SamplingOptions = SamplingOptions()) -> (summary: ScoreSummary, samples: [Sample]) {
-        let samples = sample(policy: policy, prompts: prompts, samplesPerPrompt: samplesPerPrompt, options: options)
+                                  options: SamplingOptions = SamplingOptions()) throws -> (summary: ScoreSummary, samples: [Sample]) {
+        let samples = try sample(policy: policy, prompts: prompts, samplesPerPrompt: samplesPerPrompt, options: options)
         return (goldReward(of: samples, prompts: prompts, samplesPerPrompt: samplesPerPrompt, task: task), samples)
     }
 
@@ -116,8 +116,12 @@ public enum Evaluation {
     /// category's prompts), `<category>_n`, and `mean_se`, the sampling standard error of `mean`
     /// (√(Σ std²/n) / categories, the categories' prompts being independent).
     public static func categoryScores(policy: Policy, task: any GoldTask, prompts: [Prompt],
-                                      options: SamplingOptions) -> [String: Double] {
-        let samples = sample(policy: policy, prompts: prompts, options: options)
+                                      options: SamplingOptions) throws -> [String: Double] {
+        categoryScores(of: try sample(policy: policy, prompts: prompts, options: options), prompts: prompts, task: task)
+    }
+
+    /// `categoryScores` of samples drawn elsewhere (vLLM): one per prompt, in prompt order.
+    public static func categoryScores(of samples: [Sample], prompts: [Prompt], task: any GoldTask) -> [String: Double] {
         var rewards: [String: [Double]] = [:]
         for (prompt, sample) in zip(prompts, samples) {
             let category = (prompt.source ?? "all").split(separator: "/").last.map(String.init) ?? "all"
@@ -172,7 +176,7 @@ public enum Evaluation {
     /// `score` maps (prompt, response) token pairs to rewards: a reward model's `scores`, or `implicitRewardScorer`.
     public static func accuracyOnPolicy(score: ([SequencePair]) throws -> [Double], policy: Policy, task: any GoldTask,
                                         prompts: [Prompt], options: SamplingOptions = SamplingOptions()) throws -> AccuracySummary {
-        let samples = sample(policy: policy, prompts: prompts, samplesPerPrompt: 2, options: options)
+        let samples = try sample(policy: policy, prompts: prompts, samplesPerPrompt: 2, options: options)
         let s = try score(samples.map(\.pair))
         var correct = 0, counted = 0, ties = 0
         for (i, prompt) in prompts.enumerated() {

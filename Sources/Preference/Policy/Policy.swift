@@ -154,13 +154,14 @@ public final class Policy {
     /// Prompt and response share the model window: the response gets `maxNewTokens` when that fits beside
     /// the longest prompt, and never less than half the window; prompts are cut on the left to fit.
     public func sample(_ prompts: [[Int32]], maxNewTokens: Int, temperature: Float, topP: Float,
-                       rng: inout SeededRandom) -> [Sample] {
+                       rng: inout SeededRandom) throws -> [Sample] {
         let (fitted, newTokens) = fitted(prompts, maxNewTokens: maxNewTokens)
         var generated: [[Int32]] = []
         // Chunks bound the KV-cache memory; the one generator runs through them in order.
         for lo in stride(from: 0, to: fitted.count, by: max(1, generationChunk)) {
-            generated += model.generate(prompts: Array(fitted[lo..<min(fitted.count, lo + max(1, generationChunk))]),
-                                        maxNewTokens: newTokens, temperature: temperature, topP: topP,
+            let chunk = Array(fitted[lo..<min(fitted.count, lo + max(1, generationChunk))])
+            try model.checkGenerationMemory(prompts: chunk, maxNewTokens: newTokens)
+            generated += model.generate(prompts: chunk, maxNewTokens: newTokens, temperature: temperature, topP: topP,
                                         eos: codec.eos, rng: &rng)
         }
         return zip(fitted, generated).map { sample(prompt: $0, generated: $1) }

@@ -30,22 +30,55 @@ public final class PolicyBenchmarkModel: BenchmarkModel {
         self.seed = seed
     }
 
-    func tokens(_ p: BenchmarkPrompt) -> [Int32] {
+    /// The ids a prompt is fed as: the chat template's rendering, then the assistant prefix.
+    public func tokens(_ p: BenchmarkPrompt) -> [Int32] {
         policy.codec.promptTokens(p.prompt) + (p.assistantPrefix.isEmpty ? [] : policy.codec.encode(p.assistantPrefix))
+    }
+
+    /// How many prompts of one `generate` call lose their beginning to fit the window beside the response budget.
+    public func cutCount(_ ids: [[Int32]]) -> Int {
+        let budget = policy.responseBudget(longestPrompt: ids.map(\.count).max() ?? 0, maxNewTokens: maxNewTokens)
+        return ids.filter { $0.count > policy.model.config.maxSeqLen - budget }.count
     }
 
     public func generate(_ prompts: [BenchmarkPrompt]) throws -> [String] {
         let ids = prompts.map(tokens)
-        let budget = policy.responseBudget(longestPrompt: ids.map(\.count).max() ?? 0, maxNewTokens: maxNewTokens)
-        promptsCut += ids.filter { $0.count > policy.model.config.maxSeqLen - budget }.count
+        promptsCut += cutCount(ids)
         // A fresh stream per call keyed by the first prompt, so a resumed run draws as an uninterrupted one.
         var rng = SeededRandom(seed: seed).derived("benchmark/" + (prompts.first?.prompt.lastUserText ?? ""))
-        return policy.sample(ids, maxNewTokens: maxNewTokens, temperature: Float(temperature),
+        return try policy.sample(ids, maxNewTokens: maxNewTokens, temperature: Float(temperature),
                              topP: 1, rng: &rng).map(\.text)
     }
 
     public func logLikelihoods(_ items: [(prompt: BenchmarkPrompt, continuation: String)]) throws -> [Double] {
         try policy.sequenceLogProbs(items.map { SequencePair(prompt: tokens($0.prompt), response: policy.codec.encode($0.continuation)) })
+    }
+}
+
+/// Responses generated (or log-likelihoods computed) elsewhere, by vLLM, for a benchmark's prompts, handed out in
+/// evaluation order, so that the benchmark scores them exactly as it scores the policy's own (run it without a
+/// ledger: a ledger would skip items and shift the order).
+public final class ReplayedBenchmarkModel: BenchmarkModel {
+    private var responses: ArraySlice<String>
+    private var likelihoods: ArraySlice<Double>
+
+    public init(responses: [String] = [], logLikelihoods: [Double] = []) {
+        self.responses = responses[...]
+        self.likelihoods = logLikelihoods[...]
+    }
+
+    public func generate(_ prompts: [BenchmarkPrompt]) throws -> [String] {
+        try Self.take(prompts.count, from: &responses, what: "responses")
+    }
+
+    public func logLikelihoods(_ items: [(prompt: BenchmarkPrompt, continuation: String)]) throws -> [Double] {
+        try Self.take(items.count, from: &likelihoods, what: "log-likelihoods")
+    }
+
+    private static func take<T>(_ n: Int, from values: inout ArraySlice<T>, what: String) throws -> [T] {
+        guard values.count >= n else { throw BenchmarkError("\(n) \(what) asked of the \(values.count) computed ones left") }
+        defer { values = values.dropFirst(n) }
+        return Array(values.prefix(n))
     }
 }
 

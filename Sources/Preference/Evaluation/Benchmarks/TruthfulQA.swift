@@ -74,10 +74,15 @@ public struct TruthfulQABenchmark {
         }
     }
 
-    func score(_ item: Item, model: any BenchmarkModel) throws -> BenchmarkItem {
+    /// What one item asks the model to score: log p(" " + choice | prompt) for each MC1 choice, then each MC2 one.
+    public func continuations(_ item: Item) -> [(prompt: BenchmarkPrompt, continuation: String)] {
         let p = prompt(item)
-        let choices = item.mc1.map(\.answer) + item.mc2.map(\.answer)
-        let lls = try model.logLikelihoods(choices.map { (p, " " + $0) })
+        return (item.mc1.map(\.answer) + item.mc2.map(\.answer)).map { (p, " " + $0) }
+    }
+
+    func score(_ item: Item, model: any BenchmarkModel) throws -> BenchmarkItem {
+        let choices = continuations(item)
+        let lls = try model.logLikelihoods(choices)
         guard lls.count == choices.count, lls.allSatisfy(\.isFinite) else {
             throw BenchmarkError("truthfulqa: the model gave \(lls.count) finite log-likelihoods for \(choices.count) choices")
         }

@@ -1,0 +1,64 @@
+# Rows of a node whose model PrefLab does not read (job["tokenization"] == "model": an OPT model the site names, or a
+# model TRL trained from one): PrefLab sends the text only (each prompt's messages, the responses), and the rows are
+# put in TRL's own formats so that TRL tokenises them with the model's own tokenizer, as it would any dataset:
+#   * a tokenizer with a chat template gets conversational rows (prompt = the messages, responses as assistant
+#     turns), which TRL renders with that template;
+#   * a tokenizer without one (a base LM such as OPT) gets plain text: the messages' contents, one per line, and a
+#     newline before the response; TRL tokenises it with the tokenizer's special tokens (OPT's BOS) and appends EOS.
+# The online loops (opo, d2po) sample from the prompt ids these rules give (`prompt_ids`), as TRL's own online
+# trainers tokenise their prompts.
+
+
+def conversational(tokenizer):
+    """Whether the model's tokenizer renders chats itself."""
+    return bool(getattr(tokenizer, "chat_template", None))
+
+
+def plain_prompt(messages):
+    """The prompt of a model without a chat template: the turns' text, one per line, ending where the response starts."""
+    return "\n".join(m["content"] for m in messages) + "\n"
+
+
+def assistant(text):
+    return [{"role": "assistant", "content": text}]
+
+
+def model_row(row, tokenizer):
+    """`row` (PrefLab's messages and responses) in TRL's standard format for this tokenizer."""
+    messages = row["messages"]
+    chat = conversational(tokenizer)
+    out = {"prompt": messages if chat else plain_prompt(messages)}
+    for key in ("chosen", "rejected", "completion"):
+        if row.get(key) is not None:
+            out[key] = assistant(row[key]) if chat else row[key]
+    if "prompt_json" in row:
+        out["prompt_json"] = row["prompt_json"]
+    out["prompt_ids"] = prompt_ids(out["prompt"], tokenizer)
+    return out
+
+
+def prompt_ids(prompt, tokenizer):
+    """The prompt's ids as TRL tokenises a prompt: the chat template with the generation prompt, else the text with the
+    tokenizer's special tokens."""
+    if isinstance(prompt, list):
+        return list(tokenizer.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"])
+    return list(tokenizer(prompt)["input_ids"])
+
+
+def pair_ids(row, side, tokenizer):
+    """Prompt + response (`chosen`/`rejected`) as TRL's reward trainer tokenises it (EOS closing plain text)."""
+    if isinstance(row["prompt"], list):
+        return list(tokenizer.apply_chat_template(row["prompt"] + row[side], tokenize=True, return_dict=True)["input_ids"])
+    return list(tokenizer(row["prompt"] + row[side] + tokenizer.eos_token)["input_ids"])
+
+
+def check_window(rows, tokenizer, job):
+    """Refuses what TRL would cut or drop silently: a pair or prompt (plus an online run's sampled tokens) longer than
+    the model's window."""
+    limit, new = job["max_length"], (job.get("online") or {}).get("max_new_tokens", 0)
+    for i, row in enumerate(rows):
+        sides = [s for s in ("chosen", "rejected") if s in row]
+        longest = max([len(pair_ids(row, s, tokenizer)) for s in sides] or [len(row["prompt_ids"]) + new])
+        if longest > limit:
+            raise SystemExit(f"trl_text.py: row {i + 1} has {longest} tokens under the model's own tokenizer, more than its "
+                             f"window of {limit}: TRL would cut or drop it — not delegated; shorten the data or max_new_tokens")
