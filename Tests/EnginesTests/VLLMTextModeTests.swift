@@ -109,6 +109,8 @@ final class VLLMTextModeTests: XCTestCase {
         let reference = dir.appendingPathComponent("tiny-opt-ref")
         try FileManager.default.copyItem(at: folder, to: reference)
         let graph = try graph(in: dir)
+        var site = SiteConfig()
+        site.gpus = ["default": 1]   // the job's tensor_parallel_size; the responder runs on the CPU
         for stage in ["preferences", "eval"] {
             let node = try XCTUnwrap(graph.nodes.first { $0.stage.name == stage })
             let (out, resume) = (dir.appendingPathComponent("\(stage)-out"), dir.appendingPathComponent("\(stage)-resume"))
@@ -116,7 +118,7 @@ final class VLLMTextModeTests: XCTestCase {
             let inputs = stage == "eval" ? ["policy": folder, "reference": reference] : ["policy": folder]
             let context = NodeContext(hash: node.hash, stage: node.stage, inputs: inputs, outputDirectory: out,
                                       resumeDirectory: resume, reporter: SilentReporter())
-            let runner = try XCTUnwrap(DelegatedRunners.all(site: SiteConfig())[RunnerKey(kind: node.kind, engine: "vllm")] as? VLLMRunner)
+            let runner = try XCTUnwrap(DelegatedRunners.all(site: site)[RunnerKey(kind: node.kind, engine: "vllm")] as? VLLMRunner)
             let job = try runner.prepare(context, in: resume)
             XCTAssertEqual(job.model, folder.path, "vLLM loads the site's folder as it is")
             XCTAssertEqual(job.maxModelLen, 1024, "the OPT's max_position_embeddings")
