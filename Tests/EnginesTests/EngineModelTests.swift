@@ -35,11 +35,7 @@ final class EngineModelTests: XCTestCase {
 
     """
 
-    func graph(_ text: String, in dir: URL) throws -> PipelineGraph {
-        let file = dir.appendingPathComponent("recipe.yaml")
-        try text.write(to: file, atomically: true, encoding: .utf8)
-        return try StageSpecs.graph(try RecipeLoader(catalog: StageSpecs.catalog).load(file: file.path))
-    }
+    func graph(_ text: String, in dir: URL) throws -> PipelineGraph { try S.graph(text, in: dir) }
 
     /// The chain validates (TRL takes the OPT folders); the node's hash is the name's, not the folder's.
     func testTRLNodesOnAnOPTModelValidate() throws {

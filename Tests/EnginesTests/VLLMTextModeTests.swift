@@ -25,11 +25,7 @@ final class VLLMTextModeTests: XCTestCase {
 
     """
 
-    func graph(in dir: URL, _ text: String = recipe) throws -> PipelineGraph {
-        let file = dir.appendingPathComponent("recipe.yaml")
-        try text.write(to: file, atomically: true, encoding: .utf8)
-        return try StageSpecs.graph(try RecipeLoader(catalog: StageSpecs.catalog).load(file: file.path))
-    }
+    func graph(in dir: URL) throws -> PipelineGraph { try S.graph(Self.recipe, in: dir) }
 
     /// vLLM takes the OPT as its folder for the stages that read samples as text; best_of_n (PrefLab's reward model
     /// scores the samples' tokens) is still refused at `policy`.
