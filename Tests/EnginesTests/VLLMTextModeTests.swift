@@ -22,6 +22,7 @@ final class VLLMTextModeTests: XCTestCase {
       ref: { kind: hf_model, model: tiny-opt-ref, architecture: opt }
       preferences: { kind: task_preferences, engine: vllm, policy: opt, task: word_collector, size: 4, held_out: 2, max_new_tokens: 8, drop_ties: false, seed: 1 }
       eval: { kind: gold_reward, engine: vllm, policy: opt, reference: ref, task: word_collector, prompts: 3, samples: 2, max_new_tokens: 8, seed: 1 }
+      world: { kind: category_scores, engine: vllm, policy: opt, task: world, prompts: 4, max_new_tokens: 8, seed: 1 }
 
     """
 
@@ -57,8 +58,8 @@ final class VLLMTextModeTests: XCTestCase {
         XCTAssertEqual(out.split(separator: "\n").map(String.init), expected)
     }
 
-    /// The requests of both nodes (golden): each prompt's messages twice in a row for preferences (train round, then
-    /// held-out), the node's max_new_tokens, temperature and top-p, seeds the round's seed + the request's index, no
+    /// The requests of the three nodes (golden): each prompt's messages twice in a row for preferences (train round,
+    /// then held-out), once per sample for gold_reward and category_scores, the node's max_new_tokens, temperature and top-p, seeds the round's seed + the request's index, no
     /// PrefLab ids or stop tokens. Answered here by a fixed text (the runs below answer with the model); the reference
     /// is the policy's own folder, so the KL is 0 with no scoring launched.
     func testTextRequests() throws {
@@ -68,7 +69,7 @@ final class VLLMTextModeTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try EngineModel(model: "tiny-opt", architecture: "opt").write(to: folder)
         var all: [VLLMRequest] = []
-        for stage in ["preferences", "eval"] {
+        for stage in ["preferences", "eval", "world"] {
             let node = try XCTUnwrap(try graph(in: dir).nodes.first { $0.stage.name == stage })
             let context = NodeContext(hash: node.hash, stage: node.stage, inputs: stage == "eval" ? ["policy": folder, "reference": folder] : ["policy": folder],
                                       outputDirectory: dir.appendingPathComponent(stage), resumeDirectory: dir, reporter: SilentReporter())
@@ -80,12 +81,13 @@ final class VLLMTextModeTests: XCTestCase {
             }
             let requests = batches.flatMap(\.requests)
             XCTAssertTrue(requests.allSatisfy { $0.promptTokenIds == nil && $0.messages != nil && $0.stopTokenIds.isEmpty && $0.maxTokens == 8 })
-            XCTAssertEqual(batches.map(\.name), stage == "eval" ? ["batch-0"] : ["batch-0", "batch-1"])
+            XCTAssertEqual(batches.map(\.name), stage == "preferences" ? ["batch-0", "batch-1"] : ["batch-0"])
             XCTAssertEqual(batches[0].requests.map(\.seed), (0..<UInt64(batches[0].requests.count)).map { 1 + $0 })
             if stage == "eval" { XCTAssertEqual(summary["kl"], 0, "the policy's own folder as reference") }
+            if stage == "world" { XCTAssertNotNil(summary["mean"], "category_scores scores the texts per category") }
             all += requests
         }
-        XCTAssertEqual(all.count, 2 * 4 + 2 * 2 + 3 * 2)
+        XCTAssertEqual(all.count, 2 * 4 + 2 * 2 + 3 * 2 + 4)
         try S.checkGolden("vllm-text-requests-opt.jsonl", try VLLMTests.jsonl(all))
     }
 
