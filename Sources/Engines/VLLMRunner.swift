@@ -4,16 +4,21 @@ import RecipeSpec
 import StageSpecs
 
 /// One generation request as vLLM's offline `LLM.generate` takes it: PrefLab's own prompt ids (fitted to the
-/// window as PrefLab's sampler fits them) and the node's sampling settings.
+/// window as PrefLab's sampler fits them), or, for a model PrefLab does not read, the prompt's messages (text mode:
+/// vllm_generate.py formats, tokenises and fits them with the model's own tokenizer); and the node's sampling settings.
 public struct VLLMRequest: Codable, Sendable, Equatable {
-    public var promptTokenIds: [Int]
+    public var promptTokenIds: [Int]?
+    /// Text mode: the prompt's turns (`role`, `content`), as TRL's rows carry them.
+    public var messages: [[String: String]]?
+    /// The response budget; in text mode the node's `max_new_tokens`, which the script fits beside the batch's
+    /// longest prompt as PrefLab would.
     public var maxTokens: Int
     public var temperature: Double
     public var topP: Double
     /// Each request its own seed (the node's seed + its index): vLLM draws from other streams than PrefLab's
     /// sampler, so the settings are the same and the samples are not.
     public var seed: UInt64
-    /// The end-of-turn token, where PrefLab's sampler stops too.
+    /// The end-of-turn token, where PrefLab's sampler stops too (empty in text mode: the model's own EOS).
     public var stopTokenIds: [Int]
     /// With it, a scoring request: vLLM returns the summed log-probability of the prompt's last `scoreTokens` ids
     /// (from its `prompt_logprobs`), and what it generates is not read. Absent (and left out of the file): a sample.
@@ -29,6 +34,16 @@ public struct VLLMRequest: Codable, Sendable, Equatable {
         self.stopTokenIds = stopTokenIds
         self.scoreTokens = scoreTokens
     }
+
+    /// A text-mode sample of `messages`.
+    public init(messages: [[String: String]], maxTokens: Int, temperature: Double, topP: Double, seed: UInt64) {
+        self.messages = messages
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+        self.topP = topP
+        self.seed = seed
+        self.stopTokenIds = []
+    }
 }
 
 /// What vLLM generated for one request (`completions.jsonl`, in request order).
@@ -38,11 +53,16 @@ public struct VLLMCompletion: Codable, Sendable, Equatable {
     public var finishReason: String
     /// A scoring request's summed log-probability of its scored ids (`VLLMRequest.scoreTokens`).
     public var promptLogprob: Double?
+    /// Text mode: the response decoded by the model's tokenizer (EOS dropped), and the prompt's ids as fitted.
+    public var text: String?
+    public var promptTokenIds: [Int]?
 
-    public init(tokenIds: [Int], finishReason: String, promptLogprob: Double? = nil) {
+    public init(tokenIds: [Int], finishReason: String, promptLogprob: Double? = nil, text: String? = nil, promptTokenIds: [Int]? = nil) {
         self.tokenIds = tokenIds
         self.finishReason = finishReason
         self.promptLogprob = promptLogprob
+        self.text = text
+        self.promptTokenIds = promptTokenIds
     }
 }
 
@@ -52,10 +72,14 @@ public struct VLLMCompletion: Codable, Sendable, Equatable {
 public struct GenerationBatch: Sendable, Equatable {
     public var name: String
     public var requests: [VLLMRequest]
+    /// The input whose model serves it: `policy`, or in text mode `reference` (scoring the policy's samples in its
+    /// folder, which the policy's tokenizer shares).
+    public var model: String
 
-    public init(name: String, requests: [VLLMRequest]) {
+    public init(name: String, requests: [VLLMRequest], model: String = "policy") {
         self.name = name
         self.requests = requests
+        self.model = model
     }
 }
 
@@ -83,6 +107,7 @@ public struct VLLMRunner: PlannedLaunch {
 
     static let engine = "vllm"
     static let script = "vllm_generate.py"
+    static let scripts = [script, "trl_text.py"]
 
     /// The job file the script reads.
     struct Job: Codable, Equatable {
@@ -91,8 +116,12 @@ public struct VLLMRunner: PlannedLaunch {
         var output: String
         var dtype: String
         var tensorParallelSize: Int
+        /// Text mode (a model PrefLab does not read): its window, from its config.json, that the prompts are fitted to.
+        var maxModelLen: Int?
 
-        enum CodingKeys: String, CodingKey { case model, requests, output, dtype, tensorParallelSize = "tensor_parallel_size" }
+        enum CodingKeys: String, CodingKey {
+            case model, requests, output, dtype, tensorParallelSize = "tensor_parallel_size", maxModelLen = "max_model_len"
+        }
     }
 
     public func run(_ context: NodeContext) throws {
@@ -113,6 +142,13 @@ public struct VLLMRunner: PlannedLaunch {
     func generate(_ batch: GenerationBatch, job: Job, launch: EngineLaunch, context: NodeContext) throws -> [VLLMCompletion] {
         let dir = context.resumeDirectory
         var job = job
+        if batch.model != "policy" {
+            // Only a model PrefLab does not read is handed over as its folder; PrefLab's own are exported as the policy.
+            guard let folder = context.inputs[batch.model], job.maxModelLen != nil, try EngineModel.read(folder) != nil else {
+                throw EngineError(context.stage, key: batch.model, "vLLM's text mode scores with `\(batch.model)` only when it is a model PrefLab does not read, as the policy is")
+            }
+            job.model = folder.path
+        }
         job.requests = dir.appendingPathComponent(batch.name + ".requests.jsonl").path
         job.output = dir.appendingPathComponent(batch.name + ".completions.jsonl").path
         if !FileManager.default.fileExists(atPath: job.output) {
@@ -143,17 +179,30 @@ public struct VLLMRunner: PlannedLaunch {
                                                       workDirectory: dir.path, environment: environment))
     }
 
-    /// Writes the model and the script once; a rerun finds them. Each batch adds its requests and job file.
+    /// Writes the model and the scripts once; a rerun finds them. Each batch adds its requests and job file. A
+    /// policy PrefLab does not read (`EngineModel`) is not exported: vLLM loads its folder as it is, in text mode.
     func prepare(_ context: NodeContext, in dir: URL) throws -> Job {
         let fm = FileManager.default, done = dir.appendingPathComponent("prepared")
         guard let dtype = VLLMChecks.dtype(context.stage) else { throw EngineError(context.stage, key: "engine_args", "unknown precision") }
-        let job = Job(model: dir.appendingPathComponent("policy").path, requests: "", output: "", dtype: dtype,
-                      tensorParallelSize: try GPUPlacement.siteGPUs(engine: "vLLM", site: site, stage: context.stage))
+        let gpus = try GPUPlacement.siteGPUs(engine: "vLLM", site: site, stage: context.stage)
+        guard let policy = context.inputs["policy"] else { throw EngineError(context.stage, key: "policy", "no policy connected") }
+        if try EngineModel.read(policy) != nil {
+            let job = Job(model: policy.path, requests: "", output: "", dtype: dtype, tensorParallelSize: gpus,
+                          maxModelLen: try EngineModels.contextLength(policy))
+            if !fm.fileExists(atPath: done.path) { try writeScripts(dir, done: done) }
+            return job
+        }
+        let job = Job(model: dir.appendingPathComponent("policy").path, requests: "", output: "", dtype: dtype, tensorParallelSize: gpus)
         if fm.fileExists(atPath: done.path) { return job }
         try? fm.removeItem(atPath: job.model)
         try models.exportModel(context, input: "policy", into: URL(fileURLWithPath: job.model))
-        try EngineFiles.script(Self.script).write(to: dir.appendingPathComponent(Self.script), options: .atomic)
-        try Data().write(to: done)
+        try writeScripts(dir, done: done)
         return job
+    }
+
+    /// The script and the text rules it shares with TRL's bridge (trl_text.py), then the `prepared` mark.
+    private func writeScripts(_ dir: URL, done: URL) throws {
+        for name in Self.scripts { try EngineFiles.script(name).write(to: dir.appendingPathComponent(name), options: .atomic) }
+        try Data().write(to: done)
     }
 }

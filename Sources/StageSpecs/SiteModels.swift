@@ -22,15 +22,30 @@ public enum SiteModels {
 
     /// The model inputs each delegated bridge hands its engine as the model's own folder, the engine tokenising the
     /// node's text with the model's own tokenizer, when the model is one PrefLab does not read (`EngineModel`): any
-    /// architecture transformers loads. TRL's bridge only, today.
+    /// architecture transformers loads: TRL's bridge, and vLLM's text mode (vllm_generate.py) for the kinds in
+    /// `engineFolderKinds`.
     public static let engineFolders: [String: Set<String>] = [
         Engines.trl.name: ["policy", "init", "reference", "from_reward_model", "reward_model", "dpo_model", "dpo_reference"],
+        Engines.vllm.name: ["policy", "reference"],
     ]
+
+    /// The kinds an engine takes folders for, where not every kind it runs does: vLLM's text mode serves the stages
+    /// that read their samples as text only (gold_reward's `reference` scores the policy's samples in the same
+    /// tokenizer's ids). best_of_n (a PrefLab reward model scores the samples' tokens) and the
+    /// benchmarks (PrefLab's window, prompts and scoring in its tokens) still need PrefLab's tokenizer.
+    static let engineFolderKinds: [String: Set<String>] = [
+        Engines.vllm.name: ["task_preferences", "gold_reward", "category_scores"],
+    ]
+
+    /// Whether `engine` hands a node of `kind` its `field` model as the model's own folder.
+    public static func takesFolder(engine: String, kind: String, field: String) -> Bool {
+        (engineFolders[engine]?.contains(field) ?? false) && (engineFolderKinds[engine]?.contains(kind) ?? true)
+    }
 
     /// What the other bridges still do through PrefLab's own model code, so that they cannot take such a model yet.
     static let preparedByPrefLab: [String: String] = [
         Engines.openrlhf.name: "the OpenRLHF bridge exports the policy and reward model and renders the prompts through PrefLab's own model code",
-        Engines.vllm.name: "the vLLM bridge sends PrefLab's token ids of each prompt and reads the samples back through PrefLab's tokenizer and model",
+        Engines.vllm.name: "the vLLM bridge reads this input through PrefLab's tokenizer and model (its text mode takes the `policy` of task_preferences, gold_reward and category_scores, and gold_reward's `reference`, as the model's folder)",
     ]
 
     /// `hf_model`: exactly one of `path` and `model`; `architecture` with `model` (a folder's own config.json
@@ -93,7 +108,7 @@ public enum SiteModels {
         var out: [RecipeError] = []
         for input in models {
             guard let o = origins[input.hash], !preflabLoads.contains(o.architecture),
-                  !(engineFolders[node.engine]?.contains(input.field) ?? false) else { continue }
+                  !takesFolder(engine: node.engine, kind: node.kind, field: input.field) else { continue }
             let reader = node.engine == EngineDescriptor.embeddedName ? "this stage would run on the embedded engine"
                 : preparedByPrefLab[node.engine] ?? "the \(node.engine) bridge leaves `\(input.field)` to PrefLab's own model code"
             out.append(RecipeError(
@@ -101,7 +116,7 @@ public enum SiteModels {
                 message: "'\(origins.stageName(input.hash))' is an \(o.architecture) model (site-named '\(o.model)', stage \(o.stage)); \(reader), which loads \(preflabLoads.joined(separator: ", ")) models only",
                 expected: delegates(node.stage, field: input.field)))
         }
-        let folders = models.filter { engineFolders[node.engine]?.contains($0.field) ?? false }
+        let folders = models.filter { takesFolder(engine: node.engine, kind: node.kind, field: $0.field) }
         if let mixed = mixedTokenizers(folders.map { ($0.field, origins[$0.hash]) }, engine: node.engine) {
             out.append(RecipeError(location: at(mixed.field), keyPath: "\(base).\(mixed.field)", message: mixed.message,
                                    expected: "model inputs that share one tokenizer: all from '\(mixed.model)', or all PrefLab's"))
@@ -183,7 +198,7 @@ public enum SiteModels {
         let kind = stage.kind
         let engines = StageSpecs.catalog.schema(kind)?.engines.map(\.engine).filter { $0 != EngineDescriptor.embeddedName } ?? []
         let others = StageSpecs.catalog.schema(kind)?.engines.filter { support in
-            guard engineFolders[support.engine]?.contains(field) ?? false else { return false }
+            guard takesFolder(engine: support.engine, kind: kind, field: field) else { return false }
             var there = stage
             there.engine = support.engine
             return support.check(there).isEmpty   // an engine that refuses the stage (d2po on TRL for CD) is no way out

@@ -94,7 +94,7 @@ public struct EmbeddedEngineInputs: EngineInputs {
     /// The rows of a node whose model PrefLab does not read: the same demonstrations, prompts and pairs as text, for
     /// the model's own tokenizer (no PrefLab ids, no window fitting: the bridge script checks the window).
     static func textRows(_ context: NodeContext) throws -> EngineRows {
-        func messages(_ p: Prompt) -> [[String: String]] { p.messages.map { ["role": $0.role, "content": $0.content] } }
+        func messages(_ p: Prompt) -> [[String: String]] { p.engineMessages }
         switch context.stage.kind {
         case "sft":
             let task = try TaskRegistry.task(named: context.string("task"))
@@ -148,4 +148,9 @@ public enum DelegatedRunners {
         }
         return runners
     }
+}
+
+extension Prompt {
+    /// The turns as the engines' text rows carry them (TRL's rows, vLLM's text-mode requests).
+    var engineMessages: [[String: String]] { messages.map { ["role": $0.role, "content": $0.content] } }
 }

@@ -10,7 +10,7 @@ struct GoldRewardStage: StageRunner {
     /// What the node samples: its task, policy, prompts (each `perPrompt` times) and sampling settings.
     struct Plan {
         var task: any GoldTask
-        var policy: Policy
+        var policy: SampledModel
         var prompts: [Prompt]
         var perPrompt: Int
         var options: SamplingOptions
@@ -19,7 +19,7 @@ struct GoldRewardStage: StageRunner {
     static func plan(_ context: NodeContext) throws -> Plan {
         let task = try context.goldTask()
         let seed = UInt64(try context.int("seed"))
-        return Plan(task: task, policy: try ModelArtifact.loadPolicy(from: context.requiredInput("policy")),
+        return Plan(task: task, policy: try SampledModel.load(context.requiredInput("policy")),
                     prompts: task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed),
                     perPrompt: max(1, try context.int("samples")),
                     options: SamplingOptions(maxNewTokens: try context.int("max_new_tokens"), temperature: try context.double("temperature"),
@@ -33,17 +33,21 @@ struct GoldRewardStage: StageRunner {
     /// The node with its samples drawn by `sampler` (PrefLab's, or vLLM's); returns the summary.
     static func evaluate(_ context: NodeContext, sampler: Sampler) throws -> [String: Double] {
         let plan = try plan(context)
-        return try finish(context, plan, samples: try sampler(plan))
+        return try finish(context, plan, samples: try sampler(plan), sampler: sampler)
     }
 
     /// Scores the samples, writes them beside the metrics and returns the node's summary.
-    static func finish(_ context: NodeContext, _ plan: Plan, samples: [Sample]) throws -> [String: Double] {
+    static func finish(_ context: NodeContext, _ plan: Plan, samples: [Sample], sampler: Sampler) throws -> [String: Double] {
         let gold = Evaluation.goldReward(of: samples, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, task: plan.task)
         var summary = ["mean": gold.mean, "std": gold.std, "count": Double(gold.count), "truncated": gold.truncatedFraction,
                        "mean_length": Evaluation.meanResponseLength(samples)]
         if let refDir = context.inputs["reference"] {
-            let reference = try ModelArtifact.loadPolicy(from: refDir)
-            summary["kl"] = try Evaluation.klToReference(policy: plan.policy, reference: reference, samples: samples)
+            switch plan.policy {
+            case .policy(let policy):
+                summary["kl"] = try Evaluation.klToReference(policy: policy, reference: try ModelArtifact.loadPolicy(from: refDir), samples: samples)
+            case .folder(let dir):
+                summary["kl"] = try sampler.klToReference(policy: dir, reference: refDir, samples: samples, stage: context.stage.name)
+            }
         }
         let records = samples.enumerated().map { i, s in
             EvaluatedSample(prompt: plan.prompts[i / plan.perPrompt].lastUserText, response: s.text, reward: gold.values[i])
@@ -116,7 +120,8 @@ struct BestOfNStage: StageRunner {
     static func plan(_ context: NodeContext) throws -> GoldRewardStage.Plan {
         let task = try context.goldTask()
         let seed = UInt64(try context.int("seed"))
-        return GoldRewardStage.Plan(task: task, policy: try ModelArtifact.loadPolicy(from: context.requiredInput("policy")),
+        // The reward model scores the samples as PrefLab's tokens: the policy must be one PrefLab reads.
+        return GoldRewardStage.Plan(task: task, policy: .policy(try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))),
                                     prompts: task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed),
                                     perPrompt: max(1, try context.int("n")),
                                     options: SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),

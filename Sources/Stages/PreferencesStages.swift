@@ -17,7 +17,7 @@ struct TaskPreferencesStage: StageRunner {
     /// returns the summary.
     static func evaluate(_ context: NodeContext, sampler: Sampler) throws -> [String: Double] {
         let task = try context.goldTask()
-        let policy = try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))
+        let policy = try SampledModel.load(context.requiredInput("policy"))
         let seed = UInt64(try context.int("seed"))
         let annotator = try makeAnnotator(context, task: task, seed: seed)
         let options = SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),

@@ -30,7 +30,7 @@ struct CategoryScoresStage: StageRunner {
     static func evaluate(_ context: NodeContext, sampler: Sampler) throws -> [String: Double] {
         let task = try TaskRegistry.task(named: context.string("task"))
         let seed = UInt64(try context.int("seed"))
-        let plan = GoldRewardStage.Plan(task: task, policy: try ModelArtifact.loadPolicy(from: context.requiredInput("policy")),
+        let plan = GoldRewardStage.Plan(task: task, policy: try SampledModel.load(context.requiredInput("policy")),
                                         prompts: task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed), perPrompt: 1,
                                         options: SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),
                                                                  temperature: try context.double("temperature"), topP: 1, seed: seed))

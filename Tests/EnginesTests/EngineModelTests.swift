@@ -35,11 +35,7 @@ final class EngineModelTests: XCTestCase {
 
     """
 
-    func graph(_ text: String, in dir: URL) throws -> PipelineGraph {
-        let file = dir.appendingPathComponent("recipe.yaml")
-        try text.write(to: file, atomically: true, encoding: .utf8)
-        return try StageSpecs.graph(try RecipeLoader(catalog: StageSpecs.catalog).load(file: file.path))
-    }
+    func graph(_ text: String, in dir: URL) throws -> PipelineGraph { try S.graph(text, in: dir) }
 
     /// The chain validates (TRL takes the OPT folders); the node's hash is the name's, not the folder's.
     func testTRLNodesOnAnOPTModelValidate() throws {
@@ -53,13 +49,15 @@ final class EngineModelTests: XCTestCase {
     }
 
     /// What still needs PrefLab to load the model is refused at its key: an embedded evaluation of the OPT policy, a
-    /// vLLM one (its bridge sends PrefLab's token ids), and a TRL node mixing an OPT with a model PrefLab made.
+    /// vLLM one's KL to a Llama reference (the OPT's samples are scored in its own ids), and a TRL node mixing an OPT
+    /// with a model PrefLab made. vLLM's text mode samples the OPT itself.
     func testStagesThatNeedPrefLabAreRefusedAtTheirKey() throws {
         let dir = try S.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let graph = try graph(Self.recipe + """
           eval: { kind: gold_reward, policy: dpo, task: word_collector, prompts: 4, max_new_tokens: 8 }
           eval_vllm: { kind: gold_reward, engine: vllm, policy: dpo, task: word_collector, prompts: 4, max_new_tokens: 8 }
+          eval_kl: { kind: gold_reward, engine: vllm, policy: dpo, reference: sft, task: word_collector, prompts: 4, max_new_tokens: 8 }
           mixed: { kind: dpo, engine: trl, policy: opt, reference: sft, preferences: preferences }
 
         """, in: dir)
@@ -67,7 +65,7 @@ final class EngineModelTests: XCTestCase {
         XCTAssertEqual(errors.count, 3, errors.joined(separator: "\n"))
         XCTAssertTrue(errors[0].contains("stages.eval.policy: 'dpo' is an opt model (site-named 'tiny-opt', stage opt); this stage would run on the embedded engine"), errors[0])
         XCTAssertTrue(errors[0].contains("recipe.yaml:9:"), "at the key's line: \(errors[0])")
-        XCTAssertTrue(errors[1].contains("stages.eval_vllm.policy") && errors[1].contains("the vLLM bridge sends PrefLab's token ids"), errors[1])
+        XCTAssertTrue(errors[1].contains("stages.eval_kl.reference: `reference` is a model PrefLab reads (its own tokenizer) and `policy` an opt model with its own ('tiny-opt')"), errors[1])
         XCTAssertTrue(errors[2].contains("stages.mixed.reference: `reference` is a model PrefLab reads"), errors[2])
     }
 

@@ -33,6 +33,13 @@ enum EngineTestSupport {
         try RecipeLoader(catalog: StageSpecs.catalog).load(file: repo.appendingPathComponent(relative).path, overrides: overrides)
     }
 
+    /// The graph of a recipe given as text, written to `dir`/recipe.yaml (errors name its lines).
+    static func graph(_ text: String, in dir: URL) throws -> PipelineGraph {
+        let file = dir.appendingPathComponent("recipe.yaml")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return try StageSpecs.graph(try RecipeLoader(catalog: StageSpecs.catalog).load(file: file.path))
+    }
+
     static func stage(_ recipe: ResolvedRecipe, _ name: String) throws -> ResolvedStage {
         try XCTUnwrap(recipe.cells.compactMap { $0.stage(name) }.first, "no stage \(name)")
     }

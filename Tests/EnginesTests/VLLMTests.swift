@@ -47,7 +47,7 @@ final class VLLMTests: XCTestCase {
         XCTAssertEqual(requests.count, plan.prompts.count * plan.perPrompt)
         for r in requests {
             XCTAssertEqual([r.temperature, r.topP], [plan.options.temperature, plan.options.topP])
-            XCTAssertEqual(r.stopTokenIds, [Int(plan.policy.codec.eos)])
+            XCTAssertEqual(r.stopTokenIds, [Int(try plan.policy.policy().codec.eos)])
             XCTAssertEqual(r.maxTokens, plan.options.maxNewTokens, "the smoke prompts leave the whole budget")
         }
         try S.checkGolden("vllm-requests-quickstart-smoke.jsonl", try Self.jsonl(requests))
@@ -257,7 +257,7 @@ final class EmbeddedGenerations {
         return try stride(from: 0, to: batch.requests.count, by: size).flatMap { lo -> [VLLMCompletion] in
             let chunk = Array(batch.requests[lo..<min(batch.requests.count, lo + size)])
             var rng = SeededRandom(seed: chunk[0].seed).derived("evaluation-sample")
-            let samples = try policy.sample(chunk.map { $0.promptTokenIds.map(Int32.init) }, maxNewTokens: chunk[0].maxTokens,
+            let samples = try policy.sample(chunk.map { ($0.promptTokenIds ?? []).map(Int32.init) }, maxNewTokens: chunk[0].maxTokens,
                                         temperature: Float(chunk[0].temperature), topP: Float(chunk[0].topP), rng: &rng)
             // The end-of-turn token is vLLM's stop, not part of the completion it returns.
             return samples.map { s in
@@ -270,7 +270,7 @@ final class EmbeddedGenerations {
     /// Scoring requests: PrefLab's own log p of each request's scored ids (`Policy.sequenceLogProbs`).
     func score(_ requests: [VLLMRequest]) throws -> [VLLMCompletion] {
         let pairs = requests.map { r -> SequencePair in
-            let ids = r.promptTokenIds.map(Int32.init), k = r.scoreTokens ?? 0
+            let ids = (r.promptTokenIds ?? []).map(Int32.init), k = r.scoreTokens ?? 0
             return SequencePair(prompt: Array(ids.dropLast(k)), response: Array(ids.suffix(k)))
         }
         return try policy.sequenceLogProbs(pairs).map { VLLMCompletion(tokenIds: [], finishReason: "length", promptLogprob: $0) }

@@ -6,7 +6,7 @@
 #   * a tokenizer without one (a base LM such as OPT) gets plain text: the messages' contents, one per line, and a
 #     newline before the response; TRL tokenises it with the tokenizer's special tokens (OPT's BOS) and appends EOS.
 # The online loops (opo, d2po) sample from the prompt ids these rules give (`prompt_ids`), as TRL's own online
-# trainers tokenise their prompts.
+# trainers tokenise their prompts; so does vLLM's text mode (vllm_generate.py) for the sampling stages.
 
 
 def conversational(tokenizer):
@@ -23,11 +23,15 @@ def assistant(text):
     return [{"role": "assistant", "content": text}]
 
 
+def model_prompt(messages, tokenizer):
+    """The prompt in this tokenizer's format: the messages (rendered by its chat template), else plain text."""
+    return messages if conversational(tokenizer) else plain_prompt(messages)
+
+
 def model_row(row, tokenizer):
     """`row` (PrefLab's messages and responses) in TRL's standard format for this tokenizer."""
-    messages = row["messages"]
     chat = conversational(tokenizer)
-    out = {"prompt": messages if chat else plain_prompt(messages)}
+    out = {"prompt": model_prompt(row["messages"], tokenizer)}
     for key in ("chosen", "rejected", "completion"):
         if row.get(key) is not None:
             out[key] = assistant(row[key]) if chat else row[key]

@@ -83,6 +83,13 @@ public struct Sample: Sendable {
     public var text: String
     /// True when generation stopped at the length limit without producing EOS.
     public var hitLengthLimit: Bool
+
+    /// A sample drawn elsewhere: vLLM's text mode gives the ids in its model's own vocabulary, not PrefLab's.
+    public init(pair: SequencePair, text: String, hitLengthLimit: Bool) {
+        self.pair = pair
+        self.text = text
+        self.hitLengthLimit = hitLengthLimit
+    }
 }
 
 /// A language model with an LM head plus its codec: log-probs of responses, and sampling.
@@ -145,8 +152,13 @@ public final class Policy {
     /// Response tokens `sample` allows beside prompts of at most `longestPrompt` tokens; prompts longer
     /// than the window minus this lose their beginning.
     public func responseBudget(longestPrompt: Int, maxNewTokens: Int) -> Int {
-        let window = model.config.maxSeqLen
-        return max(1, min(maxNewTokens, max(window - longestPrompt, window / 2), window - 1))
+        Self.responseBudget(window: model.config.maxSeqLen, longestPrompt: longestPrompt, maxNewTokens: maxNewTokens)
+    }
+
+    /// `responseBudget` in a window of `window` tokens; vllm_generate.py's `response_budget` states it for models
+    /// PrefLab does not read (VLLMTextModeTests checks the two agree).
+    public static func responseBudget(window: Int, longestPrompt: Int, maxNewTokens: Int) -> Int {
+        max(1, min(maxNewTokens, max(window - longestPrompt, window / 2), window - 1))
     }
 
     /// Samples one response per prompt; `rng` is the only randomness.
