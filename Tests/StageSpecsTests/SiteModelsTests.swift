@@ -34,14 +34,13 @@ final class SiteModelsTests: XCTestCase {
         // The OPT node itself (its folder, kept for the engines) and TRL's DPO from it are not refused.
         XCTAssertEqual(errors.count, 2, "\(errors)")
         XCTAssertTrue(errors[0].hasPrefix("e.yaml:4:44: error: stages.prefs.policy: 'base' is an opt model (site-named 'opt-125m', stage base); this stage would run on the embedded engine, which loads llama models only"), errors[0])
-        XCTAssertTrue(errors[0].hasSuffix("'task_preferences' runs on vllm, but not with `policy` in another architecture (or not with this stage's options) yet"), errors[0])
-        // The DPO (on TRL) is an OPT model too, so the embedded evaluation of it is refused; vLLM runs the kind but its
-        // bridge sends PrefLab's token ids, so it is no way out either.
+        XCTAssertTrue(errors[0].hasSuffix("expected `engine:` vllm on this stage (it hands the engine `policy`'s folder, tokenised by the model's own tokenizer)"), errors[0])
+        // The DPO (on TRL) is an OPT model too, so the embedded evaluation of it is refused; vLLM's text mode takes its folder.
         XCTAssertTrue(errors[1].contains("stages.eval.policy: 'dpo' is an opt model (site-named 'opt-125m', stage base)"), errors[1])
-        XCTAssertTrue(errors[1].hasSuffix("'gold_reward' runs on vllm, but not with `policy` in another architecture (or not with this stage's options) yet"), errors[1])
+        XCTAssertTrue(errors[1].hasSuffix("expected `engine:` vllm on this stage (it hands the engine `policy`'s folder, tokenised by the model's own tokenizer)"), errors[1])
         let vllm = SiteModels.errors(try Self.graph(Self.chain, overrides: ["stages.eval.engine=vllm"])).map(\.description)
-        XCTAssertEqual(vllm.count, 2, "\(vllm)")
-        XCTAssertTrue(vllm[1].contains("the vLLM bridge sends PrefLab's token ids of each prompt"), vllm[1])
+        XCTAssertEqual(vllm.count, 1, "only the embedded sampling is left: \(vllm)")
+        XCTAssertTrue(vllm[0].contains("stages.prefs.policy"), vllm[0])
     }
 
     /// TRL takes the OPT's folders, an embedded DPO does not; and a TRL node mixing the OPT with a model PrefLab
