@@ -12,7 +12,6 @@ final class ResultsProvenanceTests: XCTestCase {
 
     /// Results knowingly older than their recipe's nodes, each with why it was not rerun (empty when all are current).
     static let knownStale: [String: String] = [
-        "checks/benchmarks": "benchmark data fingerprints no longer include the data's absolute path (6 Dec): rerun",
         "checks/upstream-seeds": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
         "checks/smollm2": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
     ]
