@@ -44,8 +44,21 @@ extension DatasetCatalog {
     package func sourceURL(_ source: SourceSpec, entry: Entry) -> URL {
         let base = source.relativeTo == "file" ? entry.file.deletingLastPathComponent() : root
         let url = source.path.hasPrefix("/") ? URL(fileURLWithPath: source.path) : base.appendingPathComponent(source.path)
-        return url.standardizedFileURL
+        return URL(fileURLWithPath: lexicallyNormalized(url.path))
     }
+}
+
+/// `path` with `.` and `a/..` steps removed by name only. Foundation's `standardizedFileURL` follows symbolic
+/// links to resolve `..` on Linux, so a data folder reached through a link (`../shared` a symlink) gave the
+/// fingerprint another relative path, and the dataset nodes other hashes, than the same files in a folder.
+package func lexicallyNormalized(_ path: String) -> String {
+    var parts: [Substring] = []
+    for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+        if part == "." { continue }
+        if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+        parts.append(part)
+    }
+    return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
 }
 
 /// For a folder: the names of its files that `pattern` matches, sorted; nil when `url` is not a folder.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import StageSpecs
+import DataSpecs
 
 /// A checkout with its data beside it must hash alike wherever the pair is placed: the CI clone and every
 /// user's checkout find the same nodes as the machine that made the Results (before, a file outside the
@@ -24,5 +25,22 @@ final class FingerprintPlacementTests: XCTestCase {
         XCTAssertNotEqual(fa, Fingerprints.fileFingerprint([b.data], root: b.root), "the content still counts")
         XCTAssertEqual(Fingerprints.relativePath("/w/repo/a/b", from: "/w/repo"), "a/b")
         XCTAssertEqual(Fingerprints.relativePath("/w/shared/d", from: "/w/repo"), "../shared/d")
+    }
+}
+
+/// A data folder reached through a symbolic link fingerprints like the same folder in place: `..` steps are
+/// removed by name, not by following the link (Foundation's `standardizedFileURL` followed it on Linux).
+final class LexicalPathTests: XCTestCase {
+    func testDotDotIsRemovedByNameThroughALink() throws {
+        XCTAssertEqual(lexicallyNormalized("/a/b/../c/./d"), "/a/c/d")
+        XCTAssertEqual(lexicallyNormalized("../x/../y"), "../y")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lexical-\(UUID().uuidString)")
+        let real = dir.appendingPathComponent("elsewhere/data"), repo = dir.appendingPathComponent("box/repo")
+        try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("box/shared"), withDestinationURL: dir.appendingPathComponent("elsewhere"))
+        let viaLink = lexicallyNormalized(repo.appendingPathComponent("../shared/data").path)
+        XCTAssertEqual(Fingerprints.relativePath(viaLink, from: repo.path), "../shared/data")
     }
 }
