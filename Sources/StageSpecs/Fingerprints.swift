@@ -48,7 +48,7 @@ public enum Fingerprints {
     /// as "missing" (the run reports it).
     public static func fileFingerprint(_ files: [URL], root: URL) -> String {
         let lines = files.map { url -> String in
-            let name = relativePath(url.standardizedFileURL.path, from: root.standardizedFileURL.path)
+            let name = relativePath(lexicallyNormalized(url.path), from: lexicallyNormalized(root.path))
             guard let data = try? Data(contentsOf: url, options: .alwaysMapped) else { return name + " missing" }
             return name + " " + data.withUnsafeBytes { SHA256.hex(bytes: Array($0)) }
         }
