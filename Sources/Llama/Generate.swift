@@ -133,6 +133,16 @@ final class DecodeWeights {
 }
 
 extension LlamaModel {
+    /// Positions a `generate` call's KV cache needs: the longest prompt plus the new tokens, within the window.
+    func cacheLength(longestPrompt: Int, maxNewTokens: Int) -> Int {
+        min(longestPrompt + maxNewTokens, config.maxSeqLen)
+    }
+
+    /// The previous call's cache, when it has room for `batch` sequences of `length` positions.
+    func reusableCache(batch: Int, length: Int) -> KVCache? {
+        keptCache.flatMap { $0.batch >= batch && $0.maxLen >= length ? $0 : nil }
+    }
+
     /// Batched sampling with a KV cache. Returns only the new tokens per prompt (EOS included if
     /// produced, then stop). temperature 0 = greedy; topP < 1 keeps the smallest nucleus reaching topP.
     /// A sequence also stops when it reaches maxSeqLen. Prompts must be non-empty and fit maxSeqLen.
@@ -148,9 +158,8 @@ extension LlamaModel {
         }
         // Only the positions this call can reach (a smaller cache faults in fewer fresh pages), in the
         // previous call's cache when that one has room.
-        let length = min(prompts.map(\.count).max()! + maxNewTokens, c.maxSeqLen)
-        let cache = keptCache.flatMap { $0.batch >= B && $0.maxLen >= length ? $0 : nil }
-            ?? KVCache(config: c, batch: B, length: length)
+        let length = cacheLength(longestPrompt: prompts.map(\.count).max()!, maxNewTokens: maxNewTokens)
+        let cache = reusableCache(batch: B, length: length) ?? KVCache(config: c, batch: B, length: length)
         keptCache = cache
         let scratch = DecodeScratch(config: c, n: B)
         let batch = TokenBatch(sequences: prompts, pad: 0)

@@ -144,10 +144,10 @@ extension LlamaModel {
                                       available: Int? = SystemMemory.availableBytes()) throws {
         try SystemMemory.checkLimitVariable()
         guard let available, let longest = prompts.map(\.count).max(), maxNewTokens > 0 else { return }
-        let length = min(longest + maxNewTokens, config.maxSeqLen)
+        let length = cacheLength(longestPrompt: longest, maxNewTokens: maxNewTokens)
         let need = generationBytes(batch: prompts.count, promptLength: longest, length: length)
-        let reused = keptCache.map { $0.batch >= prompts.count && $0.maxLen >= length ? 2 * KVCache.floats(
-            config: config, batch: $0.batch, length: $0.maxLen) * MemoryLayout<Float>.stride : 0 } ?? 0
+        let reused = reusableCache(batch: prompts.count, length: length).map {
+            2 * KVCache.floats(config: config, batch: $0.batch, length: $0.maxLen) * MemoryLayout<Float>.stride } ?? 0
         let held = reused + (inferActs?.bytes ?? 0)
         guard need > available + held else { return }
         throw GenerationMemoryError(batch: prompts.count, positions: length, neededBytes: need, availableBytes: available + held)
