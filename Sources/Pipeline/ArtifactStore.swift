@@ -35,6 +35,9 @@ public struct NodeRecord: Sendable, Equatable {
     public var created: String
     /// Seconds the runner took.
     public var wallSeconds: Double
+    /// The machine facts the executor recorded (`Executor.host`, e.g. `blas_core`); empty for nodes made
+    /// before they were recorded.
+    public var host: [String: String] = [:]
 }
 
 /// One line of a node's `metrics.jsonl`: step of total and named values (null reads as NaN).
@@ -138,7 +141,8 @@ public final class ArtifactStore: Sendable {
               let configData = try? JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .fragmentsAllowed])
         else { return nil }
         return NodeRecord(hash: hash, kind: kind, stage: stage, config: String(decoding: configData, as: UTF8.self),
-                          inputs: inputs, codeVersion: codeVersion, created: created, wallSeconds: wall)
+                          inputs: inputs, codeVersion: codeVersion, created: created, wallSeconds: wall,
+                          host: o["host"] as? [String: String] ?? [:])
     }
 
     /// The node's curves (`metrics.jsonl`), in recording order; empty unless the node is complete.

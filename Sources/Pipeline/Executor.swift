@@ -17,16 +17,20 @@ public final class Executor: Sendable {
     public let site: String?
     /// Computes nodes elsewhere (`--executor ray`); nil: in this process, by `runners`.
     public let dispatcher: (any NodeDispatcher)?
+    /// What of this machine a node's numbers depend on (e.g. `blas_core`, the BLAS kernel set: other kernels
+    /// sum in another order), written into every node.json it computes as `host`: provenance only, never hashed.
+    public let host: [String: String]
 
     public init(store: ArtifactStore, runners: [RunnerKey: any StageRunner], jobs: Int = 1,
                 display: any ProgressDisplay = SilentProgressDisplay(), site: String? = nil,
-                dispatcher: (any NodeDispatcher)? = nil) {
+                dispatcher: (any NodeDispatcher)? = nil, host: [String: String] = [:]) {
         self.store = store
         self.runners = runners
         self.jobs = max(1, jobs)
         self.display = display
         self.site = site
         self.dispatcher = dispatcher
+        self.host = host
     }
 
     /// Computes `targets` (node hashes) and whatever they need; the graph's sinks when nil.
@@ -225,6 +229,8 @@ public final class Executor: Sendable {
         return "{\"codeVersion\":\(node.codeVersion),\"config\":\(node.canonicalConfig),"
             + "\"created\":\(jsonString(Self.timestamp(Date()))),"
             + (node.external.map { "\"external\":\(jsonString($0))," } ?? "") + "\"hash\":\(jsonString(node.hash)),"
+            + (host.isEmpty ? "" : "\"host\":{" + host.sorted { $0.key < $1.key }
+                .map { jsonString($0.key) + ":" + jsonString($0.value) }.joined(separator: ",") + "},")
             + "\"inputs\":\(inputs),\"kind\":\(jsonString(node.kind)),"
             + (node.engine != EngineDescriptor.embeddedName ? site.map { "\"site\":\($0)," } ?? "" : "")
             + "\"stage\":\(jsonString(node.stage.name)),\"wallSeconds\":\(jsonNumber(wall))}\n"

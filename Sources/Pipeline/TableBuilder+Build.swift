@@ -12,6 +12,16 @@ import RecipeSpec
 /// Fields may be double-quoted (`""` escapes a quote); blank lines and lines starting with `#`
 /// are ignored.
 public enum TableBuilder {
+    /// How many finished nodes behind `cells` each BLAS kernel set computed (`TableOutput.blasCores`).
+    static func blasCores(behind cells: [TableCell], graph: PipelineGraph, store: ArtifactStore) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for hash in graph.closure(of: Set(cells.flatMap(\.nodes))) {
+            guard let record = store.record(for: hash) else { continue }
+            counts[record.host["blas_core"] ?? "not recorded", default: 0] += 1
+        }
+        return counts.keys.contains { $0 != "not recorded" } ? counts : [:]
+    }
+
     /// Builds the table of `recipe`; `command` heads the outputs; `paperCSV` adds the paper's numbers.
     public static func build(recipe: ResolvedRecipe, graph: PipelineGraph, store: ArtifactStore,
                              command: String, paperCSV: URL? = nil) throws -> TableOutput {
@@ -59,7 +69,8 @@ public enum TableBuilder {
         }
         return TableOutput(recipeName: recipe.name, recipeHash: recipe.contentHash, command: command,
                            value: spec.value, rowAxes: spec.rows, columnAxes: spec.columns,
-                           aggregate: spec.aggregate, rows: rows, columns: columns, cells: cells, warnings: warnings)
+                           aggregate: spec.aggregate, rows: rows, columns: columns, cells: cells, warnings: warnings,
+                           blasCores: blasCores(behind: cells, graph: graph, store: store))
     }
 
     /// One cell's number for `template` (`stage.metric` once `{axis}` is substituted): the metric

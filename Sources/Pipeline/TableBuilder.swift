@@ -68,6 +68,10 @@ public struct TableOutput: Sendable {
     public var cells: [TableCell]
     /// Paper CSV entries that match no cell, and similar notes.
     public var warnings: [String]
+    /// BLAS kernel set → how many nodes behind the cells (their whole closure) it computed, from each node.json's
+    /// `host.blas_core` ("not recorded" for nodes made before it was); empty when no node recorded one. Other
+    /// kernels sum in another order, so the same recipe can differ in its last digits between kernel sets.
+    public var blasCores: [String: Int] = [:]
 
     /// The cell at a row and column label.
     public func cell(row: String, column: String) -> TableCell? {
@@ -104,6 +108,10 @@ public struct TableOutput: Sendable {
         let missing = cells.flatMap(\.missing)
         if !missing.isEmpty { lines += ["", "Missing (not computed yet): " + missing.joined(separator: "; ")] }
         if !warnings.isEmpty { lines += [""] + warnings.map { "Note: " + $0 } }
+        if !blasCores.isEmpty {
+            lines += ["", "Computed with OpenBLAS kernels: " + blasCores.sorted { $0.key < $1.key }
+                .map { "\($0.key) (\($0.value) nodes)" }.joined(separator: ", ")]
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -125,11 +133,12 @@ public struct TableOutput: Sendable {
              "values": c.values.map { number($0) }, "nodes": c.nodes, "missing": c.missing,
              "paper": c.paper ?? NSNull()]
         }
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "recipe": recipeName, "recipeHash": recipeHash, "command": command, "value": value,
             "rows": rowAxes, "columns": columnAxes, "aggregate": aggregate ?? NSNull(),
             "rowLabels": rows, "columnLabels": columns, "cells": cellObjects, "warnings": warnings,
         ]
+        if !blasCores.isEmpty { object["blasCores"] = blasCores }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         else { return "{}\n" }
         return String(decoding: data, as: UTF8.self) + "\n"

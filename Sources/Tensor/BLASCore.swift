@@ -9,6 +9,8 @@ import Foundation
 /// kernels every Result in Results/ was computed with. The core is chosen when the library loads, from
 /// OPENBLAS_CORETYPE, so an executable pins it by re-executing itself with that variable set before doing
 /// any work: SkylakeX wherever AVX-512 F/BW/VL/DQ/CD are present, Haswell wherever AVX2 + FMA are.
+/// Between those two sets the sums still differ (the quickstart: 0.830 / 2.490 / 1.820 with Haswell), so
+/// every node records the set it was computed with (`hostFacts`, node.json's `host`).
 public enum BLASCore {
     /// The kernel set OpenBLAS chose (e.g. "Haswell", "SkylakeX", "Prescott").
     public static var name: String { String(cString: openblas_get_corename()) }
@@ -34,6 +36,18 @@ public enum BLASCore {
         guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil, let core = pinnedCore(),
               core.lowercased() != name.lowercased() else { return nil }
         return core
+    }
+
+    /// What a node's numbers depend on here, for its node.json (`Executor.host`): the kernel set in use and
+    /// the CPU's model name.
+    public static func hostFacts() -> [String: String] {
+        var facts = ["blas_core": name]
+        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+           let model = line.split(separator: ":", maxSplits: 1).last {
+            facts["cpu"] = model.trimmingCharacters(in: .whitespaces)
+        }
+        return facts
     }
 
     /// Re-executes this process with OPENBLAS_CORETYPE set when `coreToPin()` names a core (same arguments,

@@ -4,6 +4,7 @@ import Foundation
 import Pipeline
 import StageSpecs
 import Stages
+import Tensor
 
 /// Where `run` computes nodes: in this process (the default) or as Ray tasks.
 struct ClusterOptions: ParsableArguments {
@@ -70,7 +71,8 @@ struct RunNode: ParsableCommand {
         EmbeddedRunners.configureEngine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         Interrupts.install()
         let runners = allRunners(site: siteConfig)
-        let executor = Executor(store: artifacts, runners: runners, display: TerminalProgressDisplay(), site: siteConfig.provenanceJSON)
+        let executor = Executor(store: artifacts, runners: runners, display: TerminalProgressDisplay(), site: siteConfig.provenanceJSON,
+                                host: BLASCore.hostFacts())
         let report = try executor.runNode(graph, hash: hash)
         if case .failed(let error, let log) = report.outcome {
             printError("failed: \(report.stage) (\(report.kind)): \(error) — log: \(log.path)\n")

@@ -5,6 +5,7 @@ import Pipeline
 import RecipeSpec
 import StageSpecs
 import Stages
+import Tensor
 
 /// Loads a recipe against the stage catalogue. Every check (types, ranges, trainer parameters, task
 /// inputs, engines) is part of loading, so `run` fails before any node starts.
@@ -77,7 +78,8 @@ struct Run: ParsableCommand {
         let dispatcher = try cluster.dispatcher(recipe: recipe, store: artifacts, site: site, siteConfig: siteConfig)
         defer { dispatcher?.close() }
         let executor = Executor(store: artifacts, runners: runners, jobs: jobs ?? (dispatcher == nil ? 1 : 64),
-                                display: TerminalProgressDisplay(), site: siteConfig.provenanceJSON, dispatcher: dispatcher)
+                                display: TerminalProgressDisplay(), site: siteConfig.provenanceJSON, dispatcher: dispatcher,
+                                host: BLASCore.hostFacts())
         let report = try executor.run(graph)
         for failure in report.failures {
             printError("\(failure.status): \(failure.stage) (\(failure.kind)) — log: \(artifacts.logFile(for: failure.hash).path)\n")
