@@ -68,26 +68,44 @@ struct EvaluatedSample: Codable {
 /// a policy checkpoint and labelled by the gold reward (D2PO Figs 5, 6: accuracy under the
 /// distribution shift of policy training).
 struct RewardAccuracyStage: StageRunner {
+    /// β of the DPO model's implicit reward: 1, the accuracy reads its sign only.
+    static let implicitBeta = 1.0
+
+    /// The on-policy accuracy's gold task, held-out prompts and sampling (two samples per prompt at temperature 1).
+    static func onPolicyPlan(_ context: NodeContext) throws -> (task: any GoldTask, prompts: [Prompt], options: SamplingOptions) {
+        guard let taskName = context.stage.config["task"]?.string else { throw StageError(context.stage.name, "'policy' needs 'task'") }
+        let task = try context.goldTask(named: taskName)
+        let seed = UInt64(context.stage.config["seed"]?.int ?? 0)
+        let prompts = task.prompts(count: context.stage.config["prompts"]?.int ?? 200, split: .heldOut, seed: seed)
+        let options = SamplingOptions(maxNewTokens: context.stage.config["max_new_tokens"]?.int ?? 48,
+                                      temperature: 1.0, topP: 1.0, seed: seed)
+        return (task, prompts, options)
+    }
+
+    /// The on-policy accuracy's summary.
+    static func summary(_ s: AccuracySummary) -> [String: Double] {
+        ["accuracy": s.accuracy, "pairs": Double(s.pairs), "gold_ties": Double(s.goldTies)]
+    }
+
+    /// The held-out pairs the judge is tested on.
+    static func heldOutPairs(_ context: NodeContext) throws -> [PreferencePair] {
+        guard let prefDir = context.inputs["preferences"] else { throw StageError(context.stage.name, "set 'preferences' or 'policy'") }
+        let pairs = try PreferenceArtifact.heldOut(prefDir)
+        guard !pairs.isEmpty else { throw StageError(context.stage.name, "the preference set has no held-out pairs") }
+        return pairs
+    }
+
     func run(_ context: NodeContext) throws {
-        let name = context.stage.name
         let score = try judge(context)
         if let policyDir = context.inputs["policy"] {
-            guard let taskName = context.stage.config["task"]?.string else { throw StageError(name, "'policy' needs 'task'") }
-            let task = try context.goldTask(named: taskName)
-            let policy = try ModelArtifact.loadPolicy(from: policyDir)
-            let seed = UInt64(context.stage.config["seed"]?.int ?? 0)
-            let prompts = task.prompts(count: context.stage.config["prompts"]?.int ?? 200, split: .heldOut, seed: seed)
-            let options = SamplingOptions(maxNewTokens: context.stage.config["max_new_tokens"]?.int ?? 48,
-                                          temperature: 1.0, topP: 1.0, seed: seed)
-            let s = try Evaluation.accuracyOnPolicy(score: score, policy: policy, task: task,
-                                                    prompts: prompts, options: options)
-            context.reporter.summary(["accuracy": s.accuracy, "pairs": Double(s.pairs), "gold_ties": Double(s.goldTies)])
+            let plan = try Self.onPolicyPlan(context)
+            let s = try Evaluation.accuracyOnPolicy(score: score, policy: try ModelArtifact.loadPolicy(from: policyDir), task: plan.task,
+                                                    prompts: plan.prompts, options: plan.options)
+            context.reporter.summary(Self.summary(s))
             return
         }
-        guard let prefDir = context.inputs["preferences"] else { throw StageError(name, "set 'preferences' or 'policy'") }
-        let pairs = try PreferenceArtifact.heldOut(prefDir)
-        guard !pairs.isEmpty else { throw StageError(name, "the preference set has no held-out pairs") }
-        let accuracy = try Evaluation.pairAccuracy(pairs, codec: try judgeCodec(context), score: score)
+        let pairs = try Self.heldOutPairs(context)
+        let accuracy = try Evaluation.pairAccuracy(pairs, codec: try Self.judgeCodec(context), score: score)
         context.reporter.summary(["accuracy": accuracy, "pairs": Double(pairs.count)])
     }
 
@@ -99,14 +117,14 @@ struct RewardAccuracyStage: StageRunner {
             return { try rm.scores($0) }
         case let (nil, dpoDir?, refDir?):
             return Evaluation.implicitRewardScorer(policy: try ModelArtifact.loadPolicy(from: dpoDir),
-                                                   reference: try ModelArtifact.loadPolicy(from: refDir), beta: 1)
+                                                   reference: try ModelArtifact.loadPolicy(from: refDir), beta: Self.implicitBeta)
         default:
             throw StageError(context.stage.name, "set either 'reward_model', or 'dpo_model' and 'reference'")
         }
     }
 
     /// The tokenizer the judge speaks (reward model and DPO model share the policy's).
-    private func judgeCodec(_ context: NodeContext) throws -> TokenizerCodec {
+    static func judgeCodec(_ context: NodeContext) throws -> TokenizerCodec {
         guard let dir = context.inputs["reward_model"] ?? context.inputs["dpo_model"] else {
             throw StageError(context.stage.name, "no judge connected")
         }
