@@ -22,11 +22,13 @@ public enum SiteModels {
 
     /// The model inputs each delegated bridge hands its engine as the model's own folder, the engine tokenising the
     /// node's text with the model's own tokenizer, when the model is one PrefLab does not read (`EngineModel`): any
-    /// architecture transformers loads: TRL's bridge, and vLLM's text mode (vllm_generate.py) for the kinds in
-    /// `engineFolderKinds`.
+    /// architecture transformers loads: TRL's bridge, vLLM's text mode (vllm_generate.py) for the kinds in
+    /// `engineFolderKinds`, and OpenRLHF's (its prompts rendered by the model's tokenizer in openrlhf_ppo.py; the reward
+    /// model's head checked by `OpenRLHFFolders`).
     public static let engineFolders: [String: Set<String>] = [
         Engines.trl.name: ["policy", "init", "reference", "from_reward_model", "reward_model", "dpo_model", "dpo_reference"],
         Engines.vllm.name: ["policy", "reference"],
+        Engines.openrlhf.name: ["policy", "reward_model"],
     ]
 
     /// The kinds an engine takes folders for, where not every kind it runs does: vLLM's text mode serves the stages
@@ -44,7 +46,6 @@ public enum SiteModels {
 
     /// What the other bridges still do through PrefLab's own model code, so that they cannot take such a model yet.
     static let preparedByPrefLab: [String: String] = [
-        Engines.openrlhf.name: "the OpenRLHF bridge exports the policy and reward model and renders the prompts through PrefLab's own model code",
         Engines.vllm.name: "the vLLM bridge reads this input through PrefLab's tokenizer and model (its text mode takes the `policy` of task_preferences, gold_reward and category_scores, and gold_reward's `reference`, as the model's folder)",
     ]
 
