@@ -112,6 +112,8 @@ final class AccuracyOnTRLTests: XCTestCase {
         let implicit = try Evaluation.implicitRewardScorer(policy: dpo, reference: sft, beta: 1)(Evaluation.pairItems(pairs, codec: dpo.codec))
         let lines = try scoreLines("dpo_acc_trl", graph, store)
         for (line, b) in zip(lines, implicit) { XCTAssertEqual(try XCTUnwrap(line.logp) - XCTUnwrap(line.refLogp), b, accuracy: 1e-4, "implicit reward") }
+        let gaps = zip(engine, own).map { abs($0 - $1) } + zip(lines, implicit).map { abs(($0.logp ?? 0) - ($0.refLogp ?? 0) - $1) }
+        print("AccuracyOnTRLTests: largest |TRL − PrefLab| score gap \(gaps.max() ?? 0) over \(gaps.count) scores")
         XCTAssertEqual(try accuracy("rm_acc_trl"), try accuracy("rm_acc"))
         XCTAssertEqual(try accuracy("dpo_acc_trl"), try accuracy("dpo_acc"))
         let samples = try scoreLines("shift_acc_trl", graph, store)
