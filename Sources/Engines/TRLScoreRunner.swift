@@ -57,11 +57,30 @@ public struct ScoreLine: Decodable, Sendable, Equatable {
     }
 }
 
+extension ScoreLine {
+    /// The lines of the job's output file.
+    static func read(_ text: String) throws -> [ScoreLine] {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try text.split(separator: "\n").map { try decoder.decode(ScoreLine.self, from: Data($0.utf8)) }
+    }
+}
+
 /// trl_score.py's job file.
 public struct ScoreJob: Codable, Sendable, Equatable {
+    /// Writes `items` to the job's items file and the job into `dir` (`score-job.json`, the file the launch names).
+    func write(items: [ScoreItem], in dir: URL) throws {
+        try EngineFiles.writeLines(items, to: URL(fileURLWithPath: self.items))
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        try (encoder.encode(self) + Data("\n".utf8)).write(to: dir.appendingPathComponent(TRLScoreRunner.jobFile), options: .atomic)
+    }
+
     /// `reward` (the reward model's head) or `implicit` (DPO model and reference log-probs).
     public var judge: String
-    /// `model` (text, the model's own tokenizer) or `preflab` (PrefLab's ids).
+    /// `model` (text, the model's own tokenizer) or `ids` (given in the model's vocabulary: PrefLab's for its own
+    /// models, a text-mode sample's own).
     public var tokenization: String
     public var model: String
     public var reference: String?
@@ -121,9 +140,7 @@ public struct TRLScoreRunner: PlannedLaunch {
                              pidFile: dir.appendingPathComponent("engine.pid"), reporter: context.reporter)
         }
         let text = try String(contentsOfFile: job.output, encoding: .utf8)
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let lines = try text.split(separator: "\n").map { try decoder.decode(ScoreLine.self, from: Data($0.utf8)) }
+        let lines = try ScoreLine.read(text)
         guard lines.count == items.responses else {
             throw EngineError(context.stage, "trl_score.py wrote \(lines.count) scores for \(items.responses) responses in \(job.output)")
         }
@@ -166,16 +183,12 @@ public struct TRLScoreRunner: PlannedLaunch {
             throw EngineError(context.stage, "set either 'reward_model', or 'dpo_model' and 'reference'")
         }
         if items.sampling != nil, folders["policy"] == nil { throw EngineError(context.stage, key: "policy", "the on-policy accuracy needs 'policy'") }
-        let job = ScoreJob(judge: implicit ? "implicit" : "reward", tokenization: text ? "model" : "preflab", model: model,
+        let job = ScoreJob(judge: implicit ? "implicit" : "reward", tokenization: text ? "model" : "ids", model: model,
                            reference: implicit ? folders["reference"] : nil, policy: folders["policy"],
                            items: dir.appendingPathComponent("items.jsonl").path, output: dir.appendingPathComponent("scores.jsonl").path,
                            dtype: try TRLRunner.precision(context.stage, site: site),
                            maxLength: try EngineModels.contextLength(URL(fileURLWithPath: model)), sampling: items.sampling)
-        try EngineFiles.writeLines(items.items, to: URL(fileURLWithPath: job.items))
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys]
-        try (encoder.encode(job) + Data("\n".utf8)).write(to: dir.appendingPathComponent(Self.jobFile), options: .atomic)
+        try job.write(items: items.items, in: dir)
         for script in Self.scripts {
             try EngineFiles.script(script).write(to: dir.appendingPathComponent(script), options: .atomic)
         }

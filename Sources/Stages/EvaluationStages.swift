@@ -132,14 +132,15 @@ struct RewardAccuracyStage: StageRunner {
     }
 }
 
-/// `best_of_n`: gold reward of the best of N samples by a reward model (Unpacking Table 3).
+/// `best_of_n`: gold reward of the best of N samples by a reward model (Unpacking Table 3). A policy and reward model
+/// PrefLab does not read (`EngineModel`) are sampled and scored by vLLM's text mode (the scores from the reward model's
+/// folder, `Sampler.rewardScores`); PrefLab's own are sampled here or by vLLM in its ids and scored by PrefLab.
 struct BestOfNStage: StageRunner {
     /// The `n` samples per held-out prompt the node draws (here, or in vLLM: `SampledGeneration.bestOfN`).
     static func plan(_ context: NodeContext) throws -> GoldRewardStage.Plan {
         let task = try context.goldTask()
         let seed = UInt64(try context.int("seed"))
-        // The reward model scores the samples as PrefLab's tokens: the policy must be one PrefLab reads.
-        return GoldRewardStage.Plan(task: task, policy: .policy(try ModelArtifact.loadPolicy(from: context.requiredInput("policy"))),
+        return GoldRewardStage.Plan(task: task, policy: try SampledModel.load(context.requiredInput("policy")),
                                     prompts: task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed),
                                     perPrompt: max(1, try context.int("n")),
                                     options: SamplingOptions(maxNewTokens: try context.int("max_new_tokens"),
@@ -153,14 +154,33 @@ struct BestOfNStage: StageRunner {
     /// The node with its samples drawn by `sampler` (PrefLab's, or vLLM's); returns the summary.
     static func evaluate(_ context: NodeContext, sampler: Sampler) throws -> [String: Double] {
         let plan = try plan(context)
-        return try finish(context, plan, samples: try sampler(plan))
+        return try finish(context, plan, samples: try sampler(plan), sampler: sampler)
     }
 
     /// The reward model's pick per prompt, scored by the gold reward.
-    static func finish(_ context: NodeContext, _ plan: GoldRewardStage.Plan, samples: [Sample]) throws -> [String: Double] {
-        let rm = try ModelArtifact.loadRewardModel(from: context.requiredInput("reward_model"))
-        let picks = try Evaluation.bestOfN(samples: samples, rewardModel: rm, prompts: plan.prompts, n: plan.perPrompt)
+    static func finish(_ context: NodeContext, _ plan: GoldRewardStage.Plan, samples: [Sample], sampler: Sampler) throws -> [String: Double] {
+        let scores = try judge(context, plan, sampler)(samples.map(\.pair))
+        let picks = Evaluation.bestOfN(samples: samples, scores: scores, prompts: plan.prompts, n: plan.perPrompt)
         let best = Evaluation.goldReward(of: picks, task: plan.task)
         return ["mean": best.mean, "std": best.std, "count": Double(best.count)]
+    }
+
+    /// The reward model's scores of the samples' pairs, which are in the policy's ids: PrefLab's reward model for its
+    /// own policy, the engine's scoring of the reward model's folder for a policy PrefLab does not read.
+    static func judge(_ context: NodeContext, _ plan: GoldRewardStage.Plan, _ sampler: Sampler) throws -> ([SequencePair]) throws -> [Double] {
+        let dir = try context.requiredInput("reward_model")
+        let folder = try EngineModel.read(dir) != nil
+        switch (plan.policy, folder) {
+        case (.policy, false):
+            let rm = try ModelArtifact.loadRewardModel(from: dir)
+            return { try rm.scores($0) }
+        case (.folder, true):
+            guard let scores = sampler.rewardScores else {
+                throw StageError(context.stage.name, "a reward model PrefLab does not read scores its samples in vLLM's text mode (`engine: vllm`)")
+            }
+            return scores
+        default:
+            throw StageError(context.stage.name, "`policy` and `reward_model` must share one tokenizer: both models PrefLab reads, or both from one model it does not")
+        }
     }
 }

@@ -11,8 +11,8 @@ The judge (job["judge"]):
     PrefLab sums its own; PrefLab takes β·(logp − ref_logp).
 
 The items (job["items"], JSON lines) are PrefLab's:
-  * with job["tokenization"] == "preflab" (models PrefLab reads, exported as HF folders): `prompt_ids` and
-    `response_ids` (EOS included), scored as they are;
+  * with job["tokenization"] == "ids": `prompt_ids` and `response_ids` (EOS included) in the model's vocabulary,
+    scored as they are (PrefLab's ids for the models it reads, exported as HF folders; a vLLM text-mode sample's own);
   * with "model" (a model PrefLab does not read): `messages` and `response` as text, formatted and tokenised with the
     model's own tokenizer exactly as TRL trains on it (trl_text.py: `pair_ids`, EOS closing plain text).
 With job["sampling"] (the on-policy accuracy of D2PO Figs 5-6), an item carries a prompt only: the policy's folder

@@ -227,8 +227,12 @@ public enum Evaluation {
 
     /// The picks among samples drawn elsewhere (vLLM): `n` consecutive samples per prompt, in prompt order.
     public static func bestOfN(samples: [Sample], rewardModel: RewardModel, prompts: [Prompt], n k: Int) throws -> [BestOfNResult] {
-        let s = try rewardModel.scores(samples.map(\.pair))
-        return prompts.indices.map { i in
+        bestOfN(samples: samples, scores: try rewardModel.scores(samples.map(\.pair)), prompts: prompts, n: k)
+    }
+
+    /// The picks by a reward model's `scores` of the samples (computed here or by an engine), in sample order.
+    public static func bestOfN(samples: [Sample], scores s: [Double], prompts: [Prompt], n k: Int) -> [BestOfNResult] {
+        prompts.indices.map { i in
             let block = Array(s[(i * k)..<((i + 1) * k)])
             // First maximum wins ties, so the pick is deterministic.
             let best = block.indices.max { block[$0] < block[$1] || (block[$0] == block[$1] && $0 > $1) } ?? 0
