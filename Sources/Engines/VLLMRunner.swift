@@ -88,6 +88,18 @@ public protocol GenerationInputs: Sendable {
     /// Runs the node as the embedded runner does, except that every sample comes from `generate` (one vLLM launch
     /// per batch, completions in request order); writes the node's artifacts and returns its summary.
     func run(_ context: NodeContext, generate: @escaping (GenerationBatch) throws -> [VLLMCompletion]) throws -> [String: Double]
+    /// As `run(_:generate:)`; `score` gives a reward model PrefLab does not read (`reward_model`'s folder) the
+    /// scores of (prompt, response) ids in its own vocabulary (best_of_n in text mode).
+    func run(_ context: NodeContext, generate: @escaping (GenerationBatch) throws -> [VLLMCompletion],
+             score: @escaping ([ScoreItem]) throws -> [Double]) throws -> [String: Double]
+}
+
+extension GenerationInputs {
+    /// The kinds that score nothing ignore `score`.
+    public func run(_ context: NodeContext, generate: @escaping (GenerationBatch) throws -> [VLLMCompletion],
+                    score: @escaping ([ScoreItem]) throws -> [Double]) throws -> [String: Double] {
+        try run(context, generate: generate)
+    }
 }
 
 /// Runs the generation of stages that only sample (`gold_reward`, `best_of_n`, `category_scores`, `task_preferences`,
@@ -107,7 +119,7 @@ public struct VLLMRunner: PlannedLaunch {
 
     static let engine = "vllm"
     static let script = "vllm_generate.py"
-    static let scripts = [script, "trl_text.py"]
+    static let scripts = [script, "trl_text.py", TRLScoreRunner.script]
 
     /// The job file the script reads.
     struct Job: Codable, Equatable {
@@ -129,9 +141,9 @@ public struct VLLMRunner: PlannedLaunch {
         let dir = context.resumeDirectory
         let launch = try self.launch(hash: context.hash, stage: context.stage, inputs: context.inputs, resumeDirectory: dir)
         let job = try prepare(context, in: dir)
-        let summary = try inputs.run(context) { batch in
+        let summary = try inputs.run(context, generate: { batch in
             try self.generate(batch, job: job, launch: launch, context: context)
-        }
+        }, score: { items in try self.rewardScores(items, job: job, context: context) })
         context.reporter.summary(summary)
         try EngineProvenance(engine: Self.engine, version: VLLMChecks.version, command: launch.command, site: site, resumedFrom: nil)
             .write(to: context.outputDirectory)
@@ -204,5 +216,39 @@ public struct VLLMRunner: PlannedLaunch {
     private func writeScripts(_ dir: URL, done: URL) throws {
         for name in Self.scripts { try EngineFiles.script(name).write(to: dir.appendingPathComponent(name), options: .atomic) }
         try Data().write(to: done)
+    }
+}
+
+extension VLLMRunner {
+    /// best_of_n in text mode: the reward model's folder (a model PrefLab does not read, as the policy) scores the
+    /// samples' ids, which are in its own vocabulary, through trl_score.py in vLLM's environment on the node's GPUs
+    /// (one more launch; a rerun finds its scores).
+    func rewardScores(_ items: [ScoreItem], job: Job, context: NodeContext) throws -> [Double] {
+        let dir = context.resumeDirectory
+        guard let folder = context.inputs["reward_model"], job.maxModelLen != nil, try EngineModel.read(folder) != nil else {
+            throw EngineError(context.stage, key: "reward_model", "vLLM's text mode scores with `reward_model` only when it is a model PrefLab does not read, as the policy is")
+        }
+        let output = dir.appendingPathComponent("reward.scores.jsonl")
+        if !FileManager.default.fileExists(atPath: output.path) {
+            let score = ScoreJob(judge: "reward", tokenization: "ids", model: folder.path, reference: nil, policy: nil,
+                                 items: dir.appendingPathComponent("reward.items.jsonl").path, output: output.path, dtype: job.dtype,
+                                 maxLength: try EngineModels.contextLength(folder), sampling: nil)
+            try score.write(items: items, in: dir)
+            let program = site.program(engine: Self.engine, entry: .script(dir.appendingPathComponent(TRLScoreRunner.script).path),
+                                       arguments: [dir.appendingPathComponent(TRLScoreRunner.jobFile).path])
+            let environment = Launcher.offlineEnvironment(dir)
+            let command = Launcher.command(site: site, program: program, processes: 1, gpus: job.tensorParallelSize,
+                                           workDirectory: dir.path, environment: environment)
+            try Launcher.run(command, directory: dir, environment: environment, metrics: dir.appendingPathComponent("engine-metrics.jsonl"),
+                             pidFile: dir.appendingPathComponent("engine.pid"), reporter: context.reporter)
+        }
+        let lines = try ScoreLine.read(try String(contentsOf: output, encoding: .utf8))
+        guard lines.count == items.count else {
+            throw EngineError(context.stage, "trl_score.py wrote \(lines.count) scores for \(items.count) samples in \(output.path)")
+        }
+        return try lines.enumerated().map { i, line in
+            guard let score = line.score else { throw EngineError(context.stage, "score line \(i + 1) of \(output.path) has no score") }
+            return score
+        }
     }
 }

@@ -31,6 +31,8 @@ extension StageSpecs {
         kind: "rm_accuracy",
         summary: "Pairwise accuracy of a reward model on held-out pairs, or on gold-labelled samples of a policy.",
         codeVersion: 1, outputs: [.evaluation],
+        // On TRL: the judge's scores (and the on-policy samples) from a transformers job, the accuracy PrefLab's own.
+        engines: [.embedded, EngineSupport(Engines.trl.name, check: TRLChecks.rmAccuracy)],
         check: ScorerFields.check,
         fields: [
             FieldSchema("reward_model", .stageRef(accepts: [.rewardModel]), optional: true,

@@ -22,19 +22,21 @@ public enum SiteModels {
 
     /// The model inputs each delegated bridge hands its engine as the model's own folder, the engine tokenising the
     /// node's text with the model's own tokenizer, when the model is one PrefLab does not read (`EngineModel`): any
-    /// architecture transformers loads: TRL's bridge, and vLLM's text mode (vllm_generate.py) for the kinds in
-    /// `engineFolderKinds`.
+    /// architecture transformers loads: TRL's bridge, vLLM's text mode (vllm_generate.py) for the kinds in
+    /// `engineFolderKinds`, and OpenRLHF's (its prompts rendered by the model's tokenizer in openrlhf_ppo.py; the reward
+    /// model's head checked by `OpenRLHFFolders`).
     public static let engineFolders: [String: Set<String>] = [
         Engines.trl.name: ["policy", "init", "reference", "from_reward_model", "reward_model", "dpo_model", "dpo_reference"],
-        Engines.vllm.name: ["policy", "reference"],
+        Engines.vllm.name: ["policy", "reference", "reward_model"],
+        Engines.openrlhf.name: ["policy", "reward_model"],
     ]
 
     /// The kinds an engine takes folders for, where not every kind it runs does: vLLM's text mode serves the stages
-    /// that read their samples as text only (gold_reward's `reference` scores the policy's samples in the same
-    /// tokenizer's ids). best_of_n (a PrefLab reward model scores the samples' tokens) and the
-    /// benchmarks (PrefLab's window, prompts and scoring in its tokens) still need PrefLab's tokenizer.
+    /// that read their samples as text, or score them in the same tokenizer's ids (gold_reward's `reference`;
+    /// best_of_n's `reward_model`, through trl_score.py). The benchmarks (PrefLab's window, prompts and scoring in its
+    /// tokens) still need PrefLab's tokenizer.
     static let engineFolderKinds: [String: Set<String>] = [
-        Engines.vllm.name: ["task_preferences", "gold_reward", "category_scores"],
+        Engines.vllm.name: ["task_preferences", "gold_reward", "category_scores", "best_of_n"],
     ]
 
     /// Whether `engine` hands a node of `kind` its `field` model as the model's own folder.
@@ -44,8 +46,7 @@ public enum SiteModels {
 
     /// What the other bridges still do through PrefLab's own model code, so that they cannot take such a model yet.
     static let preparedByPrefLab: [String: String] = [
-        Engines.openrlhf.name: "the OpenRLHF bridge exports the policy and reward model and renders the prompts through PrefLab's own model code",
-        Engines.vllm.name: "the vLLM bridge reads this input through PrefLab's tokenizer and model (its text mode takes the `policy` of task_preferences, gold_reward and category_scores, and gold_reward's `reference`, as the model's folder)",
+        Engines.vllm.name: "the vLLM bridge reads this input through PrefLab's tokenizer and model (its text mode takes the `policy` of task_preferences, gold_reward, category_scores and best_of_n, gold_reward's `reference` and best_of_n's `reward_model`, as the model's folder)",
     ]
 
     /// `hf_model`: exactly one of `path` and `model`; `architecture` with `model` (a folder's own config.json

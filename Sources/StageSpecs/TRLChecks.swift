@@ -31,6 +31,11 @@ public enum TRLChecks {
             + RecomputeField.refused(stage, engine: "TRL")
     }
 
+    /// A judge's accuracy (`rm_accuracy`) scored by the bridge's scoring job (trl_score.py: the reward model's head, or
+    /// the DPO model's and reference's log-probabilities, through transformers); PrefLab computes the accuracy from the
+    /// scores. Its only option is the precision the judge is loaded in.
+    public static let rmAccuracy: Check = { engineArgs($0) }
+
     /// The DPO losses the online bridge computes itself.
     static let onlineLosses: Set<String> = ["sigmoid", "conservative", "ipo"]
 
@@ -50,7 +55,7 @@ public enum TRLChecks {
 
     /// The check of `kind` on TRL (nil: the kind does not run there).
     public static func check(kind: String) -> Check? {
-        ["sft": sft, "reward_model": rewardModel, "dpo": dpo, "opo": opo, "d2po": d2po][kind]
+        ["sft": sft, "reward_model": rewardModel, "dpo": dpo, "opo": opo, "d2po": d2po, "rm_accuracy": rmAccuracy][kind]
     }
 
     /// The numeric types the bridge loads weights in (`engine_args.precision`, the site file's `precision:`), by

@@ -132,7 +132,8 @@ public struct EmbeddedEngineInputs: EngineInputs {
     }
 }
 
-/// The delegated engines' runners: TRL for `sft`, `reward_model`, `dpo`, `opo` and `d2po`, OpenRLHF for `ppo`, vLLM
+/// The delegated engines' runners: TRL for `sft`, `reward_model`, `dpo`, `opo` and `d2po` (and `rm_accuracy`'s scoring
+/// job), OpenRLHF for `ppo`, vLLM
 /// for the generation of the sampling kinds (`VLLMChecks.kinds`).
 public enum DelegatedRunners {
     public static func all(site: SiteConfig) -> [RunnerKey: any StageRunner] {
@@ -140,6 +141,8 @@ public enum DelegatedRunners {
         var runners = Dictionary(uniqueKeysWithValues: TRLMapping.kinds.map {
             (RunnerKey(kind: $0, engine: "trl"), trl as any StageRunner)
         })
+        runners[RunnerKey(kind: "rm_accuracy", engine: "trl")] = TRLScoreRunner(inputs: EmbeddedAccuracyInputs(), models: EmbeddedRolloutInputs(),
+                                                                              site: site)
         runners[RunnerKey(kind: "ppo", engine: "openrlhf")] = OpenRLHFRunner(inputs: EmbeddedRolloutInputs(), importer: EmbeddedEngineInputs(),
                                                                              site: site)
         let generation = SampledGeneration.all.mapValues { $0 as any GenerationInputs }.merging(BenchmarkStages.vllm) { a, _ in a }

@@ -15,12 +15,17 @@ public struct Sampler {
     /// pairs' own ids (the model's vocabulary). Nil where the sampler has no engine to ask (PrefLab's own sampler).
     let logProbs: ((_ field: String, _ pairs: [SequencePair]) throws -> [Double])?
 
+    /// Text mode: the reward model's (`reward_model`, a folder) scores of the samples' pairs, in their own ids. Nil
+    /// where the sampler has no engine to ask.
+    let rewardScores: ((_ pairs: [SequencePair]) throws -> [Double])?
+
     /// PrefLab's sampler (`Evaluation.sample`).
     static let embedded = Sampler { try Evaluation.sample(policy: $0.policy(), prompts: $1, samplesPerPrompt: $2, options: $3) }
 
     /// vLLM: each draw is one batch (`batch-0`, `batch-1`, … in draw order, so a rerun finds the batches an
     /// interrupted one finished) of `VLLMBatches.requests`, or of `textRequests` for a model PrefLab does not read.
-    static func vllm(_ generate: @escaping (GenerationBatch) throws -> [VLLMCompletion]) -> Sampler {
+    static func vllm(_ generate: @escaping (GenerationBatch) throws -> [VLLMCompletion],
+                     score: (([ScoreItem]) throws -> [Double])? = nil) -> Sampler {
         let counter = BatchCounter()
         let logProbs = { (field: String, pairs: [SequencePair]) throws -> [Double] in
             let completions = try generate(GenerationBatch(name: counter.next(), requests: VLLMBatches.scoring(pairs), model: field))
@@ -29,7 +34,10 @@ public struct Sampler {
                 return lp
             }
         }
-        return Sampler(logProbs: logProbs) { model, prompts, k, options in
+        let rewardScores = score.map { score in
+            { (pairs: [SequencePair]) in try score(pairs.map { ScoreItem(promptIds: $0.prompt.map(Int.init), responseIds: $0.response.map(Int.init)) }) }
+        }
+        return Sampler(logProbs: logProbs, rewardScores: rewardScores) { model, prompts, k, options in
             guard case .policy(let policy) = model else {
                 let requests = VLLMBatches.textRequests(prompts: prompts, samplesPerPrompt: k, options: options)
                 return try VLLMBatches.textSamples(try generate(GenerationBatch(name: counter.next(), requests: requests)))
@@ -42,10 +50,11 @@ public struct Sampler {
         }
     }
 
-    init(logProbs: ((String, [SequencePair]) throws -> [Double])? = nil,
+    init(logProbs: ((String, [SequencePair]) throws -> [Double])? = nil, rewardScores: (([SequencePair]) throws -> [Double])? = nil,
          draw: @escaping (SampledModel, [Prompt], Int, SamplingOptions) throws -> [Sample]) {
         self.draw = draw
         self.logProbs = logProbs
+        self.rewardScores = rewardScores
     }
 
     /// The samples' KL to the reference, estimated as PrefLab's `Evaluation.klToReference` does (mean over samples of
@@ -166,5 +175,10 @@ public struct SampledGeneration: GenerationInputs {
 
     public func run(_ context: NodeContext, generate: @escaping (GenerationBatch) throws -> [VLLMCompletion]) throws -> [String: Double] {
         try body(context, .vllm(generate))
+    }
+
+    public func run(_ context: NodeContext, generate: @escaping (GenerationBatch) throws -> [VLLMCompletion],
+                    score: @escaping ([ScoreItem]) throws -> [Double]) throws -> [String: Double] {
+        try body(context, .vllm(generate, score: score))
     }
 }

@@ -50,6 +50,21 @@ enum EngineTestSupport {
         return dir
     }
 
+    /// Runs `python ARGS` offline (a helper step of a test: making a model, a bridge script's function); fails the
+    /// test with its error output when it fails.
+    static func runPython(_ python: String, _ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let p = Process(), errors = Pipe()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = arguments
+        p.environment = ["HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PATH": "/usr/bin:/bin", "TRANSFORMERS_VERBOSITY": "error"]
+        p.standardError = errors
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "python \(arguments.prefix(1)) failed: \(text.suffix(2000))", file: file, line: line)
+    }
+
     /// A thread that SIGKILLs the engine job of `resume` (its engine.pid) once `checkpoint` exists there (5 min at most).
     static func killer(at checkpoint: String, resume: URL) -> Thread {
         Thread {

@@ -81,7 +81,7 @@ final class OpenRLHFTests: XCTestCase {
             .replacingOccurrences(of: S.repo.path, with: "$PWD")
         try S.checkGolden("launch-plans.txt", text)
         XCTAssertTrue(text.contains("# ppo: ppo on openrlhf"))
-        XCTAssertTrue(text.contains("-m openrlhf.cli.train_ppo_ray"))
+        XCTAssertTrue(text.contains("/openrlhf_ppo.py \\\n    --actor.model_name_or_path"), "the launch script, then train_ppo_ray's arguments")
         XCTAssertTrue(text.contains("# not launchable: ") && text.contains("OpenRLHF needs at least one GPU"),
                       "a site without GPUs for ppo says so instead of a command")
     }

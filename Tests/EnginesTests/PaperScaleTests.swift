@@ -38,9 +38,9 @@ final class PaperScaleTests: XCTestCase {
             let name = file.dropFirst("Recipes/".count).replacingOccurrences(of: "/", with: "-").replacingOccurrences(of: ".yaml", with: ".txt")
             try S.checkGolden("paper-" + name, text)
         }
-        // TÜLU 2 is a Llama: every Unpacking node can run as planned. D2PO's OPT folders, its TRL nodes and its vLLM
-        // sampling and evaluation (text mode) can; the nodes that would need PrefLab to read an OPT (embedded
-        // evaluations, PPO on OpenRLHF, CD's scorers of R*, d2po with PrefLab's probe or CD's gold annotator) cannot.
+        // TÜLU 2 is a Llama: every Unpacking node can run as planned. D2PO's OPT folders, its TRL nodes (the
+        // accuracies' scoring job too), PPO on OpenRLHF and its vLLM sampling and evaluation (text mode) can; the nodes
+        // that would need PrefLab to read an OPT (CD's scorers of R*, d2po with CD's gold annotator) cannot.
         for (file, count) in refused where file.contains("unpacking") { XCTAssertEqual(count, 0, file) }
         XCTAssertEqual(refused["Recipes/d2po/figure8.yaml"], 0, "D2PO's realistic setting starts from TÜLU 2 7B, a Llama")
         XCTAssertGreaterThan(refused["Recipes/d2po/table2.yaml"] ?? 0, 0)

@@ -28,13 +28,14 @@ final class VLLMTextModeTests: XCTestCase {
 
     func graph(in dir: URL) throws -> PipelineGraph { try S.graph(Self.recipe, in: dir) }
 
-    /// vLLM takes the OPT as its folder for the stages that read samples as text; best_of_n (PrefLab's reward model
-    /// scores the samples' tokens) is still refused at `policy`.
+    /// vLLM takes the OPT as its folder for the stages that read samples as text, and for best_of_n (its reward model's
+    /// folder scores the samples' own ids; VLLMBestOfNTextModeTests); the benchmarks still need PrefLab's tokenizer.
     func testValidate() throws {
         let dir = try S.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         XCTAssertEqual(SiteModels.refusals(try graph(in: dir), siteModels: ["tiny-opt": "/nowhere", "tiny-opt-ref": "/nowhere"]).map(\.error.description), [])
-        XCTAssertFalse(SiteModels.takesFolder(engine: "vllm", kind: "best_of_n", field: "policy"))
+        XCTAssertTrue(SiteModels.takesFolder(engine: "vllm", kind: "best_of_n", field: "reward_model"))
+        XCTAssertFalse(SiteModels.takesFolder(engine: "vllm", kind: "gsm8k", field: "policy"))
         XCTAssertTrue(SiteModels.takesFolder(engine: "vllm", kind: "gold_reward", field: "reference"))
         XCTAssertTrue(SiteModels.takesFolder(engine: "vllm", kind: "category_scores", field: "policy"))
     }

@@ -203,9 +203,7 @@ public struct D2POTrainer {
 
     /// β·(log π − log π_ref): the DPO implicit reward.
     static func implicitRewards(_ policy: Policy, _ reference: Policy, _ items: [SequencePair], beta: Double) throws -> [Double] {
-        let lp = try policy.sequenceLogProbs(items)
-        let ref = try reference.sequenceLogProbs(items)
-        return zip(lp, ref).map { beta * ($0 - $1) }
+        Evaluation.implicitRewards(logProbs: try policy.sequenceLogProbs(items), referenceLogProbs: try reference.sequenceLogProbs(items), beta: beta)
     }
 
     private func validate(_ p: Parameters, promptCount: Int) throws {

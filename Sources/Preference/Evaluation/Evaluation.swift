@@ -163,11 +163,23 @@ public enum Evaluation {
     public static func pairAccuracy(_ pairs: [PreferencePair], codec: any TextCodec,
                                     score: ([SequencePair]) throws -> [Double]) throws -> Double {
         guard !pairs.isEmpty else { return 0 }
+        let s = try score(pairItems(pairs, codec: codec))
+        return pairAccuracy(chosen: Array(s[..<pairs.count]), rejected: Array(s[pairs.count...]))
+    }
+
+    /// What `pairAccuracy` scores: every pair's chosen response, then every rejected one, each after its prompt's ids
+    /// (chat template, generation prompt) and closed by EOS.
+    public static func pairItems(_ pairs: [PreferencePair], codec: any TextCodec) -> [SequencePair] {
         let item = { (p: PreferencePair, r: String) in SequencePair(prompt: codec.promptTokens(p.prompt), response: codec.encode(r) + [codec.eos]) }
-        let s = try score(pairs.map { item($0, $0.chosen) } + pairs.map { item($0, $0.rejected) })
-        let n = pairs.count
-        let points = pairs.indices.reduce(0.0) { $0 + (s[$1] > s[n + $1] ? 1 : s[$1] == s[n + $1] ? 0.5 : 0) }
-        return points / Double(n)
+        return pairs.map { item($0, $0.chosen) } + pairs.map { item($0, $0.rejected) }
+    }
+
+    /// Accuracy from a judge's scores of each pair's chosen and rejected response (scored here or by an engine):
+    /// the fraction with chosen above rejected, a tie counting half.
+    public static func pairAccuracy(chosen: [Double], rejected: [Double]) -> Double {
+        guard !chosen.isEmpty else { return 0 }
+        let points = zip(chosen, rejected).reduce(0.0) { $0 + ($1.0 > $1.1 ? 1 : $1.0 == $1.1 ? 0.5 : 0) }
+        return points / Double(chosen.count)
     }
 
     /// Agreement of a scorer with the gold reward on pairs sampled from `policy` (D2PO Figs 5, 6, 8):
@@ -177,11 +189,16 @@ public enum Evaluation {
     public static func accuracyOnPolicy(score: ([SequencePair]) throws -> [Double], policy: Policy, task: any GoldTask,
                                         prompts: [Prompt], options: SamplingOptions = SamplingOptions()) throws -> AccuracySummary {
         let samples = try sample(policy: policy, prompts: prompts, samplesPerPrompt: 2, options: options)
-        let s = try score(samples.map(\.pair))
+        return accuracyOnPolicy(scores: try score(samples.map(\.pair)), responses: samples.map(\.text), task: task, prompts: prompts)
+    }
+
+    /// `accuracyOnPolicy` of two samples per prompt drawn and scored elsewhere (an engine): `responses[2i]` and
+    /// `responses[2i + 1]` answer `prompts[i]`, `scores` are the judge's of the same responses; gold ties thrown out.
+    public static func accuracyOnPolicy(scores s: [Double], responses: [String], task: any GoldTask, prompts: [Prompt]) -> AccuracySummary {
         var correct = 0, counted = 0, ties = 0
         for (i, prompt) in prompts.enumerated() {
-            let g1 = task.reward(prompt: prompt, response: samples[2 * i].text)
-            let g2 = task.reward(prompt: prompt, response: samples[2 * i + 1].text)
+            let g1 = task.reward(prompt: prompt, response: responses[2 * i])
+            let g2 = task.reward(prompt: prompt, response: responses[2 * i + 1])
             if g1 == g2 { ties += 1; continue }
             counted += 1
             if (g1 > g2) == (s[2 * i] > s[2 * i + 1]) { correct += 1 }
@@ -194,6 +211,12 @@ public enum Evaluation {
         { items in try D2POTrainer.implicitRewards(policy, reference, items, beta: beta) }
     }
 
+    /// The DPO implicit reward β·(log π − log π_ref) of responses whose summed log-probabilities under the policy
+    /// and the reference are given (computed here or by an engine).
+    public static func implicitRewards(logProbs: [Double], referenceLogProbs: [Double], beta: Double) -> [Double] {
+        zip(logProbs, referenceLogProbs).map { beta * ($0 - $1) }
+    }
+
     /// Best-of-N: N samples per prompt (16, Unpacking Table 3 / App. H), the reward model keeps the top one.
     public static func bestOfN(policy: Policy, rewardModel: RewardModel, prompts: [Prompt], n: Int = 16,
                                options: SamplingOptions = SamplingOptions()) throws -> [BestOfNResult] {
@@ -204,8 +227,12 @@ public enum Evaluation {
 
     /// The picks among samples drawn elsewhere (vLLM): `n` consecutive samples per prompt, in prompt order.
     public static func bestOfN(samples: [Sample], rewardModel: RewardModel, prompts: [Prompt], n k: Int) throws -> [BestOfNResult] {
-        let s = try rewardModel.scores(samples.map(\.pair))
-        return prompts.indices.map { i in
+        bestOfN(samples: samples, scores: try rewardModel.scores(samples.map(\.pair)), prompts: prompts, n: k)
+    }
+
+    /// The picks by a reward model's `scores` of the samples (computed here or by an engine), in sample order.
+    public static func bestOfN(samples: [Sample], scores s: [Double], prompts: [Prompt], n k: Int) -> [BestOfNResult] {
+        prompts.indices.map { i in
             let block = Array(s[(i * k)..<((i + 1) * k)])
             // First maximum wins ties, so the pick is deterministic.
             let best = block.indices.max { block[$0] < block[$1] || (block[$0] == block[$1] && $0 > $1) } ?? 0
