@@ -40,7 +40,7 @@ final class PaperScaleTests: XCTestCase {
         }
         // TÜLU 2 is a Llama: every Unpacking node can run as planned. D2PO's OPT folders, its TRL nodes and its vLLM
         // sampling and evaluation (text mode) can; the nodes that would need PrefLab to read an OPT (embedded
-        // evaluations, PPO on OpenRLHF, CD's scorers of R*, d2po with PrefLab's probe or CD's gold annotator) cannot.
+        // evaluations, PPO on OpenRLHF, d2po with PrefLab's probe) cannot; CD's OPT scorers score from their folders.
         for (file, count) in refused where file.contains("unpacking") { XCTAssertEqual(count, 0, file) }
         XCTAssertEqual(refused["Recipes/d2po/figure8.yaml"], 0, "D2PO's realistic setting starts from TÜLU 2 7B, a Llama")
         XCTAssertGreaterThan(refused["Recipes/d2po/table2.yaml"] ?? 0, 0)
