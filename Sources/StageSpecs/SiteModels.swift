@@ -129,7 +129,7 @@ public enum SiteModels {
             out.append(RecipeError(location: at(mixed.field), keyPath: "\(base).\(mixed.field)", message: mixed.message,
                                    expected: "model inputs that share one tokenizer: all from '\(mixed.model)', or all PrefLab's"))
         }
-        if node.engine == Engines.trl.name, let own = models.first(where: { textScorers.contains($0.field) && !(origins[$0.hash].map { !preflabLoads.contains($0.architecture) } ?? false) }) {
+        if node.engine == Engines.trl.name, let own = models.first(where: { textScorers.contains($0.field) && readByPrefLab(origins[$0.hash]) }) {
             // The bridge's gold labeller scores text from the scorers' folders in transformers, with their own tokenizers.
             out.append(RecipeError(location: at(own.field), keyPath: "\(base).\(own.field)",
                                    message: "'\(origins.stageName(own.hash))' is a model PrefLab reads; the TRL bridge scores Contrastive Distillation from the folders of scorers it does not read (site-named models and what TRL trained from them) only",
@@ -143,6 +143,11 @@ public enum SiteModels {
                                    expected: "full fine-tuning (no `lora`) of a model PrefLab does not read"))
         }
         return out
+    }
+
+    /// A model PrefLab reads: one it made or read itself (no site-named origin), or a site-named Llama.
+    private static func readByPrefLab(_ origin: Origin?) -> Bool {
+        origin.map { preflabLoads.contains($0.architecture) } ?? true
     }
 
     /// The site-named model each node's model descends from (its architecture travels with it), memoised.
