@@ -77,7 +77,10 @@ class ContrastiveScorers:
     `response_logprob_ids`, the rule vLLM's text scoring applies; PrefLab makes R* and the label from them."""
 
     def __init__(self, scorers, dtype):
-        self.models = [(AutoTokenizer.from_pretrained(scorers[k]), AutoModelForCausalLM.from_pretrained(scorers[k], dtype=dtype).eval(),
+        # On this rank's GPU when there is one: the scorers answer every gold label (OPT-1.3b at the paper's scale).
+        self.device = torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu")
+        self.models = [(AutoTokenizer.from_pretrained(scorers[k]),
+                        AutoModelForCausalLM.from_pretrained(scorers[k], dtype=dtype).to(self.device).eval(),
                         scorers[f"{k}_window"]) for k in ("large", "small")]
 
     @torch.no_grad()
@@ -86,10 +89,12 @@ class ContrastiveScorers:
         out = []
         for tokenizer, model, window in self.models:
             ids, k = trl_text.response_logprob_ids(messages, response, tokenizer, window)
-            logps = torch.log_softmax(model(torch.tensor([ids])).logits[0].double(), dim=-1)
+            tokens = torch.tensor(ids, device=self.device)
+            logps = torch.log_softmax(model(tokens[None]).logits[0].double(), dim=-1)
+            scored = torch.arange(len(ids) - k, len(ids), device=self.device)
             total = 0.0
-            for i in range(len(ids) - k, len(ids)):  # left to right, as PrefLab sums its own
-                total += logps[i - 1, ids[i]].item()
+            for lp in logps[scored - 1, tokens[scored]].tolist():  # left to right, as PrefLab sums its own
+                total += lp
             out.append(trl_text.mean_logprob(total, k))
         return out
 
