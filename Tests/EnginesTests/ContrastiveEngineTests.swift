@@ -67,6 +67,24 @@ final class ContrastiveEngineTests: XCTestCase {
         }
     }
 
+    /// A stage that reaches CD's OPT scorers without an engine to score them (the embedded runners), or with one OPT and
+    /// one model PrefLab reads, fails with the reason before anything is sampled.
+    func testScorersPrefLabDoesNotReadNeedAnEngine() throws {
+        let dir = try S.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (opt, llama) = (dir.appendingPathComponent("opt"), dir.appendingPathComponent("llama"))
+        for folder in [opt, llama] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        try EngineModel(model: "tiny-opt", architecture: "opt").write(to: opt)
+        let stage = try XCTUnwrap(try S.graph(Self.models + Self.vllm, in: dir).nodes.first { $0.stage.name == "eval" }).stage
+        func failure(_ large: URL, _ small: URL) -> String {
+            let context = NodeContext(hash: "h", stage: stage, inputs: ["scorer_large": large, "scorer_small": small],
+                                      outputDirectory: dir, resumeDirectory: dir, reporter: SilentReporter())
+            do { _ = try context.goldTask(sampler: .embedded); return "" } catch { return "\(error)" }
+        }
+        XCTAssertTrue(failure(opt, opt).contains("they score in vLLM's text mode (`engine: vllm` on task_preferences or gold_reward) or in the TRL bridge"), failure(opt, opt))
+        XCTAssertTrue(failure(opt, llama).contains("must both be models PrefLab reads, or both models it does not"), failure(opt, llama))
+    }
+
     /// task_preferences and gold_reward of the tiny OPT scored by two tiny OPTs through the bridge and the responder:
     /// each draw is followed by one scoring launch per scorer (the scorer's folder and window in the job), and every
     /// margin and reward is PrefLab's difference of the two `mean_logprob`s the launches returned.
