@@ -45,6 +45,17 @@ public struct TRLJob: Codable, Equatable, Sendable {
     /// The seed of a new scalar head that transformers draws (`reward_model` from a causal LM PrefLab does not read,
     /// the stage's `head_seed`); absent where PrefLab draws the head itself.
     public var headSeed: UInt64? = nil
+    /// Contrastive Distillation's scoring models for the gold labeller (opo, d2po with that task): folders of models
+    /// PrefLab does not read, scored by the bridge (trl_online.py's `ContrastiveScorers`); absent for other tasks.
+    public var scorers: Scorers? = nil
+
+    /// The two scorers' folders and windows (their config.json's, as vLLM's text scoring fits to).
+    public struct Scorers: Codable, Equatable, Sendable {
+        public var large: String
+        public var small: String
+        public var largeWindow: Int
+        public var smallWindow: Int
+    }
 
     public struct Paths: Codable, Equatable, Sendable {
         /// HF folder of the model training starts from.

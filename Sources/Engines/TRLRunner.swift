@@ -105,7 +105,10 @@ public struct TRLRunner: StageRunner {
             try Self.prepareD2PO(&job, context, model: model, prompts: rows.train.count, seed: seed, inputs: inputs)
         }
         if let online = job.online {
-            if online.labeler == "gold" { job.online?.annotator = try Self.annotator(stage, seed: seed) }
+            if online.labeler == "gold" {
+                job.online?.annotator = try Self.annotator(stage, seed: seed)
+                job.scorers = try Self.scorers(context)
+            }
             let order = job.d2po == nil ? Self.onlineOrder(online, prompts: rows.train.count, seed: seed, inputs: inputs)
                 : Self.cyclicOrder(online, prompts: rows.train.count, seed: seed, inputs: inputs)
             try EngineFiles.write(order, to: URL(fileURLWithPath: paths.order))
@@ -177,6 +180,21 @@ public struct TRLRunner: StageRunner {
             }
         }
         job.d2po = d2po
+    }
+
+    /// Contrastive Distillation's scorers, which the bridge scores from their folders: models PrefLab does not read only
+    /// (PrefLab's own score in its own tokenizer and template, on engine: embedded). Nil for the other tasks.
+    static func scorers(_ context: NodeContext) throws -> TRLJob.Scorers? {
+        guard context.stage.config["task"]?.string == "contrastive_distillation" else { return nil }
+        var folders: [URL] = []
+        for field in ["scorer_large", "scorer_small"] {
+            guard let folder = context.inputs[field], try EngineModel.read(folder) != nil else {
+                throw EngineError(context.stage, key: field, "the TRL bridge scores Contrastive Distillation from the folders of scorers PrefLab does not read; `\(field)` is missing or a model PrefLab reads — use engine: embedded")
+            }
+            folders.append(folder)
+        }
+        return TRLJob.Scorers(large: folders[0].path, small: folders[1].path, largeWindow: try EngineModels.contextLength(folders[0]),
+                              smallWindow: try EngineModels.contextLength(folders[1]))
     }
 
     /// `preflab annotate` for the stage's task, seeded as the embedded OPOTrainer seeds its GoldAnnotator.

@@ -23,6 +23,9 @@ public struct VLLMRequest: Codable, Sendable, Equatable {
     /// With it, a scoring request: vLLM returns the summed log-probability of the prompt's last `scoreTokens` ids
     /// (from its `prompt_logprobs`), and what it generates is not read. Absent (and left out of the file): a sample.
     public var scoreTokens: Int?
+    /// Text mode, with `messages`: a scoring request for this response (Contrastive Distillation's rule in the model's
+    /// own tokenizer, trl_text.py's `response_logprob_ids`): vLLM returns its mean log-likelihood; nothing is sampled.
+    public var response: String?
 
     public init(promptTokenIds: [Int], maxTokens: Int, temperature: Double, topP: Double, seed: UInt64, stopTokenIds: [Int],
                 scoreTokens: Int? = nil) {
@@ -33,6 +36,17 @@ public struct VLLMRequest: Codable, Sendable, Equatable {
         self.seed = seed
         self.stopTokenIds = stopTokenIds
         self.scoreTokens = scoreTokens
+    }
+
+    /// A text-mode scoring request: `response` after `messages`, greedy and one token long (what is generated is not read).
+    public init(messages: [[String: String]], response: String) {
+        self.messages = messages
+        self.response = response
+        self.maxTokens = 1
+        self.temperature = 0
+        self.topP = 1
+        self.seed = 0
+        self.stopTokenIds = []
     }
 
     /// A text-mode sample of `messages`.
@@ -56,13 +70,17 @@ public struct VLLMCompletion: Codable, Sendable, Equatable {
     /// Text mode: the response decoded by the model's tokenizer (EOS dropped), and the prompt's ids as fitted.
     public var text: String?
     public var promptTokenIds: [Int]?
+    /// A text scoring request's mean log-likelihood of its response (`VLLMRequest.response`).
+    public var meanLogprob: Double?
 
-    public init(tokenIds: [Int], finishReason: String, promptLogprob: Double? = nil, text: String? = nil, promptTokenIds: [Int]? = nil) {
+    public init(tokenIds: [Int], finishReason: String, promptLogprob: Double? = nil, text: String? = nil, promptTokenIds: [Int]? = nil,
+                meanLogprob: Double? = nil) {
         self.tokenIds = tokenIds
         self.finishReason = finishReason
         self.promptLogprob = promptLogprob
         self.text = text
         self.promptTokenIds = promptTokenIds
+        self.meanLogprob = meanLogprob
     }
 }
 
@@ -73,7 +91,8 @@ public struct GenerationBatch: Sendable, Equatable {
     public var name: String
     public var requests: [VLLMRequest]
     /// The input whose model serves it: `policy`, or in text mode `reference` (scoring the policy's samples in its
-    /// folder, which the policy's tokenizer shares).
+    /// folder, which the policy's tokenizer shares) or Contrastive Distillation's `scorer_large` / `scorer_small`
+    /// (scoring the samples' text in their own tokenizer).
     public var model: String
 
     public init(name: String, requests: [VLLMRequest], model: String = "policy") {
@@ -156,10 +175,13 @@ public struct VLLMRunner: PlannedLaunch {
         var job = job
         if batch.model != "policy" {
             // Only a model PrefLab does not read is handed over as its folder; PrefLab's own are exported as the policy.
-            guard let folder = context.inputs[batch.model], job.maxModelLen != nil, try EngineModel.read(folder) != nil else {
-                throw EngineError(context.stage, key: batch.model, "vLLM's text mode scores with `\(batch.model)` only when it is a model PrefLab does not read, as the policy is")
+            // The reference scores the policy's own ids, so the policy must be one too; a scorer reads text.
+            guard let folder = context.inputs[batch.model], try EngineModel.read(folder) != nil,
+                  job.maxModelLen != nil || batch.model != "reference" else {
+                throw EngineError(context.stage, key: batch.model, "vLLM's text mode scores with `\(batch.model)` only when it is a model PrefLab does not read" + (batch.model == "reference" ? ", as the policy is" : ""))
             }
             job.model = folder.path
+            job.maxModelLen = try EngineModels.contextLength(folder)
         }
         job.requests = dir.appendingPathComponent(batch.name + ".requests.jsonl").path
         job.output = dir.appendingPathComponent(batch.name + ".completions.jsonl").path

@@ -24,12 +24,22 @@ public enum SiteModels {
     /// node's text with the model's own tokenizer, when the model is one PrefLab does not read (`EngineModel`): any
     /// architecture transformers loads: TRL's bridge, vLLM's text mode (vllm_generate.py) for the kinds in
     /// `engineFolderKinds`, and OpenRLHF's (its prompts rendered by the model's tokenizer in openrlhf_ppo.py; the reward
-    /// model's head checked by `OpenRLHFFolders`).
+    /// model's head checked by `OpenRLHFFolders`). Contrastive Distillation's scorers are scored from their folders by
+    /// the rule of trl_text.py's `response_logprob_ids` (vLLM's text scoring, the TRL bridge's gold labeller).
     public static let engineFolders: [String: Set<String>] = [
-        Engines.trl.name: ["policy", "init", "reference", "from_reward_model", "reward_model", "dpo_model", "dpo_reference"],
-        Engines.vllm.name: ["policy", "reference", "reward_model"],
+        Engines.trl.name: Set(["policy", "init", "reference", "from_reward_model", "reward_model", "dpo_model", "dpo_reference"])
+            .union(textScorers),
+        Engines.vllm.name: Set(["policy", "reference", "reward_model"]).union(textScorers),
         Engines.openrlhf.name: ["policy", "reward_model"],
     ]
+
+    /// Contrastive Distillation's scoring models: they score the samples' text, each in its own tokenizer.
+    public static let textScorers: Set<String> = ["scorer_large", "scorer_small"]
+
+    /// The kinds whose `textScorers` an engine scores from their folders, where not every kind it takes folders for
+    /// does: vLLM's task_preferences and gold_reward ask it for the samples' scores; best_of_n scores its picks with
+    /// the gold task in PrefLab.
+    static let textScorerKinds: [String: Set<String>] = [Engines.vllm.name: ["task_preferences", "gold_reward"]]
 
     /// The kinds an engine takes folders for, where not every kind it runs does: vLLM's text mode serves the stages
     /// that read their samples as text, or score them in the same tokenizer's ids (gold_reward's `reference`;
@@ -42,11 +52,12 @@ public enum SiteModels {
     /// Whether `engine` hands a node of `kind` its `field` model as the model's own folder.
     public static func takesFolder(engine: String, kind: String, field: String) -> Bool {
         (engineFolders[engine]?.contains(field) ?? false) && (engineFolderKinds[engine]?.contains(kind) ?? true)
+            && (!textScorers.contains(field) || (textScorerKinds[engine]?.contains(kind) ?? true))
     }
 
     /// What the other bridges still do through PrefLab's own model code, so that they cannot take such a model yet.
     static let preparedByPrefLab: [String: String] = [
-        Engines.vllm.name: "the vLLM bridge reads this input through PrefLab's tokenizer and model (its text mode takes the `policy` of task_preferences, gold_reward, category_scores and best_of_n, gold_reward's `reference` and best_of_n's `reward_model`, as the model's folder)",
+        Engines.vllm.name: "the vLLM bridge reads this input through PrefLab's tokenizer and model (its text mode takes the `policy` of task_preferences, gold_reward, category_scores and best_of_n, gold_reward's `reference`, best_of_n's `reward_model`, and the `scorer_large`/`scorer_small` of task_preferences and gold_reward, as the model's folder)",
     ]
 
     /// `hf_model`: exactly one of `path` and `model`; `architecture` with `model` (a folder's own config.json
@@ -118,9 +129,18 @@ public enum SiteModels {
                 expected: delegates(node.stage, field: input.field)))
         }
         let folders = models.filter { takesFolder(engine: node.engine, kind: node.kind, field: $0.field) }
-        if let mixed = mixedTokenizers(folders.map { ($0.field, origins[$0.hash]) }, engine: node.engine) {
+        // vLLM scores a scorer's text in its own tokenizer, whatever the policy's; TRL's gold labeller decodes the
+        // policy's samples in the node's one tokenizer.
+        let shared = folders.filter { node.engine != Engines.vllm.name || !textScorers.contains($0.field) }
+        if let mixed = mixedTokenizers(shared.map { ($0.field, origins[$0.hash]) }, engine: node.engine) {
             out.append(RecipeError(location: at(mixed.field), keyPath: "\(base).\(mixed.field)", message: mixed.message,
                                    expected: "model inputs that share one tokenizer: all from '\(mixed.model)', or all PrefLab's"))
+        }
+        if node.engine == Engines.trl.name, let own = models.first(where: { textScorers.contains($0.field) && readByPrefLab(origins[$0.hash]) }) {
+            // The bridge's gold labeller scores text from the scorers' folders in transformers, with their own tokenizers.
+            out.append(RecipeError(location: at(own.field), keyPath: "\(base).\(own.field)",
+                                   message: "'\(origins.stageName(own.hash))' is a model PrefLab reads; the TRL bridge scores Contrastive Distillation from the folders of scorers it does not read (site-named models and what TRL trained from them) only",
+                                   expected: "`engine: embedded` on this stage, or scorers PrefLab does not read"))
         }
         let lora = node.stage.config["lora"].map { !$0.value.isNull } ?? false
         if lora, let o = folders.lazy.compactMap({ origins[$0.hash] }).first(where: { !preflabLoads.contains($0.architecture) }) {
@@ -130,6 +150,11 @@ public enum SiteModels {
                                    expected: "full fine-tuning (no `lora`) of a model PrefLab does not read"))
         }
         return out
+    }
+
+    /// A model PrefLab reads: one it made or read itself (no site-named origin), or a site-named Llama.
+    private static func readByPrefLab(_ origin: Origin?) -> Bool {
+        origin.map { preflabLoads.contains($0.architecture) } ?? true
     }
 
     /// The site-named model each node's model descends from (its architecture travels with it), memoised.

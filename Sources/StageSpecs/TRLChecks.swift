@@ -18,7 +18,8 @@ public enum TRLChecks {
     }
     /// Online DPO through the bridge's subclass of TRL's OnlineDPOTrainer (its loss is computed by the bridge, so
     /// sigmoid, conservative and summed IPO are exact; SimPO is not bridged), labelled by the static RM or by
-    /// `preflab annotate` (gold); PrefLab's accuracy probe and Contrastive Distillation's scorers stay embedded.
+    /// `preflab annotate` (gold; Contrastive Distillation's log-likelihoods computed by the bridge from its scorers'
+    /// folders, models PrefLab does not read: `SiteModels`); PrefLab's accuracy probe and reward_model_gold stay embedded.
     public static let opo: Check = { stage in
         engineArgs(stage) + dpoLoss(stage, allowed: onlineLosses) + probe(stage) + RecomputeField.refused(stage, engine: "TRL")
             + (stage.config["labeler"]?.string == "gold" ? goldTask(stage) : [])
@@ -46,10 +47,11 @@ public enum TRLChecks {
         }
     }
 
-    /// Gold labels come from `preflab annotate`, which builds every task's annotator but those whose R* is the
-    /// stage's own input nodes (Contrastive Distillation's scorers, reward_model_gold's reward model).
+    /// Gold labels come from `preflab annotate`, which builds every task's annotator but reward_model_gold's (its R*
+    /// is the stage's reward model). Contrastive Distillation's scorers are scored by the bridge itself, which
+    /// `SiteModels` allows for scorers PrefLab does not read only.
     static func goldTask(_ stage: ResolvedStage) -> [StageProblem] {
-        guard let task = stage.config["task"]?.string, ScorerFields.needs[task] != nil else { return [] }
+        guard let task = stage.config["task"]?.string, ScorerFields.needs[task] != nil, task != "contrastive_distillation" else { return [] }
         return [StageProblem(key: "task", "`preflab annotate` cannot build \(task)'s gold annotator (it needs the stage's scoring models); not delegated — use engine: embedded")]
     }
 

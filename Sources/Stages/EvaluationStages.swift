@@ -16,8 +16,8 @@ struct GoldRewardStage: StageRunner {
         var options: SamplingOptions
     }
 
-    static func plan(_ context: NodeContext) throws -> Plan {
-        let task = try context.goldTask()
+    static func plan(_ context: NodeContext, sampler: Sampler) throws -> Plan {
+        let task = try context.goldTask(sampler: sampler)
         let seed = UInt64(try context.int("seed"))
         return Plan(task: task, policy: try SampledModel.load(context.requiredInput("policy")),
                     prompts: task.prompts(count: try context.int("prompts"), split: .heldOut, seed: seed),
@@ -32,12 +32,13 @@ struct GoldRewardStage: StageRunner {
 
     /// The node with its samples drawn by `sampler` (PrefLab's, or vLLM's); returns the summary.
     static func evaluate(_ context: NodeContext, sampler: Sampler) throws -> [String: Double] {
-        let plan = try plan(context)
+        let plan = try plan(context, sampler: sampler)
         return try finish(context, plan, samples: try sampler(plan), sampler: sampler)
     }
 
     /// Scores the samples, writes them beside the metrics and returns the node's summary.
     static func finish(_ context: NodeContext, _ plan: Plan, samples: [Sample], sampler: Sampler) throws -> [String: Double] {
+        try prepareRewards(plan.task, samples.indices.map { .init(prompt: plan.prompts[$0 / plan.perPrompt], response: samples[$0].text) })
         let gold = Evaluation.goldReward(of: samples, prompts: plan.prompts, samplesPerPrompt: plan.perPrompt, task: plan.task)
         var summary = ["mean": gold.mean, "std": gold.std, "count": Double(gold.count), "truncated": gold.truncatedFraction,
                        "mean_length": Evaluation.meanResponseLength(samples)]

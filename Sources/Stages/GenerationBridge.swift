@@ -19,6 +19,11 @@ public struct Sampler {
     /// where the sampler has no engine to ask.
     let rewardScores: ((_ pairs: [SequencePair]) throws -> [Double])?
 
+    /// Text mode: Contrastive Distillation's mean log-likelihood of each item's response under the model of input
+    /// `field` (`scorer_large` or `scorer_small`, a folder), by the rule of trl_text.py's `response_logprob_ids`.
+    /// Nil where the sampler has no engine to ask.
+    let textScores: ((_ field: String, _ items: [EngineLogLikelihoods.Item]) throws -> [Double])?
+
     /// PrefLab's sampler (`Evaluation.sample`).
     static let embedded = Sampler { try Evaluation.sample(policy: $0.policy(), prompts: $1, samplesPerPrompt: $2, options: $3) }
 
@@ -37,7 +42,14 @@ public struct Sampler {
         let rewardScores = score.map { score in
             { (pairs: [SequencePair]) in try score(pairs.map { ScoreItem(promptIds: $0.prompt.map(Int.init), responseIds: $0.response.map(Int.init)) }) }
         }
-        return Sampler(logProbs: logProbs, rewardScores: rewardScores) { model, prompts, k, options in
+        let textScores = { (field: String, items: [EngineLogLikelihoods.Item]) throws -> [Double] in
+            let completions = try generate(GenerationBatch(name: counter.next(), requests: VLLMBatches.textScoring(items), model: field))
+            return try completions.enumerated().map { i, c in
+                guard let mean = c.meanLogprob else { throw EngineLaunchError("vLLM's text scoring completion \(i + 1) has no `mean_logprob`") }
+                return mean
+            }
+        }
+        return Sampler(logProbs: logProbs, rewardScores: rewardScores, textScores: textScores) { model, prompts, k, options in
             guard case .policy(let policy) = model else {
                 let requests = VLLMBatches.textRequests(prompts: prompts, samplesPerPrompt: k, options: options)
                 return try VLLMBatches.textSamples(try generate(GenerationBatch(name: counter.next(), requests: requests)))
@@ -51,10 +63,12 @@ public struct Sampler {
     }
 
     init(logProbs: ((String, [SequencePair]) throws -> [Double])? = nil, rewardScores: (([SequencePair]) throws -> [Double])? = nil,
+         textScores: ((String, [EngineLogLikelihoods.Item]) throws -> [Double])? = nil,
          draw: @escaping (SampledModel, [Prompt], Int, SamplingOptions) throws -> [Sample]) {
         self.draw = draw
         self.logProbs = logProbs
         self.rewardScores = rewardScores
+        self.textScores = textScores
     }
 
     /// The samples' KL to the reference, estimated as PrefLab's `Evaluation.klToReference` does (mean over samples of
@@ -133,6 +147,12 @@ enum VLLMBatches {
             VLLMRequest(promptTokenIds: (p.prompt + p.response).map(Int.init), maxTokens: 1, temperature: 0, topP: 1, seed: 0,
                         stopTokenIds: [], scoreTokens: p.response.count)
         }
+    }
+
+    /// Text-mode scoring requests: each item's messages and response, scored by Contrastive Distillation's rule in the
+    /// model's own tokenizer (vllm_generate.py); nothing is sampled.
+    static func textScoring(_ items: [EngineLogLikelihoods.Item]) -> [VLLMRequest] {
+        items.map { VLLMRequest(messages: Prompt(messages: $0.messages).engineMessages, response: $0.response) }
     }
 
     /// Text-mode completions as samples: vLLM's text, and the ids (prompt as fitted, response with the EOS a finished

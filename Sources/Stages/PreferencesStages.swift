@@ -16,7 +16,7 @@ struct TaskPreferencesStage: StageRunner {
     /// Samples (round by round, two per prompt, through `sampler`: PrefLab's or vLLM's), labels, writes the pairs and
     /// returns the summary.
     static func evaluate(_ context: NodeContext, sampler: Sampler) throws -> [String: Double] {
-        let task = try context.goldTask()
+        let task = try context.goldTask(sampler: sampler)
         let policy = try SampledModel.load(context.requiredInput("policy"))
         let seed = UInt64(try context.int("seed"))
         let annotator = try makeAnnotator(context, task: task, seed: seed)
@@ -30,7 +30,11 @@ struct TaskPreferencesStage: StageRunner {
                 return try PairSampling.collect(count: count, split: split, task: task, annotator: annotator, options: options,
                                                 dropTies: dropTies, stats: &stats, progress: { done in
                     context.reporter.record(step: done, of: count, values: ["pairs": Double(done)])
-                }, sample: { prompts, opts in try sampler.draw(policy, prompts, 2, opts) })
+                }, sample: { prompts, opts in
+                    let samples = try sampler.draw(policy, prompts, 2, opts)
+                    try prepareRewards(task, samples.indices.map { .init(prompt: prompts[$0 / 2], response: samples[$0].text) })
+                    return samples
+                })
             } catch let failure as PairSampling.Failure {
                 throw StageError(context.stage.name, failure.description)
             }

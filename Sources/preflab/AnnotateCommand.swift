@@ -9,10 +9,12 @@ struct Annotate: ParsableCommand {
         discussion: """
         Each input line {"prompt": {"messages": [...]}, "a": TEXT, "b": TEXT} gets one output line
         {"preferred": 0|1, "used": N, "remaining": R|null}, or {"error": ..., "budget_exhausted": BOOL}.
-        Each distinct pair costs one label of the budget; asking again is free.
+        Each distinct pair costs one label of the budget; asking again is free. For contrastive_distillation each
+        request also carries "log_likelihoods": {"a": [LARGE, SMALL], "b": [LARGE, SMALL]}, the responses' mean
+        log-likelihoods under the stage's two scorers, computed by the engine's script.
         """)
 
-    @Option(help: "The gold task (word_collector, unique_nouns, math_expressions).")
+    @Option(help: "The gold task (word_collector, unique_nouns, math_expressions, contrastive_distillation).")
     var task: String
 
     @Option(help: "Most distinct pairs to label; unlimited when absent.")

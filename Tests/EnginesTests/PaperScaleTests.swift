@@ -38,12 +38,13 @@ final class PaperScaleTests: XCTestCase {
             let name = file.dropFirst("Recipes/".count).replacingOccurrences(of: "/", with: "-").replacingOccurrences(of: ".yaml", with: ".txt")
             try S.checkGolden("paper-" + name, text)
         }
-        // TÜLU 2 is a Llama: every Unpacking node can run as planned. D2PO's OPT folders, its TRL nodes (the
-        // accuracies' scoring job too), PPO on OpenRLHF and its vLLM sampling and evaluation (text mode) can; the nodes
-        // that would need PrefLab to read an OPT (CD's scorers of R*, d2po with CD's gold annotator) cannot.
+        // TÜLU 2 is a Llama: every Unpacking node can run as planned. D2PO's OPT folders, its TRL nodes (CD's scorers and
+        // the accuracies' scoring job too), PPO on OpenRLHF and its vLLM sampling and evaluation (text mode) can; the
+        // nodes that would need PrefLab to read an OPT (d2po with PrefLab's probe) cannot.
         for (file, count) in refused where file.contains("unpacking") { XCTAssertEqual(count, 0, file) }
         XCTAssertEqual(refused["Recipes/d2po/figure8.yaml"], 0, "D2PO's realistic setting starts from TÜLU 2 7B, a Llama")
-        XCTAssertGreaterThan(refused["Recipes/d2po/table2.yaml"] ?? 0, 0)
+        XCTAssertEqual(refused["Recipes/d2po/table2.yaml"], 0, "OPT on TRL, OpenRLHF and vLLM, CD's scorers from their folders")
+        XCTAssertGreaterThan(refused["Recipes/d2po/figure6.yaml"] ?? 0, 0, "PrefLab's accuracy probe needs PrefLab to read the OPT")
         XCTAssertEqual(refused["Recipes/d2po/table4.yaml"], 0, "its preferences and evaluations sample the OPT on vLLM")
     }
 }

@@ -96,4 +96,18 @@ final class AnnotationServiceTests: XCTestCase {
         XCTAssertTrue(service.reply("nonsense").contains(#""budget_exhausted":false"#))
         XCTAssertThrowsError(try AnnotationService(task: "no_such_task", budget: nil, seed: 0))
     }
+
+    /// Contrastive Distillation: the engine's script brings each response's mean log-likelihoods [large, small]; PrefLab
+    /// makes R* (large − small) and the label; a request without them is refused, not guessed.
+    func testContrastiveDistillationTakesTheEnginesLogLikelihoods() throws {
+        let service = try AnnotationService(task: "contrastive_distillation", budget: nil, seed: 0)
+        let prompt = #"{"messages":[{"role":"user","content":"The cat sat"}]}"#
+        // R*(a) = -1 + 3 = 2 beats R*(b) = -0.5 + 1 = 0.5; then R*(u) = 0 loses to R*(v) = 2.
+        let first = service.reply(#"{"prompt":\#(prompt),"a":"x","b":"y","log_likelihoods":{"a":[-1,-3],"b":[-0.5,-1]}}"#)
+        XCTAssertTrue(first.hasPrefix(#"{"preferred":0"#), first)
+        let second = service.reply(#"{"prompt":\#(prompt),"a":"u","b":"v","log_likelihoods":{"a":[-1,-1],"b":[-2,-4]}}"#)
+        XCTAssertTrue(second.hasPrefix(#"{"preferred":1"#), second)
+        let missing = service.reply(#"{"prompt":\#(prompt),"a":"p","b":"q"}"#)
+        XCTAssertTrue(missing.contains("log_likelihoods") && missing.contains(#""budget_exhausted":false"#), missing)
+    }
 }

@@ -41,7 +41,7 @@ final class VLLMTests: XCTestCase {
         }
         let run = try Self.dryRun(node, twin: twin)
         defer { run.remove() }
-        let plan = try GoldRewardStage.plan(run.context)
+        let plan = try GoldRewardStage.plan(run.context, sampler: .embedded)
         let requests = try XCTUnwrap(run.engine.batches.first).requests
         XCTAssertEqual(run.engine.batches.count, 1)
         XCTAssertEqual(requests.count, plan.prompts.count * plan.perPrompt)

@@ -82,7 +82,9 @@ final class TRLRefusalTests: XCTestCase {
         assertRefused("opo", "probe_every: 2", at: "2", key: "probe_every", saying: "accuracy probe")
     }
 
-    func testGoldOPOOnContrastiveDistillationIsRefusedAtTask() {
+    /// CD's gold labels on TRL: the bridge scores the scorers' folders, so scorers PrefLab reads (its template and
+    /// tokenizer) are refused at the scorer by the graph's check (SiteModels), not by the stage's.
+    func testGoldOPOOnContrastiveDistillationWithPrefLabsScorersIsRefusedAtTheScorer() throws {
         let yaml = Self.base + "\n" + Self.blocks["opo"]! + """
 
                 labeler: gold
@@ -90,9 +92,10 @@ final class TRLRefusalTests: XCTestCase {
                 scorer_small: sft
                 task: contrastive_distillation
             """
-        XCTAssertThrowsError(try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: "e.yaml")) { error in
-            XCTAssertTrue("\(error)".contains("e.yaml:17:11: error: stages.s.task: `preflab annotate` cannot build"), "\(error)")
-        }
+        let recipe = try RecipeLoader(catalog: StageSpecs.catalog).load(yaml: yaml, file: "e.yaml")
+        let errors = SiteModels.errors(try StageSpecs.graph(recipe)).map(\.description)
+        XCTAssertEqual(errors.count, 1, errors.joined(separator: "\n"))
+        XCTAssertTrue(errors.first?.contains("e.yaml:15:19: error: stages.s.scorer_large: 'sft' is a model PrefLab reads; the TRL bridge scores Contrastive Distillation") ?? false, "\(errors)")
     }
 
     func testD2POOnTRLMapsItsDiscriminatorsButNotSimPOOrTheProbe() {

@@ -223,4 +223,4 @@ def trainer_class():
 def build(job, tokenizer, dtype, common):
     """The trainer class, config, model, extra arguments and gold labeller for trl_train.py's `build`."""
     config, model, extra = trl_online.online_setup(job, dtype, common)
-    return trainer_class(), config, model, extra, trl_online.GoldLabeler(job["online"]["annotator"], tokenizer)
+    return trainer_class(), config, model, extra, trl_online.gold_labeler(job, tokenizer, dtype)

@@ -8,7 +8,9 @@
 #     (the whole step in one left-padded `generate`: HF counts each row's positions from its attention mask, so a
 #     prompt's distribution is the one it has alone — checked to 1e-7),
 #     labels the pairs (the static RM on the same ids, ties to the first sample; or PrefLab's gold annotator through
-#     the `preflab annotate` JSON-lines process, one label per pair, never past the budget), then takes
+#     the `preflab annotate` JSON-lines process, one label per pair, never past the budget; for Contrastive
+#     Distillation each request carries the responses' log-likelihoods under the scorers' folders, computed here by
+#     trl_text.py's rule — `ContrastiveScorers`), then takes
 #     `update_epochs` optimiser steps on those pairs plus the replayed gold pairs of earlier steps;
 #   * the loss is PrefLab's (sigmoid, conservative, or IPO on summed log-ratios) as the batch mean, micro-batches
 #     weighted by their size; log-probs from right-padded sequences (positions as PrefLab's);
@@ -22,7 +24,9 @@ import subprocess
 
 import torch
 import torch.nn.functional as F
-from transformers import AutoModelForSequenceClassification
+from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+
+import trl_text
 
 STATE = "preflab_online.json"
 
@@ -67,11 +71,40 @@ def right_padded(seqs, pad_id):
     return ids, mask, torch.tensor([len(s) for s in seqs])
 
 
-class GoldLabeler:
-    """PrefLab's gold annotator (`preflab annotate`): one JSON line per pair."""
+class ContrastiveScorers:
+    """Contrastive Distillation's scoring models (job["scorers"]: the stage's scorer_large / scorer_small folders, models
+    PrefLab does not read), each with its own tokenizer and window. A response's mean log-likelihood follows trl_text.py's
+    `response_logprob_ids`, the rule vLLM's text scoring applies; PrefLab makes R* and the label from them."""
 
-    def __init__(self, command, tokenizer):
-        self.tokenizer = tokenizer
+    def __init__(self, scorers, dtype):
+        # On this rank's GPU when there is one: the scorers answer every gold label (OPT-1.3b at the paper's scale).
+        self.device = torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu")
+        self.models = [(AutoTokenizer.from_pretrained(scorers[k]),
+                        AutoModelForCausalLM.from_pretrained(scorers[k], dtype=dtype).to(self.device).eval(),
+                        scorers[f"{k}_window"]) for k in ("large", "small")]
+
+    @torch.no_grad()
+    def means(self, messages, response):
+        """[large, small]: the response's mean log-likelihood after the messages under each scorer."""
+        out = []
+        for tokenizer, model, window in self.models:
+            ids, k = trl_text.response_logprob_ids(messages, response, tokenizer, window)
+            tokens = torch.tensor(ids, device=self.device)
+            logps = torch.log_softmax(model(tokens[None]).logits[0].double(), dim=-1)
+            scored = torch.arange(len(ids) - k, len(ids), device=self.device)
+            total = 0.0
+            for lp in logps[scored - 1, tokens[scored]].tolist():  # left to right, as PrefLab sums its own
+                total += lp
+            out.append(trl_text.mean_logprob(total, k))
+        return out
+
+
+class GoldLabeler:
+    """PrefLab's gold annotator (`preflab annotate`): one JSON line per pair (with Contrastive Distillation's
+    log-likelihoods when `scorers` are given)."""
+
+    def __init__(self, command, tokenizer, scorers=None):
+        self.tokenizer, self.scorers = tokenizer, scorers
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         atexit.register(self.close)
 
@@ -91,6 +124,9 @@ class GoldLabeler:
 
     def first_wins(self, row, first, second):
         request = {"prompt": json.loads(row["prompt_json"]), "a": self.text(first), "b": self.text(second)}
+        if self.scorers:
+            messages = request["prompt"]["messages"]
+            request["log_likelihoods"] = {k: self.scorers.means(messages, request[k]) for k in ("a", "b")}
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
         line = self.process.stdout.readline()
@@ -287,10 +323,16 @@ def build(job, tokenizer, dtype, common):
     o, p = job["online"], job["paths"]
     config, model, extra = online_setup(job, dtype, common)
     if o["labeler"] == "gold":
-        labeler = GoldLabeler(o["annotator"], tokenizer)
+        labeler = gold_labeler(job, tokenizer, dtype)
     else:
         labeler = RewardModelLabeler(p["reward_model"], dtype, tokenizer.pad_token_id)
     return trainer_class(None), config, model, extra, labeler
+
+
+def gold_labeler(job, tokenizer, dtype):
+    """`preflab annotate`, with Contrastive Distillation's scorers when the job names them."""
+    scorers = ContrastiveScorers(job["scorers"], dtype) if job.get("scorers") else None
+    return GoldLabeler(job["online"]["annotator"], tokenizer, scorers)
 
 
 def dataset(job):

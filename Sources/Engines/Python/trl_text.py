@@ -66,3 +66,20 @@ def check_window(rows, tokenizer, job):
         if longest > limit:
             raise SystemExit(f"trl_text.py: row {i + 1} has {longest} tokens under the model's own tokenizer, more than its "
                              f"window of {limit}: TRL would cut or drop it — not delegated; shorten the data or max_new_tokens")
+
+
+def response_logprob_ids(messages, response, tokenizer, window):
+    """Contrastive Distillation's scored text, PrefLab's rule (LlamaSequenceScorer with CodecScorers, Sources/Preference/
+    Tasks) stated once on this side: the prompt as this model is prompted (`prompt_ids` of `model_prompt`), the
+    response's own tokens after it (no special tokens, no EOS), the last `window` ids kept (the prompt cut on the left).
+    Returns (ids, k): log p of each of the last k ids given those before it is scored (position 0 never is; k = 0 for an
+    empty response)."""
+    prompt = prompt_ids(model_prompt(messages, tokenizer), tokenizer)
+    tokens = list(tokenizer(response, add_special_tokens=False)["input_ids"]) if response else []
+    ids = (prompt + tokens)[-window:]
+    return ids, min(len(tokens), len(ids) - 1)
+
+
+def mean_logprob(total, k):
+    """The mean log-likelihood of k scored tokens whose log-probabilities sum to `total` (0 for none, as PrefLab)."""
+    return total / k if k else 0.0

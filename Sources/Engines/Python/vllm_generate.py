@@ -15,7 +15,10 @@ Two kinds of prompt:
     formatted and tokenised with the model's own tokenizer as TRL trains it (trl_text.py), the batch fitted to the
     window as PrefLab fits its own (`fitted`), the model's EOS the stop; the line adds the response's "text" (EOS
     dropped, special tokens skipped) and the fitted "prompt_token_ids", and "token_ids" keeps the EOS a finished
-    sample ended with, as PrefLab keeps its own.
+    sample ended with, as PrefLab keeps its own. With a "response" too, a text scoring request (Contrastive
+    Distillation's scorers): the messages and response tokenised by trl_text.py's `response_logprob_ids` in this
+    model's tokenizer, fitted to its window by that rule, and the line's "mean_logprob" is the response tokens' mean
+    log-probability from vLLM's `prompt_logprobs` (`trl_text.mean_logprob`); nothing sampled is read.
 """
 import json
 import os
@@ -36,7 +39,7 @@ def main(job_path):
     prompts, max_tokens, stops = prepare(requests, tokenizer, job)
     params = [SamplingParams(n=1, temperature=r["temperature"], top_p=r["top_p"], max_tokens=m,
                              seed=r["seed"], stop_token_ids=s, ignore_eos=False,
-                             skip_special_tokens=False, prompt_logprobs=0 if r.get("score_tokens") else None)
+                             skip_special_tokens=False, prompt_logprobs=0 if scoring(r) else None)
               for r, m, s in zip(requests, max_tokens, stops)]
     outputs = llm.generate([{"prompt_token_ids": ids} for ids in prompts], sampling_params=params)
     lines = []
@@ -75,10 +78,20 @@ def fitted(prompts, window, max_new_tokens):
     return [p[len(p) - min(len(p), keep):] for p in prompts], budget
 
 
+def scoring(request):
+    """Whether the request asks for log-probabilities (of PrefLab's ids, or of a text response) rather than a sample."""
+    return request.get("score_tokens") is not None or "response" in request
+
+
 def prepare(requests, tokenizer, job):
     """Each request's prompt ids, max tokens and stop ids: as given for PrefLab's ids; for text, the model's own
-    tokens of its formatted messages, fitted together to the job's window (one batch is one draw of PrefLab's)."""
-    text = [i for i, r in enumerate(requests) if "messages" in r]
+    tokens of its formatted messages, fitted together to the job's window (one batch is one draw of PrefLab's); a text
+    scoring request becomes the ids of its messages and response and the count of scored ids at their end."""
+    for r in requests:
+        if "response" in r:
+            ids, r["score_tokens"] = trl_text.response_logprob_ids(r["messages"], r["response"], tokenizer, job["max_model_len"])
+            r["prompt_token_ids"] = ids
+    text = [i for i, r in enumerate(requests) if "messages" in r and "response" not in r]
     prompts = [r.get("prompt_token_ids") for r in requests]
     max_tokens = [r["max_tokens"] for r in requests]
     stops = [r["stop_token_ids"] for r in requests]
@@ -95,9 +108,11 @@ def prepare(requests, tokenizer, job):
 def completion(request, prompt_ids, token_ids, finish_reason, tokenizer, logprob):
     """One output line; `logprob(i, id)` is log p(id at position i | the ids before it) for a scoring request."""
     line = {"token_ids": token_ids, "finish_reason": finish_reason}
-    if request.get("score_tokens"):
+    if scoring(request):
         line["prompt_logprob"] = scored_logprob(request, logprob)
-    if "messages" in request:
+    if "response" in request:
+        line["mean_logprob"] = trl_text.mean_logprob(line["prompt_logprob"], request["score_tokens"])
+    elif "messages" in request:
         eos = tokenizer.eos_token_id
         ended = finish_reason == "stop"
         if ended and token_ids[-1:] != [eos]:

@@ -20,6 +20,29 @@ public struct UTF8ByteCodec: TextCodec {
     public func promptTokens(_ p: Prompt) -> [Int32] { encode(p.lastUserText) }
 }
 
+/// Contrastive Distillation's two mean log-likelihoods of a response (`SequenceScorer`'s quantity): PrefLab's own
+/// scoring models, or an engine's scores of the same quantity (`EngineLogLikelihoods`).
+public protocol ContrastiveScorers: Sendable {
+    /// The mean log-likelihood of `response` after `prompt` under the large and the small model.
+    func meanLogLikelihoods(prompt: Prompt, response: String) -> (large: Double, small: Double)
+}
+
+/// PrefLab's own scorers over its codec: the prompt rendered with the chat template (`promptTokens`, as the scorers
+/// saw it in training), the response's plain tokens (no end-of-turn); an empty response scores 0 under both.
+public struct CodecScorers: ContrastiveScorers {
+    let large: any SequenceScorer, small: any SequenceScorer, codec: any TextCodec
+
+    public init(large: any SequenceScorer, small: any SequenceScorer, codec: any TextCodec) {
+        (self.large, self.small, self.codec) = (large, small, codec)
+    }
+
+    public func meanLogLikelihoods(prompt: Prompt, response: String) -> (large: Double, small: Double) {
+        let p = codec.promptTokens(prompt), r = codec.encode(response)
+        guard !r.isEmpty else { return (0, 0) }
+        return (large.meanLogLikelihood(prompt: p, response: r), small.meanLogLikelihood(prompt: p, response: r))
+    }
+}
+
 /// Contrastive Distillation (D2PO §4): R* = mean log-likelihood of the response under a larger
 /// model minus under a smaller one, so text the large model likes and the small one does not wins.
 ///
@@ -27,18 +50,24 @@ public struct UTF8ByteCodec: TextCodec {
 /// so that length alone is not rewarded. An empty response (no tokens) scores 0.
 /// Prompts are sentence prefixes of 5–15 words; the demonstration for a prompt is the rest of
 /// its sentence (the true continuation), which both models will find likely: fluent, not optimal.
-/// The prompt is encoded with the codec's chat template (`promptTokens`), as the scorers saw it in training.
+/// The prompt is encoded with the codec's chat template (`promptTokens`), as the scorers saw it in training; models
+/// PrefLab does not read are scored by the same rule in their engine (`EngineLogLikelihoods`).
 ///
 /// A task made with `init(sentences:)` has prompts and demonstrations but no scorers (what
 /// training the scorers themselves needs); calling `reward` on it is a programming error.
 public struct ContrastiveDistillationTask: GoldTask {
     public let name = "contrastive_distillation"
-    let scorers: (large: any SequenceScorer, small: any SequenceScorer, codec: any TextCodec)?
+    let scorers: (any ContrastiveScorers)?
     let sentences: [String]
 
     /// `sentences`: the source of prefixes (e.g. `Corpus.sentences`); those under 7 words are skipped.
     public init(large: any SequenceScorer, small: any SequenceScorer, codec: any TextCodec, sentences: [String]) {
-        self.scorers = (large, small, codec)
+        self.init(scorers: CodecScorers(large: large, small: small, codec: codec), sentences: sentences)
+    }
+
+    /// R* from `scorers`' log-likelihoods (PrefLab's models, or an engine's scores of them).
+    public init(scorers: any ContrastiveScorers, sentences: [String]) {
+        self.scorers = scorers
         self.sentences = sentences.filter { $0.split(separator: " ").count >= 7 }
     }
 
@@ -56,12 +85,11 @@ public struct ContrastiveDistillationTask: GoldTask {
     }
 
     public func reward(prompt: Prompt, response: String) -> Double {
-        guard let (large, small, codec) = scorers else {
+        guard let scorers else {
             preconditionFailure("contrastive_distillation: reward needs the large and small scoring models")
         }
-        let p = codec.promptTokens(prompt), r = codec.encode(response)
-        guard !r.isEmpty else { return 0 }
-        return large.meanLogLikelihood(prompt: p, response: r) - small.meanLogLikelihood(prompt: p, response: r)
+        let l = scorers.meanLogLikelihoods(prompt: prompt, response: response)
+        return l.large - l.small
     }
 
     public func demonstrations(count: Int, seed: UInt64) -> [(prompt: Prompt, response: String)] {

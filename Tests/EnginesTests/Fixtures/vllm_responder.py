@@ -25,7 +25,7 @@ def main(job_path):
     prompts, max_tokens, stops = vllm_generate.prepare(requests, tokenizer, job)
     lines = []
     for request, ids, m, stop in zip(requests, prompts, max_tokens, stops):
-        if request.get("score_tokens"):
+        if vllm_generate.scoring(request):
             logprobs = prompt_logprobs(model, ids)
             lines.append(vllm_generate.completion(request, ids, [], "length", tokenizer, lambda i, t: logprobs[i - 1, t].item()))
             continue
