@@ -83,6 +83,8 @@ public struct TRLJob: Codable, Equatable, Sendable {
         public var discriminatorReference: String? = nil
         /// PrefLab's initial LoRA adapters as a peft adapter folder (stages with `lora`).
         public var adapter: String? = nil
+        /// The probe's static RM (d2po with `probe_every`): `probe_reward_model`'s folder, else `reward_model`'s.
+        public var probeRewardModel: String? = nil
 
         public init(model: String, reference: String?, train: String, eval: String?, order: String, checkpoints: String,
                     metrics: String, output: String, rewardModel: String? = nil) {
@@ -192,6 +194,8 @@ public struct TRLJob: Codable, Equatable, Sendable {
         /// `random` selection: PrefLab's permutation of each round's candidates, keyed by the round's generation step
         /// (0-based), so that the engine picks the same candidate positions.
         public var selectionOrders: [String: [Int]]
+        /// PrefLab's accuracy probe window in steps (`probe_every`; D2PO Fig. 6), served by `preflab annotate`.
+        public var probeEvery: Int? = nil
     }
 
     public struct LoRA: Codable, Equatable, Sendable {

@@ -138,7 +138,8 @@ public enum TRLMapping {
                           temperature: p.temperature, topP: p.topP, labeler: "gold", annotator: nil, lineEnds: lineEnds),
             d2po: .init(discriminator: discriminator, discriminatorLearningRate: p.discriminatorLearningRate,
                         discriminatorBeta: p.discriminatorBeta, stepsPerRound: stepsPerRound, goldPerRound: p.goldPerRound,
-                        goldUpdateEpochs: p.goldUpdateEpochs, selection: p.selection.rawValue, selectionOrders: [:]))
+                        goldUpdateEpochs: p.goldUpdateEpochs, selection: p.selection.rawValue, selectionOrders: [:],
+                        probeEvery: stage.config["probe_every"]?.int))
     }
 
     /// D2POTrainer's optimiser steps through each generation step: one silver update, plus `goldUpdateEpochs` when the

@@ -173,6 +173,10 @@ public struct TRLRunner: StageRunner {
             job.paths.discriminator = folder.path
         }
         if d2po.discriminator == "dpo" { job.paths.discriminatorReference = context.inputs["dpo_reference"]?.path ?? model.path }
+        // The embedded probe's static RM (NodeContext.accuracyProbe(defaultStaticRM: "reward_model")).
+        if d2po.probeEvery != nil {
+            job.paths.probeRewardModel = (context.inputs["probe_reward_model"] ?? context.inputs["reward_model"])?.path
+        }
         if d2po.selection == "random" {
             for step in TRLMapping.goldRoundSteps(job) {
                 d2po.selectionOrders[String(step)] = inputs.d2poSelectionOrder(count: d2po.stepsPerRound * online.promptsPerStep,
@@ -197,10 +201,12 @@ public struct TRLRunner: StageRunner {
                               smallWindow: try EngineModels.contextLength(folders[1]))
     }
 
-    /// `preflab annotate` for the stage's task, seeded as the embedded OPOTrainer seeds its GoldAnnotator.
+    /// `preflab annotate` for the stage's task, seeded as the embedded OPOTrainer seeds its GoldAnnotator; with D2PO's
+    /// `probe_every`, it serves PrefLab's accuracy probe of the bridge's judges too.
     static func annotator(_ stage: ResolvedStage, seed: UInt64) throws -> [String] {
         let task = try StageValues(stage).string("task")
-        return [try preflabExecutable(), "annotate", "--task", task, "--seed", String(seed)]
+        let probe = stage.kind == "d2po" ? stage.config["probe_every"]?.int.map { ["--probe-every", String($0)] } ?? [] : []
+        return [try preflabExecutable(), "annotate", "--task", task, "--seed", String(seed)] + probe
     }
 
     /// The `preflab` binary that serves the gold annotator: `PREFLAB_EXECUTABLE`, this process when it is preflab,

@@ -26,9 +26,10 @@ public enum TRLChecks {
     }
     /// D2PO (Algorithm 1) through the bridge's subclass of its online DPO trainer (trl_d2po.py): every discriminator
     /// (reward model, DPO model, self), both selections (random: PrefLab's own permutation of each round), the gold
-    /// rounds through `preflab annotate`; the same losses, probe and gold-task limits as opo.
+    /// rounds through `preflab annotate`; the same losses and gold-task limits as opo. PrefLab's accuracy probe (D2PO
+    /// Fig. 6) runs: the bridge scores each step's pairs by the judges, `preflab annotate` applies R* and the rule.
     public static let d2po: Check = { stage in
-        engineArgs(stage) + dpoLoss(stage, allowed: onlineLosses) + probe(stage) + goldTask(stage)
+        engineArgs(stage) + dpoLoss(stage, allowed: onlineLosses) + goldTask(stage)
             + RecomputeField.refused(stage, engine: "TRL")
     }
 
@@ -40,10 +41,11 @@ public enum TRLChecks {
     /// The DPO losses the online bridge computes itself.
     static let onlineLosses: Set<String> = ["sigmoid", "conservative", "ipo"]
 
-    /// PrefLab's accuracy probe of the judges (D2PO Figs 5-6) runs in the embedded trainers only.
+    /// PrefLab's accuracy probe of the judges (D2PO Fig. 5, online DPO's RM) runs in the embedded OPO trainer only;
+    /// the bridge runs it for d2po.
     static func probe(_ stage: ResolvedStage) -> [StageProblem] {
         ["probe_every", "probe_reward_model"].filter { isSet(stage, $0) }.map { key in
-            StageProblem(key: key, "`\(key)` (PrefLab's accuracy probe of the judges, D2PO Figs 5-6) is measured by the embedded trainer only; the TRL bridge does not run it — drop it or use engine: embedded")
+            StageProblem(key: key, "`\(key)` (PrefLab's accuracy probe of the judges, D2PO Fig. 5) is measured for opo by the embedded trainer only; the TRL bridge runs it for d2po, not opo — drop it or use engine: embedded")
         }
     }
 

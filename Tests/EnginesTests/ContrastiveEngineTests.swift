@@ -33,7 +33,7 @@ final class ContrastiveEngineTests: XCTestCase {
     static let trl = """
       prompts: { kind: task_prompts, task: contrastive_distillation, size: 8, seed: 1 }
       opo_gold: { kind: opo, engine: trl, policy: opt, prompts: prompts, labeler: gold, task: contrastive_distillation, scorer_large: large, scorer_small: opt, prompts_per_step: 4, update_epochs: 1, gold_budget: 8, max_new_tokens: 8, learning_rate: 1.0e-3, seed: 1 }
-      d2po: { kind: d2po, engine: trl, policy: opt, prompts: prompts, task: contrastive_distillation, scorer_large: large, scorer_small: opt, discriminator: self, prompts_per_step: 4, rollouts_per_gold_round: 8, gold_per_round: 2, gold_budget: 4, max_new_tokens: 8, learning_rate: 1.0e-3, seed: 1 }
+      d2po: { kind: d2po, engine: trl, policy: opt, prompts: prompts, task: contrastive_distillation, scorer_large: large, scorer_small: opt, discriminator: self, prompts_per_step: 4, rollouts_per_gold_round: 8, gold_per_round: 2, gold_budget: 4, max_new_tokens: 8, learning_rate: 1.0e-3, probe_every: 1, seed: 1 }
 
     """
 
@@ -232,6 +232,23 @@ final class ContrastiveEngineTests: XCTestCase {
             let gold = store.metrics(for: hash).compactMap { $0.values["gold_used"] }
             XCTAssertEqual(gold.last, name == "opo_gold" ? 8 : 4, "\(name): the gold budget, spent through preflab annotate")
         }
+        try assertProbe(store.metrics(for: try XCTUnwrap(graph.nodes.first { $0.stage.name == "d2po" }).hash))
+    }
+
+    /// D2PO's probe (one step per window) with CD's R* from the scorers' log-likelihoods, which the probe requests carry:
+    /// real-valued, so pairs count. The discriminator is the policy's implicit reward, so the two judges agree on every
+    /// line; before the first update (π = π_ref) every implicit reward is 0, so 1/2; no static RM without a reward model.
+    func assertProbe(_ lines: [MetricPoint]) throws {
+        XCTAssertEqual(lines.count, 4)
+        for line in lines {
+            let v = line.values
+            print("ContrastiveEngineTests: d2po probe step \(line.step): \(v.filter { $0.key.hasPrefix("probe_") }.sorted { $0.key < $1.key })")
+            XCTAssertEqual((v["probe_pairs"] ?? 0) + (v["probe_ties"] ?? 0), 4, "step \(line.step): every pair counted or tied")
+            XCTAssertNil(v["probe_static_rm"], "step \(line.step)")
+            XCTAssertEqual(v["probe_discriminator"], v["probe_implicit"], "step \(line.step): the same judge")
+        }
+        XCTAssertTrue(lines.allSatisfy { ($0.values["probe_pairs"] ?? 0) > 0 }, "CD's R* is real-valued: pairs count")
+        XCTAssertEqual(lines.first?.values["probe_implicit"] ?? 0, 0.5, accuracy: 1e-12, "π = π_ref: every pair even")
     }
 
     // MARK: - helpers

@@ -26,12 +26,13 @@ final class EngineModelTests: XCTestCase {
 
     """
 
-    /// SFT of the OPT, online DPO with gold labels and D2PO with the OPT reward model as discriminator.
+    /// SFT of the OPT, online DPO with gold labels and D2PO with the OPT reward model as discriminator (and PrefLab's
+    /// accuracy probe of its judges, D2PO Fig. 6).
     static let online = """
       sft_opt: { kind: sft, engine: trl, init: opt, task: word_collector, examples: 8, epochs: 1, batch_size: 4, micro_batch: 2, learning_rate: 1.0e-3, seed: 1 }
       prompts: { kind: task_prompts, task: word_collector, size: 8, seed: 1 }
       opo_gold: { kind: opo, engine: trl, policy: opt, prompts: prompts, labeler: gold, task: word_collector, prompts_per_step: 4, update_epochs: 1, gold_budget: 8, max_new_tokens: 8, learning_rate: 1.0e-3, seed: 1 }
-      d2po: { kind: d2po, engine: trl, policy: opt, prompts: prompts, task: word_collector, discriminator: reward_model, reward_model: reward_model, prompts_per_step: 4, rollouts_per_gold_round: 8, gold_per_round: 2, gold_budget: 4, max_new_tokens: 8, learning_rate: 1.0e-3, seed: 1 }
+      d2po: { kind: d2po, engine: trl, policy: opt, prompts: prompts, task: word_collector, discriminator: reward_model, reward_model: reward_model, prompts_per_step: 4, rollouts_per_gold_round: 8, gold_per_round: 2, gold_budget: 4, max_new_tokens: 8, learning_rate: 1.0e-3, probe_every: 2, seed: 1 }
 
     """
 
@@ -135,6 +136,30 @@ final class EngineModelTests: XCTestCase {
             XCTAssertEqual(store.summary(for: hash)?["steps"], name == "opo_gold" ? 2 : 4, name)
             let gold = store.metrics(for: hash).compactMap { $0.values["gold_used"] }
             XCTAssertEqual(gold.last, name == "opo_gold" ? 8 : 4, "\(name): the gold budget, spent through preflab annotate")
+        }
+        try assertProbe(store.metrics(for: try XCTUnwrap(graph.nodes.first { $0.stage.name == "d2po" }).hash))
+    }
+
+    /// D2PO's probe on the OPT (windows of 2 steps of 4 prompts): lines 2 and 4 carry the window, its 8 pairs counted
+    /// or tied; where pairs count, every judge's accuracy, and in the first window the discriminator is still the static
+    /// RM (its first gold update ends step 2, after the step's probe), so the two agree exactly. The random OPT's 8
+    /// tokens rarely hold a target word, so its pairs may all tie: ContrastiveEngineTests probes with CD's real-valued R*.
+    func assertProbe(_ lines: [MetricPoint]) throws {
+        XCTAssertEqual(lines.map { $0.values["probe_pairs"] != nil }, [false, true, false, true], "windows end at steps 2 and 4")
+        for line in lines where line.values["probe_pairs"] != nil {
+            let v = line.values
+            print("EngineModelTests: d2po probe step \(line.step): \(v.filter { $0.key.hasPrefix("probe_") }.sorted { $0.key < $1.key })")
+            XCTAssertEqual((v["probe_pairs"] ?? 0) + (v["probe_ties"] ?? 0), 8, "step \(line.step): every pair counted or tied")
+            guard (v["probe_pairs"] ?? 0) > 0 else { continue }
+            for judge in ["discriminator", "static_rm", "implicit"] {
+                let accuracy = try XCTUnwrap(v["probe_" + judge], "step \(line.step): \(judge)")
+                XCTAssertTrue((0...1).contains(accuracy), "step \(line.step): \(judge) \(accuracy)")
+            }
+            XCTAssertNotNil(v["probe_gold_reward"])
+        }
+        let first = try XCTUnwrap(lines.dropFirst().first?.values)
+        if (first["probe_pairs"] ?? 0) > 0 {
+            XCTAssertEqual(first["probe_discriminator"], first["probe_static_rm"], "the same RM before its first update")
         }
     }
 

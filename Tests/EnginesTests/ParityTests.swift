@@ -99,6 +99,34 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    /// PrefLab's accuracy probe (D2PO Fig. 6) on both engines, one step per window: the same windows; every pair of a
+    /// step counted or tied; where the judges cannot depend on what each engine sampled, the same values — the
+    /// implicit reward is 0 for every response before the first update (π = π_ref), so 1/2 on both, and until the
+    /// first gold round's update (after step 2's probe) the discriminator is the static RM, so the two agree on both.
+    /// The samples differ by engine, so the other values are compared by rule (AnnotationServiceTests).
+    func testD2POProbeOnTRL() throws {
+        // Unique Nouns and 36 new tokens (the longest prompt, 58 tokens, then fills the 96-token window): the smoke SFT
+        // policy's Word Collector responses hold no target word, so every pair would tie and no accuracy be measured.
+        let overrides = ["stages.d2po.probe_every=1", "stages.d2po.max_new_tokens=36", "vars.task=unique_nouns"]
+        for (_, embedded, trl) in try trainOnBoth("Recipes/checks/engines.yaml", stages: ["d2po"], overrides: overrides) {
+            let keys = ["probe_discriminator", "probe_static_rm", "probe_implicit", "probe_pairs", "probe_gold_reward"]
+            for (name, lines) in [("embedded", embedded.map(\.values)), ("trl", trl.map(\.values))] {
+                XCTAssertEqual(lines.count, 4, name)
+                for (i, v) in lines.enumerated() {
+                    print("ParityTests: d2po probe \(name) step \(i + 1): \(v.filter { $0.key.hasPrefix("probe_") }.sorted { $0.key < $1.key })")
+                }
+                for (i, v) in lines.enumerated() {
+                    XCTAssertEqual((v["probe_pairs"] ?? 0) + (v["probe_ties"] ?? 0), 8, "\(name) step \(i + 1): 8 pairs")
+                    guard (v["probe_pairs"] ?? 0) > 0 else { continue }
+                    for key in keys { XCTAssertNotNil(v[key], "\(name) step \(i + 1): \(key)") }
+                    if i == 0 { XCTAssertEqual(v["probe_implicit"] ?? 0, 0.5, accuracy: 1e-12, "\(name): π = π_ref") }
+                    if i < 2 { XCTAssertEqual(v["probe_discriminator"], v["probe_static_rm"], "\(name) step \(i + 1)") }
+                }
+                XCTAssertTrue(lines.contains { ($0["probe_pairs"] ?? 0) > 0 }, "\(name): some pairs are not ties")
+            }
+        }
+    }
+
     /// Runs `stages` of the recipe's first cell (smoke scale) on the embedded engine, then trains the same nodes again
     /// on TRL from the same inputs; returns each node's embedded and TRL step metrics (steps and lr checked equal).
     /// A node in `interrupt` is trained once more on TRL, killed while saving its second checkpoint, resumed from the first (mid generation step for

@@ -110,4 +110,35 @@ final class AnnotationServiceTests: XCTestCase {
         let missing = service.reply(#"{"prompt":\#(prompt),"a":"p","b":"q"}"#)
         XCTAssertTrue(missing.contains("log_likelihoods") && missing.contains(#""budget_exhausted":false"#), missing)
     }
+
+    /// The probe of an engine's judges (`--probe-every`, D2PO Fig. 6): R* (here CD's, large − small) decides each pair,
+    /// ties are dropped, an even judge earns half; values only at a window's end; the budget is never charged.
+    func testProbeScoresTheEnginesJudgesByPrefLabsRule() throws {
+        let service = try AnnotationService(task: "contrastive_distillation", budget: 1, seed: 0, probeEvery: 2)
+        let prompt = #"{"messages":[{"role":"user","content":"The cat sat"}]}"#
+        func pair(_ a: String, _ b: String) -> String {
+            #"{"prompt":\#(prompt),"a":"a\#(a)","b":"b\#(b)","log_likelihoods":{"a":\#(a),"b":\#(b)}}"#
+        }
+        func probe(_ step: Int, _ pairs: [String], _ judges: String) throws -> [String: Double] {
+            let reply = service.reply(#"{"probe":{"step":\#(step),"total":4,"pairs":[\#(pairs.joined(separator: ","))],"judges":\#(judges)}}"#)
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any], reply)
+            return try XCTUnwrap(json["probe"] as? [String: Double], reply)
+        }
+        // R*: a wins (2 vs 0.5), b wins (0 vs 2), a tie (0 vs 0).
+        let first = try probe(1, [pair("[-1,-3]", "[-0.5,-1]"), pair("[-1,-1]", "[-2,-4]"), pair("[0,0]", "[-1,-1]")],
+                              #"{"discriminator":[[1,0],[1,0],[0,1]],"implicit":[[0,0],[0,1],[0,0]]}"#)
+        XCTAssertEqual(first, [:], "step 1 of a 2-step window reports nothing")
+        // a wins (2 vs 0).
+        let window = try probe(2, [pair("[0,-2]", "[0,0]")], #"{"discriminator":[[3,1]],"implicit":[[0,1]]}"#)
+        XCTAssertEqual(window["probe_pairs"], 3)
+        XCTAssertEqual(window["probe_ties"], 1)
+        XCTAssertEqual(window["probe_discriminator"] ?? 0, 2.0 / 3, accuracy: 1e-12, "right, wrong, right")
+        XCTAssertEqual(window["probe_implicit"] ?? 0, 0.5, accuracy: 1e-12, "even (1/2), right, wrong")
+        XCTAssertEqual(window["probe_gold_reward"] ?? 0, 6.5 / 8, accuracy: 1e-12, "mean R* of the 8 responses")
+        XCTAssertTrue(service.reply(pair("[0,0]", "[0,-1]")).hasSuffix(#""used":1}"#), "the probe spent no label")
+        let short = service.reply(#"{"probe":{"step":3,"total":4,"pairs":[\#(pair("[0,0]", "[0,-1]"))],"judges":{"implicit":[]}}}"#)
+        XCTAssertTrue(short.contains("judge implicit has 0 score pairs for 1 pairs"), short)
+        let none = try AnnotationService(task: "word_collector", budget: nil, seed: 0)
+        XCTAssertTrue(none.reply(#"{"probe":{"step":1,"total":1,"pairs":[],"judges":{}}}"#).contains("--probe-every"))
+    }
 }

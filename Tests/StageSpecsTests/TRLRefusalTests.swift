@@ -79,7 +79,7 @@ final class TRLRefusalTests: XCTestCase {
         XCTAssertNil(problem("opo", "loss: { kind: ipo }"), "the bridge sums IPO's log-ratios itself")
         XCTAssertNil(problem("opo", "loss: { kind: conservative }"))
         assertRefused("opo", "loss: { kind: simpo }", at: "simpo", key: "loss.kind", saying: "use loss.kind conservative or ipo or sigmoid")
-        assertRefused("opo", "probe_every: 2", at: "2", key: "probe_every", saying: "accuracy probe")
+        assertRefused("opo", "probe_every: 2", at: "2", key: "probe_every", saying: "runs it for d2po, not opo")
     }
 
     /// CD's gold labels on TRL: the bridge scores the scorers' folders, so scorers PrefLab reads (its template and
@@ -98,13 +98,13 @@ final class TRLRefusalTests: XCTestCase {
         XCTAssertTrue(errors.first?.contains("e.yaml:15:19: error: stages.s.scorer_large: 'sft' is a model PrefLab reads; the TRL bridge scores Contrastive Distillation") ?? false, "\(errors)")
     }
 
-    func testD2POOnTRLMapsItsDiscriminatorsButNotSimPOOrTheProbe() {
+    func testD2POOnTRLMapsItsDiscriminatorsAndTheProbeButNotSimPO() {
         XCTAssertNil(problem("d2po", nil))
         XCTAssertNil(problem("d2po", "selection: random"), "PrefLab's own permutation of each round goes to the bridge")
         XCTAssertNil(problem("d2po", "discriminator: self"))
         XCTAssertNil(problem("d2po", "loss: { kind: ipo }"))
         assertRefused("d2po", "loss: { kind: simpo }", at: "simpo", key: "loss.kind", saying: "use loss.kind conservative or ipo or sigmoid")
-        assertRefused("d2po", "probe_every: 2", at: "2", key: "probe_every", saying: "accuracy probe")
+        XCTAssertNil(problem("d2po", "probe_every: 2"), "the bridge scores the judges, PrefLab's probe the accuracy")
         XCTAssertTrue(problem("d2po", "engine_args: { gradient_checkpointing: true }")?.contains("unknown TRL engine option") ?? false)
     }
 

@@ -15,6 +15,10 @@
 #     job["online"]["line_ends"]); the policy's rate is constant, as PrefLab's; the discriminator has its own AdamW
 #     (PrefLab's beta2 0.95, eps 1e-5, no decay), rate and gradient clip, saved with each HF checkpoint together with
 #     the kept candidates, the round's gold pairs and the gold count, so a killed run resumes mid-round exactly.
+#   * with `probe_every` (D2PO Fig. 6), each step's candidates, before its update, are scored by the judges — the
+#     discriminator's silver scores, the static RM (paths.probe_reward_model: a fresh, frozen load) and the policy's
+#     implicit reward beta * (log pi - log pi_ref) — and sent with the pairs to `preflab annotate --probe-every`, where
+#     PrefLab's AccuracyProbe applies R* and its accuracy rule; its window values (probe_*) join the step's line.
 # Sampling uses torch's generator (seeded per step), PrefLab its own: the two engines draw different responses.
 import os
 
@@ -146,6 +150,8 @@ def trainer_class():
             dtype = next(self.model.parameters()).dtype
             self.discriminator = (RewardModelDiscriminator(job, dtype, pad) if kind == "reward_model"
                                   else DPODiscriminator(job, dtype, pad) if kind == "dpo" else SelfDiscriminator(self))
+            static = job["paths"].get("probe_reward_model") if self.d2po.get("probe_every") else None
+            self.static_rm = trl_online.RewardModelLabeler(static, dtype, pad) if static else None
 
         def save_extra(self, folder):
             d = self.discriminator
@@ -178,14 +184,30 @@ def trainer_class():
             extra = self.state_extra
             cands = self.sample_candidates(self.accelerator.unwrap_model(model), g)
             scores = self.discriminator.scores(cands)
+            probed = self.probe(model, cands, scores, g) if self.d2po.get("probe_every") else {}
             silver = [trl_online.ordered(c, s1 >= s2) for c, (s1, s2) in zip(cands, scores)]
             self.reference_logps(silver)
             kl = self.mean_kl(model, silver)
             loss, accuracy, margin = self.accumulate(model, silver)
             if extra["gold_used"] < self.online["gold_budget"]:
                 extra["candidates"] += cands
-            extra["values"] = {"loss": loss, "accuracy": accuracy, "margin": margin, "kl": kl}
+            extra["values"] = {"loss": loss, "accuracy": accuracy, "margin": margin, "kl": kl, **probed}
             return loss
+
+        @torch.no_grad()
+        def probe(self, model, cands, scores, g):
+            """The judges' scores of step g's candidates, before its update (PrefLab's D2POTrainer.record), sent to
+            `preflab annotate`, whose AccuracyProbe answers the window's probe_* values at its end (else none)."""
+            pad = self.processing_class.pad_token_id
+            judges = {"discriminator": scores,
+                      "implicit": implicit_scores(self.accelerator.unwrap_model(model), self.ref_model, cands,
+                                                  self.job["loss"]["beta"], pad)}
+            if self.static_rm:
+                judges["static_rm"] = trl_online.pair_scores(self.static_rm.model, cands, pad)
+            pairs = [self.labeler.request(self.rows[c["row"]], c["first"], c["second"]) for c in cands]
+            request = {"step": g + 1, "total": len(self.line_ends), "pairs": pairs,
+                       "judges": {k: [list(s) for s in v] for k, v in judges.items()}}
+            return self.labeler.ask({"probe": request})["probe"]
 
         def gold_step(self, model, g, epoch):
             """L11-17: on the round's first update select and gold-label; each update: discriminator, then policy."""

@@ -122,11 +122,16 @@ class GoldLabeler:
     def labels(self, rows, cands):
         return [self.first_wins(rows[c["row"]], c["first"], c["second"]) for c in cands]
 
-    def first_wins(self, row, first, second):
+    def request(self, row, first, second):
+        """A pair as `preflab annotate` reads it: the prompt, both texts (and CD's log-likelihoods)."""
         request = {"prompt": json.loads(row["prompt_json"]), "a": self.text(first), "b": self.text(second)}
         if self.scorers:
             messages = request["prompt"]["messages"]
             request["log_likelihoods"] = {k: self.scorers.means(messages, request[k]) for k in ("a", "b")}
+        return request
+
+    def ask(self, request):
+        """One request line to the annotator process, its reply line parsed (a refusal ends the run)."""
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
         line = self.process.stdout.readline()
@@ -134,8 +139,11 @@ class GoldLabeler:
             fail(f"`{' '.join(self.process.args)}` ended without answering")
         reply = json.loads(line)
         if "error" in reply:
-            fail(f"the gold annotator refused a pair: {reply['error']}")
-        return reply["preferred"] == 0
+            fail(f"the gold annotator refused a request: {reply['error']}")
+        return reply
+
+    def first_wins(self, row, first, second):
+        return self.ask(self.request(row, first, second))["preferred"] == 0
 
 
 def sequence_logps(model, pairs, pad_id):

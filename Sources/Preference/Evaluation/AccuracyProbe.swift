@@ -30,12 +30,27 @@ public final class AccuracyProbe {
         self.staticRewardModel = staticRewardModel
     }
 
+    /// One probed pair: a prompt and its two responses as the gold task reads them.
+    public struct Pair {
+        public var prompt: Prompt
+        public var first: String
+        public var second: String
+
+        public init(prompt: Prompt, first: String, second: String) { (self.prompt, self.first, self.second) = (prompt, first, second) }
+    }
+
     /// Records agreement on one step's pairs; `judges` maps a judge's name to its (R(x, y1), R(x, y2)) per pair.
     func record(_ candidates: [OnlinePairs.Candidate], judges: [String: [(Double, Double)]]) {
+        record(candidates.map { Pair(prompt: $0.prompt, first: $0.firstText, second: $0.secondText) }, judges: judges)
+    }
+
+    /// The same record for pairs an engine sampled and scored (`preflab annotate`'s probe requests): the rule and
+    /// the gold task are PrefLab's whichever engine drew the responses.
+    public func record(_ pairs: [Pair], judges: [String: [(Double, Double)]]) {
         for name in judges.keys where correct[name] == nil { correct[name] = 0 }
-        for (i, c) in candidates.enumerated() {
-            let g1 = task.reward(prompt: c.prompt, response: c.firstText)
-            let g2 = task.reward(prompt: c.prompt, response: c.secondText)
+        for (i, c) in pairs.enumerated() {
+            let g1 = task.reward(prompt: c.prompt, response: c.first)
+            let g2 = task.reward(prompt: c.prompt, response: c.second)
             rewardSum += g1 + g2
             rollouts += 2
             if g1 == g2 { ties += 1; continue }
@@ -55,7 +70,7 @@ public final class AccuracyProbe {
     }
 
     /// At the end of a window (or of training): each judge's accuracy, then the counts restart.
-    func report(step: Int, total: Int) -> [String: Double] {
+    public func report(step: Int, total: Int) -> [String: Double] {
         guard step % every == 0 || step == total, rollouts > 0 else { return [:] }
         var out = ["probe_pairs": Double(counted), "probe_ties": Double(ties),
                    "probe_gold_reward": rewardSum / Double(rollouts)]
