@@ -26,9 +26,13 @@ public enum BLASCore {
 
     /// The flags line of /proc/cpuinfo; nil where there is none.
     public static func cpuFlags() -> Set<String>? {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-        return Set(line.split(separator: " ").map(String.init))
+        cpuInfoLine("flags").map { Set($0.split(separator: " ").map(String.init)) }
+    }
+
+    /// The first /proc/cpuinfo line starting with `key`; nil where there is none.
+    static func cpuInfoLine(_ key: String) -> Substring? {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        return info.split(separator: "\n").first { $0.hasPrefix(key) }
     }
 
     /// The core to re-execute with: the pinned one when OpenBLAS chose another and OPENBLAS_CORETYPE is unset.
@@ -42,9 +46,7 @@ public enum BLASCore {
     /// the CPU's model name.
     public static func hostFacts() -> [String: String] {
         var facts = ["blas_core": name]
-        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-           let model = line.split(separator: ":", maxSplits: 1).last {
+        if let model = cpuInfoLine("model name")?.split(separator: ":", maxSplits: 1).last {
             facts["cpu"] = model.trimmingCharacters(in: .whitespaces)
         }
         return facts
