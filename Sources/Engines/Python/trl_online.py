@@ -89,12 +89,7 @@ class ContrastiveScorers:
         out = []
         for tokenizer, model, window in self.models:
             ids, k = trl_text.response_logprob_ids(messages, response, tokenizer, window)
-            tokens = torch.tensor(ids, device=self.device)
-            logps = torch.log_softmax(model(tokens[None]).logits[0].double(), dim=-1)
-            scored = torch.arange(len(ids) - k, len(ids), device=self.device)
-            total = 0.0
-            for lp in logps[scored - 1, tokens[scored]].tolist():  # left to right, as PrefLab sums its own
-                total += lp
+            total = trl_text.summed_logprob(model, ids, k)
             out.append(trl_text.mean_logprob(total, k))
         return out
 

@@ -72,17 +72,6 @@ def reward_score(model, ids):
     return float(model.score(hidden[:, -1]).reshape(-1)[0].item())
 
 
-def response_logprob(model, prompt, response):
-    """Σ over the response's ids of log p(id | ids before it), left to right in doubles."""
-    ids = torch.tensor([prompt + response], device=model.device)
-    logits = model(input_ids=ids).logits[0].float()
-    logprobs = torch.log_softmax(logits, dim=-1)
-    total = 0.0
-    for i, token in enumerate(response):
-        total += float(logprobs[len(prompt) + i - 1, token].item())
-    return total
-
-
 def sample(policy, tokenizer, prompt, sampling, model_tokenizes):
     """`samples` responses to the prompt ids: ids as generated (EOS kept when the model stopped), and the text. The
     stop is the model's EOS, or PrefLab's end of turn (`eos_token_id`) for its own ids; top-k is off (full
@@ -136,10 +125,10 @@ def main(job_path):
             lines = [dict(extra, score=reward_score(model, p + r)) for p, r, extra in rows]
         else:
             model = load(AutoModelForCausalLM, job["model"], dtype)
-            lines = [dict(extra, logp=response_logprob(model, p, r)) for p, r, extra in rows]
+            lines = [dict(extra, logp=trl_text.summed_logprob(model, p + r, len(r))) for p, r, extra in rows]
             reference = load(AutoModelForCausalLM, job["reference"], dtype)
             for line, (p, r, _) in zip(lines, rows):
-                line["ref_logp"] = response_logprob(reference, p, r)
+                line["ref_logp"] = trl_text.summed_logprob(reference, p + r, len(r))
     partial = job["output"] + ".partial"
     with open(partial, "w") as f:
         for line in lines:

@@ -80,6 +80,21 @@ def response_logprob_ids(messages, response, tokenizer, window):
     return ids, min(len(tokens), len(ids) - 1)
 
 
+def summed_logprob(model, ids, k):
+    """Σ of log p(id | the ids before it) over the last k of `ids` under a transformers causal LM: one forward, a
+    log-softmax in doubles, the terms added left to right in a Python float — PrefLab's order of summation, so a scorer
+    here and PrefLab's own agree to float noise. Shared by the scoring job (trl_score.py) and TRL's online labeller
+    (trl_online.py); torch is imported here only, as vLLM's text mode uses this file without a model."""
+    import torch
+    tokens = torch.tensor(ids, device=model.device)
+    logps = torch.log_softmax(model(tokens[None]).logits[0].double(), dim=-1)
+    scored = torch.arange(len(ids) - k, len(ids), device=model.device)
+    total = 0.0
+    for lp in logps[scored - 1, tokens[scored]].tolist():
+        total += lp
+    return total
+
+
 def mean_logprob(total, k):
     """The mean log-likelihood of k scored tokens whose log-probabilities sum to `total` (0 for none, as PrefLab)."""
     return total / k if k else 0.0

@@ -2,7 +2,7 @@ import Foundation
 
 /// Contrastive Distillation's log-likelihoods computed by an engine from the scorers' own folders (models PrefLab does
 /// not read: a site-named OPT), by the rule `LlamaSequenceScorer` and `CodecScorers` apply to PrefLab's models, stated
-/// once on the engines' side (trl_text.py's `response_logprobs`): the prompt formatted and tokenised by the scorer's
+/// once on the engines' side (trl_text.py's `response_logprob_ids`, `summed_logprob`): the prompt formatted and tokenised by the scorer's
 /// own tokenizer, the response's plain tokens after it, the last `window` tokens kept, the mean log-probability of the
 /// response's tokens (0 for none).
 ///
