@@ -92,8 +92,39 @@ public struct Sample: Sendable {
     }
 }
 
+/// What a policy and a reward model share: a model read through its codec, pairs closed with EOS, batches checked
+/// for memory before a forward, and gradient-free forwards in chunks of `inferenceChunk` rows.
+public protocol CodecModel: AnyObject {
+    var model: LlamaModel { get }
+    var codec: any TextCodec { get }
+    /// Rows per forward pass when no gradient is needed (bounds activation memory).
+    var inferenceChunk: Int { get }
+}
+
+extension CodecModel {
+    /// Prompt and text response as ids; the response is closed with EOS, as a policy should emit it.
+    public func pair(_ prompt: Prompt, _ response: String) -> SequencePair {
+        SequencePair(prompt: codec.promptTokens(prompt), response: codec.encode(response) + [codec.eos])
+    }
+
+    /// Pads `items` for this model's window, after checking that a forward of that batch fits in memory
+    /// (`training`: one that keeps activations for backward): an oversized batch fails its node, not the run.
+    public func encode(_ items: [SequencePair], training: Bool = false) throws -> EncodedBatch {
+        try EncodedBatch(items, pad: codec.pad, for: model, training: training)
+    }
+
+    /// `body`'s values for `items` encoded `inferenceChunk` rows at a time, in order.
+    func inChunks<T>(_ items: [SequencePair], _ body: (EncodedBatch) throws -> [T]) throws -> [T] {
+        var out: [T] = []
+        for start in stride(from: 0, to: items.count, by: max(1, inferenceChunk)) {
+            out += try body(try encode(Array(items[start..<min(items.count, start + max(1, inferenceChunk))])))
+        }
+        return out
+    }
+}
+
 /// A language model with an LM head plus its codec: log-probs of responses, and sampling.
-public final class Policy {
+public final class Policy: CodecModel {
     public let model: LlamaModel
     public let codec: any TextCodec
     /// Rows per forward pass when no gradient is needed (bounds activation memory).
@@ -118,25 +149,9 @@ public final class Policy {
         self.codec = codec
     }
 
-    /// Prompt and text response as ids; the response is closed with EOS, as the policy should emit it.
-    public func pair(_ prompt: Prompt, _ response: String) -> SequencePair {
-        SequencePair(prompt: codec.promptTokens(prompt), response: codec.encode(response) + [codec.eos])
-    }
-
-    /// Pads `items` for this model's window, after checking that a forward of that batch fits in memory
-    /// (`training`: one that keeps activations for backward): an oversized batch fails its node, not the run.
-    public func encode(_ items: [SequencePair], training: Bool = false) throws -> EncodedBatch {
-        try EncodedBatch(items, pad: codec.pad, for: model, training: training)
-    }
-
     /// log π(response | prompt) summed over response tokens, without keeping activations.
     public func sequenceLogProbs(_ items: [SequencePair]) throws -> [Double] {
-        var out: [Double] = []
-        for start in stride(from: 0, to: items.count, by: max(1, inferenceChunk)) {
-            let enc = try encode(Array(items[start..<min(items.count, start + max(1, inferenceChunk))]))
-            out += enc.responseSums(model.tokenLogProbs(enc.batch, keepActivations: false))
-        }
-        return out
+        try inChunks(items) { enc in enc.responseSums(model.tokenLogProbs(enc.batch, keepActivations: false)) }
     }
 
     /// Per-token log-probs (B, T) of an encoded batch, keeping activations for `backward`.
@@ -196,7 +211,7 @@ public final class Policy {
 }
 
 /// A scalar-head model read at the last token: a Bradley–Terry reward model or a PPO value model.
-public final class RewardModel {
+public final class RewardModel: CodecModel {
     public let model: LlamaModel
     public let codec: any TextCodec
     /// Rows per forward pass when no gradient is needed.
@@ -208,25 +223,12 @@ public final class RewardModel {
         self.codec = codec
     }
 
-    /// Prompt and text response as ids, closed with EOS exactly as `Policy.pair` does.
-    public func pair(_ prompt: Prompt, _ response: String) -> SequencePair {
-        SequencePair(prompt: codec.promptTokens(prompt), response: codec.encode(response) + [codec.eos])
-    }
-
-    /// Pads `items` for this model's window, after the memory check `Policy.encode` makes.
-    public func encode(_ items: [SequencePair], training: Bool = false) throws -> EncodedBatch {
-        try EncodedBatch(items, pad: codec.pad, for: model, training: training)
-    }
-
     /// R(x, y) for each pair, without keeping activations.
     public func scores(_ items: [SequencePair]) throws -> [Double] {
-        var out: [Double] = []
-        for start in stride(from: 0, to: items.count, by: max(1, inferenceChunk)) {
-            let enc = try encode(Array(items[start..<min(items.count, start + max(1, inferenceChunk))]))
+        try inChunks(items) { enc in
             let s = model.scalarOutputs(enc.batch, keepActivations: false)
-            out += enc.lastIndex.map { Double(s[$0]) }
+            return enc.lastIndex.map { Double(s[$0]) }
         }
-        return out
     }
 
     /// Scores at the last token, keeping activations for `backward`.
