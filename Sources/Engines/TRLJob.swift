@@ -83,7 +83,8 @@ public struct TRLJob: Codable, Equatable, Sendable {
         public var discriminatorReference: String? = nil
         /// PrefLab's initial LoRA adapters as a peft adapter folder (stages with `lora`).
         public var adapter: String? = nil
-        /// The probe's static RM (d2po with `probe_every`): `probe_reward_model`'s folder, else `reward_model`'s.
+        /// The probe's static RM (with `probe_every`): `probe_reward_model`'s folder, else `reward_model`'s (opo's
+        /// static labeller, d2po's initial discriminator), as the embedded trainers pick it.
         public var probeRewardModel: String? = nil
 
         public init(model: String, reference: String?, train: String, eval: String?, order: String, checkpoints: String,
@@ -168,11 +169,15 @@ public struct TRLJob: Codable, Equatable, Sendable {
         public var topP: Double
         /// `reward_model` (the static RM at `paths.reward_model`) or `gold` (`annotator`).
         public var labeler: String
-        /// The command serving PrefLab's gold annotator as JSON lines (`preflab annotate --task T --seed S`).
+        /// The command serving PrefLab's gold annotator as JSON lines (`preflab annotate --task T --seed S`): the gold
+        /// labels, and the accuracy probe's R* when `probeEvery` is set (then for a static-RM labeller too).
         public var annotator: [String]?
         /// The optimiser step count at the end of each generation step (its metrics line): opo `(g + 1) ×
         /// updateEpochs`; d2po one silver update per step plus `goldUpdateEpochs` in each gold round.
         public var lineEnds: [Int] = []
+        /// PrefLab's accuracy probe window in steps (`probe_every`; D2PO Figs. 5–6): the bridge scores each step's
+        /// candidates by the judges before its update, `preflab annotate --probe-every` applies R* and the rule.
+        public var probeEvery: Int? = nil
     }
 
     /// PrefLab's D2POTrainer (Algorithm 1): the discriminator and its gold rounds.
@@ -194,8 +199,6 @@ public struct TRLJob: Codable, Equatable, Sendable {
         /// `random` selection: PrefLab's permutation of each round's candidates, keyed by the round's generation step
         /// (0-based), so that the engine picks the same candidate positions.
         public var selectionOrders: [String: [Int]]
-        /// PrefLab's accuracy probe window in steps (`probe_every`; D2PO Fig. 6), served by `preflab annotate`.
-        public var probeEvery: Int? = nil
     }
 
     public struct LoRA: Codable, Equatable, Sendable {

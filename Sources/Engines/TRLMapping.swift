@@ -107,7 +107,7 @@ public enum TRLMapping {
             online: .init(steps: steps, stepsPerEpoch: stepsPerEpoch, promptsPerStep: p.promptsPerStep, updateEpochs: updateEpochs,
                           replayLast: gold ? p.replayLast : 0, goldBudget: budget, maxNewTokens: p.maxNewTokens,
                           temperature: p.temperature, topP: p.topP, labeler: gold ? "gold" : "reward_model", annotator: nil,
-                          lineEnds: (0..<steps).map { ($0 + 1) * updateEpochs }))
+                          lineEnds: (0..<steps).map { ($0 + 1) * updateEpochs }, probeEvery: stage.config["probe_every"]?.int))
     }
 
     /// `d2po`: PrefLab's D2POTrainer (Algorithm 1) over TRL's online DPO trainer (trl_d2po.py). One HF optimiser
@@ -135,11 +135,11 @@ public enum TRLMapping {
             checkpointEvery: checkpointEvery, maxLength: maxLength, precision: precision,
             online: .init(steps: steps, stepsPerEpoch: prompts / p.promptsPerStep, promptsPerStep: p.promptsPerStep,
                           updateEpochs: 1, replayLast: 0, goldBudget: p.goldBudget, maxNewTokens: p.maxNewTokens,
-                          temperature: p.temperature, topP: p.topP, labeler: "gold", annotator: nil, lineEnds: lineEnds),
+                          temperature: p.temperature, topP: p.topP, labeler: "gold", annotator: nil, lineEnds: lineEnds,
+                          probeEvery: stage.config["probe_every"]?.int),
             d2po: .init(discriminator: discriminator, discriminatorLearningRate: p.discriminatorLearningRate,
                         discriminatorBeta: p.discriminatorBeta, stepsPerRound: stepsPerRound, goldPerRound: p.goldPerRound,
-                        goldUpdateEpochs: p.goldUpdateEpochs, selection: p.selection.rawValue, selectionOrders: [:],
-                        probeEvery: stage.config["probe_every"]?.int))
+                        goldUpdateEpochs: p.goldUpdateEpochs, selection: p.selection.rawValue, selectionOrders: [:]))
     }
 
     /// D2POTrainer's optimiser steps through each generation step: one silver update, plus `goldUpdateEpochs` when the

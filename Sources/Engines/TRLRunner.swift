@@ -105,7 +105,11 @@ public struct TRLRunner: StageRunner {
             try Self.prepareD2PO(&job, context, model: model, prompts: rows.train.count, seed: seed, inputs: inputs)
         }
         if let online = job.online {
-            if online.labeler == "gold" {
+            if online.probeEvery != nil {
+                // The embedded probes' static RM: opo's (OPOTrainer.record), d2po's (accuracyProbe(defaultStaticRM:)).
+                job.paths.probeRewardModel = (context.inputs["probe_reward_model"] ?? context.inputs["reward_model"])?.path
+            }
+            if online.labeler == "gold" || online.probeEvery != nil {
                 job.online?.annotator = try Self.annotator(stage, seed: seed)
                 job.scorers = try Self.scorers(context)
             }
@@ -173,10 +177,6 @@ public struct TRLRunner: StageRunner {
             job.paths.discriminator = folder.path
         }
         if d2po.discriminator == "dpo" { job.paths.discriminatorReference = context.inputs["dpo_reference"]?.path ?? model.path }
-        // The embedded probe's static RM (NodeContext.accuracyProbe(defaultStaticRM: "reward_model")).
-        if d2po.probeEvery != nil {
-            job.paths.probeRewardModel = (context.inputs["probe_reward_model"] ?? context.inputs["reward_model"])?.path
-        }
         if d2po.selection == "random" {
             for step in TRLMapping.goldRoundSteps(job) {
                 d2po.selectionOrders[String(step)] = inputs.d2poSelectionOrder(count: d2po.stepsPerRound * online.promptsPerStep,
@@ -201,11 +201,11 @@ public struct TRLRunner: StageRunner {
                               smallWindow: try EngineModels.contextLength(folders[1]))
     }
 
-    /// `preflab annotate` for the stage's task, seeded as the embedded OPOTrainer seeds its GoldAnnotator; with D2PO's
-    /// `probe_every`, it serves PrefLab's accuracy probe of the bridge's judges too.
+    /// `preflab annotate` for the stage's task, seeded as the embedded OPOTrainer seeds its GoldAnnotator; with
+    /// `probe_every`, it serves PrefLab's accuracy probe of the bridge's judges too (alone for a static-RM opo).
     static func annotator(_ stage: ResolvedStage, seed: UInt64) throws -> [String] {
         let task = try StageValues(stage).string("task")
-        let probe = stage.kind == "d2po" ? stage.config["probe_every"]?.int.map { ["--probe-every", String($0)] } ?? [] : []
+        let probe = stage.config["probe_every"]?.int.map { ["--probe-every", String($0)] } ?? []
         return [try preflabExecutable(), "annotate", "--task", task, "--seed", String(seed)] + probe
     }
 

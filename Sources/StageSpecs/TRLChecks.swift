@@ -19,10 +19,11 @@ public enum TRLChecks {
     /// Online DPO through the bridge's subclass of TRL's OnlineDPOTrainer (its loss is computed by the bridge, so
     /// sigmoid, conservative and summed IPO are exact; SimPO is not bridged), labelled by the static RM or by
     /// `preflab annotate` (gold; Contrastive Distillation's log-likelihoods computed by the bridge from its scorers'
-    /// folders, models PrefLab does not read: `SiteModels`); PrefLab's accuracy probe and reward_model_gold stay embedded.
+    /// folders, models PrefLab does not read: `SiteModels`); reward_model_gold stays embedded. PrefLab's accuracy probe
+    /// (D2PO Fig. 5) runs as d2po's: the bridge scores the judges, `preflab annotate` applies R* and the rule.
     public static let opo: Check = { stage in
-        engineArgs(stage) + dpoLoss(stage, allowed: onlineLosses) + probe(stage) + RecomputeField.refused(stage, engine: "TRL")
-            + (stage.config["labeler"]?.string == "gold" ? goldTask(stage) : [])
+        engineArgs(stage) + dpoLoss(stage, allowed: onlineLosses) + RecomputeField.refused(stage, engine: "TRL")
+            + (stage.config["labeler"]?.string == "gold" || stage.config["probe_every"]?.int != nil ? goldTask(stage) : [])
     }
     /// D2PO (Algorithm 1) through the bridge's subclass of its online DPO trainer (trl_d2po.py): every discriminator
     /// (reward model, DPO model, self), both selections (random: PrefLab's own permutation of each round), the gold
@@ -40,14 +41,6 @@ public enum TRLChecks {
 
     /// The DPO losses the online bridge computes itself.
     static let onlineLosses: Set<String> = ["sigmoid", "conservative", "ipo"]
-
-    /// PrefLab's accuracy probe of the judges (D2PO Fig. 5, online DPO's RM) runs in the embedded OPO trainer only;
-    /// the bridge runs it for d2po.
-    static func probe(_ stage: ResolvedStage) -> [StageProblem] {
-        ["probe_every", "probe_reward_model"].filter { isSet(stage, $0) }.map { key in
-            StageProblem(key: key, "`\(key)` (PrefLab's accuracy probe of the judges, D2PO Fig. 5) is measured for opo by the embedded trainer only; the TRL bridge runs it for d2po, not opo — drop it or use engine: embedded")
-        }
-    }
 
     /// Gold labels come from `preflab annotate`, which builds every task's annotator but reward_model_gold's (its R*
     /// is the stage's reward model). Contrastive Distillation's scorers are scored by the bridge itself, which

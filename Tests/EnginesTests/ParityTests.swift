@@ -127,6 +127,35 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    /// OPO's accuracy probe (D2PO Fig. 5) on both engines, windows of one step: the static-RM run's judges are its
+    /// labeller's RM and the implicit reward, the gold run's the implicit reward alone (no `probe_reward_model`, as
+    /// OPOTrainer.record); on TRL `preflab annotate` answers the static-RM run's probe alone. Every line counts the
+    /// step's 8 pairs (ties dropped), the implicit reward is 0 for every response before the first update (π = π_ref),
+    /// so 1/2 on both engines. The samples differ by engine, so the other values are compared by rule.
+    func testOPOProbeOnTRL() throws {
+        let overrides = ["vars.task=unique_nouns", "stages.opo_rm.task=unique_nouns", "stages.opo_rm.probe_every=1",
+                         "stages.opo_gold.probe_every=1", "stages.opo_rm.max_new_tokens=36", "stages.opo_gold.max_new_tokens=36"]
+        let runs = try trainOnBoth("Recipes/checks/engines.yaml", stages: ["opo_rm", "opo_gold"], overrides: overrides)
+        XCTAssertEqual(Set(runs.map(\.node.stage.name)), ["opo_rm", "opo_gold"])
+        for (node, embedded, trl) in runs {
+            let stage = node.stage.name
+            let judges = stage == "opo_rm" ? ["probe_static_rm", "probe_implicit"] : ["probe_implicit"]
+            for (name, lines) in [("embedded", embedded.map(\.values)), ("trl", trl.map(\.values))] {
+                XCTAssertFalse(lines.isEmpty, "\(stage) \(name)")
+                for (i, v) in lines.enumerated() {
+                    print("ParityTests: \(stage) probe \(name) step \(i + 1): \(v.filter { $0.key.hasPrefix("probe_") }.sorted { $0.key < $1.key })")
+                    XCTAssertEqual((v["probe_pairs"] ?? 0) + (v["probe_ties"] ?? 0), 8, "\(stage) \(name) step \(i + 1): 8 pairs")
+                    XCTAssertNil(v["probe_discriminator"], "\(stage) \(name): opo has no discriminator")
+                    if stage == "opo_gold" { XCTAssertNil(v["probe_static_rm"], "\(name): a gold opo has no static RM to probe") }
+                    guard (v["probe_pairs"] ?? 0) > 0 else { continue }
+                    for key in judges + ["probe_gold_reward"] { XCTAssertNotNil(v[key], "\(stage) \(name) step \(i + 1): \(key)") }
+                    if i == 0 { XCTAssertEqual(v["probe_implicit"] ?? 0, 0.5, accuracy: 1e-12, "\(stage) \(name): π = π_ref") }
+                }
+                XCTAssertTrue(lines.contains { ($0["probe_pairs"] ?? 0) > 0 }, "\(stage) \(name): some pairs are not ties")
+            }
+        }
+    }
+
     /// Runs `stages` of the recipe's first cell (smoke scale) on the embedded engine, then trains the same nodes again
     /// on TRL from the same inputs; returns each node's embedded and TRL step metrics (steps and lr checked equal).
     /// A node in `interrupt` is trained once more on TRL, killed while saving its second checkpoint, resumed from the first (mid generation step for

@@ -74,12 +74,18 @@ final class TRLRefusalTests: XCTestCase {
         XCTAssertNil(problem("dpo", "lora: { rank: 4, alpha: 8, targets: [q_proj, k_proj, v_proj, o_proj] }"))
     }
 
-    func testOnlineDPOMapsItsLossesButNotSimPOOrTheProbe() {
+    func testOnlineDPOMapsItsLossesAndTheProbeButNotSimPO() {
         XCTAssertNil(problem("opo", nil))
         XCTAssertNil(problem("opo", "loss: { kind: ipo }"), "the bridge sums IPO's log-ratios itself")
         XCTAssertNil(problem("opo", "loss: { kind: conservative }"))
         assertRefused("opo", "loss: { kind: simpo }", at: "simpo", key: "loss.kind", saying: "use loss.kind conservative or ipo or sigmoid")
-        assertRefused("opo", "probe_every: 2", at: "2", key: "probe_every", saying: "runs it for d2po, not opo")
+        XCTAssertNil(problem("opo", "probe_every: 2\n    task: word_collector"),
+                     "a static-RM opo's probe: the bridge scores the judges, `preflab annotate` the accuracy")
+        // The probe's R* comes from `preflab annotate`, which cannot build reward_model_gold's annotator.
+        let text = problem("opo", "probe_every: 2\n    task: reward_model_gold\n    gold_reward_model: rm\n    gold_prompts: prompts")
+        XCTAssertTrue(text?.contains("stages.s.task: `preflab annotate` cannot build reward_model_gold") ?? false, text ?? "accepted")
+        XCTAssertNil(problem("opo", "task: reward_model_gold\n    gold_reward_model: rm\n    gold_prompts: prompts"),
+                     "without the probe a static-RM opo never asks the annotator")
     }
 
     /// CD's gold labels on TRL: the bridge scores the scorers' folders, so scorers PrefLab reads (its template and

@@ -18,7 +18,8 @@
 #   * with `probe_every` (D2PO Fig. 6), each step's candidates, before its update, are scored by the judges — the
 #     discriminator's silver scores, the static RM (paths.probe_reward_model: a fresh, frozen load) and the policy's
 #     implicit reward beta * (log pi - log pi_ref) — and sent with the pairs to `preflab annotate --probe-every`, where
-#     PrefLab's AccuracyProbe applies R* and its accuracy rule; its window values (probe_*) join the step's line.
+#     PrefLab's AccuracyProbe applies R* and its accuracy rule (trl_online's `probe`); its window values (probe_*)
+#     join the step's line.
 # Sampling uses torch's generator (seeded per step), PrefLab its own: the two engines draw different responses.
 import os
 
@@ -89,7 +90,7 @@ class DPODiscriminator:
     @torch.no_grad()
     def scores(self, cands):
         self.model.eval()
-        return implicit_scores(self.model, self.reference, cands, self.beta, self.pad)
+        return trl_online.implicit_scores(self.model, self.reference, cands, self.beta, self.pad)
 
     def update(self, gold):
         self.model.train()
@@ -113,17 +114,10 @@ class SelfDiscriminator:
     def scores(self, cands):
         t = self.trainer
         model = t.accelerator.unwrap_model(t.model)
-        return implicit_scores(model, t.ref_model, cands, t.job["loss"]["beta"], t.processing_class.pad_token_id)
+        return trl_online.implicit_scores(model, t.ref_model, cands, t.job["loss"]["beta"], t.processing_class.pad_token_id)
 
     def update(self, gold):
         return None
-
-
-def implicit_scores(model, reference, cands, beta, pad):
-    """(R(x, y1), R(x, y2)) per candidate, R = beta * (log pi - log pi_ref) (PrefLab's D2POTrainer.implicitRewards)."""
-    seqs = [(c["prompt"], c[s]) for c in cands for s in ("first", "second")]
-    r = beta * (trl_online.sequence_logps(model, seqs, pad) - trl_online.sequence_logps(reference, seqs, pad))
-    return [(r[2 * i].item(), r[2 * i + 1].item()) for i in range(len(cands))]
 
 
 def select(n, scores, d2po, step):
@@ -150,8 +144,6 @@ def trainer_class():
             dtype = next(self.model.parameters()).dtype
             self.discriminator = (RewardModelDiscriminator(job, dtype, pad) if kind == "reward_model"
                                   else DPODiscriminator(job, dtype, pad) if kind == "dpo" else SelfDiscriminator(self))
-            static = job["paths"].get("probe_reward_model") if self.d2po.get("probe_every") else None
-            self.static_rm = trl_online.RewardModelLabeler(static, dtype, pad) if static else None
 
         def save_extra(self, folder):
             d = self.discriminator
@@ -184,7 +176,7 @@ def trainer_class():
             extra = self.state_extra
             cands = self.sample_candidates(self.accelerator.unwrap_model(model), g)
             scores = self.discriminator.scores(cands)
-            probed = self.probe(model, cands, scores, g) if self.d2po.get("probe_every") else {}
+            probed = self.probe(model, cands, g, {"discriminator": scores}) if self.prober else {}
             silver = [trl_online.ordered(c, s1 >= s2) for c, (s1, s2) in zip(cands, scores)]
             self.reference_logps(silver)
             kl = self.mean_kl(model, silver)
@@ -193,21 +185,6 @@ def trainer_class():
                 extra["candidates"] += cands
             extra["values"] = {"loss": loss, "accuracy": accuracy, "margin": margin, "kl": kl, **probed}
             return loss
-
-        @torch.no_grad()
-        def probe(self, model, cands, scores, g):
-            """The judges' scores of step g's candidates, before its update (PrefLab's D2POTrainer.record), sent to
-            `preflab annotate`, whose AccuracyProbe answers the window's probe_* values at its end (else none)."""
-            pad = self.processing_class.pad_token_id
-            judges = {"discriminator": scores,
-                      "implicit": implicit_scores(self.accelerator.unwrap_model(model), self.ref_model, cands,
-                                                  self.job["loss"]["beta"], pad)}
-            if self.static_rm:
-                judges["static_rm"] = trl_online.pair_scores(self.static_rm.model, cands, pad)
-            pairs = [self.labeler.request(self.rows[c["row"]], c["first"], c["second"]) for c in cands]
-            request = {"step": g + 1, "total": len(self.line_ends), "pairs": pairs,
-                       "judges": {k: [list(s) for s in v] for k, v in judges.items()}}
-            return self.labeler.ask({"probe": request})["probe"]
 
         def gold_step(self, model, g, epoch):
             """L11-17: on the round's first update select and gold-label; each update: discriminator, then policy."""

@@ -15,7 +15,12 @@
 #   * the loss is PrefLab's (sigmoid, conservative, or IPO on summed log-ratios) as the batch mean, micro-batches
 #     weighted by their size; log-probs from right-padded sequences (positions as PrefLab's);
 #   * the replay buffer, gold count and the current step's pairs are saved with each HF checkpoint, so a killed
-#     run resumes mid-step exactly.
+#     run resumes mid-step exactly;
+#   * with `probe_every` (D2PO Fig. 5), each step's candidates, before they are labelled, are scored by the judges —
+#     the static RM (paths.probe_reward_model: `probe_reward_model`, else the labeller's) and the policy's implicit
+#     reward beta * (log pi - log pi_ref) — and sent with the pairs to `preflab annotate --probe-every` (the gold
+#     labeller's process, or one started for the probe alone), where PrefLab's AccuracyProbe applies R* and its rule;
+#     its window values (probe_*) join the step's line (`probe`, shared with trl_d2po.py).
 # Sampling uses torch's generator (seeded per step), PrefLab its own: the two engines draw different responses.
 import atexit
 import json
@@ -61,6 +66,13 @@ def pair_scores(model, cands, pad_id):
     """(R(x, y1), R(x, y2)) of each candidate under a reward model."""
     s = sequence_scores(model, [(c["prompt"], c[k]) for c in cands for k in ("first", "second")], pad_id).tolist()
     return [(s[2 * i], s[2 * i + 1]) for i in range(len(cands))]
+
+
+def implicit_scores(model, reference, cands, beta, pad):
+    """(R(x, y1), R(x, y2)) per candidate, R = beta * (log pi - log pi_ref) (PrefLab's D2POTrainer.implicitRewards)."""
+    seqs = [(c["prompt"], c[s]) for c in cands for s in ("first", "second")]
+    r = beta * (sequence_logps(model, seqs, pad) - sequence_logps(reference, seqs, pad))
+    return [(r[2 * i].item(), r[2 * i + 1].item()) for i in range(len(cands))]
 
 
 def right_padded(seqs, pad_id):
@@ -204,6 +216,36 @@ def trainer_class(base_module):
             self.state_extra = {"gold_used": 0, "replay": [], "pairs": None, "pairs_step": -1}
             self.stats = {k: [] for k in ("preflab/accuracy", "preflab/margin", "preflab/kl",
                                           "preflab/gold_used")}
+            self.setup_probe(labeler)
+
+        def setup_probe(self, labeler):
+            """With `probe_every`: the annotator that answers the probe (the gold labeller, else one of its own) and the
+            probe's static RM (a frozen load, or the static labeller's own model when it is the same folder)."""
+            self.prober, self.probe_rm = None, None
+            if not self.online.get("probe_every"):
+                return
+            dtype, pad = next(self.model.parameters()).dtype, self.processing_class.pad_token_id
+            self.prober = labeler if isinstance(labeler, GoldLabeler) else gold_labeler(self.job, self.processing_class, dtype)
+            path = self.job["paths"].get("probe_reward_model")
+            if path and isinstance(labeler, RewardModelLabeler) and path == self.job["paths"].get("reward_model"):
+                self.probe_rm = labeler.model
+            elif path:
+                self.probe_rm = RewardModelLabeler(path, dtype, pad).model
+
+        @torch.no_grad()
+        def probe(self, model, cands, g, judges):
+            """PrefLab's accuracy probe of step g's candidates before its update: `judges` (name: (R1, R2) per candidate)
+            with the static RM's and the implicit reward's scores, sent to `preflab annotate`, whose AccuracyProbe
+            answers the window's probe_* values at its end (else none)."""
+            pad = self.processing_class.pad_token_id
+            judges = dict(judges, implicit=implicit_scores(self.accelerator.unwrap_model(model), self.ref_model, cands,
+                                                           self.job["loss"]["beta"], pad))
+            if self.probe_rm is not None:
+                judges["static_rm"] = pair_scores(self.probe_rm, cands, pad)
+            pairs = [self.prober.request(self.rows[c["row"]], c["first"], c["second"]) for c in cands]
+            request = {"step": g + 1, "total": len(self.online["line_ends"]), "pairs": pairs,
+                       "judges": {k: [list(s) for s in v] for k, v in judges.items()}}
+            return self.prober.ask({"probe": request})["probe"]
 
         def restore_preflab(self, checkpoint):
             with open(os.path.join(checkpoint, STATE)) as f:
@@ -246,6 +288,7 @@ def trainer_class(base_module):
         def sample_pairs(self, model, g):
             """Two responses per prompt of step g, labelled; with reference log-probs (the reference is frozen)."""
             cands = self.sample_candidates(model, g)
+            self.state_extra["probed"] = self.probe(model, cands, g, {}) if self.prober else {}
             wins = self.labeler.labels(self.rows, cands)
             if self.online["labeler"] == "gold":
                 self.state_extra["gold_used"] += len(cands)
@@ -279,6 +322,7 @@ def trainer_class(base_module):
                 new = self.sample_pairs(self.accelerator.unwrap_model(model), g)
                 extra.update(pairs=new + extra["replay"], pairs_step=g, new=len(new), kl=self.mean_kl(model, new))
             pairs = extra["pairs"]
+            self.preflab_values = dict(extra.get("probed", {}))  # the step's probe window, on its metrics line
             loss, accuracy, margin = self.accumulate(model, pairs)
             if epoch == self.online["update_epochs"] - 1 and self.online["replay_last"] > 0:
                 extra["replay"] = (extra["replay"] + pairs[:extra["new"]])[-self.online["replay_last"]:]
