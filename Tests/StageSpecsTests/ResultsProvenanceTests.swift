@@ -13,7 +13,6 @@ final class ResultsProvenanceTests: XCTestCase {
     /// Results knowingly older than their recipe's nodes, each with why it was not rerun (empty when all are current).
     static let knownStale: [String: String] = [
         "checks/upstream-seeds": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
-        "checks/smollm2": "gold_reward codeVersion 2 (values unchanged): not rerun yet",
     ]
 
     func testEveryResultNamesNodesOfItsRecipeAsHashedNow() throws {
