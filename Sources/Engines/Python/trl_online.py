@@ -150,7 +150,11 @@ class GoldLabeler:
         return reply
 
     def first_wins(self, row, first, second):
-        return self.ask(self.request(row, first, second))["preferred"] == 0
+        return self.answer(self.request(row, first, second))
+
+    def answer(self, request):
+        """Whether the annotator prefers the request's first response."""
+        return self.ask(request)["preferred"] == 0
 
 
 def sequence_logps(model, pairs, pad_id):
@@ -233,19 +237,24 @@ def trainer_class(base_module):
                 self.probe_rm = RewardModelLabeler(path, dtype, pad).model
 
         @torch.no_grad()
-        def probe(self, model, cands, g, judges):
+        def probe(self, model, cands, g, judges, requests=None):
             """PrefLab's accuracy probe of step g's candidates before its update: `judges` (name: (R1, R2) per candidate)
             with the static RM's and the implicit reward's scores, sent to `preflab annotate`, whose AccuracyProbe
-            answers the window's probe_* values at its end (else none)."""
+            answers the window's probe_* values at its end (else none). `requests`: the candidates' annotator requests
+            when the caller has made them already (they carry CD's scorer passes)."""
             pad = self.processing_class.pad_token_id
             judges = dict(judges, implicit=implicit_scores(self.accelerator.unwrap_model(model), self.ref_model, cands,
                                                            self.job["loss"]["beta"], pad))
             if self.probe_rm is not None:
                 judges["static_rm"] = pair_scores(self.probe_rm, cands, pad)
-            pairs = [self.prober.request(self.rows[c["row"]], c["first"], c["second"]) for c in cands]
+            pairs = requests or self.requests(cands)
             request = {"step": g + 1, "total": len(self.online["line_ends"]), "pairs": pairs,
                        "judges": {k: [list(s) for s in v] for k, v in judges.items()}}
             return self.prober.ask({"probe": request})["probe"]
+
+        def requests(self, cands):
+            """The candidates as `preflab annotate` reads them (with CD's log-likelihoods when the task has scorers)."""
+            return [self.prober.request(self.rows[c["row"]], c["first"], c["second"]) for c in cands]
 
         def restore_preflab(self, checkpoint):
             with open(os.path.join(checkpoint, STATE)) as f:
@@ -288,8 +297,14 @@ def trainer_class(base_module):
         def sample_pairs(self, model, g):
             """Two responses per prompt of step g, labelled; with reference log-probs (the reference is frozen)."""
             cands = self.sample_candidates(model, g)
-            self.state_extra["probed"] = self.probe(model, cands, g, {}) if self.prober else {}
-            wins = self.labeler.labels(self.rows, cands)
+            # A gold run's probe and labels ask the same annotator about the same pairs: one set of requests (CD's
+            # scorer passes made once), the probe's first, as the embedded OPOTrainer records before it labels.
+            requests = self.requests(cands) if self.prober else None
+            self.state_extra["probed"] = self.probe(model, cands, g, {}, requests) if self.prober else {}
+            if self.prober is not None and self.prober is self.labeler:
+                wins = [self.labeler.answer(r) for r in requests]
+            else:
+                wins = self.labeler.labels(self.rows, cands)
             if self.online["labeler"] == "gold":
                 self.state_extra["gold_used"] += len(cands)
             pairs = [ordered(c, w) for c, w in zip(cands, wins)]
