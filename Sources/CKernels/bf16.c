@@ -1,7 +1,9 @@
 // bfloat16 GEMM: fp32 operands rounded to bf16 (round to nearest even) while packing, products summed
-// in fp32, fp32 result. Two kernels over one packed layout: AVX-512 BF16 (vdpbf16ps) and AMX tiles
-// (tdpbf16ps). Compiled with per-function target attributes and used only when cpuid (and, for AMX,
+// in fp32, fp32 result. Three kernels over one packed layout: AMX tiles (tdpbf16ps), AVX-512 BF16
+// (vdpbf16ps) and its emulation with AVX2 + FMA (bf16_avx2.c: the same bits, for CPUs without bf16
+// instructions). Compiled with per-function target attributes and used only when cpuid (and, for AMX,
 // the kernel's permission) says the CPU runs them; see include/ckernels.h.
+#include "bf16_internal.h"
 #include "ckernels.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,11 +22,6 @@
 //                   (AMX "B", VNNI order; one pair-row is one zmm for vdpbf16ps)
 // Tiles of one block row lie consecutively over ks, 1 KiB each. M is padded to 32 rows, N to 32 columns,
 // so every kernel call computes a 32 x 32 block.
-#define TILE 512  // bf16 values per tile
-#define KSTEP 32
-
-static inline int ceil_to(int x, int m) { return (x + m - 1) / m * m; }
-
 size_t ck_bf16_packed_size(int rows, int k) { return (size_t)ceil_to(rows, 32) * ceil_to(k, KSTEP); }
 
 static int kernel_choice = -1;  // ck_bf16_kernel, chosen once (same value from any thread)
@@ -54,6 +51,7 @@ static int amx_ok = -1;
 
 int ck_bf16_supported(ck_bf16_kernel kernel) {
     switch (kernel) {
+    case CK_BF16_AVX2: return ck_bf16_avx2_supported();
     case CK_BF16_AVX512: return cpu_has_bf16();
     case CK_BF16_AMX:
         if (__atomic_load_n(&amx_ok, __ATOMIC_RELAXED) < 0) __atomic_store_n(&amx_ok, amx_permitted(), __ATOMIC_RELAXED);
@@ -66,9 +64,11 @@ int ck_bf16_supported(ck_bf16_kernel kernel) { (void)kernel; return 0; }
 #endif
 
 static ck_bf16_kernel best_bf16(void) {
-    const char *env = getenv("CKERNELS_BF16");  // "avx512" caps the choice below AMX (to compare them)
-    if (!(env && strcmp(env, "avx512") == 0) && ck_bf16_supported(CK_BF16_AMX)) return CK_BF16_AMX;
-    if (ck_bf16_supported(CK_BF16_AVX512)) return CK_BF16_AVX512;
+    const char *env = getenv("CKERNELS_BF16");  // "avx512" caps the choice below AMX, "avx2" below AVX-512 BF16
+    int noAMX = env && (strcmp(env, "avx512") == 0 || strcmp(env, "avx2") == 0), onlyAVX2 = env && strcmp(env, "avx2") == 0;
+    if (!noAMX && ck_bf16_supported(CK_BF16_AMX)) return CK_BF16_AMX;
+    if (!onlyAVX2 && ck_bf16_supported(CK_BF16_AVX512)) return CK_BF16_AVX512;
+    if (ck_bf16_supported(CK_BF16_AVX2)) return CK_BF16_AVX2;
     return CK_BF16_NONE;
 }
 
@@ -86,11 +86,23 @@ ck_bf16_kernel ck_bf16_set(ck_bf16_kernel kernel) {
     return ck_bf16_current();
 }
 
-unsigned short ck_bf16_round(float x) {
+unsigned short ck_bf16_round(float x) {  // VCVTNE2PS2BF16's conversion (Intel SDM)
     uint32_t u;
     memcpy(&u, &x, 4);
     if ((u & 0x7fffffff) > 0x7f800000) return (uint16_t)((u >> 16) | 0x40);  // NaN stays a (quiet) NaN
+    if ((u & 0x7f800000) == 0) return (uint16_t)((u >> 16) & 0x8000);        // zero and denormals: signed zero
     return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);               // round to nearest, ties to even
+}
+
+/// Scalar packing for strides the vector paths do not cover and for partial tiles of the AVX2 path.
+void ck_bf16_pack_tile_scalar(const float *x, long rs, long cs, int rows, int k, int i0, int k0, int pairRows,
+                              uint16_t *dst) {
+    for (int r = 0; r < 16; r++)
+        for (int kk = 0; kk < KSTEP; kk++) {
+            int i = i0 + r, kv = k0 + kk;
+            uint16_t b = i < rows && kv < k ? ck_bf16_round(x[(long)i * rs + (long)kv * cs]) : 0;
+            dst[pairRows ? (kk / 2) * 32 + r * 2 + (kk & 1) : r * 32 + kk] = b;
+        }
 }
 
 #if defined(__x86_64__)
@@ -169,21 +181,10 @@ static BF16_TARGET void pack_tile(const float *x, long rs, long cs, int rows, in
     for (int r = 0; r < 16; r++) _mm512_storeu_si512(dst + r * 32, v[r]);
 }
 
-/// Scalar packing for strides the vector paths do not cover (neither k nor rows contiguous).
-static void pack_tile_scalar(const float *x, long rs, long cs, int rows, int k, int i0, int k0, int pairRows,
-                             uint16_t *dst) {
-    for (int r = 0; r < 16; r++)
-        for (int kk = 0; kk < KSTEP; kk++) {
-            int i = i0 + r, kv = k0 + kk;
-            uint16_t b = i < rows && kv < k ? ck_bf16_round(x[(long)i * rs + (long)kv * cs]) : 0;
-            dst[pairRows ? (kk / 2) * 32 + r * 2 + (kk & 1) : r * 32 + kk] = b;
-        }
-}
-
 typedef struct {
     const float *x;
     long rs, cs;
-    int rows, k, pairRows;
+    int rows, k, pairRows, avx2;
     uint16_t *dst;
 } pack_job;
 
@@ -193,13 +194,14 @@ static void pack_task(void *p, int blk) {  // one block of 16 rows, every k step
     for (int ks = 0; ks < ksteps; ks++) {
         uint16_t *dst = j->dst + ((long)blk * ksteps + ks) * TILE;
         if (blk * 16 >= j->rows) memset(dst, 0, TILE * 2);
+        else if (j->avx2) ck_bf16_avx2_pack_tile(j->x, j->rs, j->cs, j->rows, j->k, blk * 16, ks * KSTEP, j->pairRows, dst);
         else if (j->cs == 1 || j->rs == 1) pack_tile(j->x, j->rs, j->cs, j->rows, j->k, blk * 16, ks * KSTEP, j->pairRows, dst);
-        else pack_tile_scalar(j->x, j->rs, j->cs, j->rows, j->k, blk * 16, ks * KSTEP, j->pairRows, dst);
+        else ck_bf16_pack_tile_scalar(j->x, j->rs, j->cs, j->rows, j->k, blk * 16, ks * KSTEP, j->pairRows, dst);
     }
 }
 
 static void pack(const float *x, long rs, long cs, int rows, int k, int pairRows, uint16_t *dst, int threads) {
-    pack_job job = {x, rs, cs, rows, k, pairRows, dst};
+    pack_job job = {x, rs, cs, rows, k, pairRows, ck_bf16_current() == CK_BF16_AVX2, dst};
     ck_parallel(ceil_to(rows, 32) / 16, threads, pack_task, &job);
 }
 #endif
@@ -297,8 +299,10 @@ typedef struct {
     long ldc;
 } gemm_job;
 
-/// c (rows x cols of the block) = alpha acc + beta c; beta 0 never reads c (it may hold garbage).
-static BF16_TARGET void store_block(const gemm_job *j, const float *acc, int i0, int j0) {
+/// c (rows x cols of the block) = alpha acc + beta c; beta 0 never reads c (it may hold garbage). Baseline code
+/// without contraction, so every kernel stores the same bits.
+static void store_block(const gemm_job *j, const float *acc, int i0, int j0) {
+#pragma clang fp contract(off)
     int rows = j->m - i0 < 32 ? j->m - i0 : 32, cols = j->n - j0 < 32 ? j->n - j0 : 32;
     for (int i = 0; i < rows; i++) {
         float *out = j->c + (long)(i0 + i) * j->ldc + j0;
@@ -319,7 +323,11 @@ static void gemm_task(void *p, int t) {
         for (int c = c0; c < c1; c += 32) {
             const uint16_t *pa = j->pa + (i0 / 16) * blk, *pb = j->pb + (c / 16) * blk;
             if (j->kernel == CK_BF16_AMX) block_amx(pa, pb, j->ksteps, acc);
-            else block_avx512(pa, pb, j->ksteps, j->m - i0, acc);
+            else if (j->kernel == CK_BF16_AVX2) {  // DAZ + FTZ for the sums only: the store is everyone's
+                unsigned mxcsr = ck_bf16_avx2_flush_zero();
+                ck_bf16_avx2_block(pa, pb, j->ksteps, j->m - i0, acc);
+                ck_bf16_avx2_restore(mxcsr);
+            } else block_avx512(pa, pb, j->ksteps, j->m - i0, acc);
             store_block(j, acc, i0, c);
         }
     if (j->kernel == CK_BF16_AMX) amx_release();  // the 8 KiB tile state is not kept across context switches
@@ -373,8 +381,6 @@ void ck_sbgemm(int transA, int transB, int m, int n, int k, float alpha, const f
 // 32 p .. 32 p + 31 as [pair kp][row j][e]: (W[j][2 kp], W[j][2 kp + 1]), two zmm per pair (rows 0-15, 16-31),
 // K padded with a zero to even; each output sums its pairs in order on one thread, whatever m is.
 
-#define PANEL 32
-
 size_t ck_bf16_panels_size(int rows, int k) { return (size_t)ceil_to(rows, PANEL) * ceil_to(k, 2); }
 
 #if defined(__x86_64__)
@@ -391,7 +397,7 @@ static BF16_TARGET void pack_panel_half(const float *const *src, int k, int kp0,
 typedef struct {
     const float *const *parts;
     const int *rows;
-    int nparts, k;
+    int nparts, k, avx2;
     uint16_t *packed;
 } panel_job;
 
@@ -406,6 +412,10 @@ static void panel_task(void *p, int panel) {
     }
     int kpairs = (j->k + 1) / 2;
     uint16_t *dst = j->packed + (long)panel * kpairs * 2 * PANEL;
+    if (j->avx2) {
+        ck_bf16_avx2_pack_panel(src, j->k, dst);
+        return;
+    }
     for (int kp0 = 0; kp0 < kpairs; kp0 += 16) {
         pack_panel_half(src, j->k, kp0, dst);
         pack_panel_half(src + 16, j->k, kp0, dst + 32);
@@ -416,7 +426,7 @@ static void panel_task(void *p, int panel) {
 void ck_bf16_pack_panels(const float *const *parts, const int *rows, int nparts, int k, unsigned short *packed,
                          int threads) {
 #if defined(__x86_64__)
-    panel_job job = {parts, rows, nparts, k, packed};
+    panel_job job = {parts, rows, nparts, k, ck_bf16_current() == CK_BF16_AVX2, packed};
     int total = 0;
     for (int i = 0; i < nparts; i++) total += rows[i];
     ck_parallel((total + PANEL - 1) / PANEL, threads, panel_task, &job);
@@ -448,7 +458,7 @@ static inline __attribute__((always_inline)) BF16_TARGET void panel_tile(const i
 }
 
 typedef struct {
-    int m, kpairs, n, ldo;
+    int m, kpairs, n, ldo, avx2;
     const int32_t *a;  // (m, kpairs) bf16 pairs of the input rows
     const uint16_t *packed;
     float *out;
@@ -456,6 +466,16 @@ typedef struct {
 
 static BF16_TARGET void panels_task(void *p, int t) {
     const panels_job *j = p;
+    if (j->avx2) {
+        unsigned mxcsr = ck_bf16_avx2_flush_zero();
+        for (int panel = 2 * t; panel < 2 * t + 2 && panel * PANEL < j->n; panel++) {
+            int ncols = j->n - panel * PANEL < PANEL ? j->n - panel * PANEL : PANEL;
+            ck_bf16_avx2_panel(j->a, j->m, j->kpairs, j->packed + (long)panel * j->kpairs * 2 * PANEL,
+                               j->out + panel * PANEL, j->ldo, ncols);
+        }
+        ck_bf16_avx2_restore(mxcsr);
+        return;
+    }
     for (int panel = 2 * t; panel < 2 * t + 2 && panel * PANEL < j->n; panel++) {  // tasks of 64 columns
         const uint16_t *w = j->packed + (long)panel * j->kpairs * 2 * PANEL;
         int ncols = j->n - panel * PANEL < PANEL ? j->n - panel * PANEL : PANEL, i = 0;
@@ -482,11 +502,13 @@ static BF16_TARGET void input_pairs(int m, int k, const float *a, int lda, int32
 void ck_bf16_gemm_panels(int m, int k, const float *a, int lda, const unsigned short *packed, int n, float *out,
                          int ldo, int threads) {
 #if defined(__x86_64__)
-    if (m <= 0 || n <= 0 || ck_bf16_current() == CK_BF16_NONE) return;
+    ck_bf16_kernel kernel = ck_bf16_current();
+    if (m <= 0 || n <= 0 || kernel == CK_BF16_NONE) return;
     int kpairs = (k + 1) / 2;
     int32_t *pairs = (int32_t *)scratch((size_t)m * kpairs * 2);  // the caller's thread packs, the pool only reads
-    input_pairs(m, k, a, lda, pairs);
-    panels_job job = {m, kpairs, n, ldo, pairs, packed, out};
+    if (kernel == CK_BF16_AVX2) ck_bf16_avx2_input_pairs(m, k, a, lda, pairs);
+    else input_pairs(m, k, a, lda, pairs);
+    panels_job job = {m, kpairs, n, ldo, kernel == CK_BF16_AVX2, pairs, packed, out};
     ck_parallel((n + 2 * PANEL - 1) / (2 * PANEL), threads, panels_task, &job);
 #endif
 }

@@ -57,7 +57,8 @@ public final class LlamaModel {
     public private(set) var precision: Precision = .fp32
 
     /// Runs this model's products in `precision` from now on. Throws `LlamaError.precisionUnavailable`
-    /// where the CPU cannot (bf16 without AVX-512 BF16): bf16 never silently falls back to fp32.
+    /// where the CPU cannot (bf16 without any bf16 kernel: neither AVX-512 BF16 nor AVX2): bf16 never silently
+    /// falls back to fp32.
     public func usePrecision(_ precision: Precision) throws {
         if precision == .bf16, let reason = BF16Kernels.unavailableReason { throw LlamaError.precisionUnavailable(reason) }
         self.precision = precision

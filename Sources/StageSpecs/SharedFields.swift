@@ -88,15 +88,16 @@ public enum RecomputeField {
 }
 
 /// The embedded engine's number format for a model's matrix products (the engine's `Precision`): `bf16` runs
-/// them with bfloat16 operands and Float32 sums on CPUs with AVX-512 BF16 (AMX where present), weights,
+/// them with bfloat16 operands and Float32 sums (AMX, AVX-512 BF16, or its arithmetic emulated bit for bit
+/// with AVX2 + FMA on CPUs without bf16 instructions), weights,
 /// gradients and optimiser state staying Float32. Absent means fp32, and writing `fp32` resolves as absent, so
-/// every node hashed before the field existed keeps its hash; only `bf16` enters it. A CPU without bf16 fails
-/// the node at run time (never a silent fp32 run under a bf16 hash). Delegated engines take `engine_args.precision`.
+/// every node hashed before the field existed keeps its hash; only `bf16` enters it. A CPU without any bf16
+/// kernel (no AVX2) fails the node at run time (never a silent fp32 run under a bf16 hash). Delegated engines take `engine_args.precision`.
 public enum PrecisionField {
     /// The accepted values, the engine's `Precision` cases.
     public static let values = ["fp32", "bf16"]
     public static let field = FieldSchema("precision", .choice(values), optional: true, absentMeans: .string("fp32"),
-                                          doc: "Matrix products in fp32 (absent) or bf16 (bfloat16 operands, Float32 sums; needs AVX-512 BF16, fails the node without it).")
+                                          doc: "Matrix products in fp32 (absent) or bf16 (bfloat16 operands, Float32 sums; AMX or AVX-512 BF16 where present, else the same sums emulated with AVX2).")
 
     /// Delegated engines set their precision in `engine_args`; the stage field is the embedded engine's.
     public static func refusal(_ stage: ResolvedStage, engine: String) -> [StageProblem] {

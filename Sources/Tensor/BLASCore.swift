@@ -42,10 +42,12 @@ public enum BLASCore {
         return core
     }
 
-    /// What a node's numbers depend on here, for its node.json (`Executor.host`): the kernel set in use and
-    /// the CPU's model name.
+    /// What a node's numbers depend on here, for its node.json (`Executor.host`): the kernel set in use, the
+    /// bf16 kernel a `precision: bf16` stage runs with (AMX sums otherwise than the AVX-512 BF16 and AVX2 ones),
+    /// and the CPU's model name.
     public static func hostFacts() -> [String: String] {
         var facts = ["blas_core": name]
+        if let kernel = BF16Kernels.kernel { facts["bf16_kernel"] = kernel }
         if let model = cpuInfoLine("model name")?.split(separator: ":", maxSplits: 1).last {
             facts["cpu"] = model.trimmingCharacters(in: .whitespaces)
         }

@@ -7,16 +7,17 @@ public enum Precision: String, Sendable, CaseIterable {
     /// Float32 products (OpenBLAS sgemm): the engine's results as they always were.
     case fp32
     /// bfloat16 products: both operands rounded to bf16 (to nearest, ties to even), sums in Float32
-    /// (CKernels' AMX or AVX-512 BF16 kernels). Needs a CPU with AVX-512 BF16.
+    /// (CKernels' AMX or AVX-512 BF16 kernels, or AVX-512 BF16's arithmetic emulated with AVX2 + FMA).
     case bf16
 }
 
 /// CKernels' bfloat16 products: which kernel this CPU runs, and a switch for tests and benchmarks.
 public enum BF16Kernels {
     /// Every kernel, fastest first.
-    static let all = [CK_BF16_AMX, CK_BF16_AVX512]
+    static let all = [CK_BF16_AMX, CK_BF16_AVX512, CK_BF16_AVX2]
 
-    /// The kernel in use: "amx", "avx512", or nil where the CPU has no bf16 dot products.
+    /// The kernel in use: "amx", "avx512", "avx2" (AVX-512 BF16's results from AVX2 + FMA: the same bits, no faster
+    /// products, half the bytes per decoding step), or nil where the CPU has none of them.
     public static var kernel: String? { name(ck_bf16_current()) }
 
     /// Whether `Precision.bf16` can run here.
@@ -35,7 +36,7 @@ public enum BF16Kernels {
 
     /// Why `Precision.bf16` cannot run here (nil where it can): for errors and skipped tests.
     public static var unavailableReason: String? {
-        available ? nil : "this CPU has no AVX-512 BF16 instructions (cpuid avx512_bf16), which precision bf16 needs"
+        available ? nil : "this CPU has neither AVX-512 BF16 nor AVX2 + FMA, one of which precision bf16 needs"
     }
 
     /// x rounded to bfloat16 as the kernels round their operands, returned as a Float.
@@ -45,6 +46,7 @@ public enum BF16Kernels {
         switch k {
         case CK_BF16_AMX: return "amx"
         case CK_BF16_AVX512: return "avx512"
+        case CK_BF16_AVX2: return "avx2"
         default: return nil
         }
     }

@@ -39,7 +39,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON line per shape instead of the table.")
     var json = false
 
-    @Option(help: "Number format of the matrix products: fp32 or bf16 (needs AVX-512 BF16).")
+    @Option(help: "Number format of the matrix products: fp32 or bf16 (AMX or AVX-512 BF16 where present, else emulated with AVX2).")
     var precision = "fp32"
 
     func validate() throws {

@@ -4,7 +4,7 @@ import Llama
 import Tensor
 
 /// A short DPO run with `precision: bf16` against the same run in fp32: the loss curves stay within a stated
-/// band and both learn. Skipped, with the reason, on a CPU without AVX-512 BF16.
+/// band and both learn. Skipped, with the reason, on a CPU without a bf16 kernel (no AVX2).
 final class BF16DPOTests: XCTestCase {
     /// Band: every step's loss within 0.05 of fp32's (the loss starts at log 2 = 0.693 and falls below 0.2),
     /// the final margins within 15 % of each other. Measured on an AMX Xeon (6 Dec 2026): worst step gap

@@ -5,7 +5,7 @@ import Tensor
 import XCTest
 
 /// SmolLM2-135M with `precision: bf16` against the same model in fp32: per-token log-probs and the gradient of
-/// their sum. Skipped when the model file is absent or the CPU has no AVX-512 BF16 (each says which).
+/// their sum. Skipped when the model file is absent or the CPU has no bf16 kernel (each says which).
 final class SmolLM2BF16Tests: XCTestCase {
     /// Tolerances: log-probs within 0.15 nats of fp32 per token and 0.03 nats on the mean; each weight's
     /// gradient within 25 % of fp32 in relative L2 norm and at cosine >= 0.98. Measured on an AMX Xeon

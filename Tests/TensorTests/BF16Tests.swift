@@ -4,7 +4,7 @@ import Randomness
 
 /// CKernels' bfloat16 products, every kernel this CPU runs, against Double references over odd shapes,
 /// every transpose combination the engine uses, leading dimensions wider than the matrices, alpha and beta.
-/// On a CPU without AVX-512 BF16 the product tests skip (they cannot run there); rounding is tested anywhere.
+/// On a CPU without AVX2 the product tests skip (no bf16 kernel runs there); rounding is tested anywhere.
 final class BF16Tests: XCTestCase {
     override func tearDown() {
         if let best = BF16Kernels.supported.first { BF16Kernels.use(best) }

@@ -77,28 +77,31 @@ void ck_attend_decode_many(const ck_attend_item *items, int count, int hd, int r
 
 
 // ---------------------------------------------------------------------------------------------------
-// bfloat16 products (bf16.c): operands rounded to bf16 (round to nearest even) as they are packed,
-// products summed in fp32, fp32 results. Each output element sums its k terms in one fixed order on
+// bfloat16 products (bf16.c, bf16_avx2.c): operands rounded to bf16 (round to nearest even) as they are
+// packed, products summed in fp32, fp32 results. Each output element sums its k terms in one fixed order on
 // one thread, so results do not depend on the thread count; they do depend on the kernel (AMX and
-// AVX-512 BF16 group the fp32 sums differently).
+// AVX-512 BF16 group the fp32 sums differently; the AVX2 kernel follows AVX-512 BF16's definition exactly).
 
 /// The bf16 kernels.
 typedef enum {
     CK_BF16_NONE = 0,    ///< the CPU has no bf16 dot-product instructions
     CK_BF16_AVX512 = 1,  ///< AVX-512 BF16 (vdpbf16ps): Cooper Lake, Sapphire Rapids, Zen 4
     CK_BF16_AMX = 2,     ///< AMX tiles (tdpbf16ps): Sapphire Rapids and later, with the OS's permission
+    CK_BF16_AVX2 = 3,    ///< AVX-512 BF16's conversions and sums emulated with AVX2 + FMA: any x86-64 since 2013
 } ck_bf16_kernel;
 
 /// Whether this CPU (and, for AMX, the kernel: arch_prctl ARCH_REQ_XCOMP_PERM) can run `kernel`.
 int ck_bf16_supported(ck_bf16_kernel kernel);
 
-/// The kernel in use: AMX where supported, else AVX-512 BF16, else none; CKERNELS_BF16=avx512 skips AMX.
+/// The kernel in use: AMX where supported, else AVX-512 BF16, else AVX2, else none; CKERNELS_BF16=avx512 skips
+/// AMX, CKERNELS_BF16=avx2 skips both.
 ck_bf16_kernel ck_bf16_current(void);
 
 /// Forces a kernel (tests and benchmarks compare them); ignored when unsupported. Returns the kernel in use.
 ck_bf16_kernel ck_bf16_set(ck_bf16_kernel kernel);
 
-/// x rounded to bf16, to nearest with ties to even (NaN stays NaN): the bits of the packed operands.
+/// x rounded to bf16 as VCVTNE2PS2BF16 rounds: to nearest with ties to even, denormals to signed zero, NaN
+/// stays NaN. The bits of the packed operands.
 unsigned short ck_bf16_round(float x);
 
 /// bf16 values a packed operand of `rows` rows (M of A, N of B) and depth k takes.
@@ -124,7 +127,8 @@ void ck_sbgemm(int transA, int transB, int m, int n, int k, float alpha, const f
 size_t ck_bf16_panels_size(int rows, int k);
 
 /// The matrix stacked from `nparts` row-major parts (parts[i] (rows[i], k)) rounded to bf16 into 32-row decode
-/// panels for ck_bf16_gemm_panels, split across `threads` threads. Needs AVX-512 BF16 (callers check).
+/// panels for ck_bf16_gemm_panels, split across `threads` threads, with the current kernel's code (callers check
+/// that there is one).
 void ck_bf16_pack_panels(const float *const *parts, const int *rows, int nparts, int k, unsigned short *packed,
                          int threads);
 
