@@ -470,7 +470,7 @@ static BF16_TARGET void panels_task(void *p, int t) {
         unsigned mxcsr = ck_bf16_avx2_flush_zero();
         for (int panel = 2 * t; panel < 2 * t + 2 && panel * PANEL < j->n; panel++) {
             int ncols = j->n - panel * PANEL < PANEL ? j->n - panel * PANEL : PANEL;
-            ck_bf16_avx2_panel(j->a, j->m, j->kpairs, j->packed + (long)panel * j->kpairs * 2 * PANEL,
+            ck_bf16_avx2_panel((const float *)j->a, j->m, j->kpairs, j->packed + (long)panel * j->kpairs * 2 * PANEL,
                                j->out + panel * PANEL, j->ldo, ncols);
         }
         ck_bf16_avx2_restore(mxcsr);
@@ -505,8 +505,8 @@ void ck_bf16_gemm_panels(int m, int k, const float *a, int lda, const unsigned s
     ck_bf16_kernel kernel = ck_bf16_current();
     if (m <= 0 || n <= 0 || kernel == CK_BF16_NONE) return;
     int kpairs = (k + 1) / 2;
-    int32_t *pairs = (int32_t *)scratch((size_t)m * kpairs * 2);  // the caller's thread packs, the pool only reads
-    if (kernel == CK_BF16_AVX2) ck_bf16_avx2_input_pairs(m, k, a, lda, pairs);
+    int32_t *pairs = (int32_t *)scratch((size_t)m * kpairs * 4);  // the caller's thread packs, the pool only reads
+    if (kernel == CK_BF16_AVX2) ck_bf16_avx2_input(m, k, a, lda, (float *)pairs);  // twice the room: floats
     else input_pairs(m, k, a, lda, pairs);
     panels_job job = {m, kpairs, n, ldo, kernel == CK_BF16_AVX2, pairs, packed, out};
     ck_parallel((n + 2 * PANEL - 1) / (2 * PANEL), threads, panels_task, &job);

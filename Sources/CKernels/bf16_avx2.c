@@ -179,26 +179,31 @@ void ck_bf16_avx2_pack_panel(const float *const *src, int k, uint16_t *dst) {
         }
 }
 
-void ck_bf16_avx2_input_pairs(int m, int k, const float *a, int lda, int32_t *dst) {
-    int kpairs = (k + 1) / 2;
+/// The input rows rounded to bf16 but kept as floats (k padded to even with a zero): the kernel broadcasts each
+/// straight from memory, leaving the vector ALUs to the weights' widening.
+void ck_bf16_avx2_input(int m, int k, const float *a, int lda, float *dst) {
+    int kp2 = (k + 1) / 2 * 2;
     for (int i = 0; i < m; i++) {
         const float *row = a + (long)i * lda;
-        int32_t *d = dst + (long)i * kpairs;
+        float *d = dst + (long)i * kp2;
         int kk = 0;
-        for (; kk + 16 <= k; kk += 16) _mm256_storeu_si256((__m256i *)(d + kk / 2), pairs16(row + kk));
-        for (; kk < k; kk += 2)
-            d[kk / 2] = (int32_t)((uint32_t)ck_bf16_round(row[kk]) | (uint32_t)(kk + 1 < k ? ck_bf16_round(row[kk + 1]) : 0) << 16);
+        for (; kk + 8 <= k; kk += 8)
+            _mm256_storeu_ps(d + kk, _mm256_castsi256_ps(_mm256_slli_epi32(bf16_of8(_mm256_loadu_ps(row + kk)), 16)));
+        for (; kk < kp2; kk++) {
+            uint32_t bits = kk < k ? (uint32_t)ck_bf16_round(row[kk]) << 16 : 0;
+            memcpy(d + kk, &bits, 4);
+        }
     }
 }
 
 /// MR rows of out against NV vectors (8 columns each) of a panel from vector v0: MR x NV accumulators.
-static inline __attribute__((always_inline)) void panel_tile(const int32_t *a, int kpairs,
-                                                                         const uint16_t *panel, int v0, float *out,
-                                                                         int ldo, int ncols, const int MR, const int NV) {
-    __m256 c[4][4];
+static inline __attribute__((always_inline)) void panel_tile(const float *a, int kpairs, const uint16_t *panel, int v0,
+                                                             float *out, int ldo, int ncols, const int MR, const int NV) {
+    __m256 c[8][4];
     for (int i = 0; i < MR; i++)
         for (int v = 0; v < NV; v++) c[i][v] = _mm256_setzero_ps();
-    for (int kp = 0; kp < kpairs; kp++) {
+    const float *ai = a;
+    for (int kp = 0; kp < kpairs; kp++, ai += 2) {
         const uint16_t *w = panel + (long)kp * 2 * PANEL + 16 * v0;
         __m256 wo[4], we[4];
         for (int v = 0; v < NV; v++) {
@@ -207,9 +212,12 @@ static inline __attribute__((always_inline)) void panel_tile(const int32_t *a, i
             we[v] = EVEN(x);
         }
         for (int i = 0; i < MR; i++) {
-            __m256i ai = _mm256_set1_epi32(a[(long)i * kpairs + kp]);
-            __m256 ao = ODD(ai), ae = EVEN(ai);
-            for (int v = 0; v < NV; v++) c[i][v] = _mm256_fmadd_ps(ae, we[v], _mm256_fmadd_ps(ao, wo[v], c[i][v]));
+            __m256 ao = _mm256_broadcast_ss(ai + (long)i * 2 * kpairs + 1);
+            for (int v = 0; v < NV; v++) c[i][v] = _mm256_fmadd_ps(ao, wo[v], c[i][v]);
+        }
+        for (int i = 0; i < MR; i++) {
+            __m256 ae = _mm256_broadcast_ss(ai + (long)i * 2 * kpairs);
+            for (int v = 0; v < NV; v++) c[i][v] = _mm256_fmadd_ps(ae, we[v], c[i][v]);
         }
     }
     for (int v = 0; v < NV; v++) {
@@ -223,16 +231,18 @@ static inline __attribute__((always_inline)) void panel_tile(const int32_t *a, i
     }
 }
 
-void ck_bf16_avx2_panel(const int32_t *a, int m, int kpairs, const uint16_t *panel, float *out, int ldo, int ncols) {
+void ck_bf16_avx2_panel(const float *a, int m, int kpairs, const uint16_t *panel, float *out, int ldo, int ncols) {
     if (m == 1) {  // the whole panel in one pass: the step is bound by streaming it
         panel_tile(a, kpairs, panel, 0, out, ldo, ncols, 1, 4);
         return;
     }
-    for (int h = 0; h < 2 && 16 * h < ncols; h++) {  // halves of 16 columns: 4 rows x 2 vectors fit 16 registers
-        int i = 0;
-        for (; i + 4 <= m; i += 4) panel_tile(a + (long)i * kpairs, kpairs, panel, 2 * h, out + (long)i * ldo, ldo, ncols, 4, 2);
-        for (; i + 2 <= m; i += 2) panel_tile(a + (long)i * kpairs, kpairs, panel, 2 * h, out + (long)i * ldo, ldo, ncols, 2, 2);
-        for (; i < m; i++) panel_tile(a + (long)i * kpairs, kpairs, panel, 2 * h, out + (long)i * ldo, ldo, ncols, 1, 2);
+    long lda = 2L * kpairs;
+    for (int v = 0; v < 4 && 8 * v < ncols; v++) {  // one vector of 8 columns at a time: 8 rows x 1 vector, the
+        int i = 0;                                  // other passes over the panel come from cache
+        for (; i + 8 <= m; i += 8) panel_tile(a + i * lda, kpairs, panel, v, out + (long)i * ldo, ldo, ncols, 8, 1);
+        for (; i + 4 <= m; i += 4) panel_tile(a + i * lda, kpairs, panel, v, out + (long)i * ldo, ldo, ncols, 4, 1);
+        for (; i + 2 <= m; i += 2) panel_tile(a + i * lda, kpairs, panel, v, out + (long)i * ldo, ldo, ncols, 2, 1);
+        for (; i < m; i++) panel_tile(a + i * lda, kpairs, panel, v, out + (long)i * ldo, ldo, ncols, 1, 1);
     }
 }
 #pragma clang attribute pop

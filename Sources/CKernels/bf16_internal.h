@@ -28,8 +28,8 @@ void ck_bf16_avx2_pack_tile(const float *x, long rs, long cs, int rows, int k, i
                             uint16_t *dst);
 void ck_bf16_avx2_block(const uint16_t *pa, const uint16_t *pb, int ksteps, int mrows, float *acc);
 void ck_bf16_avx2_pack_panel(const float *const *src, int k, uint16_t *dst);
-void ck_bf16_avx2_input_pairs(int m, int k, const float *a, int lda, int32_t *dst);
-void ck_bf16_avx2_panel(const int32_t *a, int m, int kpairs, const uint16_t *panel, float *out, int ldo, int ncols);
+void ck_bf16_avx2_input(int m, int k, const float *a, int lda, float *dst);  // (m, 2 kpairs): bf16 values as floats
+void ck_bf16_avx2_panel(const float *a, int m, int kpairs, const uint16_t *panel, float *out, int ldo, int ncols);
 #endif
 
 #endif
