@@ -12,14 +12,24 @@ import RecipeSpec
 /// Fields may be double-quoted (`""` escapes a quote); blank lines and lines starting with `#`
 /// are ignored.
 public enum TableBuilder {
-    /// How many finished nodes behind `cells` each BLAS kernel set computed (`TableOutput.blasCores`).
-    static func blasCores(behind cells: [TableCell], graph: PipelineGraph, store: ArtifactStore) -> [String: Int] {
-        var counts: [String: Int] = [:]
+    /// How many finished nodes behind `cells` each BLAS kernel set computed (`TableOutput.blasCores`), and each
+    /// bf16 kernel among the nodes hashed with `precision: bf16` (`TableOutput.bf16Kernels`).
+    static func kernels(behind cells: [TableCell], graph: PipelineGraph,
+                        store: ArtifactStore) -> (blas: [String: Int], bf16: [String: Int]) {
+        var blas: [String: Int] = [:], bf16: [String: Int] = [:]
         for hash in graph.closure(of: Set(cells.flatMap(\.nodes))) {
             guard let record = store.record(for: hash) else { continue }
-            counts[record.host["blas_core"] ?? "not recorded", default: 0] += 1
+            blas[record.host["blas_core"] ?? "not recorded", default: 0] += 1
+            if isBF16(record) { bf16[record.host["bf16_kernel"] ?? "not recorded", default: 0] += 1 }
         }
-        return counts.keys.contains { $0 != "not recorded" } ? counts : [:]
+        return (blas.keys.contains { $0 != "not recorded" } ? blas : [:], bf16)
+    }
+
+    /// Whether the node's hashed config asks for bf16 products (the trainers' top-level `precision`).
+    static func isBF16(_ record: NodeRecord) -> Bool {
+        guard let data = record.config.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        return object["precision"] as? String == "bf16"
     }
 
     /// Builds the table of `recipe`; `command` heads the outputs; `paperCSV` adds the paper's numbers.
@@ -67,10 +77,11 @@ public enum TableBuilder {
                 }
             }
         }
+        let kernels = kernels(behind: cells, graph: graph, store: store)
         return TableOutput(recipeName: recipe.name, recipeHash: recipe.contentHash, command: command,
                            value: spec.value, rowAxes: spec.rows, columnAxes: spec.columns,
                            aggregate: spec.aggregate, rows: rows, columns: columns, cells: cells, warnings: warnings,
-                           blasCores: blasCores(behind: cells, graph: graph, store: store))
+                           blasCores: kernels.blas, bf16Kernels: kernels.bf16)
     }
 
     /// One cell's number for `template` (`stage.metric` once `{axis}` is substituted): the metric

@@ -72,6 +72,9 @@ public struct TableOutput: Sendable {
     /// `host.blas_core` ("not recorded" for nodes made before it was); empty when no node recorded one. Other
     /// kernels sum in another order, so the same recipe can differ in its last digits between kernel sets.
     public var blasCores: [String: Int] = [:]
+    /// bf16 kernel → how many of those nodes hashed with `precision: bf16` it computed (`host.bf16_kernel`); empty
+    /// when none is bf16. AMX sums in another order than AVX-512 BF16 and its AVX2 emulation, which agree.
+    public var bf16Kernels: [String: Int] = [:]
 
     /// The cell at a row and column label.
     public func cell(row: String, column: String) -> TableCell? {
@@ -112,6 +115,10 @@ public struct TableOutput: Sendable {
             lines += ["", "Computed with OpenBLAS kernels: " + blasCores.sorted { $0.key < $1.key }
                 .map { "\($0.key) (\($0.value) nodes)" }.joined(separator: ", ")]
         }
+        if !bf16Kernels.isEmpty {
+            lines += ["", "bf16 products by kernel: " + bf16Kernels.sorted { $0.key < $1.key }
+                .map { "\($0.key) (\($0.value) nodes)" }.joined(separator: ", ")]
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -139,6 +146,7 @@ public struct TableOutput: Sendable {
             "rowLabels": rows, "columnLabels": columns, "cells": cellObjects, "warnings": warnings,
         ]
         if !blasCores.isEmpty { object["blasCores"] = blasCores }
+        if !bf16Kernels.isEmpty { object["bf16Kernels"] = bf16Kernels }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         else { return "{}\n" }
         return String(decoding: data, as: UTF8.self) + "\n"

@@ -29,6 +29,24 @@ final class HostProvenanceTests: XCTestCase {
         XCTAssertEqual(table.blasCores, ["Haswell": graph.nodes.count])
         XCTAssertTrue(table.markdown.contains("Computed with OpenBLAS kernels: Haswell (\(graph.nodes.count) nodes)"), table.markdown)
         XCTAssertTrue(table.json.contains("\"blasCores\""))
+        XCTAssertEqual(table.bf16Kernels, [:], "no node asked for bf16")
+        XCTAssertFalse(table.markdown.contains("bf16"))
+    }
+
+    /// Nodes hashed with `precision: bf16` are counted by the bf16 kernel their host recorded.
+    func testBF16NodesAreCountedByKernel() throws {
+        func record(_ config: String, _ host: [String: String]) -> NodeRecord {
+            NodeRecord(hash: "h", kind: "dpo", stage: "dpo", config: config, inputs: [:], codeVersion: 1, created: "",
+                       wallSeconds: 0, host: host)
+        }
+        XCTAssertTrue(TableBuilder.isBF16(record(#"{"kind":"dpo","precision":"bf16"}"#, [:])))
+        XCTAssertFalse(TableBuilder.isBF16(record(#"{"kind":"dpo","precision":"fp32"}"#, [:])))
+        XCTAssertFalse(TableBuilder.isBF16(record(#"{"kind":"dpo","loss":{"precision":"bf16"}}"#, [:])))
+        let (store, graph) = try run(host: ["blas_core": "Haswell"])
+        var table = try TableBuilder.build(recipe: recipe(), graph: graph, store: store, command: "preflab run host.yaml")
+        table.bf16Kernels = ["avx2": 2, "amx": 1]
+        XCTAssertTrue(table.markdown.contains("bf16 products by kernel: amx (1 nodes), avx2 (2 nodes)"), table.markdown)
+        XCTAssertTrue(table.json.contains("\"bf16Kernels\""))
     }
 
     func testNodesWithoutHostLeaveTheTableAsBefore() throws {
