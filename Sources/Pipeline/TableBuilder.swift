@@ -111,15 +111,14 @@ public struct TableOutput: Sendable {
         let missing = cells.flatMap(\.missing)
         if !missing.isEmpty { lines += ["", "Missing (not computed yet): " + missing.joined(separator: "; ")] }
         if !warnings.isEmpty { lines += [""] + warnings.map { "Note: " + $0 } }
-        if !blasCores.isEmpty {
-            lines += ["", "Computed with OpenBLAS kernels: " + blasCores.sorted { $0.key < $1.key }
-                .map { "\($0.key) (\($0.value) nodes)" }.joined(separator: ", ")]
-        }
-        if !bf16Kernels.isEmpty {
-            lines += ["", "bf16 products by kernel: " + bf16Kernels.sorted { $0.key < $1.key }
-                .map { "\($0.key) (\($0.value) nodes)" }.joined(separator: ", ")]
-        }
+        if !blasCores.isEmpty { lines += ["", "Computed with OpenBLAS kernels: " + Self.counted(blasCores)] }
+        if !bf16Kernels.isEmpty { lines += ["", "bf16 products by kernel: " + Self.counted(bf16Kernels)] }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// "a (2 nodes), b (1 nodes)": node counts by kernel, in name order.
+    static func counted(_ counts: [String: Int]) -> String {
+        counts.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value) nodes)" }.joined(separator: ", ")
     }
 
     /// Long-format CSV: `row,column,mean,std,n,paper`.
