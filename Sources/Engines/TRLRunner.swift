@@ -25,7 +25,7 @@ public struct TRLRunner: StageRunner {
         let start = Date()
         let dir = context.resumeDirectory
         let job = try prepare(context, in: dir)
-        try forgetUnsavedSteps(metrics: URL(fileURLWithPath: job.paths.metrics), checkpoints: URL(fileURLWithPath: job.paths.checkpoints),
+        try Self.forgetUnsavedSteps(metrics: URL(fileURLWithPath: job.paths.metrics), checkpoints: URL(fileURLWithPath: job.paths.checkpoints),
                                lineEnds: job.online?.lineEnds)
         let command = Launcher.command(site: site, python: site.python(for: "trl"), script: dir.appendingPathComponent(Self.script).path,
                                        job: dir.appendingPathComponent("job.json").path,
@@ -251,20 +251,30 @@ public struct TRLRunner: StageRunner {
         }
     }
 
-    /// Drops metric lines of steps after the newest complete checkpoint (HF writes `trainer_state.json` last):
-    /// the resumed job reports them again. An online job's line s ends at optimiser step `lineEnds[s - 1]`.
-    func forgetUnsavedSteps(metrics: URL, checkpoints: URL, lineEnds: [Int]?) throws {
+    /// Drops metric lines of steps after the newest complete checkpoint: the resumed job reports them again.
+    /// An online job's line s ends at optimiser step `lineEnds[s - 1]`.
+    static func forgetUnsavedSteps(metrics: URL, checkpoints: URL, lineEnds: [Int]?) throws {
         guard let text = try? String(contentsOf: metrics, encoding: .utf8) else { return }
-        let fm = FileManager.default
-        let saved = ((try? fm.contentsOfDirectory(atPath: checkpoints.path)) ?? [])
-            .filter { fm.fileExists(atPath: checkpoints.appendingPathComponent($0).appendingPathComponent("trainer_state.json").path) }
-            .compactMap { $0.hasPrefix("checkpoint-") ? Int($0.dropFirst("checkpoint-".count)) : nil }.max() ?? 0
+        let saved = Self.lastCompleteCheckpoint(in: checkpoints) ?? 0
         let kept = text.split(separator: "\n").filter { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let step = object["step"] as? Int else { return false }
             return step >= 1 && (lineEnds.map { step <= $0.count ? $0[step - 1] : Int.max } ?? step) <= saved
         }
         try (kept.map { $0 + "\n" }.joined()).write(to: metrics, atomically: true, encoding: .utf8)
+    }
+
+    /// The step of the newest `checkpoint-N` whose `trainer_state.json` (HF writes it last) parses — the rule of
+    /// trl_train.py's `last_complete_checkpoint`, which picks the checkpoint the job resumes from. Existence is not
+    /// enough: a kill while HF writes that file leaves it present and cut short, and the job resumes from the one before.
+    static func lastCompleteCheckpoint(in checkpoints: URL) -> Int? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? []
+        return names.compactMap { name -> Int? in
+            guard name.hasPrefix("checkpoint-"), let step = Int(name.dropFirst("checkpoint-".count)),
+                  let data = try? Data(contentsOf: checkpoints.appendingPathComponent(name).appendingPathComponent("trainer_state.json")),
+                  (try? JSONSerialization.jsonObject(with: data)) != nil else { return nil }
+            return step
+        }.max()
     }
 
     /// The job's environment: offline hub, unbuffered output, caches inside the resume folder.
