@@ -1,7 +1,8 @@
 // bfloat16 products on CPUs without bf16 instructions: the packed layouts of bf16.c, converted and summed
 // with AVX2 + FMA exactly as VCVTNE2PS2BF16 and VDPBF16PS define it (Intel SDM), so a bf16 run gives
-// the same bits here as with the AVX-512 BF16 kernel. Why that holds: a product of two bf16 values has at
-// most 16 significant bits, so fp32 holds it exactly and fma(a, b, c) rounds once, as the instruction's
+// the bits the SDM defines for the AVX-512 BF16 kernel (tested against that definition; against a real
+// vdpbf16ps, within tolerance where a CPU has one: BF16EmulationTests). Why it meets the definition: a
+// product of two bf16 values has at most 16 significant bits, so fp32 holds it exactly and fma(a, b, c) rounds once, as the instruction's
 // accumulation does; the order per output (odd element of a pair, then even, pairs in k order) is the
 // AVX-512 kernel's; MXCSR's DAZ and FTZ give its treatment of denormals. No bf16 arithmetic is faster
 // here (the operands are widened to fp32 in registers); what halves is the bytes a decoding step reads.

@@ -16,7 +16,7 @@ public enum BF16Kernels {
     /// Every kernel, fastest first.
     static let all = [CK_BF16_AMX, CK_BF16_AVX512, CK_BF16_AVX2]
 
-    /// The kernel in use: "amx", "avx512", "avx2" (AVX-512 BF16's results from AVX2 + FMA: the same bits, no faster
+    /// The kernel in use: "amx", "avx512", "avx2" (AVX-512 BF16's results as the SDM defines them, from AVX2 + FMA: no faster
     /// products, half the bytes per decoding step), or nil where the CPU has none of them.
     public static var kernel: String? { name(ck_bf16_current()) }
 

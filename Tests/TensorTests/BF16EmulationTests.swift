@@ -109,12 +109,24 @@ final class BF16EmulationTests: XCTestCase {
         }
     }
 
-    /// Where the CPU has AVX-512 BF16 (Zen 4, Cooper Lake, Sapphire Rapids): the emulation and the instruction agree.
-    func testAVX2AndAVX512KernelsGiveTheSameBits() throws {
+    /// Where the CPU has AVX-512 BF16 (Zen 4, Cooper Lake, Sapphire Rapids): the emulation against the instruction.
+    /// Required: agreement within twice the bound BF16Tests holds every kernel to (each within 1e-5 of the sum of
+    /// |products| from the exact product). Printed: how many outputs agree bit for bit. The emulation is the SDM's definition; whether a
+    /// given CPU's `vdpbf16ps` computes exactly that has not been seen yet (no such CPU since the emulation was
+    /// written), and nodes tell the kernels apart anyway (node.json `host.bf16_kernel`), so CI does not bet on it.
+    func testAVX2AndAVX512KernelsAgree() throws {
         guard BF16Kernels.supported.contains("avx512") else {
             throw XCTSkip("no AVX-512 BF16 on this CPU to compare the AVX2 kernel with")
         }
         var rng = SeededRandom(seed: 32)
+        var same = 0, total = 0
+        func compare(_ native: [Float], _ emulated: [Float], bound: (Int) -> Float, _ what: String) {
+            for (i, (x, y)) in zip(native, emulated).enumerated() {
+                total += 1
+                if x.bitPattern == y.bitPattern { same += 1; continue }
+                XCTAssertLessThanOrEqual(abs(x - y), bound(i), "\(what) at \(i): avx512 \(x), avx2 \(y)")
+            }
+        }
         for c in Self.cases {
             let (a, lda, b, ldb) = operands(c, rng: &rng)
             let c0 = (0..<c.m * c.n).map { _ in rng.nextGaussian() }
@@ -122,7 +134,12 @@ final class BF16EmulationTests: XCTestCase {
             let native = product(c, a, lda, b, ldb, c0)
             try use("avx2")
             let emulated = product(c, a, lda, b, ldb, c0)
-            XCTAssertEqual(native.map(\.bitPattern), emulated.map(\.bitPattern), "ta=\(c.ta) tb=\(c.tb) (\(c.m), \(c.n), \(c.k))")
+            compare(native, emulated, bound: { o in
+                let (i, j) = (o / c.n, o % c.n)
+                let size = self.dot(count: c.k, pairs: (c.k + 1) / 2, { abs(c.ta ? a[$0 * lda + i] : a[i * lda + $0]) },
+                                    { abs(c.tb ? b[j * ldb + $0] : b[$0 * ldb + j]) })
+                return 2e-5 * (abs(c.alpha) * size + abs(c.beta * c0[o])) + 1e-30
+            }, "ta=\(c.ta) tb=\(c.tb) (\(c.m), \(c.n), \(c.k))")
         }
         let x = (0..<8 * 576).map { _ in rng.nextGaussian() }, w = (0..<100 * 576).map { _ in rng.nextGaussian() }
         var outs: [[Float]] = []
@@ -132,6 +149,10 @@ final class BF16EmulationTests: XCTestCase {
             panels(w, rows: 100, inC: 576).multiply(&out, x, n: 8)
             outs.append(out)
         }
-        XCTAssertEqual(outs[0].map(\.bitPattern), outs[1].map(\.bitPattern), "decode panels")
+        compare(outs[0], outs[1], bound: { o in
+            2e-5 * self.dot(count: 576, pairs: 288, { abs(x[o / 100 * 576 + $0]) }, { abs(w[o % 100 * 576 + $0]) })
+        }, "decode panels")
+        print("BF16EmulationTests: the AVX2 emulation and this CPU's vdpbf16ps agree bit for bit in \(same) of \(total) outputs"
+              + (same == total ? "" : " — the instruction does not compute the SDM's definition here; see docs/architecture.md"))
     }
 }
