@@ -109,21 +109,22 @@ final class ParityTests: XCTestCase {
         // policy's Word Collector responses hold no target word, so every pair would tie and no accuracy be measured.
         let overrides = ["stages.d2po.probe_every=1", "stages.d2po.max_new_tokens=36", "vars.task=unique_nouns"]
         for (_, embedded, trl) in try trainOnBoth("Recipes/checks/engines.yaml", stages: ["d2po"], overrides: overrides) {
-            let keys = ["probe_discriminator", "probe_static_rm", "probe_implicit", "probe_pairs", "probe_gold_reward"]
             for (name, lines) in [("embedded", embedded.map(\.values)), ("trl", trl.map(\.values))] {
                 XCTAssertEqual(lines.count, 4, name)
-                for (i, v) in lines.enumerated() {
-                    print("ParityTests: d2po probe \(name) step \(i + 1): \(v.filter { $0.key.hasPrefix("probe_") }.sorted { $0.key < $1.key })")
+                checkProbeLines("d2po \(name)", lines, judges: ["probe_discriminator", "probe_static_rm", "probe_implicit"]) { i, v in
+                    if i < 2, (v["probe_pairs"] ?? 0) > 0 {
+                        XCTAssertEqual(v["probe_discriminator"], v["probe_static_rm"], "\(name) step \(i + 1)")
+                    }
                 }
-                for (i, v) in lines.enumerated() {
-                    XCTAssertEqual((v["probe_pairs"] ?? 0) + (v["probe_ties"] ?? 0), 8, "\(name) step \(i + 1): 8 pairs")
-                    guard (v["probe_pairs"] ?? 0) > 0 else { continue }
-                    for key in keys { XCTAssertNotNil(v[key], "\(name) step \(i + 1): \(key)") }
-                    if i == 0 { XCTAssertEqual(v["probe_implicit"] ?? 0, 0.5, accuracy: 1e-12, "\(name): π = π_ref") }
-                    if i < 2 { XCTAssertEqual(v["probe_discriminator"], v["probe_static_rm"], "\(name) step \(i + 1)") }
-                }
-                XCTAssertTrue(lines.contains { ($0["probe_pairs"] ?? 0) > 0 }, "\(name): some pairs are not ties")
             }
+        }
+        // The gold rounds label candidates the probe has asked about: with their requests, not rebuilt ones.
+        let rounds = (trlLogs["d2po"] ?? []).filter { $0.contains("trl_d2po.py: gold round") }
+        XCTAssertFalse(rounds.isEmpty, "no gold round logged")
+        for line in rounds {
+            let counts = line.split(separator: ":").last!.split(separator: " ").compactMap { Int($0) }
+            XCTAssertEqual(counts.count, 2, line)
+            XCTAssertEqual(counts.first, counts.last, "every label from the probe's request: \(line)")
         }
     }
 
@@ -142,24 +143,37 @@ final class ParityTests: XCTestCase {
             let judges = stage == "opo_rm" ? ["probe_static_rm", "probe_implicit"] : ["probe_implicit"]
             for (name, lines) in [("embedded", embedded.map(\.values)), ("trl", trl.map(\.values))] {
                 XCTAssertFalse(lines.isEmpty, "\(stage) \(name)")
-                for (i, v) in lines.enumerated() {
-                    print("ParityTests: \(stage) probe \(name) step \(i + 1): \(v.filter { $0.key.hasPrefix("probe_") }.sorted { $0.key < $1.key })")
-                    XCTAssertEqual((v["probe_pairs"] ?? 0) + (v["probe_ties"] ?? 0), 8, "\(stage) \(name) step \(i + 1): 8 pairs")
+                checkProbeLines("\(stage) \(name)", lines, judges: judges) { _, v in
                     XCTAssertNil(v["probe_discriminator"], "\(stage) \(name): opo has no discriminator")
                     if stage == "opo_gold" { XCTAssertNil(v["probe_static_rm"], "\(name): a gold opo has no static RM to probe") }
-                    guard (v["probe_pairs"] ?? 0) > 0 else { continue }
-                    for key in judges + ["probe_gold_reward"] { XCTAssertNotNil(v[key], "\(stage) \(name) step \(i + 1): \(key)") }
-                    if i == 0 { XCTAssertEqual(v["probe_implicit"] ?? 0, 0.5, accuracy: 1e-12, "\(stage) \(name): π = π_ref") }
                 }
-                XCTAssertTrue(lines.contains { ($0["probe_pairs"] ?? 0) > 0 }, "\(stage) \(name): some pairs are not ties")
             }
         }
+    }
+
+    /// The rules every probe line follows on either engine: the step's 8 pairs counted or tied; where some counted,
+    /// each judge's accuracy and the gold reward; 1/2 implicit accuracy at step 1 (π = π_ref); some line with pairs
+    /// counted. `each` adds the method's own rule for line i.
+    func checkProbeLines(_ label: String, _ lines: [[String: Double]], judges: [String],
+                         each: (Int, [String: Double]) -> Void) {
+        for (i, v) in lines.enumerated() {
+            print("ParityTests: \(label) probe step \(i + 1): \(v.filter { $0.key.hasPrefix("probe_") }.sorted { $0.key < $1.key })")
+            XCTAssertEqual((v["probe_pairs"] ?? 0) + (v["probe_ties"] ?? 0), 8, "\(label) step \(i + 1): 8 pairs")
+            each(i, v)
+            guard (v["probe_pairs"] ?? 0) > 0 else { continue }
+            for key in judges + ["probe_gold_reward"] { XCTAssertNotNil(v[key], "\(label) step \(i + 1): \(key)") }
+            if i == 0 { XCTAssertEqual(v["probe_implicit"] ?? 0, 0.5, accuracy: 1e-12, "\(label): π = π_ref") }
+        }
+        XCTAssertTrue(lines.contains { ($0["probe_pairs"] ?? 0) > 0 }, "\(label): some pairs are not ties")
     }
 
     /// Runs `stages` of the recipe's first cell (smoke scale) on the embedded engine, then trains the same nodes again
     /// on TRL from the same inputs; returns each node's embedded and TRL step metrics (steps and lr checked equal).
     /// A node in `interrupt` is trained once more on TRL, killed while saving its second checkpoint, resumed from the first (mid generation step for
     /// OPO with several update epochs) and resumed: its metrics must equal the uninterrupted run's.
+    /// The TRL job's output lines of the last `trainOnBoth` run, by stage name.
+    var trlLogs: [String: [String]] = [:]
+
     func trainOnBoth(_ recipePath: String, stages: Set<String>, interrupt: Set<String> = [], overrides: [String] = []) throws
         -> [(node: GraphNode, embedded: [MetricPoint], trl: [(step: Int, total: Int, values: [String: Double])])] {
         guard let python = S.python else {
@@ -191,6 +205,7 @@ final class ParityTests: XCTestCase {
             let first = try context(node, "whole", reporter)
             let output = first.outputDirectory
             try runner.run(first)
+            trlLogs[node.stage.name] = reporter.logs
             if interrupt.contains(node.stage.name) {
                 let killed = try context(node, "killed", Recorder())
                 let killer = S.killer(at: "checkpoint-4", resume: killed.resumeDirectory)  // checkpoint-2 is then complete

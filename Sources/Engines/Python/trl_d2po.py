@@ -176,7 +176,14 @@ def trainer_class():
             extra = self.state_extra
             cands = self.sample_candidates(self.accelerator.unwrap_model(model), g)
             scores = self.discriminator.scores(cands)
-            probed = self.probe(model, cands, g, {"discriminator": scores}) if self.prober else {}
+            probed = {}
+            if self.prober:
+                requests = self.requests(cands)
+                probed = self.probe(model, cands, g, {"discriminator": scores}, requests)
+                if self.prober is self.labeler:
+                    # The gold round asks the same annotator about some of these pairs: it reuses their requests
+                    # (kept with the candidates, so checkpointed), not a second pass of CD's scorers.
+                    cands = [dict(c, request=r) for c, r in zip(cands, requests)]
             silver = [trl_online.ordered(c, s1 >= s2) for c, (s1, s2) in zip(cands, scores)]
             self.reference_logps(silver)
             kl = self.mean_kl(model, silver)
@@ -204,15 +211,21 @@ def trainer_class():
             cands = extra["candidates"]
             n = min(self.d2po["gold_per_round"], budget - extra["gold_used"], len(cands))
             scores = self.discriminator.scores(cands)
-            gold, agree = [], 0
+            gold, agree, reused = [], 0, 0
             for i in select(n, scores, self.d2po, g):
                 if extra["gold_used"] >= budget:
                     break
-                first_wins = self.labeler.first_wins(self.rows[cands[i]["row"]], cands[i]["first"], cands[i]["second"])
+                c = cands[i]
+                reused += "request" in c
+                first_wins = (self.labeler.answer(c["request"]) if "request" in c
+                              else self.labeler.first_wins(self.rows[c["row"]], c["first"], c["second"]))
                 extra["gold_used"] += 1
                 gold.append(trl_online.ordered(cands[i], first_wins))
                 agree += first_wins == (scores[i][0] >= scores[i][1])
             self.reference_logps(gold)
+            if self.is_world_process_zero():
+                print(f"trl_d2po.py: gold round at step {g + 1}: {len(gold)} labels, {reused} from the probe's requests",
+                      flush=True)
             extra.update(gold=gold, candidates=[])
             extra["values"].update(gold_round=1.0, silver_agreement=agree / max(len(gold), 1))
 
