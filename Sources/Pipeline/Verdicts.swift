@@ -55,8 +55,11 @@ public enum VerdictRule {
         var v = Verdict(claim: claim, a: a, b: b, comparison: nil, outcome: .undecided, reason: "")
         guard let c = test(claim, a: a, b: b, reason: &v.reason) else { return v }
         v.comparison = c
-        (v.outcome, v.reason) = claim.expect == .equal ? equivalence(c, margin: claim.minEffect ?? 0)
-            : direction(c, sign: claim.expect == .greater ? 1 : -1, minEffect: claim.minEffect ?? 0)
+        switch claim.expect {
+        case .equal: (v.outcome, v.reason) = equivalence(c, margin: claim.minEffect ?? 0)
+        case .notLess: (v.outcome, v.reason) = nonInferiority(c, margin: claim.minEffect ?? 0)
+        case .greater, .less: (v.outcome, v.reason) = direction(c, sign: claim.expect == .greater ? 1 : -1, minEffect: claim.minEffect ?? 0)
+        }
         return v
     }
 
@@ -107,5 +110,15 @@ public enum VerdictRule {
         if c.low > -margin && c.high < margin { return (.holds, "the CI lies inside ±\(m)") }
         if c.p < alpha && abs(c.difference) >= margin { return (.doesNotHold, "p < \(alpha) and |a − b| ≥ \(m)") }
         return (.undecided, c.p < alpha ? "p < \(alpha) but |a − b| < \(m)" : "p ≥ \(alpha); the CI reaches beyond ±\(m)")
+    }
+
+    /// `not_less` with margin m (non-inferiority, `equal`'s lower half): holds when the interval lies above −m;
+    /// does not hold when the test rejects with a − b ≤ −m; undecided otherwise. A gain is no degradation, so
+    /// unlike `equal` a significant rise holds.
+    static func nonInferiority(_ c: Comparison, margin: Double) -> (Outcome, String) {
+        let m = TableBuilder.format(margin, 3)
+        if c.low > -margin { return (.holds, "the CI lies above −\(m)") }
+        if c.p < alpha && c.difference <= -margin { return (.doesNotHold, "p < \(alpha) and a − b ≤ −\(m)") }
+        return (.undecided, c.p < alpha ? "p < \(alpha) but a − b > −\(m)" : "p ≥ \(alpha); the CI reaches below −\(m)")
     }
 }

@@ -155,9 +155,13 @@ public struct VerdictsReport: Sendable {
             t += " (n=\(s.n)\(spec.fixed ? ", fixed" : "")\(s.listed != s.n ? ", \(s.listed) listed" : ""))"
             return t
         }
-        let claim = "**\(v.claim.id)** (expects a \(v.claim.expect == .equal ? "≈" : (v.claim.expect == .greater ? ">" : "<")) b"
-            + (v.claim.minEffect.map { v.claim.expect == .equal ? ", margin \(f($0))" : ", by ≥ \(f($0))" } ?? "")
-            + "): " + v.claim.text
+        let expects: String
+        switch v.claim.expect {
+        case .notLess: expects = "a > b − \(f(v.claim.minEffect ?? 0))"
+        case .equal: expects = "a ≈ b" + (v.claim.minEffect.map { ", margin \(f($0))" } ?? "")
+        case .greater, .less: expects = "a \(v.claim.expect == .greater ? ">" : "<") b" + (v.claim.minEffect.map { ", by ≥ \(f($0))" } ?? "")
+        }
+        let claim = "**\(v.claim.id)** (expects \(expects)): " + v.claim.text
         var diff = f(v.a.mean - v.b.mean), test = "—", p = "—"
         if let c = v.comparison {
             diff = "\(f(c.difference)) [\(f(c.low)), \(f(c.high))]"

@@ -132,15 +132,17 @@ extension StructureChecker {
     }
 
     private mutating func claimMinEffect(_ c: ConfigNode, _ path: String, expect: ClaimSpec.Expectation?) -> Double? {
+        let needsMargin = expect?.takesMargin ?? false
         guard let node = c["min_effect"] else {
-            if expect == .equal {
-                diags.add(c["expect"]?.location ?? c.location, path + ".min_effect", "expect: equal needs a margin",
-                          expected: "min_effect: the largest difference that still counts as no difference")
+            if let expect, needsMargin {
+                diags.add(c["expect"]?.location ?? c.location, path + ".min_effect", "expect: \(expect.rawValue) needs a margin",
+                          expected: expect == .equal ? "min_effect: the largest difference that still counts as no difference"
+                                                     : "min_effect: the largest drop that still counts as no degradation")
             }
             return nil
         }
-        guard let v = node.double, v.isFinite, v >= 0, expect != .equal || v > 0 else {
-            wrongType(node, path + ".min_effect", expect == .equal ? "a number > 0" : "a number ≥ 0")
+        guard let v = node.double, v.isFinite, v >= 0, !needsMargin || v > 0 else {
+            wrongType(node, path + ".min_effect", needsMargin ? "a number > 0" : "a number ≥ 0")
             return nil
         }
         return v

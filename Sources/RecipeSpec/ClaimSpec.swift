@@ -10,6 +10,8 @@
 ///     expect: equal
 ///     min_effect: 0.02
 /// ```
+/// `expect` is the claimed sign of a − b: `greater`, `less`, `equal` (within ±min_effect), or `not_less`
+/// (a − b above −min_effect: "does not degrade").
 public struct ClaimSpec: Sendable, Hashable {
     /// What the claim says about a − b.
     public enum Expectation: String, Sendable, CaseIterable {
@@ -19,6 +21,11 @@ public struct ClaimSpec: Sendable, Hashable {
         case less
         /// a and b differ by less than `minEffect` (the equivalence margin, required).
         case equal
+        /// a is not below b by `minEffect` or more (non-inferiority: "does not degrade"; the margin, required).
+        case notLess = "not_less"
+
+        /// Whether `min_effect` is a margin around 0 (required) rather than a claimed size (optional).
+        public var takesMargin: Bool { self == .equal || self == .notLess }
     }
 
     /// One side of the comparison: a table cell.
@@ -50,7 +57,7 @@ public struct ClaimSpec: Sendable, Hashable {
     /// The direction (or absence) of the difference the paper claims.
     public var expect: Expectation
     /// The smallest difference the claim means (the paper's effect, scaled to ours); for
-    /// `equal`, the equivalence margin.
+    /// `equal` and `not_less`, the margin.
     public var minEffect: Double?
     /// Pair the arms' values by aggregate value (their runs at one seed share seed-specific
     /// upstream nodes, as in checks/upstream-seeds); Welch's test otherwise.

@@ -74,6 +74,23 @@ final class VerdictRuleTests: XCTestCase {
         XCTAssertEqual(VerdictRule.judge(c, a: sample([0.60, 0.70, 0.65]), b: sample([0.62, 0.58, 0.66])).outcome, .undecided)
     }
 
+    /// Non-inferiority: a significant gain holds (where `equal` would say "does not hold"), a clear drop beyond the
+    /// margin does not, a noisy one is undecided.
+    func testNonInferiorityOutcomes() {
+        let c = claim(.notLess, minEffect: 0.05)
+        let gain = VerdictRule.judge(c, a: sample([0.70, 0.71, 0.72]), b: sample([0.60, 0.61, 0.62]))
+        XCTAssertEqual(gain.outcome, .holds)
+        XCTAssertEqual(VerdictRule.judge(claim(.equal, minEffect: 0.05), a: sample([0.70, 0.71, 0.72]),
+                                         b: sample([0.60, 0.61, 0.62])).outcome, .doesNotHold)
+        XCTAssertEqual(VerdictRule.judge(c, a: sample([0.600, 0.601, 0.602]), b: sample([0.601, 0.602, 0.603])).outcome, .holds)
+        let drop = VerdictRule.judge(c, a: sample([0.60, 0.61, 0.62]), b: sample([0.70, 0.71, 0.72]))
+        XCTAssertEqual(drop.outcome, .doesNotHold, drop.reason)
+        // A drop smaller than the margin whose interval reaches below −m: undecided.
+        let small = VerdictRule.judge(c, a: sample([0.60, 0.62, 0.64]), b: sample([0.65, 0.66, 0.67]))
+        XCTAssertEqual(small.outcome, .undecided, small.reason)
+        XCTAssertEqual(VerdictRule.judge(c, a: sample([0.60, 0.70, 0.65]), b: sample([0.62, 0.58, 0.66])).outcome, .undecided)
+    }
+
     func testFixedArmIsAOneSampleTest() {
         let v = VerdictRule.judge(claim(.greater, fixedB: true), a: sample([0.648, 0.616, 0.605]), b: sample([0.601]))
         XCTAssertEqual(v.comparison?.method, .oneSample)

@@ -71,6 +71,23 @@ final class ClaimSpecTests: XCTestCase {
         ])
     }
 
+    /// `not_less` ("does not degrade") takes a margin, as `equal` does, and a zero one is refused.
+    func testNotLessNeedsAMargin() throws {
+        XCTAssertEqual(errorsOf(Self.base + """
+            claims:
+              - { id: n1, text: t, a: { row: dpo, column: wc }, b: { row: sft }, expect: not_less }
+              - { id: n2, text: t, a: { row: ppo, column: wc }, b: { row: sft }, expect: not_less, min_effect: 0 }
+            """), [
+            "r.yaml:10:78: error: claims[0].min_effect: expect: not_less needs a margin; expected min_effect: the largest drop that still counts as no degradation",
+            "r.yaml:11:100: error: claims[1].min_effect: wrong type: got int 0; expected a number > 0",
+        ])
+        let ok = try loadText(Self.base + """
+            claims:
+              - { id: n1, text: t, a: { row: dpo, column: wc }, b: { row: sft }, expect: not_less, min_effect: 0.05 }
+            """)
+        XCTAssertEqual(ok.claims.map(\.expect), [.notLess])
+    }
+
     func testClaimsNeedATableAndAList() {
         let noTable = Self.base.replacingOccurrences(of: "table: { rows: [algo], columns: task, value: train.loss, aggregate: seed }\n", with: "")
         XCTAssertEqual(errorsOf(noTable + "claims:\n  - { id: x, text: t, a: { row: dpo, column: wc }, b: { row: sft }, expect: less }\n"), [
