@@ -1,7 +1,7 @@
 // bfloat16 GEMM: fp32 operands rounded to bf16 (round to nearest even) while packing, products summed
 // in fp32, fp32 result. Three kernels over one packed layout: AMX tiles (tdpbf16ps), AVX-512 BF16
-// (vdpbf16ps) and its emulation with AVX2 + FMA (bf16_avx2.c: the same bits, for CPUs without bf16
-// instructions). Compiled with per-function target attributes and used only when cpuid (and, for AMX,
+// (vdpbf16ps) and its emulation with AVX2 + FMA (bf16_avx2.c: the bits the SDM defines for vdpbf16ps, for
+// CPUs without bf16 instructions). Compiled with per-function target attributes and used only when cpuid (and, for AMX,
 // the kernel's permission) says the CPU runs them; see include/ckernels.h.
 #include "bf16_internal.h"
 #include "ckernels.h"
@@ -323,11 +323,8 @@ static void gemm_task(void *p, int t) {
         for (int c = c0; c < c1; c += 32) {
             const uint16_t *pa = j->pa + (i0 / 16) * blk, *pb = j->pb + (c / 16) * blk;
             if (j->kernel == CK_BF16_AMX) block_amx(pa, pb, j->ksteps, acc);
-            else if (j->kernel == CK_BF16_AVX2) {  // DAZ + FTZ for the sums only: the store is everyone's
-                unsigned mxcsr = ck_bf16_avx2_flush_zero();
-                ck_bf16_avx2_block(pa, pb, j->ksteps, j->m - i0, acc);
-                ck_bf16_avx2_restore(mxcsr);
-            } else block_avx512(pa, pb, j->ksteps, j->m - i0, acc);
+            else if (j->kernel == CK_BF16_AVX2) ck_bf16_avx2_block(pa, pb, j->ksteps, j->m - i0, acc);
+            else block_avx512(pa, pb, j->ksteps, j->m - i0, acc);
             store_block(j, acc, i0, c);
         }
     if (j->kernel == CK_BF16_AMX) amx_release();  // the 8 KiB tile state is not kept across context switches
@@ -467,13 +464,11 @@ typedef struct {
 static BF16_TARGET void panels_task(void *p, int t) {
     const panels_job *j = p;
     if (j->avx2) {
-        unsigned mxcsr = ck_bf16_avx2_flush_zero();
         for (int panel = 2 * t; panel < 2 * t + 2 && panel * PANEL < j->n; panel++) {
             int ncols = j->n - panel * PANEL < PANEL ? j->n - panel * PANEL : PANEL;
             ck_bf16_avx2_panel((const float *)j->a, j->m, j->kpairs, j->packed + (long)panel * j->kpairs * 2 * PANEL,
                                j->out + panel * PANEL, j->ldo, ncols);
         }
-        ck_bf16_avx2_restore(mxcsr);
         return;
     }
     for (int panel = 2 * t; panel < 2 * t + 2 && panel * PANEL < j->n; panel++) {  // tasks of 64 columns

@@ -20,13 +20,14 @@ int ck_bf16_avx2_supported(void) {
 // Everything below runs only where ck_bf16_avx2_supported() said yes.
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 
-unsigned ck_bf16_avx2_flush_zero(void) {
+/// Sets MXCSR's FTZ (bit 15) and DAZ (bit 6) on this thread, VDPBF16PS's treatment of denormals, for the sums of
+/// one kernel call only (the caller's own arithmetic, the block store included, runs as before); returns the
+/// MXCSR to restore.
+static unsigned flush_zero(void) {
     unsigned old = _mm_getcsr();
-    _mm_setcsr(old | 0x8040);  // FTZ (bit 15) and DAZ (bit 6)
+    _mm_setcsr(old | 0x8040);
     return old;
 }
-
-void ck_bf16_avx2_restore(unsigned mxcsr) { _mm_setcsr(mxcsr); }
 
 // ---------------------------------------------------------------------------------------------------
 // Conversion and packing.
@@ -148,11 +149,13 @@ static inline __attribute__((always_inline)) void dp_4x16(const uint16_t *pa, co
 }
 
 void ck_bf16_avx2_block(const uint16_t *pa, const uint16_t *pb, int ksteps, int mrows, float *acc) {
+    unsigned mxcsr = flush_zero();
     long blk = (long)ksteps * TILE;  // one 16-row (or 16-column) block's tiles
     for (int g = 0; g < 8 && g * 4 < mrows; g++) {  // rows 4g .. 4g + 3: A tile g / 4, its rows from 4 (g % 4)
         const uint16_t *rows = pa + (g / 4) * blk + (g % 4) * 4 * 32;
         for (int h = 0; h < 2; h++) dp_4x16(rows, pb + h * blk, ksteps, acc + g * 4 * 32 + 16 * h);
     }
+    _mm_setcsr(mxcsr);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -233,18 +236,20 @@ static inline __attribute__((always_inline)) void panel_tile(const float *a, int
 }
 
 void ck_bf16_avx2_panel(const float *a, int m, int kpairs, const uint16_t *panel, float *out, int ldo, int ncols) {
+    unsigned mxcsr = flush_zero();
     if (m == 1) {  // the whole panel in one pass: the step is bound by streaming it
         panel_tile(a, kpairs, panel, 0, out, ldo, ncols, 1, 4);
-        return;
+    } else {
+        long lda = 2L * kpairs;
+        for (int v = 0; v < 4 && 8 * v < ncols; v++) {  // one vector of 8 columns at a time: 8 rows x 1 vector,
+            int i = 0;                                  // the other passes over the panel come from cache
+            for (; i + 8 <= m; i += 8) panel_tile(a + i * lda, kpairs, panel, v, out + (long)i * ldo, ldo, ncols, 8, 1);
+            for (; i + 4 <= m; i += 4) panel_tile(a + i * lda, kpairs, panel, v, out + (long)i * ldo, ldo, ncols, 4, 1);
+            for (; i + 2 <= m; i += 2) panel_tile(a + i * lda, kpairs, panel, v, out + (long)i * ldo, ldo, ncols, 2, 1);
+            for (; i < m; i++) panel_tile(a + i * lda, kpairs, panel, v, out + (long)i * ldo, ldo, ncols, 1, 1);
+        }
     }
-    long lda = 2L * kpairs;
-    for (int v = 0; v < 4 && 8 * v < ncols; v++) {  // one vector of 8 columns at a time: 8 rows x 1 vector, the
-        int i = 0;                                  // other passes over the panel come from cache
-        for (; i + 8 <= m; i += 8) panel_tile(a + i * lda, kpairs, panel, v, out + (long)i * ldo, ldo, ncols, 8, 1);
-        for (; i + 4 <= m; i += 4) panel_tile(a + i * lda, kpairs, panel, v, out + (long)i * ldo, ldo, ncols, 4, 1);
-        for (; i + 2 <= m; i += 2) panel_tile(a + i * lda, kpairs, panel, v, out + (long)i * ldo, ldo, ncols, 2, 1);
-        for (; i < m; i++) panel_tile(a + i * lda, kpairs, panel, v, out + (long)i * ldo, ldo, ncols, 1, 1);
-    }
+    _mm_setcsr(mxcsr);
 }
 #pragma clang attribute pop
 #endif

@@ -17,13 +17,12 @@ void ck_bf16_pack_tile_scalar(const float *x, long rs, long cs, int rows, int k,
                               uint16_t *dst);
 
 #if defined(__x86_64__)
-/// The AVX2 + FMA emulation (bf16_avx2.c). Each computes what its AVX-512 twin in bf16.c computes, bit for bit:
+/// The AVX2 + FMA emulation (bf16_avx2.c). Each computes what the Intel SDM defines for its AVX-512 twin in bf16.c:
 /// conversions as VCVTNE2PS2BF16 (round to nearest even, denormals to signed zero, NaN quieted), products as
 /// VDPBF16PS (per 32-bit lane the odd pair's product added first, then the even's, each one rounding to
-/// nearest even, denormals in and out as zero: MXCSR's DAZ and FTZ, which ck_bf16_avx2_flush_zero sets).
+/// nearest even, denormals in and out as zero: MXCSR's DAZ and FTZ, which the block and panel kernels set for
+/// their own sums and restore before returning).
 int ck_bf16_avx2_supported(void);
-unsigned ck_bf16_avx2_flush_zero(void);  // sets DAZ + FTZ on this thread, returns the MXCSR to restore
-void ck_bf16_avx2_restore(unsigned mxcsr);
 void ck_bf16_avx2_pack_tile(const float *x, long rs, long cs, int rows, int k, int i0, int k0, int pairRows,
                             uint16_t *dst);
 void ck_bf16_avx2_block(const uint16_t *pa, const uint16_t *pb, int ksteps, int mrows, float *acc);

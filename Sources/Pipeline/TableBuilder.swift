@@ -73,7 +73,7 @@ public struct TableOutput: Sendable {
     /// kernels sum in another order, so the same recipe can differ in its last digits between kernel sets.
     public var blasCores: [String: Int] = [:]
     /// bf16 kernel → how many of those nodes hashed with `precision: bf16` it computed (`host.bf16_kernel`); empty
-    /// when none is bf16. AMX sums in another order than AVX-512 BF16 and its AVX2 emulation, which agree.
+    /// when none is bf16. AMX sums in another order than AVX-512 BF16 and its AVX2 emulation (which agree by the SDM's definition).
     public var bf16Kernels: [String: Int] = [:]
 
     /// The cell at a row and column label.
